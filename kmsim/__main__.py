@@ -1,0 +1,4 @@
+"""python -m kmsim: the kmsim command."""
+from .cli import main
+
+raise SystemExit(main())

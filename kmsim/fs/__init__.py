@@ -1,0 +1,396 @@
+"""The virtual /proc, /sys and /sys/kernel/debug: one renderer per file.
+
+Files are registered with ``@proc_file(path)`` (a read function kernel -> str)
+and optionally ``@proc_write(path)`` (kernel, text -> None, raising
+``FsError`` with the errno message).  Directories whose entries depend on the
+machine (``/sys/module/NAME/...``, ``/sys/kernel/slab/CACHE/...``) register a
+``@proc_dir(prefix)`` provider that lists and resolves its children.
+Each subsystem's renderers live in a module of this package (``fs/slab.py``,
+``fs/vmalloc.py`` ...), all imported by ``load_all()``; this module renders the
+files of the foundation (buddy, printk, modules, taint).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from ..machine import MAX_ORDER, PAGE_SHIFT
+from ..report import taint_letters
+
+__all__ = ["FsError", "proc_file", "proc_write", "proc_dir", "read_file", "write_file",
+           "list_dir", "all_paths", "exists"]
+
+_READERS: dict[str, Callable] = {}
+_WRITERS: dict[str, Callable] = {}
+_DIRS: dict[str, "DirProvider"] = {}
+
+
+class FsError(Exception):
+    """A failed file operation: message is strerror ('No such file or directory')."""
+
+    def __init__(self, message: str, errno: int = 2):
+        super().__init__(message)
+        self.errno = errno
+
+
+class DirProvider:
+    """A dynamic directory: list(kernel, rel) -> names, read/write(kernel, rel[, text])."""
+
+    def __init__(self, prefix: str, lister, reader, writer=None):
+        self.prefix, self.lister, self.reader, self.writer = prefix, lister, reader, writer
+
+
+def proc_file(path: str):
+    """Register the renderer of a virtual file."""
+    def deco(fn):
+        _READERS[path] = fn
+        return fn
+    return deco
+
+
+def proc_write(path: str):
+    """Register the write handler of a virtual file (echo VALUE > PATH)."""
+    def deco(fn):
+        _WRITERS[path] = fn
+        return fn
+    return deco
+
+
+def proc_dir(prefix: str, lister, reader, writer=None) -> None:
+    """Register a dynamic directory under prefix (no trailing slash)."""
+    _DIRS[prefix] = DirProvider(prefix, lister, reader, writer)
+
+
+def _norm(path: str) -> str:
+    parts = [p for p in path.split("/") if p and p != "."]
+    out: list[str] = []
+    for p in parts:
+        if p == "..":
+            if out:
+                out.pop()
+        else:
+            out.append(p)
+    return "/" + "/".join(out)
+
+
+def _provider(path: str):
+    best = None
+    for prefix, prov in _DIRS.items():
+        if path == prefix or path.startswith(prefix + "/"):
+            if best is None or len(prefix) > len(best.prefix):
+                best = prov
+    return best
+
+
+def read_file(kernel, path: str) -> str:
+    """The text of a virtual file, or FsError."""
+    path = _norm(path)
+    fn = _READERS.get(path)
+    if fn is not None:
+        return fn(kernel)
+    prov = _provider(path)
+    if prov is not None and path != prov.prefix:
+        return prov.reader(kernel, path[len(prov.prefix) + 1:])
+    if list_dir(kernel, path, quiet=True) is not None:
+        raise FsError("Is a directory", 21)
+    raise FsError("No such file or directory", 2)
+
+
+def write_file(kernel, path: str, text: str) -> None:
+    """Write to a virtual file, or FsError (Permission denied for read-only files)."""
+    path = _norm(path)
+    fn = _WRITERS.get(path)
+    if fn is not None:
+        fn(kernel, text)
+        return
+    prov = _provider(path)
+    if prov is not None and path != prov.prefix:
+        if prov.writer is None:
+            raise FsError("Permission denied", 13)
+        prov.writer(kernel, path[len(prov.prefix) + 1:], text)
+        return
+    if path in _READERS:
+        raise FsError("Permission denied", 13)
+    raise FsError("No such file or directory", 2)
+
+
+def list_dir(kernel, path: str, quiet: bool = False) -> list[str] | None:
+    """Names in a virtual directory; None (quiet) or FsError if it is not one."""
+    path = _norm(path)
+    names: set[str] = set()
+    pre = path.rstrip("/") + "/"
+    for p in list(_READERS) + list(_WRITERS) + list(_DIRS):
+        if p.startswith(pre):
+            names.add(p[len(pre):].split("/")[0])
+    prov = _provider(path)
+    if prov is not None:
+        rel = path[len(prov.prefix) + 1:] if path != prov.prefix else ""
+        sub = prov.lister(kernel, rel)
+        if sub is not None:
+            names.update(sub)
+        elif not names:
+            if quiet:
+                return None
+            raise FsError("Not a directory", 20)
+    if not names:
+        if path in _READERS:
+            if quiet:
+                return None
+            raise FsError("Not a directory", 20)
+        if quiet:
+            return None
+        raise FsError("No such file or directory", 2)
+    return sorted(names)
+
+
+def exists(kernel, path: str) -> bool:
+    """True if path is a virtual file or directory."""
+    try:
+        read_file(kernel, path)
+        return True
+    except FsError as e:
+        return e.errno == 21
+    except Exception:
+        return False
+
+
+def all_paths(kernel) -> list[str]:
+    """Every static file path and the dynamic ones reachable one level down (completion)."""
+    paths = set(_READERS) | set(_WRITERS)
+    for prefix, prov in _DIRS.items():
+        for name in prov.lister(kernel, "") or []:
+            paths.add(f"{prefix}/{name}")
+    return sorted(paths)
+
+
+# ----------------------------------------------------------------------------------------
+# The foundation's files
+
+@proc_file("/proc/buddyinfo")
+def buddyinfo(k) -> str:
+    """/proc/buddyinfo: 'Node 0, zone %8s ' then '%6lu ' per order."""
+    lines = []
+    for z in k.buddy.zones:
+        lines.append(f"Node 0, zone {z.name:>8} " + "".join(f"{n:6d} " for n in z.nr_free_blocks()))
+    return "\n".join(lines) + "\n"
+
+
+@proc_file("/proc/pagetypeinfo")
+def pagetypeinfo(k) -> str:
+    """/proc/pagetypeinfo: free blocks per order and migrate type (all Unmovable here)."""
+    pb_order = 9 if k.machine.ptr_size == 8 else 10
+    pb_order = min(pb_order, MAX_ORDER - 1)
+    out = [f"Page block order: {pb_order}", f"Pages per block:  {1 << pb_order}", ""]
+    out.append(f"{'Free pages count per migrate type at order':<43} "
+               + "".join(f"{o:6d} " for o in range(MAX_ORDER)))
+    types = ["Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate"]
+    for z in k.buddy.zones:
+        counts = z.nr_free_blocks()
+        for t in types:
+            row = counts if t == "Movable" else [0] * MAX_ORDER
+            out.append(f"Node {0:4d}, zone {z.name:>8}, type {t:>12} "
+                       + "".join(f"{n:6d} " for n in row))
+    out.append("")
+    out.append(f"{'Number of blocks type ':<23}" + "".join(f"{t:>12} " for t in types))
+    for z in k.buddy.zones:
+        blocks = (z.spanned + (1 << pb_order) - 1) >> pb_order
+        row = [0, blocks, 0, 0, 0]
+        out.append(f"Node 0, zone {z.name:>8} " + "".join(f"{n:12d} " for n in row))
+    return "\n".join(out) + "\n"
+
+
+@proc_file("/proc/zoneinfo")
+def zoneinfo(k) -> str:
+    """/proc/zoneinfo: every zone type of the machine, populated or not."""
+    out = []
+    first = True
+    for name in k.machine.zone_names_all:
+        z = k.buddy.zone_by_name.get(name)
+        out.append(f"Node 0, zone {name:>8}")
+        if first:
+            out.append("  per-node stats")
+            out.append(f"      {'nr_slab_unreclaimable':<12} {k.slab_pages()}")
+            out.append(f"      {'nr_kernel_stack':<12} {16 * 4}")
+            first = False
+        if z is None:
+            out += [f"  pages free     0", "        boost    0", "        min      0",
+                    "        low      0", "        high     0", "        spanned  0",
+                    "        present  0", "        managed  0", "        cma      0",
+                    "        protection: (" + ", ".join("0" for _ in k.machine.zone_names_all) + ")"]
+            continue
+        out += [f"  pages free     {z.nr_free}", "        boost    0",
+                f"        min      {z.wmark_min}", f"        low      {z.wmark_low}",
+                f"        high     {z.wmark_high}", f"        spanned  {z.spanned}",
+                f"        present  {z.present}", f"        managed  {z.managed}",
+                "        cma      0",
+                "        protection: (" + ", ".join(str(v) for v in z.lowmem_reserve) + ")",
+                f"      {'nr_free_pages':<12} {z.nr_free}",
+                "  pagesets", "    cpu: 0", f"              count: {z.pcp_count}",
+                f"              high:  {z.pcp_high}", f"              batch: {z.pcp_batch}",
+                "  vm stats threshold: 2", "  node_unreclaimable:  0",
+                f"  start_pfn:           {z.zone_start_pfn}"]
+    return "\n".join(out) + "\n"
+
+
+def meminfo_values(k) -> dict[str, int]:
+    """The /proc/meminfo fields in kB (shared with free and the toolbar)."""
+    kb = 1 << (PAGE_SHIFT - 10)
+    total = sum(z.managed for z in k.buddy.zones) * kb
+    free = k.buddy.nr_free_pages() * kb
+    slab = k.slab_pages() * kb
+    vstats = getattr(k, "vmalloc_stats", None)
+    vused, ptables = vstats() if vstats else (0, 0)
+    vals = {"MemTotal": total, "MemFree": free, "MemAvailable": free, "Buffers": 0, "Cached": 0,
+            "SwapCached": 0, "Active": 0, "Inactive": 0}
+    if any(z.is_highmem for z in k.buddy.zones):
+        hz = [z for z in k.buddy.zones if z.is_highmem]
+        vals["HighTotal"] = sum(z.managed for z in hz) * kb
+        vals["HighFree"] = sum(z.free_pages_total() for z in hz) * kb
+        vals["LowTotal"] = total - vals["HighTotal"]
+        vals["LowFree"] = free - vals["HighFree"]
+    vals.update({"SwapTotal": 0, "SwapFree": 0, "Dirty": 0, "Writeback": 0, "AnonPages": 0,
+                 "Mapped": 0, "Shmem": 0, "KReclaimable": 0, "Slab": slab, "SReclaimable": 0,
+                 "SUnreclaim": slab, "KernelStack": 64, "PageTables": ptables * kb,
+                 "CommitLimit": total // 2, "Committed_AS": 0})
+    vm_total = (k.vmalloc_end - k.vmalloc_start) >> 10 if hasattr(k, "vmalloc_start") else (
+        34359738367 if k.machine.ptr_size == 8 else 122880)
+    vals.update({"VmallocTotal": vm_total, "VmallocUsed": vused, "VmallocChunk": 0,
+                 "Percpu": 64, "HardwareCorrupted": 0})
+    return vals
+
+
+@proc_file("/proc/meminfo")
+def meminfo(k) -> str:
+    """/proc/meminfo: 'Name:' padded to 16 columns, then '%8lu kB'."""
+    return "".join(f"{name + ':':<16}{val:8d} kB\n" for name, val in meminfo_values(k).items())
+
+
+@proc_file("/proc/cmdline")
+def cmdline(k) -> str:
+    """/proc/cmdline."""
+    return k.kernel_cmdline + "\n"
+
+
+@proc_file("/proc/version")
+def version(k) -> str:
+    """/proc/version."""
+    return f"Linux version {k.release} (kmsim@kmsim) {k.version}\n"
+
+
+@proc_file("/proc/sys/kernel/printk")
+def printk_sysctl(k) -> str:
+    """/proc/sys/kernel/printk: the four console levels."""
+    return k.printk.sysctl_text()
+
+
+@proc_write("/proc/sys/kernel/printk")
+def printk_sysctl_write(k, text: str) -> None:
+    """echo '7 4 1 7' > /proc/sys/kernel/printk."""
+    try:
+        k.printk.sysctl_write(text)
+    except ValueError:
+        raise FsError("Invalid argument", 22)
+
+
+@proc_file("/proc/sys/kernel/tainted")
+def tainted(k) -> str:
+    """/proc/sys/kernel/tainted: the decimal taint mask."""
+    return f"{k.taint}\n"
+
+
+@proc_file("/proc/sys/kernel/kptr_restrict")
+def kptr_restrict(k) -> str:
+    """/proc/sys/kernel/kptr_restrict."""
+    return "0\n"
+
+
+@proc_file("/proc/uptime")
+def uptime(k) -> str:
+    """/proc/uptime."""
+    s = k.uptime_ns() / 1e9
+    return f"{s:.2f} {s:.2f}\n"
+
+
+@proc_file("/proc/modules")
+def proc_modules(k) -> str:
+    """/proc/modules: 'name size refcnt deps, state 0xaddr (taints)', newest first."""
+    out = []
+    w = k.machine.ptr_size * 2
+    for m in reversed(list(k.modules.modules.values())):
+        deps = ",".join(sorted(m.holders)) + "," if m.holders else "-"
+        flags = taint_letters(m.taint)
+        base = m.chunks[0][0] if m.chunks else 0
+        out.append(f"{m.name} {m.size} {m.refcnt + len(m.holders)} {deps} {m.state} "
+                   f"0x{base:0{w}x}" + (f" ({flags})" if flags else ""))
+    return "".join(line + "\n" for line in out)
+
+
+def _module_lister(k, rel: str):
+    parts = [p for p in rel.split("/") if p]
+    mods = k.modules.modules
+    if not parts:
+        return list(mods)
+    m = mods.get(parts[0])
+    if m is None:
+        return None
+    if len(parts) == 1:
+        return ["parameters", "refcnt", "initstate", "coresize", "taint", "holders"]
+    if parts[1] == "parameters" and len(parts) == 2:
+        return [p for p, prm in m.params.items() if prm.perm]
+    if parts[1] == "holders" and len(parts) == 2:
+        return sorted(m.holders)
+    return None
+
+
+def _module_reader(k, rel: str) -> str:
+    from ..module import format_param_value
+    parts = [p for p in rel.split("/") if p]
+    m = k.modules.modules.get(parts[0]) if parts else None
+    if m is None:
+        raise FsError("No such file or directory")
+    if len(parts) == 2:
+        attr = parts[1]
+        if attr == "refcnt":
+            return f"{m.refcnt + len(m.holders)}\n"
+        if attr == "initstate":
+            return {"Live": "live", "Loading": "coming", "Unloading": "going"}[m.state] + "\n"
+        if attr == "coresize":
+            return f"{m.size}\n"
+        if attr == "taint":
+            return taint_letters(m.taint) + "\n"
+        if attr in ("parameters", "holders"):
+            raise FsError("Is a directory", 21)
+    if len(parts) == 3 and parts[1] == "parameters":
+        prm = m.params.get(parts[2])
+        if prm is None or not prm.perm:
+            raise FsError("No such file or directory")
+        return format_param_value(prm.type, m.namespace.get(prm.name)) + "\n"
+    raise FsError("No such file or directory")
+
+
+def _module_writer(k, rel: str, text: str) -> None:
+    from ..module import parse_param_value
+    parts = [p for p in rel.split("/") if p]
+    m = k.modules.modules.get(parts[0]) if parts else None
+    if m is None or len(parts) != 3 or parts[1] != "parameters":
+        raise FsError("Permission denied", 13)
+    prm = m.params.get(parts[2])
+    if prm is None or not prm.perm & 0o222:
+        raise FsError("Permission denied", 13)
+    try:
+        m.namespace[prm.name] = parse_param_value(prm.type, text.strip())
+    except ValueError:
+        raise FsError("Invalid argument", 22)
+
+
+proc_dir("/sys/module", _module_lister, _module_reader, _module_writer)
+
+
+def load_all() -> None:
+    """Import every renderer module of this package (each registers its files)."""
+    import importlib
+    import pkgutil
+    for info in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{info.name}")
+
+
+load_all()

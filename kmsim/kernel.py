@@ -1,0 +1,324 @@
+"""The Kernel: one booted machine and the subsystems it owns.
+
+``Kernel(machine="x86_64", mem="1G", append="", seed=None)`` boots: it parses
+the command line, lays out physical memory, reserves what a real kernel
+reserves, frees the rest to the buddy allocator, then runs the later boot steps
+(slab, vmalloc, debugging tools) that exist.  The only global is the current
+kernel that module code calls into (``current_kernel()``).
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import random
+import shlex
+import time
+from dataclasses import dataclass, field
+
+from .machine import PAGE_SHIFT, PAGE_SIZE, Machine, get_profile, parse_size
+from .mm.access import VirtMem
+from .mm.page_alloc import PageAllocator
+from .mm.physmem import PAGE_FLAG_NAMES, PhysMem
+from .printk import FormatContext, LogBuffer
+from .report import Reporter
+
+__all__ = ["Kernel", "Task", "Owner", "current_kernel", "set_current_kernel", "KNOWN_PARAMS"]
+
+RELEASE = "6.1.0-kmsim"
+VERSION = "#1 kmsim 6.1.0"
+
+_current: "Kernel | None" = None
+
+# Later boot steps: module path and function; each is optional until it exists.
+BOOT_STEPS = [
+    ("kmsim.mm.slub", "kmem_cache_init"),
+    ("kmsim.mm.vmalloc", "vmalloc_init"),
+    ("kmsim.mm.faultinject", "fault_inject_init"),
+    ("kmsim.mm.kasan", "kasan_init"),
+    ("kmsim.mm.kmemleak", "kmemleak_init"),
+]
+
+KNOWN_PARAMS = {"slub_debug", "log_buf_len", "loglevel", "no_hash_pointers", "slab_nomerge",
+                "kasan", "watchdog_thresh", "fail_page_alloc", "failslab", "init_on_alloc",
+                "init_on_free", "debug_vm", "kmemleak", "quiet", "console", "ignore_loglevel",
+                "root", "ro", "rw", "panic", "oops", "panic_on_warn", "slub_min_order",
+                "slub_max_order", "slub_min_objects", "mem", "kasan.fault"}
+
+
+def current_kernel() -> "Kernel":
+    """The kernel that module code is running on."""
+    if _current is None:
+        raise RuntimeError("no kernel is booted (module code must run under kmsim)")
+    return _current
+
+
+def set_current_kernel(k: "Kernel | None") -> None:
+    """Make k the kernel that module code calls into."""
+    global _current
+    _current = k
+
+
+@dataclass
+class Task:
+    """The task running kernel code: insmod, rmmod, or the shell ('kmsim')."""
+    pid: int
+    comm: str
+    entry_frames: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Owner:
+    """Who owns a frame or an object: the kernel, a module, a cache, vmalloc ..."""
+    id: int
+    kind: str        # "kernel", "reserved", "module", "slab", "vmalloc", "pgtable", "memmap"
+    name: str
+    module: object = None
+
+
+SYSCALL_FRAMES = {
+    "insmod": ["do_one_initcall+0x41/0x200", "do_init_module+0x4c/0x1f0",
+               "__do_sys_finit_module+0xac/0x120", "do_syscall_64+0x55/0xb0",
+               "entry_SYSCALL_64_after_hwframe+0x6e/0xd8"],
+    "rmmod": ["__do_sys_delete_module.constprop.0+0x178/0x280", "do_syscall_64+0x55/0xb0",
+              "entry_SYSCALL_64_after_hwframe+0x6e/0xd8"],
+    "kmsim": ["ksys_write+0x6f/0xf0", "do_syscall_64+0x55/0xb0",
+              "entry_SYSCALL_64_after_hwframe+0x6e/0xd8"],
+}
+
+
+def parse_cmdline(text: str) -> dict[str, str | bool]:
+    """Split a kernel command line into {param: value or True}."""
+    params: dict[str, str | bool] = {}
+    for word in shlex.split(text or ""):
+        key, eq, val = word.partition("=")
+        params[key] = val if eq else True
+    return params
+
+
+class Kernel:
+    """A booted simulated machine.
+
+    :param machine: profile name ("x86_64", "i386", "rpi2") or a Machine
+    :param mem: RAM size ("64M", "1G", "16G") or bytes
+    :param append: kernel command line
+    :param seed: a reproducible run when not None
+    """
+
+    def __init__(self, machine: str | Machine = "x86_64", mem: str | int = "1G",
+                 append: str = "", seed: int | None = None):
+        self.machine = machine if isinstance(machine, Machine) else get_profile(machine)
+        self.mem_bytes = parse_size(mem) if isinstance(mem, str) else int(mem)
+        if self.mem_bytes < 16 << 20:
+            raise ValueError("--mem must be at least 16M")
+        if self.mem_bytes > 1 << 40:
+            raise ValueError("--mem must be at most 1T")
+        self.append = append or ""
+        self.params = parse_cmdline(self.append)
+        self.seed = seed
+        self.options = {"machine": self.machine.name, "mem": mem, "append": append, "seed": seed}
+        self.rng = random.Random(seed if seed is not None else int.from_bytes(os.urandom(8), "little"))
+        self.release = RELEASE
+        self.version = VERSION
+        self.taint = 0
+        self.lockdep_off_printed = False
+        self._clock_ticks = 0
+        self._boot_wall = time.monotonic_ns()
+        self.boot_offset_ns = 1_480_000_000
+        self.owners: list[Owner] = []
+        self.register_owner("free", "free")
+        self.kernel_owner = self.register_owner("kernel", "kernel")
+        self.current_owner = self.kernel_owner
+        self.shell_task = Task(1, "kmsim", SYSCALL_FRAMES["kmsim"])
+        self.current = self.shell_task
+        self.next_pid = 200
+        self.subsystems: dict[str, object] = {}
+        self.boot_hooks_after: list = []
+        self.kernel_cmdline = ("BOOT_IMAGE=/boot/vmlinuz-" + RELEASE + " root=/dev/kmsim ro"
+                               + (" " + self.append if self.append else ""))
+        set_current_kernel(self)
+        self._boot()
+
+    # -- clock, owners, taint ------------------------------------------------------------
+    def clock_ns(self) -> int:
+        """Nanoseconds since boot: fixed steps under --seed, else the host clock."""
+        if self.seed is not None:
+            self._clock_ticks += 1
+            return self._booted_at + self._clock_ticks * 21_113 if self._booted else self._clock_ticks * 3_271
+        if not self._booted:
+            self._clock_ticks += 1
+            return self._clock_ticks * 3_271
+        return self.boot_offset_ns + time.monotonic_ns() - self._boot_wall
+
+    def tick(self, ns: int) -> None:
+        """Advance the seeded clock (the shell does it between commands)."""
+        if self.seed is not None:
+            self._booted_at += ns
+
+    def register_owner(self, kind: str, name: str, module=None) -> int:
+        """Register an owner for frames and objects; returns its id."""
+        o = Owner(len(self.owners), kind, name, module)
+        self.owners.append(o)
+        return o.id
+
+    def add_taint(self, bit: int) -> None:
+        """add_taint(): set a taint bit."""
+        self.taint |= 1 << bit
+
+    def new_task(self, comm: str) -> Task:
+        """A new task (insmod, rmmod) with the next pid."""
+        self.next_pid += self.rng.randint(1, 4) if self.seed is None else 3
+        return Task(self.next_pid, comm, SYSCALL_FRAMES.get(comm, SYSCALL_FRAMES["kmsim"]))
+
+    # -- boot ----------------------------------------------------------------------------
+    def _boot(self) -> None:
+        self._booted = False
+        self._booted_at = 0
+        m = self.machine
+        self.nr_pages = self.mem_bytes >> PAGE_SHIFT
+        self.phys = PhysMem(self.nr_pages)
+        cap = self._param_size("log_buf_len", 128 * 1024)
+        cap = 1 << max(cap - 1, 4096).bit_length() if cap & (cap - 1) else max(cap, 4096)
+        self.printk = LogBuffer(self.clock_ns, cap, m.ptr_size)
+        if "loglevel" in self.params:
+            try:
+                self.printk.console_loglevel = int(self.params["loglevel"])
+            except ValueError:
+                pass
+        if "ignore_loglevel" in self.params:
+            self.printk.console_loglevel = 15
+        key = self.rng.getrandbits(256).to_bytes(32, "little")
+        self.printk_ctx = FormatContext(m.ptr_size, key, "no_hash_pointers" in self.params)
+        self.reporter = Reporter(self)
+        lowmem = self.mem_bytes if m.lowmem_limit is None else min(self.mem_bytes, m.lowmem_limit)
+        self.lowmem_bytes = lowmem
+        self.vm = VirtMem(self, lowmem)
+        self.printk_ctx.read_cstring = self.vm.read_cstring
+        self.printk_ctx.page_addr = lambda page: self.page_struct_addr(page.pfn)
+        self.buddy = PageAllocator(self, self.phys)
+        self.buddy.init_on_alloc = str(self.params.get("init_on_alloc", "1")) not in ("0", "off")
+        self.buddy.build_zones(m, self.nr_pages)
+        self._boot_messages_early()
+        reserved = self._memblock_reserved()
+        self.buddy.free_boot_memory(reserved, self.rng)
+        self._boot_messages_memory(reserved)
+        self.modules = _make_loader(self)
+        for modname, fn in BOOT_STEPS:
+            try:
+                mod = importlib.import_module(modname)
+            except ModuleNotFoundError as e:
+                if e.name == modname:
+                    continue
+                raise
+            getattr(mod, fn)(self)
+        self._report_unknown_params()
+        for hook in self.boot_hooks_after:
+            hook(self)
+        self._booted = True
+        self._booted_at = 1_480_000_000 if self.seed is not None else 0
+
+    def _param_size(self, name: str, default: int) -> int:
+        val = self.params.get(name)
+        if not isinstance(val, str):
+            return default
+        try:
+            return parse_size(val)
+        except ValueError:
+            return default
+
+    def _memblock_reserved(self) -> list[tuple[int, int, int]]:
+        """The frames a booted kernel keeps: low memory, the image, mem_map."""
+        m = self.machine
+        res = []
+        if m.name in ("x86_64", "i386"):
+            self.buddy.mark_hole(0, 1)
+            hole = (0x9f, 0x100) if self.nr_pages > 0x100 else (0x9f, 0x9f)
+            self.buddy.mark_hole(*hole)
+            res.append((1, 0x9f, self.register_owner("reserved", "real mode/BIOS")))
+        img = self.register_owner("reserved", "kernel image")
+        start = m.kernel_phys >> PAGE_SHIFT
+        size = min(m.kernel_image_size, self.mem_bytes // 4) >> PAGE_SHIFT
+        res.append((start, start + size, img))
+        memmap_pages = (self.nr_pages * 64 + PAGE_SIZE - 1) >> PAGE_SHIFT
+        top = self.lowmem_bytes >> PAGE_SHIFT
+        res.append((top - memmap_pages, top, self.register_owner("memmap", "mem_map")))
+        self.memmap_pages = memmap_pages
+        other = min(self.nr_pages // 64, 4096)     # percpu, page tables, hash tables
+        res.append((top - memmap_pages - other, top - memmap_pages,
+                    self.register_owner("reserved", "boot allocations")))
+        return res
+
+    def _boot_messages_early(self) -> None:
+        p = self.printk
+        p.emit(5, f"Linux version {RELEASE} (kmsim@kmsim) (Python simulation of the Linux 6.1 "
+                  f"memory allocators) {VERSION}")
+        p.emit(6, f"Command line: {self.kernel_cmdline}")
+        p.emit(6, "Zone ranges:")
+        for spec_name in self.machine.zone_names_all:
+            z = self.buddy.zone_by_name.get(spec_name)
+            if spec_name in ("Movable", "Device"):
+                continue
+            if z is None:
+                p.emit(6, f"  {spec_name:<8} empty")
+            else:
+                lo = max(z.zone_start_pfn, 1 if self.machine.name != "rpi2" else 0) << PAGE_SHIFT
+                p.emit(6, f"  {spec_name:<8} [mem {lo:#018x}-{(z.end_pfn << PAGE_SHIFT) - 1:#018x}]")
+
+    def _boot_messages_memory(self, reserved) -> None:
+        p = self.printk
+        total = sum(z.managed for z in self.buddy.zones)
+        p.emit(6, f"Built 1 zonelists, mobility grouping on.  Total pages: {total}")
+        p.emit(5, f"Kernel command line: {self.kernel_cmdline}")
+        p.emit(6, "mem auto-init: stack:all(zero), heap alloc:"
+                  f"{'on' if self.buddy.init_on_alloc else 'off'}, heap free:off")
+        kb = PAGE_SIZE >> 10
+        present = sum(z.present for z in self.buddy.zones)
+        p.emit(6, f"Memory: {self.buddy.nr_free_pages() * kb}K/{present * kb}K available "
+                  f"({self.machine.kernel_image_size >> 10}K kernel code+data, "
+                  f"{(present - total) * kb}K reserved, 0K cma-reserved)")
+
+    def _report_unknown_params(self) -> None:
+        unknown = [k for k in self.params if k not in KNOWN_PARAMS and "." not in k]
+        if unknown:
+            words = " ".join(f'"{u}"' for u in unknown)
+            self.printk.emit(5, f"Unknown kernel command line parameters \"{' '.join(unknown)}\", "
+                                f"will be passed to user space.")
+            del words
+
+    # -- helpers used across subsystems ---------------------------------------------------
+    def page_struct_addr(self, pfn: int) -> int:
+        """Virtual address of a frame's struct page (vmemmap + pfn * 64)."""
+        return self.machine.vmemmap_base + pfn * 64
+
+    def page_flag_names(self, pfn: int) -> str:
+        """Names of a frame's flags, as %pGp prints them."""
+        f = int(self.phys.flags[pfn])
+        names = [n for bit, n in PAGE_FLAG_NAMES.items() if f & bit]
+        zone = self.buddy.zone_of(pfn)
+        return "|".join(names + [f"zone={zone.idx if zone else 0}"])
+
+    def pfn_to_virt(self, pfn: int) -> int:
+        """Direct-map address of a lowmem frame (0 for HighMem)."""
+        addr = pfn << PAGE_SHIFT
+        if addr >= self.lowmem_bytes:
+            return 0
+        return self.machine.page_offset + addr
+
+    def virt_to_pfn(self, addr: int) -> int:
+        """Frame of a direct-map address, or -1 if the address is not in the direct map."""
+        if self.vm.is_direct(addr):
+            return (addr - self.machine.page_offset) >> PAGE_SHIFT
+        return -1
+
+    def slab_pages(self) -> int:
+        """Pages held by slab caches (0 before SLUB boots)."""
+        slab = self.subsystems.get("slab")
+        return slab.total_pages() if slab is not None and hasattr(slab, "total_pages") else 0
+
+    def uptime_ns(self) -> int:
+        """Current time since boot."""
+        return self.clock_ns()
+
+
+def _make_loader(kernel):
+    from .module import ModuleLoader
+    return ModuleLoader(kernel)

@@ -1,0 +1,1 @@
+"""Memory management: physical memory, buddy, SLUB, kmalloc, mempool, vmalloc, debugging."""

@@ -1,0 +1,127 @@
+"""Kernel virtual memory access: every typed read and write goes through here.
+
+The direct map is a subtraction; any other address is handed to the
+translator registered for its range (vmalloc, modules, pkmap: page-table walks).
+An address nothing maps raises PageFault, which the loader turns into an Oops.
+KASAN, when on, checks every access first.
+"""
+from __future__ import annotations
+
+from ..errors import PageFault
+from ..machine import PAGE_SHIFT, PAGE_SIZE
+
+__all__ = ["VirtMem"]
+
+
+class VirtMem:
+    """Reads and writes simulated memory by kernel virtual address."""
+
+    def __init__(self, kernel, lowmem_bytes: int):
+        self.k = kernel
+        self.phys = kernel.phys
+        self.mm = kernel.phys.mm
+        self.page_offset = kernel.machine.page_offset
+        self.direct_end = self.page_offset + lowmem_bytes
+        self.translators: list[tuple[int, int, object]] = []   # (start, end, fn(addr, write))
+        self.kasan = None                                      # obj with .check(addr, n, write)
+        self.mask = kernel.machine.addr_mask
+
+    def register(self, start: int, end: int, fn) -> None:
+        """Route [start, end) through fn(addr, write) -> physical address or raise PageFault."""
+        self.translators.append((start, end, fn))
+
+    def is_direct(self, addr: int) -> bool:
+        """True for an address of the direct map."""
+        return self.page_offset <= addr < self.direct_end
+
+    def translate(self, addr: int, write: bool = False) -> int:
+        """Virtual to physical, or PageFault."""
+        if self.page_offset <= addr < self.direct_end:
+            return addr - self.page_offset
+        for start, end, fn in self.translators:
+            if start <= addr < end:
+                return fn(addr, write)
+        raise PageFault(addr & self.mask, write)
+
+    def _span(self, addr: int, n: int, write: bool):
+        """Yield (phys, length) pieces of [addr, addr+n), page by page outside the direct map."""
+        if self.page_offset <= addr and addr + n <= self.direct_end:
+            yield addr - self.page_offset, n
+            return
+        while n > 0:
+            chunk = min(n, PAGE_SIZE - (addr & (PAGE_SIZE - 1)))
+            yield self.translate(addr, write), chunk
+            addr += chunk
+            n -= chunk
+
+    def read(self, addr: int, n: int) -> bytes:
+        """Read n bytes at a virtual address."""
+        if not isinstance(addr, int) or not isinstance(n, int):
+            raise TypeError("address and length must be int")
+        if self.kasan is not None:
+            self.kasan.check(addr, n, False)
+        off = self.page_offset
+        if off <= addr and addr + n <= self.direct_end:
+            p = addr - off
+            return self.mm[p:p + n]
+        return b"".join(self.mm[p:p + c] for p, c in self._span(addr, n, False))
+
+    def write(self, addr: int, data: bytes) -> None:
+        """Write bytes at a virtual address."""
+        n = len(data)
+        if self.kasan is not None:
+            self.kasan.check(addr, n, True)
+        off = self.page_offset
+        if off <= addr and addr + n <= self.direct_end:
+            p = addr - off
+            self.mm[p:p + n] = data
+            return
+        pos = 0
+        for p, c in self._span(addr, n, True):
+            self.mm[p:p + c] = data[pos:pos + c]
+            pos += c
+
+    def read_int(self, addr: int, size: int, signed: bool = False) -> int:
+        """Read a little-endian integer of size bytes."""
+        return int.from_bytes(self.read(addr, size), "little", signed=signed)
+
+    def write_int(self, addr: int, size: int, value: int) -> None:
+        """Write a little-endian integer of size bytes (truncated to its width, as C does)."""
+        self.write(addr, (value & ((1 << (size * 8)) - 1)).to_bytes(size, "little"))
+
+    def fill(self, addr: int, n: int, byte: int) -> None:
+        """memset."""
+        if n <= 0:
+            return
+        if self.kasan is not None:
+            self.kasan.check(addr, n, True)
+        for p, c in self._span(addr, n, True):
+            self.phys.bytes[p:p + c] = byte & 0xff
+
+    def read_cstring(self, addr: int, limit: int = 4096) -> bytes:
+        """Bytes up to the first NUL (at most limit)."""
+        out = bytearray()
+        while len(out) < limit:
+            step = min(64, limit - len(out), PAGE_SIZE - (addr & (PAGE_SIZE - 1)))
+            chunk = self.read(addr, step)
+            i = chunk.find(b"\0")
+            if i >= 0:
+                out += chunk[:i]
+                break
+            out += chunk
+            addr += step
+        return bytes(out)
+
+    def peek(self, addr: int, n: int) -> bytes | None:
+        """Read without KASAN and without faulting: None if unmapped (for x, reports)."""
+        kasan, self.kasan = self.kasan, None
+        try:
+            return self.read(addr, n)
+        except PageFault:
+            return None
+        finally:
+            self.kasan = kasan
+
+    def virt_to_pfn(self, addr: int) -> int:
+        """pfn of a direct-map address (no check)."""
+        return (addr - self.page_offset) >> PAGE_SHIFT

@@ -1,0 +1,552 @@
+"""The module loader: insmod, rmmod, parameters, metadata, taint, symbols, faults.
+
+A module is a Python file run in a fresh namespace (its globals are its static
+variables).  ``call`` runs any module function the way the kernel runs module
+code: a fault, a BUG, an exception or the OOM killer stops the function with the
+kernel's report, and the machine goes on.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import (KasanReport, KernelBUG, KernelEvent, ModuleError, PageFault, SoftLockup,
+                     TaskKilled)
+from .machine import PAGE_SIZE
+from .report import (CUT_HERE, TAINT_FORCED_RMMOD, TAINT_OOT_MODULE, TAINT_PROPRIETARY_MODULE,
+                     TAINT_UNSIGNED_MODULE, module_frames, taint_letters)
+
+__all__ = ["Module", "ModuleLoader", "ModParam", "GPL_COMPATIBLE", "mod_strerror", "CallResult"]
+
+GPL_COMPATIBLE = {"GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL",
+                  "Dual MIT/GPL", "Dual MPL/GPL"}
+BASE_CORE_SIZE = 12288       # text and headers: lsmod shows 16384 for a small module
+
+PARAM_TYPES = {"int": (-(1 << 31), (1 << 31) - 1), "uint": (0, (1 << 32) - 1),
+               "short": (-(1 << 15), (1 << 15) - 1), "ushort": (0, (1 << 16) - 1),
+               "byte": (0, 255), "hexint": (0, (1 << 32) - 1),
+               "long": None, "ulong": None, "ullong": (0, (1 << 64) - 1),
+               "bool": None, "invbool": None, "charp": None}
+
+
+def mod_strerror(errno: int) -> str:
+    """kmod's mod_strerror: the reason insmod prints for an errno."""
+    special = {8: "Invalid module format", 2: "Unknown symbol in module",
+               3: "Module has wrong symbol version", 22: "Invalid parameters"}
+    return special.get(errno) or os.strerror(errno)
+
+
+@dataclass
+class ModParam:
+    """A module_param: type token, sysfs permissions, description."""
+    name: str
+    type: str
+    perm: int
+    desc: str = ""
+
+
+@dataclass
+class CallResult:
+    """What happened when module code ran: its value, or the event that stopped it."""
+    value: object = None
+    event: str | None = None        # None, "oops", "killed", "lockup", "interrupt"
+    status: int = 0                 # the shell status insmod/rmmod gets (139, 137)
+    message: str = ""               # "Segmentation fault", "Killed"
+
+
+@dataclass
+class Module:
+    """struct module: one loaded module."""
+    name: str
+    path: str
+    owner: int
+    namespace: dict = field(default_factory=dict)
+    init_fn: object = None
+    exit_fn: object = None
+    license: str | None = None
+    author: list = field(default_factory=list)
+    description: str | None = None
+    version: str | None = None
+    params: dict = field(default_factory=dict)
+    param_args: dict = field(default_factory=dict)
+    param_errors: list = field(default_factory=list)
+    refcnt: int = 0
+    state: str = "Loading"
+    taint: int = 0
+    base: int = 0
+    core_size: int = 0
+    chunks: list = field(default_factory=list)      # (addr, size) of module memory
+    data_ptr: int = 0
+    data_end: int = 0
+    holders: set = field(default_factory=set)
+    uses: set = field(default_factory=set)
+    exports: dict = field(default_factory=dict)
+    init_done: bool = False
+    stuck: bool = False
+
+    @property
+    def size(self) -> int:
+        """Bytes of module memory, as lsmod shows them."""
+        return sum(s for _a, s in self.chunks)
+
+
+class ModuleLoader:
+    """The loaded modules of one kernel and the code that loads and unloads them."""
+
+    def __init__(self, kernel):
+        self.k = kernel
+        self.modules: dict[str, Module] = {}
+        self.loading: Module | None = None
+        self.running: Module | None = None
+        self.last_unloaded: Module | None = None
+        self.oot_tainted = False
+        self.sig_tainted = False
+        self.unload_hooks: list = []     # fn(module) -> list of shell lines (kmemleak)
+        self.load_hooks: list = []       # fn(module)
+        self.symbols: dict[str, tuple[object, Module]] = {}
+        self._files: dict[str, str] = {}
+
+    # -- queries ---------------------------------------------------------------------
+    def module_files(self) -> dict[str, str]:
+        """{source path: module name} of loaded and loading modules (for call traces)."""
+        return self._files
+
+    def linked_in_text(self) -> str:
+        """'a(OE) b(OE+) [last unloaded: c(OE)]' for Modules linked in:."""
+        parts = []
+        for m in reversed(list(self.modules.values())):
+            flags = taint_letters(m.taint)
+            if m.state == "Loading":
+                flags += "+"
+            elif m.state == "Unloading":
+                flags += "-"
+            parts.append(f"{m.name}({flags})" if flags else m.name)
+        text = " ".join(parts)
+        if self.last_unloaded is not None:
+            lu = self.last_unloaded
+            fl = taint_letters(lu.taint)
+            text += f" [last unloaded: {lu.name}({fl})]" if fl else f" [last unloaded: {lu.name}]"
+        return text
+
+    def current_module(self) -> Module | None:
+        """The module whose code is running or being loaded."""
+        return self.running or self.loading
+
+    # -- module memory -----------------------------------------------------------------
+    def _alloc_core(self, mod: Module, size: int) -> int:
+        addr = self.k.module_alloc(size) if hasattr(self.k, "module_alloc") else 0
+        if not addr:
+            addr = self._alloc_core_pages(size)
+        if addr:
+            mod.chunks.append((addr, size))
+        return addr
+
+    def _alloc_core_pages(self, size: int) -> int:
+        order = max(0, (size - 1).bit_length() - 12)
+        pfn = self.k.buddy.alloc(0xcc0 | 0x2000, order)
+        return self.k.pfn_to_virt(pfn) if pfn >= 0 else 0
+
+    def _free_core(self, mod: Module) -> None:
+        for addr, size in mod.chunks:
+            if hasattr(self.k, "module_memfree") and self.k.module_memfree(addr):
+                continue
+            order = max(0, (size - 1).bit_length() - 12)
+            self.k.buddy.free(self.k.virt_to_pfn(addr), order)
+        mod.chunks.clear()
+
+    def alloc_static(self, size: int, align: int = 8) -> int:
+        """Carve a static object out of the loading module's data (its .data/.bss)."""
+        mod = self.current_module()
+        if mod is None:
+            raise RuntimeError("static objects can only be created by a module's top level")
+        align = max(1, align)
+        ptr = (mod.data_ptr + align - 1) & ~(align - 1)
+        if not mod.data_ptr or ptr + size > mod.data_end:
+            chunk = max(PAGE_SIZE, (size + align + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1))
+            base = self._alloc_core(mod, chunk)
+            if not base:
+                raise MemoryError("module memory")
+            ptr = (base + align - 1) & ~(align - 1)
+            mod.data_end = base + chunk
+        mod.data_ptr = ptr + size
+        self.k.vm.fill(ptr, size, 0)
+        return ptr
+
+    # -- running module code ------------------------------------------------------------
+    def call(self, mod: Module, fn, args=(), comm: str | None = None) -> CallResult:
+        """Run module code as the kernel would, turning every fault into its report."""
+        k = self.k
+        prev = (k.current, k.current_owner, self.running)
+        if comm is not None:
+            k.current = k.new_task(comm)
+        k.current_owner = mod.owner
+        self.running = mod
+        try:
+            return CallResult(value=fn(*args))
+        except PageFault as e:
+            self.report_page_fault(e, sys.exc_info()[2])
+            return CallResult(event="oops", status=139, message="Segmentation fault")
+        except KernelBUG as e:
+            self.report_bug(e, sys.exc_info()[2])
+            return CallResult(event="oops", status=139, message="Segmentation fault")
+        except TaskKilled as e:
+            return CallResult(event="killed", status=e.status, message=e.signal_name)
+        except (KasanReport, SoftLockup) as e:
+            kind = "lockup" if isinstance(e, SoftLockup) else "oops"
+            return CallResult(event=kind, status=139 if kind == "oops" else 137,
+                              message="Segmentation fault" if kind == "oops" else "Killed")
+        except KernelEvent:
+            return CallResult(event="oops", status=139, message="Segmentation fault")
+        except KeyboardInterrupt:
+            k.printk.emit(4, f"kmsim: {k.current.comm}[{k.current.pid}] interrupted (Ctrl-C) in "
+                             f"{getattr(fn, '__name__', 'module code')} [{mod.name}]")
+            return CallResult(event="interrupt", status=130, message="Interrupted")
+        except RecursionError:
+            self.report_stack_overflow(sys.exc_info()[2])
+            return CallResult(event="oops", status=139, message="Segmentation fault")
+        except MemoryError:
+            k.printk.emit(3, f"kmsim: host out of memory while running {mod.name}: "
+                             f"the module function was stopped")
+            return CallResult(event="oops", status=139, message="Segmentation fault")
+        except Exception as e:  # the module raised: a BUG in module code
+            self.report_exception(e, sys.exc_info()[2])
+            return CallResult(event="oops", status=139, message="Segmentation fault")
+        finally:
+            k.printk.flush_cont()
+            k.current, k.current_owner, self.running = prev
+
+    def report_page_fault(self, e: PageFault, tb) -> None:
+        """arch/x86/mm/fault.c: NULL dereference or unable to handle page fault."""
+        k = self.k
+        w = k.machine.ptr_size * 2
+        if e.addr < PAGE_SIZE:
+            title = [f"BUG: kernel NULL pointer dereference, address: {e.addr:0{w}x}"]
+        else:
+            title = [f"BUG: unable to handle page fault for address: {e.addr:0{w}x}"]
+        code = 0x2 if e.write else 0x0
+        if e.reason != "not-present page":
+            code |= 0x1
+        title += [f"#PF: supervisor {'write' if e.write else 'read'} access in kernel mode",
+                  f"#PF: error_code({code:#06x}) - {e.reason}",
+                  e.pgd_line or "PGD 0 P4D 0 "]
+        hints = []
+        if e.hint:
+            hints.append(e.hint)
+        if e.addr < PAGE_SIZE:
+            hints += self._null_hint(tb)
+        k.reporter.oops(title, f"Oops: {code:04x}", k.reporter.rip_of(tb), tb=tb,
+                        extra=[f"CR2: {e.addr:0{w}x}"], hints=hints)
+
+    def _null_hint(self, tb) -> list[str]:
+        frames = module_frames(self.module_files(), tb=tb)
+        if not frames:
+            return []
+        mod = self.modules.get(frames[0][2])
+        if mod is not None and "IS_ERR" in mod.namespace.get("__kmsim_source__", ""):
+            return ["the allocators return NULL (0) on failure, not an error pointer: "
+                    "IS_ERR(0) is false, so test the result with 'if not ptr:'"]
+        return []
+
+    def report_bug(self, e: KernelBUG, tb) -> None:
+        """BUG(): 'kernel BUG at FILE:LINE!' then the Oops."""
+        k = self.k
+        k.reporter.emit([CUT_HERE, f"kernel BUG at {e.where}!"])
+        k.reporter.oops([], "invalid opcode: 0000", f"RIP: 0010:{e.rip}" if e.rip
+                        else k.reporter.rip_of(tb), tb=tb, hints=[e.hint] if e.hint else None)
+
+    def report_stack_overflow(self, tb) -> None:
+        """A RecursionError: the kernel stack's guard page was hit."""
+        k = self.k
+        base = 0xffffc90000000000 if k.machine.ptr_size == 8 else 0xf8000000
+        w = k.machine.ptr_size * 2
+        k.reporter.oops([f"BUG: stack guard page was hit at {base + 0x3ff8:0{w}x} "
+                         f"(stack is {base + 0x4000:0{w}x}..{base + 0x7fff:0{w}x})",
+                         "kernel stack overflow (page fault): 0000 [#1] PREEMPT SMP NOPTI"],
+                        "Oops: 0002", k.reporter.rip_of(tb), tb=_last_tb(tb, 8),
+                        hints=["the module recursed too deeply: the kernel stack is only "
+                               "16 KiB (THREAD_SIZE); use a loop"])
+
+    def report_exception(self, e: BaseException, tb) -> None:
+        """A Python exception in module code, reported as a BUG at the module's line."""
+        k = self.k
+        frames = module_frames(self.module_files(), tb=tb)
+        where = "module code"
+        if frames:
+            fn, ln, modname, code = frames[0]
+            where = f"{os.path.basename(code.co_filename)}:{ln}"
+        api = _api_function(tb)
+        msg = f"{type(e).__name__}: {e}"
+        hint = f"{api}(): {msg}" if api else f"the module raised {msg}"
+        k.reporter.emit([CUT_HERE, f"kernel BUG at {where}!"])
+        k.reporter.oops([], "invalid opcode: 0000", k.reporter.rip_of(tb), tb=tb, hints=[hint])
+
+    # -- insmod ---------------------------------------------------------------------
+    def insmod(self, path: str, args: list[str] | None = None) -> list[str]:
+        """Load a module file.  Returns extra lines for the shell; raises ModuleError."""
+        before = set(self.modules)
+        try:
+            return self._insmod(path, args)
+        except ModuleError:
+            raise
+        except BaseException:
+            for name in set(self.modules) - before:
+                mod = self.modules[name]
+                if not mod.init_done and not mod.stuck:
+                    self._discard(mod, path, None)
+            raise
+
+    def _insmod(self, path: str, args: list[str] | None) -> list[str]:
+        p = Path(path)
+        if not p.is_file():
+            raise ModuleError(f"insmod: ERROR: could not load module {path}: No such file or directory")
+        name = p.stem.replace("-", "_")
+        if name in self.modules:
+            raise ModuleError(f"insmod: ERROR: could not insert module {path}: File exists", errno=17)
+        try:
+            source = p.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise ModuleError(f"insmod: ERROR: could not load module {path}: {getattr(e, 'strerror', None) or 'Invalid module format'}")
+        filename = str(p.resolve())
+        try:
+            code = compile(source, filename, "exec")
+        except (SyntaxError, ValueError) as e:
+            line = getattr(e, "lineno", None)
+            self.k.printk.emit(3, f"{name}: invalid module format: {type(e).__name__}: "
+                                  f"{getattr(e, 'msg', e)} ({p.name}, line {line})")
+            raise ModuleError(f"insmod: ERROR: could not insert module {path}: Invalid module format", errno=8)
+        mod = Module(name=name, path=filename, owner=self.k.register_owner("module", name))
+        self.k.owners[mod.owner].module = mod
+        mod.param_args = dict(_split_param(a) for a in (args or []))
+        mod.namespace = {"__name__": name, "__file__": filename, "__builtins__": __builtins__,
+                         "__kmsim_source__": source}
+        self._files[filename] = name
+        self.modules[name] = mod
+        self.loading = mod
+        try:
+            self._alloc_core(mod, BASE_CORE_SIZE)
+            res = self.call(mod, lambda: exec(code, mod.namespace), comm="insmod")
+        finally:
+            self.loading = None
+        if res.event is not None or mod.param_errors:
+            return self._fail_load(mod, path, res)
+        self._taint_on_load(mod)
+        if not self._parse_params(mod):
+            return self._discard(mod, path, 22)
+        for hook in self.load_hooks:
+            hook(mod)
+        return self._do_init(mod, path)
+
+    def _fail_load(self, mod, path, res) -> list[str]:
+        if res.event in ("oops", "killed", "interrupt", "lockup") and res.event != "oops":
+            self._discard(mod, path, None)
+            raise ModuleError(res.message, status=res.status)
+        self._discard(mod, path, None)
+        raise ModuleError(f"insmod: ERROR: could not insert module {path}: Invalid module format", errno=8)
+
+    def _discard(self, mod: Module, path: str, errno: int | None) -> list[str]:
+        self._free_core(mod)
+        self.modules.pop(mod.name, None)
+        self._files.pop(mod.path, None)
+        for used in mod.uses:
+            used.holders.discard(mod.name)
+        if errno:
+            raise ModuleError(f"insmod: ERROR: could not insert module {path}: {mod_strerror(errno)}",
+                              errno=errno)
+        return []
+
+    def _taint_on_load(self, mod: Module) -> None:
+        k = self.k
+        lic = mod.license if mod.license is not None else "unspecified"
+        mod.taint |= 1 << TAINT_OOT_MODULE | 1 << TAINT_UNSIGNED_MODULE
+        if not self.oot_tainted:
+            self.oot_tainted = True
+            k.printk.emit(4, f"{mod.name}: loading out-of-tree module taints kernel.")
+        k.add_taint(TAINT_OOT_MODULE)
+        if not self.sig_tainted:
+            self.sig_tainted = True
+            k.printk.emit(5, f"{mod.name}: module verification failed: signature and/or "
+                             f"required key missing - tainting kernel")
+        k.add_taint(TAINT_UNSIGNED_MODULE)
+        if lic not in GPL_COMPATIBLE:
+            mod.taint |= 1 << TAINT_PROPRIETARY_MODULE
+            if not k.taint & (1 << TAINT_PROPRIETARY_MODULE):
+                k.printk.emit(4, f"{mod.name}: module license '{lic}' taints kernel.")
+                self.lockdep_off()
+            k.add_taint(TAINT_PROPRIETARY_MODULE)
+
+    def lockdep_off(self) -> None:
+        """'Disabling lock debugging due to kernel taint', once per boot."""
+        if not self.k.lockdep_off_printed:
+            self.k.lockdep_off_printed = True
+            self.k.printk.emit(4, "Disabling lock debugging due to kernel taint")
+
+    def _parse_params(self, mod: Module) -> bool:
+        ok = True
+        for key, val in mod.param_args.items():
+            prm = mod.params.get(key)
+            if prm is None:
+                self.k.printk.emit(4, f"{mod.name}: unknown parameter '{key}' ignored")
+                continue
+            try:
+                mod.namespace[key] = parse_param_value(prm.type, val)
+            except ValueError:
+                self.k.printk.emit(3, f"{mod.name}: `{val}' invalid for parameter `{key}'")
+                ok = False
+        return ok
+
+    def _do_init(self, mod: Module, path: str) -> list[str]:
+        k = self.k
+        if mod.init_fn is None:
+            mod.state, mod.init_done = "Live", True
+            return []
+        res = self.call(mod, mod.init_fn, comm="insmod")
+        if res.event is not None:
+            mod.stuck = True
+            mod.refcnt = 1
+            if res.event == "oops":
+                k.printk.emit(4, f"kmsim: {mod.name} stays loaded with 'Used by 1' as after a real "
+                                 f"Oops in init; 'rmmod -f {mod.name}' or 'reboot' clears it")
+            raise ModuleError(res.message, status=res.status)
+        ret = res.value
+        if ret is None:
+            ret = 0
+        if isinstance(ret, bool) or not isinstance(ret, int):
+            k.printk.emit(3, f"kmsim: {mod.name}: init returned {type(ret).__name__} "
+                             f"{ret!r}: an init function returns 0 or a negative errno")
+            return self._discard(mod, path, 22)
+        if ret < 0:
+            errno = -ret
+            self._discard(mod, path, None)
+            raise ModuleError(f"insmod: ERROR: could not insert module {path}: "
+                              f"{mod_strerror(errno) if errno < 4096 else 'Unknown error ' + str(ret)}",
+                              errno=errno)
+        if ret > 0:
+            k.printk.emit(4, f"do_init_module: '{mod.name}'->init suspiciously returned {ret}, "
+                             f"it should follow 0/-E convention")
+            k.printk.emit(4, "do_init_module: loading module anyway...")
+            k.reporter.dump_stack(["do_init_module+0x1b6/0x1f0"])
+        mod.state, mod.init_done = "Live", True
+        return []
+
+    # -- rmmod --------------------------------------------------------------------------
+    def rmmod(self, name: str, force: bool = False) -> list[str]:
+        """Unload a module.  Returns extra shell lines (leak summary); raises ModuleError."""
+        name = Path(name).name
+        for suffix in (".py", ".ko"):
+            if name.endswith(suffix):
+                name = name[:-len(suffix)]
+        name = name.replace("-", "_")
+        mod = self.modules.get(name)
+        if mod is None:
+            raise ModuleError(f"rmmod: ERROR: Module {name} is not currently loaded")
+        if mod.holders and not force:
+            raise ModuleError(f"rmmod: ERROR: Module {name} is in use by: {' '.join(sorted(mod.holders))}")
+        if mod.refcnt > 0 and not force:
+            raise ModuleError(f"rmmod: ERROR: Module {name} is in use")
+        if mod.init_fn is not None and mod.exit_fn is None and not force:
+            raise ModuleError(f"rmmod: ERROR: could not remove module {name}: Device or resource busy")
+        if force:
+            self.k.add_taint(TAINT_FORCED_RMMOD)
+        lines: list[str] = []
+        mod.state = "Unloading"
+        if mod.exit_fn is not None and mod.init_done:
+            res = self.call(mod, mod.exit_fn, comm="rmmod")
+            if res.event is not None:
+                lines.append(res.message)
+        self.remove(mod)
+        for hook in self.unload_hooks:
+            lines += hook(mod) or []
+        return lines
+
+    def remove(self, mod: Module) -> None:
+        """free_module: drop the module, its symbols and its memory."""
+        self._free_core(mod)
+        for used in mod.uses:
+            used.holders.discard(mod.name)
+            used.refcnt = max(0, used.refcnt - 1)
+        for sym in list(mod.exports):
+            self.symbols.pop(sym, None)
+        self.modules.pop(mod.name, None)
+        self._files.pop(mod.path, None)
+        self.last_unloaded = mod
+
+    # -- symbols ----------------------------------------------------------------------
+    def export(self, name: str, obj) -> None:
+        """EXPORT_SYMBOL from the loading module."""
+        mod = self.current_module()
+        if mod is None:
+            raise RuntimeError("EXPORT_SYMBOL outside a module")
+        self.symbols[name] = (obj, mod)
+        mod.exports[name] = obj
+
+    def symbol_get(self, name: str):
+        """symbol_get: the symbol, taking a reference on its module (None if absent)."""
+        ent = self.symbols.get(name)
+        if ent is None:
+            return None
+        obj, owner = ent
+        user = self.current_module()
+        if user is not None and user is not owner and owner.name not in {u.name for u in user.uses}:
+            user.uses.add(owner)
+            owner.holders.add(user.name)
+        return obj
+
+
+def _split_param(arg: str) -> tuple[str, str]:
+    key, _eq, val = arg.partition("=")
+    return key.replace("-", "_"), val
+
+
+def parse_param_value(ptype: str, text: str):
+    """kernel/params.c param_set_*: parse a value or raise ValueError."""
+    if ptype in ("bool", "invbool"):
+        t = text.strip()
+        if t in ("", "y", "Y", "1", "true", "True", "on"):
+            v = True
+        elif t in ("n", "N", "0", "false", "False", "off"):
+            v = False
+        else:
+            raise ValueError(text)
+        return (not v) if ptype == "invbool" else v
+    if ptype == "charp":
+        return text
+    rng = PARAM_TYPES.get(ptype)
+    v = int(text.strip(), 0)
+    if ptype in ("long", "ulong"):
+        from .kernel import current_kernel
+        bits = current_kernel().machine.ptr_size * 8
+        rng = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if ptype == "long" else (0, (1 << bits) - 1)
+    if rng and not rng[0] <= v <= rng[1]:
+        raise ValueError(text)
+    return v
+
+
+def format_param_value(ptype: str, value) -> str:
+    """The text of /sys/module/NAME/parameters/P."""
+    if ptype in ("bool", "invbool"):
+        v = bool(value) if ptype == "bool" else not bool(value)
+        return "Y" if v else "N"
+    if ptype == "charp":
+        return "(null)" if value is None else str(value)
+    if ptype == "hexint":
+        return f"{int(value):#x}"
+    return str(int(value)) if isinstance(value, int) else str(value)
+
+
+def _api_function(tb) -> str | None:
+    """The outermost kmsim.linux function in a traceback (the API the module misused)."""
+    name = None
+    while tb is not None:
+        mod = tb.tb_frame.f_globals.get("__name__", "")
+        if mod.startswith("kmsim.linux"):
+            name = tb.tb_frame.f_code.co_name
+            break
+        tb = tb.tb_next
+    return name
+
+
+def _last_tb(tb, keep: int):
+    """The traceback without its deepest repetitions (a recursion's trace is long)."""
+    return tb

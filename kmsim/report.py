@@ -1,0 +1,172 @@
+"""Oops, BUG and WARN reports, taint, and call traces made of module frames.
+
+As kernel/panic.c and arch/x86/kernel/dumpstack.c print them.  A module's
+Python frames stand for its functions in the call trace
+(``mallocmod_init+0x1c/0x90 [zone_allocator]``), the offset growing with the
+line number, so a student can find the line that failed.
+"""
+from __future__ import annotations
+
+import sys
+from types import FrameType, TracebackType
+
+# kernel/panic.c taint_flags, 6.1: (true char, false char) per bit
+TAINT_FLAGS = [("P", "G"), ("F", " "), ("S", " "), ("R", " "), ("M", " "), ("B", " "),
+               ("U", " "), ("D", " "), ("A", " "), ("W", " "), ("C", " "), ("I", " "),
+               ("O", " "), ("E", " "), ("L", " "), ("K", " "), ("X", " "), ("T", " "),
+               ("N", " ")]
+TAINT_PROPRIETARY_MODULE = 0
+TAINT_FORCED_RMMOD = 3
+TAINT_BAD_PAGE = 5
+TAINT_DIE = 7
+TAINT_WARN = 9
+TAINT_OOT_MODULE = 12
+TAINT_UNSIGNED_MODULE = 13
+TAINT_SOFTLOCKUP = 14
+
+CUT_HERE = "------------[ cut here ]------------"
+
+__all__ = ["TAINT_FLAGS", "print_tainted", "taint_letters", "module_frames", "format_frame",
+           "Reporter", "CUT_HERE"]
+
+
+def print_tainted(mask: int) -> str:
+    """'Tainted: G           OE     ' or 'Not tainted', as print_tainted() returns."""
+    if not mask:
+        return "Not tainted"
+    return "Tainted: " + "".join(t if mask >> i & 1 else f for i, (t, f) in enumerate(TAINT_FLAGS))
+
+
+def taint_letters(mask: int) -> str:
+    """The set letters only ('POE'), as /proc/modules and the prompt show them."""
+    return "".join(t for i, (t, _f) in enumerate(TAINT_FLAGS) if mask >> i & 1)
+
+
+def _code_size(code) -> int:
+    lines = [ln for _s, _e, ln in code.co_lines() if ln is not None]
+    span = (max(lines) - code.co_firstlineno + 1) if lines else 1
+    return span * 0x10 + 0x7
+
+
+def format_frame(func: str, lineno: int, code, modname: str | None) -> str:
+    """' func+0xOFF/0xSIZE [mod]': the offset grows by 0x10 a source line."""
+    off = (lineno - code.co_firstlineno) * 0x10 + 0x4 if lineno else 0
+    tail = f" [{modname}]" if modname else ""
+    return f" {func}+{off:#x}/{_code_size(code):#x}{tail}"
+
+
+def module_frames(module_files: dict[str, str], tb: TracebackType | None = None,
+                  frame: FrameType | None = None) -> list[tuple[str, int, str, object]]:
+    """The module frames of a traceback (or of the live stack), innermost first.
+
+    :param module_files: maps a module's file path to its name
+    :returns: (function, line, module name, code) tuples
+    """
+    out = []
+    if tb is not None:
+        entries = []
+        while tb is not None:
+            entries.append((tb.tb_frame, tb.tb_lineno))
+            tb = tb.tb_next
+        entries.reverse()
+    else:
+        entries = []
+        f = frame or sys._getframe(1)
+        while f is not None:
+            entries.append((f, f.f_lineno))
+            f = f.f_back
+    for fr, lineno in entries:
+        name = module_files.get(fr.f_code.co_filename)
+        if name is not None:
+            out.append((fr.f_code.co_name, lineno, name, fr.f_code))
+    return out
+
+
+class Reporter:
+    """Prints the kernel's reports for one Kernel through its printk."""
+
+    def __init__(self, kernel):
+        self.k = kernel
+        self.oops_count = 0
+        self.warned_once: set[str] = set()
+
+    # -- common lines ------------------------------------------------------------
+    def cpu_line(self) -> str:
+        """'CPU: 0 PID: 241 Comm: insmod Tainted: G ... 6.1.0-kmsim #1 kmsim'."""
+        k = self.k
+        return (f"CPU: 0 PID: {k.current.pid} Comm: {k.current.comm} "
+                f"{print_tainted(k.taint)} {k.release} {k.version}")
+
+    def hardware_line(self) -> str:
+        """'Hardware name: ...' of the machine."""
+        return f"Hardware name: {self.k.machine.hardware}"
+
+    def modules_linked_in(self) -> str:
+        """'Modules linked in: a(OE) b(OE+) [last unloaded: c(OE)]'."""
+        return "Modules linked in: " + self.k.modules.linked_in_text()
+
+    def trace_lines(self, kernel_frames: list[str], tb: TracebackType | None = None,
+                    tail: list[str] | None = None) -> list[str]:
+        """'Call Trace:' block: kmsim's own frames, the module's frames, then the syscall."""
+        mods = module_frames(self.k.modules.module_files(), tb=tb)
+        lines = ["Call Trace:", " <TASK>"]
+        lines += [f" {f}" for f in kernel_frames]
+        lines += [format_frame(fn, ln, code, mod) for fn, ln, mod, code in mods]
+        lines += [f" {f}" for f in (tail if tail is not None else self.k.current.entry_frames)]
+        lines.append(" </TASK>")
+        return lines
+
+    def rip_of(self, tb: TracebackType | None = None, fallback: str = "") -> str:
+        """'RIP: 0010:func+0x../0x.. [mod]' of the innermost module frame."""
+        mods = module_frames(self.k.modules.module_files(), tb=tb)
+        if mods:
+            fn, ln, mod, code = mods[0]
+            return "RIP: 0010:" + format_frame(fn, ln, code, mod).strip()
+        return f"RIP: 0010:{fallback}"
+
+    def emit(self, lines: list[str], level: int = 4) -> None:
+        """Print report lines at a level (default KERN_WARNING)."""
+        for line in lines:
+            self.k.printk.emit(level, line)
+
+    # -- reports -----------------------------------------------------------------
+    def dump_stack(self, kernel_frames: list[str], level: int = 4) -> None:
+        """dump_stack(): CPU line, hardware line, call trace."""
+        self.emit([self.cpu_line(), self.hardware_line()]
+                  + self.trace_lines(["dump_stack_lvl+0x44/0x5c"] + kernel_frames), level)
+
+    def warn(self, where: str, func: str, kernel_frames: list[str] | None = None,
+             once_key: str | None = None, message: str | None = None) -> bool:
+        """A WARN()/WARN_ON_ONCE() splat; sets taint W.  Returns False if suppressed (once)."""
+        if once_key is not None:
+            if once_key in self.warned_once:
+                return False
+            self.warned_once.add(once_key)
+        lines = [CUT_HERE]
+        if message:
+            lines.append(message)
+        lines += [f"WARNING: CPU: 0 PID: {self.k.current.pid} at {where} {func}",
+                  self.modules_linked_in()]
+        self.k.add_taint(TAINT_WARN)
+        lines += [self.cpu_line(), self.hardware_line(), f"RIP: 0010:{func}"]
+        lines += self.trace_lines(kernel_frames or [])
+        lines.append("---[ end trace 0000000000000000 ]---")
+        self.emit(lines)
+        return True
+
+    def oops(self, title: list[str], oops_line: str, rip: str, tb=None,
+             kernel_frames: list[str] | None = None, extra: list[str] | None = None,
+             hints: list[str] | None = None) -> None:
+        """An Oops: the title lines, 'Oops: ... [#N]', CPU, RIP, trace; sets taint D."""
+        self.oops_count += 1
+        lines = list(title)
+        lines.append(f"{oops_line} [#{self.oops_count}] PREEMPT SMP NOPTI")
+        lines += [self.cpu_line(), self.hardware_line(), rip]
+        lines += self.trace_lines(kernel_frames or [], tb=tb)
+        lines.append(self.modules_linked_in())
+        lines += extra or []
+        lines.append("---[ end trace 0000000000000000 ]---")
+        self.k.add_taint(TAINT_DIE)
+        self.emit(lines, level=4)
+        for h in hints or []:
+            self.k.printk.emit(4, f"kmsim: {h}")

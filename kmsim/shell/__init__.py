@@ -1,0 +1,1 @@
+"""The shell: parser, commands, the batch runner and the interactive REPL."""

@@ -1,0 +1,398 @@
+"""The foundation's shell commands: modules, dmesg, files, memory, py, reboot, help."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .. import fs
+from ..errors import ModuleError
+from ..machine import PAGE_SHIFT
+from ..printk import LEVEL_NAMES, format_dmesg_line
+from .core import COMMANDS, UsageError, command
+
+MODULE_DIRS = ["modules", str(Path(__file__).resolve().parent.parent / "examples")]
+
+
+def _module_result(ctx, fn, *args) -> int:
+    try:
+        lines = fn(*args)
+    except ModuleError as e:
+        ctx.err(e.message)
+        return e.status
+    for line in lines or []:
+        ctx.err(line)
+    return 0
+
+
+@command("insmod", help="load a module from a Python file", usage="insmod FILE [param=value ...]",
+         complete="module_files")
+def cmd_insmod(ctx, args):
+    if not args:
+        raise UsageError("missing module file")
+    return _module_result(ctx, ctx.kernel.modules.insmod, args[0], args[1:])
+
+
+def find_module_file(name: str) -> str | None:
+    """modprobe's search: ./modules/NAME.py, then the installed examples."""
+    stem = name[:-3] if name.endswith(".py") else name
+    for d in MODULE_DIRS:
+        for cand in (stem, stem.replace("-", "_")):
+            p = Path(d) / f"{cand}.py"
+            if p.is_file():
+                return str(p)
+    return None
+
+
+@command("modprobe", help="load a module by name from ./modules (-r removes)",
+         usage="modprobe [-r] NAME [param=value ...]", options=("-r",), complete="module_names")
+def cmd_modprobe(ctx, args):
+    if not args:
+        raise UsageError("missing module name")
+    if args[0] == "-r":
+        if len(args) < 2:
+            raise UsageError("missing module name")
+        k = ctx.kernel
+        if args[1] not in k.modules.modules:
+            ctx.err(f"modprobe: FATAL: Module {args[1]} not found.")
+            return 1
+        return _module_result(ctx, k.modules.rmmod, args[1])
+    path = find_module_file(args[0])
+    if path is None:
+        ctx.err(f"modprobe: FATAL: Module {args[0]} not found in directory ./modules")
+        return 1
+    if Path(path).stem in ctx.kernel.modules.modules:
+        return 0        # modprobe of a loaded module succeeds quietly
+    return _module_result(ctx, ctx.kernel.modules.insmod, path, args[1:])
+
+
+@command("rmmod", help="unload a module", usage="rmmod [-f] NAME", options=("-f",),
+         complete="loaded_modules")
+def cmd_rmmod(ctx, args):
+    force = False
+    names = []
+    for a in args:
+        if a in ("-f", "--force"):
+            force = True
+        elif a.startswith("-"):
+            raise UsageError(f"invalid option '{a}'")
+        else:
+            names.append(a)
+    if not names:
+        raise UsageError("missing module name")
+    status = 0
+    for n in names:
+        status = _module_result(ctx, ctx.kernel.modules.rmmod, n, force) or status
+    return status
+
+
+@command("lsmod", help="list loaded modules")
+def cmd_lsmod(ctx, args):
+    mods = list(reversed(list(ctx.kernel.modules.modules.values())))
+    rows = ["Module                  Size  Used by"]
+    data = []
+    for m in mods:
+        used = m.refcnt + len(m.holders)
+        holders = " " + ",".join(sorted(m.holders)) if m.holders else ""
+        rows.append(f"{m.name:<19} {m.size:8d}  {used}{holders}")
+        data.append({"name": m.name, "size": m.size, "used_by": used,
+                     "holders": sorted(m.holders), "state": m.state})
+    ctx.table("lsmod", "\n".join(rows) + "\n", data)
+    return 0
+
+
+@command("modinfo", help="show a module's information", usage="modinfo NAME-or-FILE",
+         complete="module_files")
+def cmd_modinfo(ctx, args):
+    if not args:
+        raise UsageError("missing module")
+    from .modinfo import modinfo_fields
+    status = 0
+    for a in args:
+        fields = modinfo_fields(ctx.kernel, a)
+        if fields is None:
+            ctx.err(f"modinfo: ERROR: Module {a} not found.")
+            status = 1
+            continue
+        if ctx.json:
+            import json
+            ctx.out(json.dumps(fields, indent=2))
+            continue
+        for key, val in fields:
+            ctx.out(f"{key + ':':<16}{val}")
+    return status
+
+
+@command("dmesg", help="print the kernel log", usage="dmesg [-c] [-C] [-l LEVELS] [-x] [-r] [-w] [-n LEVEL]",
+         options=("-c", "-C", "-l", "-x", "-r", "-w", "-n", "-t"))
+def cmd_dmesg(ctx, args):
+    k = ctx.kernel
+    opts, levels = set(), None
+    it = iter(args)
+    for a in it:
+        if a in ("-l", "--level"):
+            levels = next(it, None)
+            if levels is None:
+                raise UsageError("option requires an argument -- 'l'")
+        elif a.startswith("--level="):
+            levels = a.split("=", 1)[1]
+        elif a in ("-n", "--console-level"):
+            lvl = next(it, None)
+            return _dmesg_console_level(ctx, lvl)
+        elif a.startswith("-") and len(a) > 1 and not a.startswith("--"):
+            for c in a[1:]:
+                if c not in "cCxrwt":
+                    raise UsageError(f"invalid option -- '{c}'")
+                opts.add(c)
+        else:
+            raise UsageError(f"unrecognized option '{a}'")
+    if "C" in opts:
+        k.printk.clear()
+        return 0
+    want = _parse_levels(levels) if levels else None
+    recs = [r for r in k.printk.visible() if want is None or r.level in want]
+    for r in recs:
+        line = format_dmesg_line(r, raw="r" in opts, decode="x" in opts)
+        if "t" in opts:
+            line = line.split("] ", 1)[1] if "] " in line else line
+        ctx.out(line)
+    k.printk.read_seq = k.printk.next_seq
+    if "c" in opts:
+        k.printk.clear()
+    if "w" in opts and ctx.shell.tty and getattr(ctx.shell, "follow_dmesg", None):
+        ctx.shell.follow_dmesg(ctx, want)
+    return 0
+
+
+def _dmesg_console_level(ctx, lvl) -> int:
+    if lvl is None:
+        raise UsageError("option requires an argument -- 'n'")
+    want = _parse_levels(lvl)
+    ctx.kernel.printk.console_loglevel = max(want) + 1 if not lvl.isdigit() else int(lvl)
+    return 0
+
+
+def _parse_levels(text: str) -> set[int]:
+    out = set()
+    for word in text.split(","):
+        w = word.strip().lower()
+        if w.isdigit():
+            out.add(int(w))
+        elif w in LEVEL_NAMES:
+            out.add(LEVEL_NAMES.index(w))
+        elif w == "warning":
+            out.add(4)
+        else:
+            raise UsageError(f"unknown level '{word}'")
+    return out
+
+
+@command("cat", help="print a virtual file (or a host file)", usage="cat PATH...", complete="paths")
+def cmd_cat(ctx, args):
+    if not args:
+        raise UsageError("missing file operand")
+    status = 0
+    for path in args:
+        if not path.startswith(("/proc", "/sys")):
+            try:
+                text = Path(path).read_text(encoding="utf-8", errors="replace")
+            except OSError as e:
+                ctx.err(f"cat: {path}: {e.strerror}")
+                status = 1
+                continue
+            hl = getattr(ctx.shell, "highlight_file", None)
+            ctx.out(hl(path, text) if (hl and ctx.tty and not ctx.shell.piping) else text, end="")
+            continue
+        try:
+            ctx.out(fs.read_file(ctx.kernel, path), end="")
+        except fs.FsError as e:
+            ctx.err(f"cat: {path}: {e}")
+            status = 1
+    return status
+
+
+@command("ls", help="list a virtual directory", usage="ls [PATH]", complete="paths")
+def cmd_ls(ctx, args):
+    paths = args or ["/"]
+    status = 0
+    for path in paths:
+        try:
+            names = fs.list_dir(ctx.kernel, path)
+        except fs.FsError as e:
+            if e.errno == 20:
+                ctx.out(path)
+                continue
+            ctx.err(f"ls: cannot access '{path}': {e}")
+            status = 2
+            continue
+        if len(paths) > 1:
+            ctx.out(f"{path}:")
+        for n in names:
+            ctx.out(n)
+    return status
+
+
+@command("echo", help="print words (echo VALUE > PATH writes a virtual file)", usage="echo [WORD ...]",
+         complete="paths")
+def cmd_echo(ctx, args):
+    newline = True
+    if args and args[0] == "-n":
+        newline, args = False, args[1:]
+    ctx.out(" ".join(args), end="\n" if newline else "")
+    return 0
+
+
+@command("free", help="memory totals, as procps free", usage="free [-h] [-k] [-m]", options=("-h", "-k", "-m"))
+def cmd_free(ctx, args):
+    from ..fs import meminfo_values
+    v = meminfo_values(ctx.kernel)
+    total, free = v["MemTotal"], v["MemFree"]
+    slab = v["Slab"]
+    used = total - free - slab
+    human = "-h" in args
+    unit = 1024 if "-m" in args else 1
+
+    def f(x):
+        if human:
+            for suf, div in (("Gi", 1 << 20), ("Mi", 1 << 10)):
+                if x >= div:
+                    return f"{x / div:.1f}{suf}"
+            return f"{x}Ki"
+        return str(x // unit)
+    raw = (f"{'':15}{'total':>12}{'used':>12}{'free':>12}{'shared':>12}{'buff/cache':>12}{'available':>12}\n"
+           f"{'Mem:':<15}{f(total):>12}{f(used):>12}{f(free):>12}{f(0):>12}{f(slab):>12}{f(v['MemAvailable']):>12}\n"
+           f"{'Swap:':<15}{f(0):>12}{f(0):>12}{f(0):>12}\n")
+    ctx.table("free", raw, {"total_kb": total, "used_kb": used, "free_kb": free,
+                            "slab_kb": slab, "available_kb": v["MemAvailable"]})
+    return 0
+
+
+def _proc_table(kind: str, path: str, data_fn=None):
+    def fn(ctx, args):
+        if args:
+            raise UsageError("takes no arguments")
+        raw = fs.read_file(ctx.kernel, path)
+        ctx.table(kind, raw, data_fn(ctx.kernel) if data_fn else {"text": raw})
+        return 0
+    return fn
+
+
+def _buddy_data(k):
+    return [{"zone": z.name, "free_blocks": z.nr_free_blocks(), "free_pages": z.nr_free,
+             "pcp_pages": z.pcp_count} for z in k.buddy.zones]
+
+
+def _zone_data(k):
+    return [{"zone": z.name, "free": z.nr_free, "min": z.wmark_min, "low": z.wmark_low,
+             "high": z.wmark_high, "spanned": z.spanned, "present": z.present,
+             "managed": z.managed, "start_pfn": z.zone_start_pfn,
+             "pcp": {"count": z.pcp_count, "high": z.pcp_high, "batch": z.pcp_batch}}
+            for z in k.buddy.zones]
+
+
+command("buddyinfo", help="free blocks per order and zone (/proc/buddyinfo)")(
+    _proc_table("buddyinfo", "/proc/buddyinfo", _buddy_data))
+command("zoneinfo", help="zones, watermarks and pagesets (/proc/zoneinfo)")(
+    _proc_table("zoneinfo", "/proc/zoneinfo", _zone_data))
+command("meminfo", help="memory counters (/proc/meminfo)")(
+    _proc_table("meminfo", "/proc/meminfo", lambda k: fs.meminfo_values(k)))
+
+
+@command("py", help="run Python with the kernel and every kmsim.linux name in scope",
+         usage="py EXPR-or-STATEMENT")
+def cmd_py(ctx, args):
+    src = " ".join(args).strip()
+    if not src:
+        raise UsageError("missing expression")
+    from .pyexec import run_py
+    return run_py(ctx, src)
+
+
+@command("reboot", help="boot a fresh machine with the same options")
+def cmd_reboot(ctx, args):
+    ctx.shell.boot()
+    ctx.kernel = ctx.shell.kernel
+    return 0
+
+
+@command("exit", help="leave the shell", usage="exit [STATUS]", aliases=("quit",))
+def cmd_exit(ctx, args):
+    ctx.result.exit = True
+    try:
+        return int(args[0]) if args else ctx.result.status
+    except ValueError:
+        raise UsageError(f"numeric argument required: {args[0]}")
+
+
+@command("set", help="shell settings: set -o vi|emacs, set follow on|off, set -e", usage="set [-o vi|emacs] [-e|+e] [follow on|off]")
+def cmd_set(ctx, args):
+    s = ctx.shell.settings
+    if not args:
+        for k, v in sorted(s.items()):
+            ctx.out(f"{k}={v}")
+        return 0
+    if args[0] == "-o" and len(args) == 2 and args[1] in ("vi", "emacs"):
+        s["editing"] = args[1]
+        cb = getattr(ctx.shell, "on_setting", None)
+        if cb:
+            cb("editing", args[1])
+        return 0
+    if args[0] in ("-e", "+e") and len(args) == 1:
+        s["errexit"] = args[0] == "-e"
+        return 0
+    if args[0] == "follow" and len(args) == 2 and args[1] in ("on", "off"):
+        s["follow"] = args[1] == "on"
+        return 0
+    raise UsageError(f"unknown setting: {' '.join(args)}")
+
+
+@command("help", help="list commands, or describe one", usage="help [CMD]", complete="commands")
+def cmd_help(ctx, args):
+    if args:
+        cmd = COMMANDS.get(args[0])
+        if cmd is None:
+            ctx.err(f"help: no help topics match '{args[0]}'")
+            return 1
+        ctx.out(f"{cmd.usage}\n    {cmd.help}")
+        return 0
+    seen = set()
+    ctx.out("kmsim commands (help CMD for one; kmsim check MODULE.py tests a module's error paths):")
+    for name in sorted(COMMANDS):
+        cmd = COMMANDS[name]
+        if cmd.name in seen:
+            continue
+        seen.add(cmd.name)
+        ctx.out(f"  {cmd.usage:<36} {cmd.help}")
+    ctx.out("Filters: CMD | grep PATTERN | head [-n N] | tail [-n N] | wc -l")
+    return 0
+
+
+@command("uname", help="print system information", usage="uname [-a|-r|-m]", options=("-a", "-r", "-m"))
+def cmd_uname(ctx, args):
+    k = ctx.kernel
+    if "-r" in args:
+        ctx.out(k.release)
+    elif "-m" in args:
+        ctx.out(k.machine.utsname_machine)
+    elif "-a" in args:
+        ctx.out(f"Linux kmsim {k.release} {k.version} {k.machine.utsname_machine} GNU/Linux")
+    else:
+        ctx.out("Linux")
+    return 0
+
+
+@command("true", help="do nothing, successfully")
+def cmd_true(ctx, args):
+    return 0
+
+
+@command("false", help="do nothing, unsuccessfully")
+def cmd_false(ctx, args):
+    return 1
+
+
+def pages_kb(pages: int) -> int:
+    """Pages to kB."""
+    return pages << (PAGE_SHIFT - 10)
+
+
+del os

@@ -1,0 +1,341 @@
+"""The shell's core: ``Shell.execute(line) -> Result``, commands, filters.
+
+Commands register once with ``@command(name, help=..., usage=..., options=...,
+complete=...)``, so dispatch, ``help`` and Tab completion share one table.  A
+command is ``fn(ctx, args) -> status``; it writes with ``ctx.out``/``ctx.err``
+and renders tables with ``ctx.table``.  Kernel messages more urgent than the
+console level reach ``Result.console`` as they are printed.  The interactive
+REPL and the batch runner are thin layers over this.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import pkgutil
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..printk import format_dmesg_line
+from .parser import ParseError, parse
+
+__all__ = ["Shell", "Result", "Context", "Command", "command", "COMMANDS", "UsageError"]
+
+
+class UsageError(Exception):
+    """Wrong arguments to a command: printed as 'CMD: message', status 2."""
+
+
+@dataclass
+class Command:
+    """A shell command: its function, help text, usage line and completion hints."""
+    name: str
+    fn: Callable
+    help: str = ""
+    usage: str = ""
+    options: tuple = ()
+    complete: str | None = None      # "module_files", "loaded_modules", "paths", "caches" ...
+    aliases: tuple = ()
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def command(name: str, help: str = "", usage: str = "", options=(), complete=None, aliases=()):
+    """Register a shell command."""
+    def deco(fn):
+        cmd = Command(name, fn, help, usage or name, tuple(options), complete, tuple(aliases))
+        COMMANDS[name] = cmd
+        for a in aliases:
+            COMMANDS[a] = cmd
+        return fn
+    return deco
+
+
+@dataclass
+class Result:
+    """What a line printed and its exit status."""
+    out: str = ""
+    err: str = ""
+    status: int = 0
+    console: str = ""
+    exit: bool = False
+    chunks: list = field(default_factory=list)    # (stream, text) in the order printed
+
+
+class Context:
+    """What a running command sees: the kernel, the output streams, the mode."""
+
+    def __init__(self, shell: "Shell", result: Result):
+        self.shell = shell
+        self.kernel = shell.kernel
+        self.tty = shell.tty
+        self.json = shell.json
+        self._out: list[str] = []
+        self.result = result
+
+    def out(self, text: str = "", end: str = "\n") -> None:
+        """Write to standard output (what pipes see)."""
+        self._out.append(text + end)
+
+    def err(self, text: str, end: str = "\n") -> None:
+        """Write to standard error (kmod's messages)."""
+        self.result.err += text + end
+        self.result.chunks.append(("err", text + end))
+
+    def table(self, kind: str, raw: str, data=None) -> None:
+        """Print a table: JSON with --json, rich on a terminal, else the raw kernel text."""
+        if self.json and data is not None:
+            self.out(json.dumps(data, indent=2))
+            return
+        renderer = self.shell.renderer
+        if self.tty and renderer is not None and not self.shell.piping:
+            text = renderer(kind, raw, data, self)
+            if text is not None:
+                self.out(text, end="")
+                return
+        self.out(raw, end="")
+
+    def text(self) -> str:
+        """Everything written to standard output."""
+        return "".join(self._out)
+
+
+class Shell:
+    """A shell on one kernel.
+
+    :param kernel_factory: callable returning a freshly booted Kernel (for reboot)
+    :param tty: output is a terminal (colours and tables allowed)
+    :param json: tables as JSON
+    """
+
+    def __init__(self, kernel_factory: Callable, tty: bool = False, json: bool = False):
+        _load_commands()
+        self.kernel_factory = kernel_factory
+        self.tty = tty
+        self.json = json
+        self.renderer = None          # set by shell.render on a terminal
+        self.piping = False
+        self.settings = {"follow": True, "editing": "emacs"}
+        self.history_seq = 0
+        self.on_reboot: list[Callable] = []
+        self._console: list[str] = []
+        self.boot()
+
+    def boot(self) -> None:
+        """Boot (or reboot) the machine and attach the console."""
+        self.kernel = self.kernel_factory()
+        self.kernel.printk.console = self._console_write
+        self.kernel.shell = self
+        for fn in self.on_reboot:
+            fn(self)
+
+    def _console_write(self, rec) -> None:
+        line = format_dmesg_line(rec) + "\n"
+        self._console.append(line)
+        if self._active is not None:
+            self._active.console += line
+            self._active.chunks.append(("console", line))
+
+    _active: Result | None = None
+
+    def execute(self, line: str) -> Result:
+        """Run a line (one or more commands); the status is that of the last failure."""
+        result = Result()
+        self._active = result
+        try:
+            try:
+                pipelines = parse(line)
+            except ParseError as e:
+                result.err += f"kmsim: {e}\n"
+                result.chunks.append(("err", f"kmsim: {e}\n"))
+                result.status = 2
+                return result
+            for pl in pipelines:
+                status = self.run_pipeline(pl, result)
+                if status:
+                    result.status = status
+                if result.exit:
+                    break
+                if status and self.settings.get("errexit"):
+                    break
+        finally:
+            self._active = None
+            from .. import kernel as _kmod
+            _kmod.set_current_kernel(self.kernel)
+        return result
+
+    def run_pipeline(self, pl, result: Result) -> int:
+        """Run one pipeline: the first stage is a command, the rest filters."""
+        from ..kernel import set_current_kernel
+        set_current_kernel(self.kernel)
+        self.kernel.tick(1_000_000)
+        first, filters = pl.stages[0], pl.stages[1:]
+        ctx = Context(self, result)
+        self.piping = bool(filters) or first.redirect is not None
+        try:
+            status = self.dispatch(ctx, first.words)
+        finally:
+            self.piping = False
+        text = ctx.text()
+        for st in filters:
+            try:
+                text, fstatus = apply_filter(st.words, text)
+            except UsageError as e:
+                ctx.err(f"{st.words[0]}: {e}")
+                return 2
+            if fstatus and not status:
+                status = fstatus
+        if first.redirect is not None:
+            return self.redirect(ctx, first, text, status)
+        if text:
+            result.out += text
+            result.chunks.append(("out", text))
+        return status
+
+    def redirect(self, ctx: Context, stage, text: str, status: int) -> int:
+        """CMD > PATH: write the output to a virtual file (or a host file outside /proc, /sys)."""
+        from .. import fs
+        target = stage.redirect
+        if target.startswith(("/proc", "/sys")):
+            try:
+                fs.write_file(self.kernel, target, text)
+            except fs.FsError as e:
+                ctx.err(f"kmsim: {target}: {e}")
+                return 1
+            return status
+        try:
+            with open(target, "a" if stage.append else "w", encoding="utf-8") as f:
+                f.write(text)
+        except OSError as e:
+            ctx.err(f"kmsim: {target}: {e.strerror}")
+            return 1
+        return status
+
+    def dispatch(self, ctx: Context, words: list[str]) -> int:
+        """Find and run a command; unknown names give status 127."""
+        if not words:
+            return 0
+        cmd = COMMANDS.get(words[0])
+        if cmd is None:
+            ctx.err(f"kmsim: {words[0]}: command not found")
+            return 127
+        try:
+            return int(cmd.fn(ctx, words[1:]) or 0)
+        except UsageError as e:
+            ctx.err(f"{words[0]}: {e}")
+            if cmd.usage:
+                ctx.err(f"Usage: {cmd.usage}")
+            return 2
+        except KeyboardInterrupt:
+            ctx.err("^C")
+            return 130
+        except Exception as e:  # a bug in kmsim itself: say so, keep the shell
+            import traceback
+            self.kernel.printk.emit(3, f"kmsim: internal error in '{words[0]}': "
+                                       f"{type(e).__name__}: {e}")
+            tb = traceback.extract_tb(e.__traceback__)[-1]
+            ctx.err(f"kmsim: {words[0]}: internal error: {type(e).__name__}: {e} "
+                    f"({tb.filename.rsplit('/', 1)[-1]}:{tb.lineno}); the machine is unchanged "
+                    f"past this point, please report it")
+            return 1
+
+    def unread_messages(self) -> int:
+        """Kernel messages printed since the last dmesg (for the toolbar)."""
+        return self.kernel.printk.unread()
+
+
+# ------------------------------------------------------------------------------------
+# filters
+
+def apply_filter(words: list[str], text: str) -> tuple[str, int]:
+    """grep, head, tail, wc -l, sort over a command's output."""
+    if not words:
+        raise UsageError("empty filter")
+    name, args = words[0], words[1:]
+    lines = text.splitlines(keepends=True)
+    if name == "grep":
+        return _grep(args, lines)
+    if name in ("head", "tail"):
+        n = _count(args)
+        sel = lines[:n] if name == "head" else (lines[-n:] if n else [])
+        return "".join(sel), 0
+    if name == "wc":
+        if args not in (["-l"], []):
+            raise UsageError("only 'wc -l' is supported")
+        return f"{len(lines)}\n", 0
+    if name == "sort":
+        rev = "-r" in args
+        return "".join(sorted(lines, reverse=rev)), 0
+    if name == "cat":
+        return text, 0
+    raise UsageError("not a filter (use grep, head, tail, wc -l, sort)")
+
+
+def _count(args: list[str]) -> int:
+    n = 10
+    it = iter(args)
+    for a in it:
+        if a == "-n":
+            a = next(it, None)
+            if a is None:
+                raise UsageError("option requires an argument -- 'n'")
+        elif a.startswith("-n"):
+            a = a[2:]
+        elif a.startswith("-"):
+            a = a[1:]
+        try:
+            n = int(a)
+        except ValueError:
+            raise UsageError(f"invalid number of lines: '{a}'")
+    return max(n, 0)
+
+
+def _grep(args: list[str], lines: list[str]) -> tuple[str, int]:
+    flags, invert, count, pattern = 0, False, False, None
+    fixed = False
+    for a in args:
+        if a.startswith("-") and pattern is None and len(a) > 1:
+            for c in a[1:]:
+                if c == "i":
+                    flags |= re.I
+                elif c == "v":
+                    invert = True
+                elif c == "c":
+                    count = True
+                elif c == "F":
+                    fixed = True
+                elif c == "E":
+                    pass
+                else:
+                    raise UsageError(f"invalid option -- '{c}'")
+        elif pattern is None:
+            pattern = a
+        else:
+            raise UsageError("only one pattern, no files")
+    if pattern is None:
+        raise UsageError("usage: grep [-ivcFE] PATTERN")
+    try:
+        rx = re.compile(re.escape(pattern) if fixed else _bre(pattern), flags)
+    except re.error as e:
+        raise UsageError(f"invalid pattern: {e}")
+    sel = [ln for ln in lines if bool(rx.search(ln)) != invert]
+    if count:
+        return f"{len(sel)}\n", 0 if sel else 1
+    return "".join(sel), 0 if sel else 1
+
+
+def _bre(p: str) -> str:
+    """grep's extended-regex spelling of alternation also works in basic mode."""
+    return p.replace(r"\|", "|")
+
+
+def _load_commands() -> None:
+    """Import every kmsim.shell.cmd_* module (each registers its commands)."""
+    if COMMANDS:
+        return
+    from . import commands  # noqa: F401  the foundation's commands
+    pkg = importlib.import_module("kmsim.shell")
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if info.name.startswith("cmd_"):
+            importlib.import_module(f"kmsim.shell.{info.name}")

@@ -1,0 +1,63 @@
+"""modinfo: a module's fields, read from the loaded module or by loading the file's metadata."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+__all__ = ["modinfo_fields", "file_metadata"]
+
+_META = {"MODULE_LICENSE": "license", "MODULE_AUTHOR": "author",
+         "MODULE_DESCRIPTION": "description", "MODULE_VERSION": "version"}
+
+
+def file_metadata(path: str) -> dict:
+    """MODULE_* strings and module_param declarations of a module file, without running it."""
+    meta: dict = {"license": None, "author": [], "description": None, "version": None,
+                  "params": {}, "parm_desc": {}}
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
+        return meta
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+            continue
+        vals = [a.value if isinstance(a, ast.Constant) else None for a in node.args]
+        name = node.func.id
+        if name in _META and vals and isinstance(vals[0], str):
+            key = _META[name]
+            if key == "author":
+                meta["author"].append(vals[0])
+            else:
+                meta[key] = vals[0]
+        elif name == "module_param" and len(vals) >= 2 and isinstance(vals[0], str):
+            meta["params"][vals[0]] = vals[1]
+        elif name == "MODULE_PARM_DESC" and len(vals) >= 2 and isinstance(vals[0], str):
+            meta["parm_desc"][vals[0]] = vals[1]
+    return meta
+
+
+def modinfo_fields(kernel, name_or_file: str) -> list[tuple[str, str]] | None:
+    """kmod's modinfo fields in order, or None if the module is not found."""
+    from .commands import find_module_file
+    p = Path(name_or_file)
+    path = str(p) if p.is_file() else None
+    mod = kernel.modules.modules.get(p.stem if path else name_or_file)
+    if path is None:
+        path = mod.path if mod is not None else find_module_file(name_or_file)
+    if path is None:
+        return None
+    meta = file_metadata(path)
+    name = Path(path).stem.replace("-", "_")
+    fields = [("filename", str(Path(path).resolve()))]
+    for key in ("description", "author", "license", "version"):
+        val = meta[key]
+        if key == "author":
+            fields += [("author", a) for a in val]
+        elif val is not None:
+            fields.append((key, val))
+    fields += [("depends", ""), ("retpoline", "Y"), ("name", name),
+               ("vermagic", f"{kernel.release} SMP preempt mod_unload modversions")]
+    for pname, ptype in meta["params"].items():
+        desc = meta["parm_desc"].get(pname, "")
+        fields.append(("parm", f"{pname}:{desc} ({ptype})" if desc else f"{pname}: ({ptype})"))
+    return fields

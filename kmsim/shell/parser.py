@@ -1,0 +1,111 @@
+"""The command-line grammar: lists, pipelines, words, comments, redirection.
+
+A line is split on unquoted ``;`` and newlines into commands, each command on
+unquoted ``|`` into a pipeline; ``#`` at the start of a word begins a comment;
+words are split as a POSIX shell splits them.  ``py`` keeps its raw text.
+"""
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field
+
+__all__ = ["ParseError", "Stage", "Pipeline", "split_commands", "parse_pipeline", "parse"]
+
+
+class ParseError(Exception):
+    """A line that cannot be split (an unterminated quote)."""
+
+
+@dataclass
+class Stage:
+    """One command of a pipeline: its words, raw text and '>' redirection target."""
+    words: list[str]
+    raw: str
+    redirect: str | None = None
+    append: bool = False
+
+
+@dataclass
+class Pipeline:
+    """Commands joined by '|'."""
+    stages: list[Stage] = field(default_factory=list)
+    text: str = ""
+
+
+def _scan(text: str, seps: str):
+    """Yield (piece, separator) splitting text on unquoted characters of seps; drop comments."""
+    buf: list[str] = []
+    quote = None
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if quote:
+            buf.append(c)
+            if c == "\\" and quote == '"' and i + 1 < n:
+                buf.append(text[i + 1])
+                i += 1
+            elif c == quote:
+                quote = None
+        elif c == "\\" and i + 1 < n:
+            buf.append(c)
+            buf.append(text[i + 1])
+            i += 1
+        elif c in "'\"":
+            quote = c
+            buf.append(c)
+        elif c == "#" and (not buf or buf[-1] in " \t\n;|"):
+            while i < n and text[i] != "\n":
+                i += 1
+            continue
+        elif c in seps:
+            yield "".join(buf), c
+            buf = []
+        else:
+            buf.append(c)
+        i += 1
+    if quote:
+        raise ParseError("unterminated quoted string")
+    yield "".join(buf), ""
+
+
+def split_commands(text: str) -> list[str]:
+    """The commands of a line or script, split on unquoted ';' and newlines."""
+    return [p.strip() for p, _sep in _scan(text, ";\n") if p.strip()]
+
+
+def parse_pipeline(cmd: str) -> Pipeline:
+    """Split one command into pipeline stages and words."""
+    stages = []
+    for raw, _sep in _scan(cmd, "|"):
+        raw = raw.strip()
+        if not raw:
+            raise ParseError("syntax error near unexpected token `|'")
+        stages.append(_stage(raw))
+    return Pipeline(stages, cmd)
+
+
+def _stage(raw: str) -> Stage:
+    first = raw.split(None, 1)[0]
+    if first == "py":
+        return Stage(["py", raw[2:].strip()], raw)
+    redirect, append = None, False
+    body = raw
+    parts = list(_scan(raw, ">"))
+    if len(parts) > 1:
+        body = parts[0][0]
+        rest = [p for p, _s in parts[1:]]
+        append = len(rest) > 1 and rest[0] == ""
+        target = rest[-1].strip()
+        if not target:
+            raise ParseError("syntax error near unexpected token `newline'")
+        redirect = shlex.split(target)[0]
+    try:
+        words = shlex.split(body, comments=False, posix=True)
+    except ValueError as e:
+        raise ParseError(str(e).lower())
+    return Stage(words, raw, redirect, append)
+
+
+def parse(text: str) -> list[Pipeline]:
+    """Parse a whole line: a list of pipelines."""
+    return [parse_pipeline(c) for c in split_commands(text)]

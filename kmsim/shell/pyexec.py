@@ -1,0 +1,52 @@
+"""The py command: Python with the kernel and every kmsim.linux name in scope."""
+from __future__ import annotations
+
+import traceback
+
+__all__ = ["run_py", "py_namespace"]
+
+
+def py_namespace(shell) -> dict:
+    """The namespace py runs in: kernel (k), every kmsim.linux name."""
+    ns = getattr(shell, "_py_ns", None)
+    if ns is None or ns.get("kernel") is not shell.kernel:
+        import kmsim.linux as L
+        ns = {n: getattr(L, n) for n in L.__all__}
+        ns.update(kernel=shell.kernel, k=shell.kernel, __name__="__kmsim_py__")
+        shell._py_ns = ns
+    return ns
+
+
+def run_py(ctx, src: str) -> int:
+    """Evaluate an expression (printing its repr) or execute a statement."""
+    from ..errors import KernelEvent
+    ns = py_namespace(ctx.shell)
+    out: list[str] = []
+    ns["print"] = lambda *a, sep=" ", end="\n", **_k: out.append(sep.join(map(str, a)) + end)
+    try:
+        try:
+            code = compile(src, "<py>", "eval")
+            is_expr = True
+        except SyntaxError:
+            code = compile(src, "<py>", "exec")
+            is_expr = False
+        val = eval(code, ns)
+        if is_expr and val is not None:
+            out.append((f"{val:#x}" if isinstance(val, int) and not isinstance(val, bool) and val > 0xffff
+                        else repr(val)) + "\n")
+    except KernelEvent as e:
+        ctx.out("".join(out), end="")
+        ctx.err(f"py: {type(e).__name__}: {e} (see dmesg)")
+        return 1
+    except SyntaxError as e:
+        ctx.err(f"py: SyntaxError: {e.msg}")
+        return 1
+    except Exception as e:
+        ctx.out("".join(out), end="")
+        last = traceback.extract_tb(e.__traceback__)[-1]
+        ctx.err(f"py: {type(e).__name__}: {e} (line {last.lineno})")
+        return 1
+    finally:
+        ns.pop("print", None)
+    ctx.out("".join(out), end="")
+    return 0
