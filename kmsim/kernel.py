@@ -36,6 +36,7 @@ BOOT_STEPS = [
     ("kmsim.mm.faultinject", "fault_inject_init"),
     ("kmsim.mm.kasan", "kasan_init"),
     ("kmsim.mm.kmemleak", "kmemleak_init"),
+    ("kmsim.watchdog", "watchdog_init"),
 ]
 
 KNOWN_PARAMS = {"slub_debug", "log_buf_len", "loglevel", "no_hash_pointers", "slab_nomerge",
@@ -201,6 +202,7 @@ class Kernel:
         reserved = self._memblock_reserved()
         self.buddy.free_boot_memory(reserved, self.rng)
         self._boot_messages_memory(reserved)
+        self.boot_activity()
         self.modules = _make_loader(self)
         for modname, fn in BOOT_STEPS:
             try:
@@ -215,6 +217,28 @@ class Kernel:
             hook(self)
         self._booted = True
         self._booted_at = 1_480_000_000 if self.seed is not None else 0
+
+    def boot_activity(self) -> None:
+        """What a kernel does between memblock and the shell: it allocates pages for its own
+        use (stacks, page cache, tables), frees some, and leaves the pcp lists populated, so
+        buddyinfo starts fragmented and a few small allocations do not move it.
+        """
+        rng, buddy = self.rng, self.buddy
+        n = min(self.nr_pages // 128, 3000)
+        held = []
+        for _ in range(n):
+            order = rng.choice((0, 0, 0, 0, 1, 1, 2, 3))
+            pfn = buddy.alloc(0xcc0 | 0x2000, order)
+            if pfn >= 0:
+                held.append((pfn, order))
+        rng.shuffle(held)
+        for pfn, order in held[: len(held) * 2 // 3]:
+            buddy.free(pfn, order)
+        for z in buddy.zones:
+            if z.managed < 8 * z.pcp_batch:
+                continue
+            for order in range(4):
+                z.rmqueue_bulk(order, max(z.pcp_batch >> order, 2) - len(z.pcp[order]))
 
     def _param_size(self, name: str, default: int) -> int:
         val = self.params.get(name)

@@ -22,7 +22,7 @@ __all__ = ["Module", "ModuleLoader", "ModParam", "GPL_COMPATIBLE", "mod_strerror
 
 GPL_COMPATIBLE = {"GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL",
                   "Dual MIT/GPL", "Dual MPL/GPL"}
-BASE_CORE_SIZE = 12288       # text and headers: lsmod shows 16384 for a small module
+BASE_CORE_SIZE = 16384       # text, headers and one page of .data/.bss: lsmod's 16384
 
 PARAM_TYPES = {"int": (-(1 << 31), (1 << 31) - 1), "uint": (0, (1 << 32) - 1),
                "short": (-(1 << 15), (1 << 15) - 1), "ushort": (0, (1 << 16) - 1),
@@ -56,7 +56,7 @@ class CallResult:
     message: str = ""               # "Segmentation fault", "Killed"
 
 
-@dataclass
+@dataclass(eq=False)
 class Module:
     """struct module: one loaded module."""
     name: str
@@ -175,16 +175,28 @@ class ModuleLoader:
         return ptr
 
     # -- running module code ------------------------------------------------------------
-    def call(self, mod: Module, fn, args=(), comm: str | None = None) -> CallResult:
-        """Run module code as the kernel would, turning every fault into its report."""
+    def call(self, mod: Module, fn, args=(), comm: str | None = None,
+             toplevel: bool = False) -> CallResult:
+        """Run module code as the kernel would, turning every fault into its report.
+
+        With toplevel (the module file's own statements at insmod), a Python
+        exception is a broken module, not an Oops: one error line names it.
+        """
         k = self.k
         prev = (k.current, k.current_owner, self.running)
         if comm is not None:
             k.current = k.new_task(comm)
         k.current_owner = mod.owner
         self.running = mod
+        wd = k.subsystems.get("watchdog")
+        if wd is not None:
+            wd.arm()
         try:
-            return CallResult(value=fn(*args))
+            value = fn(*args)
+            if wd is not None:
+                wd.disarm()
+                wd = None
+            return CallResult(value=value)
         except PageFault as e:
             self.report_page_fault(e, sys.exc_info()[2])
             return CallResult(event="oops", status=139, message="Segmentation fault")
@@ -200,6 +212,9 @@ class ModuleLoader:
         except KernelEvent:
             return CallResult(event="oops", status=139, message="Segmentation fault")
         except KeyboardInterrupt:
+            if k.subsystems.get("watchdog") is not None and k.subsystems["watchdog"].fired:
+                k.subsystems["watchdog"].report(sys.exc_info()[2])
+                return CallResult(event="lockup", status=137, message="Killed")
             k.printk.emit(4, f"kmsim: {k.current.comm}[{k.current.pid}] interrupted (Ctrl-C) in "
                              f"{getattr(fn, '__name__', 'module code')} [{mod.name}]")
             return CallResult(event="interrupt", status=130, message="Interrupted")
@@ -211,9 +226,14 @@ class ModuleLoader:
                              f"the module function was stopped")
             return CallResult(event="oops", status=139, message="Segmentation fault")
         except Exception as e:  # the module raised: a BUG in module code
+            if toplevel:
+                self.report_toplevel(mod, e, sys.exc_info()[2])
+                return CallResult(event="format", status=1, message="Invalid module format")
             self.report_exception(e, sys.exc_info()[2])
             return CallResult(event="oops", status=139, message="Segmentation fault")
         finally:
+            if wd is not None:
+                wd.disarm()
             k.printk.flush_cont()
             k.current, k.current_owner, self.running = prev
 
@@ -267,6 +287,12 @@ class ModuleLoader:
                         "Oops: 0002", k.reporter.rip_of(tb), tb=_last_tb(tb, 8),
                         hints=["the module recursed too deeply: the kernel stack is only "
                                "16 KiB (THREAD_SIZE); use a loop"])
+
+    def report_toplevel(self, mod: Module, e: BaseException, tb) -> None:
+        """An exception in a module file's top level: the module cannot be loaded."""
+        frames = module_frames(self.module_files(), tb=tb)
+        where = f" ({os.path.basename(frames[0][3].co_filename)}, line {frames[0][1]})" if frames else ""
+        self.k.printk.emit(3, f"{mod.name}: invalid module format: {type(e).__name__}: {e}{where}")
 
     def report_exception(self, e: BaseException, tb) -> None:
         """A Python exception in module code, reported as a BUG at the module's line."""
@@ -325,8 +351,10 @@ class ModuleLoader:
         self.modules[name] = mod
         self.loading = mod
         try:
-            self._alloc_core(mod, BASE_CORE_SIZE)
-            res = self.call(mod, lambda: exec(code, mod.namespace), comm="insmod")
+            base = self._alloc_core(mod, BASE_CORE_SIZE)
+            if base:    # statics go to the core image's last page first (.data/.bss)
+                mod.data_ptr, mod.data_end = base + BASE_CORE_SIZE - PAGE_SIZE, base + BASE_CORE_SIZE
+            res = self.call(mod, lambda: exec(code, mod.namespace), comm="insmod", toplevel=True)
         finally:
             self.loading = None
         if res.event is not None or mod.param_errors:
@@ -339,7 +367,7 @@ class ModuleLoader:
         return self._do_init(mod, path)
 
     def _fail_load(self, mod, path, res) -> list[str]:
-        if res.event in ("oops", "killed", "interrupt", "lockup") and res.event != "oops":
+        if res.event in ("killed", "interrupt", "lockup"):
             self._discard(mod, path, None)
             raise ModuleError(res.message, status=res.status)
         self._discard(mod, path, None)
@@ -548,5 +576,16 @@ def _api_function(tb) -> str | None:
 
 
 def _last_tb(tb, keep: int):
-    """The traceback without its deepest repetitions (a recursion's trace is long)."""
-    return tb
+    """The traceback with only its `keep` outermost and `keep` innermost entries
+    (a recursion's trace is thousands of frames long)."""
+    from types import TracebackType
+    entries = []
+    while tb is not None:
+        entries.append(tb)
+        tb = tb.tb_next
+    if len(entries) <= 2 * keep:
+        return entries[0] if entries else None
+    chain = None
+    for e in reversed(entries[:keep] + entries[-keep:]):
+        chain = TracebackType(chain, e.tb_frame, e.tb_lasti, e.tb_lineno)
+    return chain

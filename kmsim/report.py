@@ -51,6 +51,8 @@ def _code_size(code) -> int:
 def format_frame(func: str, lineno: int, code, modname: str | None) -> str:
     """' func+0xOFF/0xSIZE [mod]': the offset grows by 0x10 a source line."""
     off = (lineno - code.co_firstlineno) * 0x10 + 0x4 if lineno else 0
+    if func == "<module>":
+        func = "__static_init"
     tail = f" [{modname}]" if modname else ""
     return f" {func}+{off:#x}/{_code_size(code):#x}{tail}"
 

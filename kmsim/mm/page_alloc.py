@@ -8,6 +8,8 @@ killer instead.  A bad free is "BUG: Bad page state".
 """
 from __future__ import annotations
 
+import mmap
+
 from ..errors import TaskKilled
 from ..machine import MAX_ORDER, PAGE_SHIFT, PAGE_SIZE
 from . import gfp as G
@@ -27,6 +29,23 @@ _GFP_RETRY_MAYFAIL = getattr(G, "__GFP_RETRY_MAYFAIL")
 _GFP_ZERO = getattr(G, "__GFP_ZERO")
 
 __all__ = ["PageAllocator"]
+
+
+
+class _ZeroBlocks(list):
+    """Zero-filled bytes of each order, made on first use (order 10 is 4 MiB)."""
+
+    def __getitem__(self, order):
+        v = list.__getitem__(self, order)
+        if v is None:
+            v = bytes(PAGE_SIZE << order)
+            self[order] = v
+        return v
+
+
+_ZERO = _ZeroBlocks([None] * MAX_ORDER)
+_MADVISE_ORDER = 5
+_FREE_OR_ABSENT = PG_buddy | PG_pcp | PG_reserved | PG_hole
 
 _ALLOC_FRAMES = ["__alloc_pages+0x1a5/0x330"]
 
@@ -123,7 +142,38 @@ class PageAllocator:
 
     # -- allocation ------------------------------------------------------------------
     def alloc(self, gfp: int, order: int) -> int:
-        """__alloc_pages: a pfn, or -1 on failure (after the kernel's report)."""
+        """__alloc_pages: a pfn, or -1 on failure (after the kernel's report).
+
+        The fast path (a small order from a pcp list above the low watermark) is
+        written out inline: it is the hottest code of the simulator.
+        """
+        zl = self._zonelists.get(gfp & 0x7)
+        if zl is not None and 0 <= order <= PAGE_ALLOC_COSTLY_ORDER and self.fail_hook is None:
+            need = 1 << order
+            for z in zl:
+                lst = z.pcp[order]
+                if lst and z.nr_free - need >= z.wmark_low:
+                    pfn = lst.pop()
+                    z.pcp_count -= need
+                    mem = self.mem
+                    mem.mv_flags[pfn] = 0
+                    mem.mv_refcount[pfn] = 1
+                    mem.mv_order[pfn] = order
+                    mem.mv_owner[pfn] = self.k.current_owner
+                    if order:
+                        mem.owner[pfn + 1:pfn + need] = self.k.current_owner
+                    if self.init_on_alloc or gfp & _GFP_ZERO:
+                        start = pfn << PAGE_SHIFT
+                        mem.mm[start:start + (need << PAGE_SHIFT)] = _ZERO[order]
+                    self.nr_alloc += 1
+                    if self.alloc_hooks:
+                        for hook in self.alloc_hooks:
+                            hook(pfn, order, gfp)
+                    return pfn
+        return self._alloc(gfp, order)
+
+    def _alloc(self, gfp: int, order: int) -> int:
+        """The general path of __alloc_pages."""
         if order >= MAX_ORDER or order < 0:
             if not gfp & _GFP_NOWARN:
                 self.k.reporter.warn("mm/page_alloc.c:5634", "__alloc_pages+0x2a9/0x330",
@@ -171,16 +221,53 @@ class PageAllocator:
             end = pfn + (1 << order)
             mem.owner[pfn + 1:end] = self.k.current_owner
         if self.init_on_alloc or gfp & _GFP_ZERO:
-            start = pfn << PAGE_SHIFT
-            mem.bytes[start:start + (PAGE_SIZE << order)] = 0
+            self.clear_pages(pfn, order)
         self.nr_alloc += 1
         for hook in self.alloc_hooks:
             hook(pfn, order, gfp)
         return pfn
 
+    def clear_pages(self, pfn: int, order: int) -> None:
+        """kernel_init_pages: zero a block.  Large blocks are dropped from the host mapping
+        instead (MADV_DONTNEED reads back as zeros), which is faster than writing 128 KiB
+        or more and gives the host memory back.
+        """
+        start = pfn << PAGE_SHIFT
+        if order >= _MADVISE_ORDER:
+            self.mem.mm.madvise(mmap.MADV_DONTNEED, start, PAGE_SIZE << order)
+        else:
+            self.mem.mm[start:start + (PAGE_SIZE << order)] = _ZERO[order]
+
     # -- freeing ---------------------------------------------------------------------
     def free(self, pfn: int, order: int) -> bool:
         """__free_pages: check the page, then return it.  False after a Bad page report."""
+        mem = self.mem
+        if (0 <= pfn < mem.nr_pages and not mem.mv_flags[pfn] & _FREE_OR_ABSENT
+                and mem.mv_refcount[pfn] > 0 and order == mem.mv_order[pfn]):
+            if self.free_hooks:
+                for hook in self.free_hooks:
+                    hook(pfn, order)
+            mem.mv_refcount[pfn] = 0
+            mem.mv_owner[pfn] = 0
+            if order:
+                mem.owner[pfn + 1:pfn + (1 << order)] = 0
+            self.nr_free_calls += 1
+            for z in self.zones:
+                if z.zone_start_pfn <= pfn < z.end_pfn:
+                    if order <= PAGE_ALLOC_COSTLY_ORDER:
+                        mem.mv_flags[pfn] = PG_pcp
+                        z.pcp[order].append(pfn)
+                        z.pcp_count += 1 << order
+                        if z.pcp_count >= z.pcp_high:
+                            z.free_pcppages_bulk(z.pcp_batch)
+                    else:
+                        mem.mv_flags[pfn] = 0
+                        z.free_one_page(pfn, order)
+                    return True
+        return self.free_bad(pfn, order)
+
+    def free_bad(self, pfn: int, order: int) -> bool:
+        """Why a free was refused: report it as the kernel's bad_page does."""
         mem = self.mem
         if not 0 <= pfn < mem.nr_pages:
             self.bad_page(pfn, "invalid pfn")
@@ -188,32 +275,13 @@ class PageAllocator:
         flags = mem.mv_flags[pfn]
         if flags & (PG_buddy | PG_pcp):
             self.bad_page(pfn, "page already free (double free)")
-            return False
-        if flags & (PG_reserved | PG_hole) or mem.mv_refcount[pfn] <= 0:
+        elif flags & (PG_reserved | PG_hole) or mem.mv_refcount[pfn] <= 0:
             self.bad_page(pfn, "nonzero flags or zero _refcount on free")
-            return False
-        if order != mem.mv_order[pfn]:
+        elif order != mem.mv_order[pfn]:
             self.bad_page(pfn, f"freed with order {order}, allocated with order {mem.mv_order[pfn]}")
-            return False
-        if not 0 <= order < MAX_ORDER:
+        else:
             self.bad_page(pfn, f"invalid order {order}")
-            return False
-        for hook in self.free_hooks:
-            hook(pfn, order)
-        mem.mv_refcount[pfn] = 0
-        mem.mv_owner[pfn] = 0
-        if order:
-            mem.owner[pfn + 1:pfn + (1 << order)] = 0
-        self.nr_free_calls += 1
-        z = self._zone_cache(pfn)
-        z.free(pfn, order)
-        return True
-
-    def _zone_cache(self, pfn: int) -> Zone:
-        for z in self.zones:
-            if z.zone_start_pfn <= pfn < z.end_pfn:
-                return z
-        raise AssertionError(pfn)
+        return False
 
     # -- reports ---------------------------------------------------------------------
     def bad_page(self, pfn: int, reason: str) -> None:

@@ -153,6 +153,9 @@ class Shell:
                 return result
             for pl in pipelines:
                 status = self.run_pipeline(pl, result)
+                if "debug_vm" in self.kernel.params:      # --append debug_vm
+                    from ..mm.debug_vm import debug_vm_after_command
+                    debug_vm_after_command(self.kernel)
                 if status:
                     result.status = status
                 if result.exit:

@@ -1,0 +1,278 @@
+"""The benchmark: ``python -m kmsim.bench [--quick] [--json]``.
+
+Every figure is a rate measured in this run, and every rate is also given as a
+ratio to the yardstick: the cost of two empty Python function calls measured in
+the same run (this machine is shared and noisy; ratios travel, seconds do not).
+Boot time and peak RSS are measured in a fresh subprocess per machine size.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+__all__ = ["main", "run"]
+
+
+def _best(fn, n: int, repeat: int = 3) -> float:
+    """Best seconds per iteration of fn(n) over a few repeats."""
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn(n)
+        best = min(best, (time.perf_counter() - t) / n)
+    return best
+
+
+def yardstick(n: int) -> float:
+    """Seconds for two empty Python calls."""
+    def f():
+        pass
+
+    def loop(n):
+        for _ in range(n):
+            f()
+            f()
+    return _best(loop, n)
+
+
+def _empty_loop(n: int) -> float:
+    def loop(n):
+        for _ in range(n):
+            pass
+    return _best(loop, n)
+
+
+def boot_probe(mem: str) -> dict:
+    """Boot a machine in a subprocess: seconds and peak RSS in MB."""
+    code = ("import time,resource;t=time.perf_counter();from kmsim.kernel import Kernel;"
+            f"k=Kernel('x86_64','{mem}',seed=1);d=time.perf_counter()-t;"
+            "print(d, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    secs, rss = out.stdout.split()
+    return {"boot_s": float(secs), "peak_rss_mb": int(rss) / 1024}
+
+
+def bench_buddy(mem: str, n: int) -> dict:
+    """Order-0 and mixed-order alloc+free pairs through the allocator and the module API."""
+    from kmsim.kernel import Kernel
+    from kmsim.linux import gfp as L
+    k = Kernel("x86_64", mem, seed=1)
+    alloc, free = k.buddy.alloc, k.buddy.free
+
+    def order0(n):
+        for _ in range(n):
+            free(alloc(0xcc0, 0), 0)
+
+    orders = [i % 11 for i in range(1024)]
+
+    def mixed(n):
+        for i in range(n):
+            o = orders[i & 1023]
+            free(alloc(0xcc0, o), o)
+
+    def api(n):
+        g, f = L.__get_free_pages, L.free_pages
+        for _ in range(n):
+            f(g(0xcc0, 0), 0)
+    res = {"order0_pair_s": _best(order0, n), "mixed_pair_s": _best(mixed, max(n // 4, 1000)),
+           "api_order0_pair_s": _best(api, n)}
+    k.buddy.init_on_alloc = False        # the allocator alone, without zeroing the pages
+    res["order0_nozero_pair_s"] = _best(order0, n)
+    res["mixed_nozero_pair_s"] = _best(mixed, max(n // 4, 1000))
+    return res
+
+
+def bench_printk(n: int) -> dict:
+    """Records per second through printk (formatting included)."""
+    from kmsim.kernel import Kernel
+    from kmsim.linux.printk import pr_info
+    Kernel("x86_64", "64M", seed=1)
+
+    def loop(n):
+        for i in range(n):
+            pr_info("bench: record %d at %p\n", i, 0xffff888000001000)
+    return {"printk_record_s": _best(loop, n)}
+
+
+def bench_slab(n: int) -> dict:
+    """kmem_cache and kmalloc pairs; flatness with many live objects; typed field access."""
+    out: dict = {}
+    try:
+        from kmsim.linux import slab as S
+    except ImportError:
+        return out
+    from kmsim.kernel import Kernel
+    Kernel("x86_64", "1G", seed=1)
+    plain = S.kmem_cache_create("bench_plain", 64, 0, 0, None)
+    debug = S.kmem_cache_create("bench_debug", 64, 0, S.SLAB_POISON | S.SLAB_RED_ZONE, None)
+
+    def pairs(cache):
+        def loop(n):
+            a, f = S.kmem_cache_alloc, S.kmem_cache_free
+            for _ in range(n):
+                f(cache, a(cache, 0xcc0))
+        return loop
+    out["cache_pair_s"] = _best(pairs(plain), n)
+    out["cache_debug_pair_s"] = _best(pairs(debug), max(n // 4, 1000))
+    sizes = [8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192]
+
+    def kpairs(n):
+        km, kf = S.kmalloc, S.kfree
+        for i in range(n):
+            kf(km(sizes[i % 13], 0xcc0))
+    out["kmalloc_pair_s"] = _best(kpairs, n)
+    live = []
+    for count in (1_000, 65_536, 1_000_000):
+        while len(live) < count:
+            live.append(S.kmem_cache_alloc(plain, 0xcc0))
+        out[f"cache_pair_live_{count}_s"] = _best(pairs(plain), n)
+    for p in live:
+        S.kmem_cache_free(plain, p)
+    try:
+        from kmsim.linux.types import Struct, int_, unsigned_int
+    except ImportError:
+        return out
+
+    class pt(Struct):
+        _fields_ = [("x", int_), ("y", unsigned_int)]
+    addr = S.kmalloc(64, 0xcc0)
+    v = pt.at(addr)
+
+    def field_rw(n):
+        for i in range(n):
+            v.x = i
+            v.y = v.x
+    out["field_rw_pair_s"] = _best(field_rw, n)
+    return out
+
+
+def bench_vm(n: int) -> dict:
+    """mempool pairs, vmalloc+vfree, and access through vmalloc vs the direct map."""
+    out: dict = {}
+    try:
+        from kmsim.linux import mempool as M
+        from kmsim.linux import vmalloc as V
+    except ImportError:
+        return out
+    from kmsim.kernel import Kernel
+    from kmsim.linux import slab as S
+    k = Kernel("x86_64", "1G", seed=1)
+    cache = S.kmem_cache_create("bench_pool", 64, 0, 0, None)
+    pool = M.mempool_create(10, M.mempool_alloc_slab, M.mempool_free_slab, cache)
+
+    def mp(n):
+        for _ in range(n):
+            M.mempool_free(M.mempool_alloc(pool, 0xcc0), pool)
+    out["mempool_pair_s"] = _best(mp, n)
+
+    def vm1(n):
+        for _ in range(n):
+            V.vfree(V.vmalloc(4096))
+    out["vmalloc_1page_pair_s"] = _best(vm1, max(n // 20, 200))
+
+    def vm256(n):
+        for _ in range(n):
+            V.vfree(V.vmalloc(1 << 20))
+    out["vmalloc_1mib_pair_s"] = _best(vm256, 50)
+    va = V.vmalloc(1 << 16)
+    da = S.kmalloc(4096, 0xcc0)
+    vm = k.vm
+
+    def rw(addr):
+        def loop(n):
+            r, w = vm.read_int, vm.write_int
+            for i in range(n):
+                w(addr + (i & 0xff0), 8, i)
+                r(addr + (i & 0xff0), 8)
+        return loop
+    out["vmalloc_rw_pair_s"] = _best(rw(va), n)
+    out["direct_rw_pair_s"] = _best(rw(da), n)
+    return out
+
+
+def bench_startup() -> dict:
+    """Seconds from process start to a booted shell ready for its first prompt (1 GiB)."""
+    code = ("import time;t=time.perf_counter();from kmsim.kernel import Kernel;"
+            "from kmsim.shell.core import Shell;s=Shell(lambda: Kernel('x86_64','1G'));"
+            "import kmsim.shell.repl as r;getattr(r,'prepare',lambda s:None)(s);"
+            "print(time.perf_counter()-t)")
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        best = min(best, time.perf_counter() - t0)
+    return {"startup_to_prompt_s": best}
+
+
+def run(quick: bool = False) -> dict:
+    """All figures, as a dict."""
+    n = 20_000 if quick else 100_000
+    res: dict = {"yardstick_s": yardstick(n * 2), "empty_loop_s": _empty_loop(n * 2)}
+    for mem in ("64M", "1G", "16G"):
+        res[mem] = boot_probe(mem)
+        res[mem].update(bench_buddy(mem, n))
+    res.update(bench_printk(n // 5))
+    res.update(bench_slab(n // (4 if quick else 1)))
+    res.update(bench_vm(n // 4))
+    res.update(bench_startup())
+    return res
+
+
+def _line(name: str, secs: float, yard: float) -> str:
+    return f"  {name:<44} {1 / secs:>12,.0f}/s  {secs / yard:6.2f}x yardstick"
+
+
+def report(res: dict) -> str:
+    """The figures as text."""
+    y = res["yardstick_s"]
+    out = [f"yardstick (two empty Python calls): {1 / y:,.0f}/s ({y * 1e9:.0f} ns)"]
+    for mem in ("64M", "1G", "16G"):
+        r = res[mem]
+        out.append(f"{mem}: boot {r['boot_s']:.3f} s, peak RSS {r['peak_rss_mb']:.0f} MB")
+        out.append(_line("order-0 alloc+free pair (buddy)", r["order0_pair_s"], y))
+        out.append(_line("mixed orders 0-10 pair (buddy)", r["mixed_pair_s"], y))
+        out.append(_line("__get_free_pages+free_pages pair (module API)", r["api_order0_pair_s"], y))
+        out.append(_line("order-0 pair, init_on_alloc=0", r["order0_nozero_pair_s"], y))
+        out.append(_line("mixed orders pair, init_on_alloc=0", r["mixed_nozero_pair_s"], y))
+    out.append(f"per-op cost 16G / 64M: order-0 {res['16G']['order0_pair_s'] / res['64M']['order0_pair_s']:.2f}, "
+               f"mixed {res['16G']['mixed_pair_s'] / res['64M']['mixed_pair_s']:.2f}")
+    names = [("printk_record_s", "printk record"), ("cache_pair_s", "kmem_cache_alloc+free (no debug)"),
+             ("cache_debug_pair_s", "kmem_cache_alloc+free (POISON|RED_ZONE)"),
+             ("kmalloc_pair_s", "kmalloc+kfree over the size classes"),
+             ("cache_pair_live_1000_s", "cache pair with 1,000 live objects"),
+             ("cache_pair_live_65536_s", "cache pair with 65,536 live objects"),
+             ("cache_pair_live_1000000_s", "cache pair with 1,000,000 live objects"),
+             ("field_rw_pair_s", "typed field write+read"), ("mempool_pair_s", "mempool_alloc+free"),
+             ("vmalloc_1page_pair_s", "vmalloc+vfree 1 page"), ("vmalloc_1mib_pair_s", "vmalloc+vfree 1 MiB"),
+             ("vmalloc_rw_pair_s", "8-byte write+read via vmalloc"),
+             ("direct_rw_pair_s", "8-byte write+read via direct map")]
+    for key, label in names:
+        if key in res:
+            out.append(_line(label, res[key], y))
+    if "vmalloc_rw_pair_s" in res:
+        out.append(f"vmalloc access / direct-map access: {res['vmalloc_rw_pair_s'] / res['direct_rw_pair_s']:.2f}x")
+    if "startup_to_prompt_s" in res:
+        out.append(f"startup to first prompt (1 GiB machine): {res['startup_to_prompt_s']:.3f} s")
+    return "\n".join(out)
+
+
+def main(argv=None) -> int:
+    """Run the benchmark and print the figures."""
+    p = argparse.ArgumentParser(prog="python -m kmsim.bench")
+    p.add_argument("--quick", action="store_true", help="fewer iterations")
+    p.add_argument("--json", action="store_true")
+    a = p.parse_args(argv)
+    res = run(a.quick)
+    print(json.dumps(res, indent=2) if a.json else report(res))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+del os, resource

