@@ -45,6 +45,12 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as e:
         print(f"kmsim: {e}", file=sys.stderr)
         return 2
+    except Exception as e:  # a bug in kmsim itself: no traceback for the user
+        import traceback
+        tb = traceback.extract_tb(e.__traceback__)[-1]
+        print(f"kmsim: internal error while booting: {type(e).__name__}: {e} "
+              f"({tb.filename.rsplit('/', 1)[-1]}:{tb.lineno}); please report it", file=sys.stderr)
+        return 70
     shell.settings["errexit"] = args.errexit
     if interactive:
         try:

@@ -81,6 +81,11 @@ def module_frames(module_files: dict[str, str], tb: TracebackType | None = None,
         name = module_files.get(fr.f_code.co_filename)
         if name is not None:
             out.append((fr.f_code.co_name, lineno, name, fr.f_code))
+        elif out == [] and fr.f_globals.get("__name__", "").startswith("kmsim.linux."):
+            # the API function the module called: the kernel function RIP points into
+            out.append((fr.f_code.co_name, lineno, None, fr.f_code))
+    if out and out[0][2] is None and len(out) == 1:
+        return []
     return out
 
 
