@@ -155,8 +155,9 @@ def bench_vm(n: int) -> dict:
     """mempool pairs, vmalloc+vfree, and access through vmalloc vs the direct map."""
     out: dict = {}
     try:
-        from kmsim.linux import mempool as M
-        from kmsim.linux import vmalloc as V
+        import importlib
+        M = importlib.import_module("kmsim.linux.mempool")
+        V = importlib.import_module("kmsim.linux.vmalloc")   # the package attribute is the function
     except ImportError:
         return out
     from kmsim.kernel import Kernel

@@ -213,6 +213,7 @@ class Kernel:
                 raise
             getattr(mod, fn)(self)
         self._report_unknown_params()
+        self.fill_pcp_lists()
         for hook in self.boot_hooks_after:
             hook(self)
         self._booted = True
@@ -234,7 +235,10 @@ class Kernel:
         rng.shuffle(held)
         for pfn, order in held[: len(held) * 2 // 3]:
             buddy.free(pfn, order)
-        for z in buddy.zones:
+
+    def fill_pcp_lists(self) -> None:
+        """At the end of boot, leave each zone's pcp lists holding a batch of every small order."""
+        for z in self.buddy.zones:
             if z.managed < 8 * z.pcp_batch:
                 continue
             for order in range(4):

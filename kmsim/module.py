@@ -23,6 +23,7 @@ __all__ = ["Module", "ModuleLoader", "ModParam", "GPL_COMPATIBLE", "mod_strerror
 GPL_COMPATIBLE = {"GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL",
                   "Dual MIT/GPL", "Dual MPL/GPL"}
 BASE_CORE_SIZE = 16384       # text, headers and one page of .data/.bss: lsmod's 16384
+API_CODES: set = set()       # code of API functions defined outside kmsim.linux (slab fast paths)
 
 PARAM_TYPES = {"int": (-(1 << 31), (1 << 31) - 1), "uint": (0, (1 << 32) - 1),
                "short": (-(1 << 15), (1 << 15) - 1), "ushort": (0, (1 << 16) - 1),
@@ -162,6 +163,9 @@ class ModuleLoader:
         if mod is None:
             raise RuntimeError("static objects can only be created by a module's top level")
         align = max(1, align)
+        kasan = self.k.subsystems.get("kasan")
+        pad = kasan.global_redzone(size) if kasan is not None else 0   # KASAN's global red zone
+        size += pad
         ptr = (mod.data_ptr + align - 1) & ~(align - 1)
         if not mod.data_ptr or ptr + size > mod.data_end:
             chunk = max(PAGE_SIZE, (size + align + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1))
@@ -172,6 +176,8 @@ class ModuleLoader:
             mod.data_end = base + chunk
         mod.data_ptr = ptr + size
         self.k.vm.fill(ptr, size, 0)
+        if kasan is not None:
+            kasan.global_alloc(ptr, size - pad, pad)
         return ptr
 
     # -- running module code ------------------------------------------------------------
@@ -225,7 +231,7 @@ class ModuleLoader:
             k.printk.emit(3, f"kmsim: host out of memory while running {mod.name}: "
                              f"the module function was stopped")
             return CallResult(event="oops", status=139, message="Segmentation fault")
-        except Exception as e:  # the module raised: a BUG in module code
+        except (Exception, SystemExit) as e:  # the module raised (sys.exit too): a BUG in module code
             if toplevel:
                 self.report_toplevel(mod, e, sys.exc_info()[2])
                 return CallResult(event="format", status=1, message="Invalid module format")
@@ -260,14 +266,15 @@ class ModuleLoader:
                         extra=[f"CR2: {e.addr:0{w}x}"], hints=hints)
 
     def _null_hint(self, tb) -> list[str]:
-        frames = module_frames(self.module_files(), tb=tb)
+        frames = [f for f in module_frames(self.module_files(), tb=tb) if f[2] is not None]
         if not frames:
             return []
-        mod = self.modules.get(frames[0][2])
-        if mod is not None and "IS_ERR" in mod.namespace.get("__kmsim_source__", ""):
-            return ["the allocators return NULL (0) on failure, not an error pointer: "
-                    "IS_ERR(0) is false, so test the result with 'if not ptr:'"]
-        return []
+        from .check import is_err_hint
+        _fn, line, modname, code = frames[0]
+        mod = self.modules.get(modname)
+        source = mod.namespace.get("__kmsim_source__", "") if mod is not None else ""
+        hint = is_err_hint(source, code.co_firstlineno, line)
+        return [hint] if hint else []
 
     def report_bug(self, e: KernelBUG, tb) -> None:
         """BUG(): 'kernel BUG at FILE:LINE!' then the Oops."""
@@ -290,15 +297,15 @@ class ModuleLoader:
 
     def report_toplevel(self, mod: Module, e: BaseException, tb) -> None:
         """An exception in a module file's top level: the module cannot be loaded."""
-        frames = module_frames(self.module_files(), tb=tb)
+        frames = [f for f in module_frames(self.module_files(), tb=tb) if f[2] is not None]
         where = f" ({os.path.basename(frames[0][3].co_filename)}, line {frames[0][1]})" if frames else ""
         self.k.printk.emit(3, f"{mod.name}: invalid module format: {type(e).__name__}: {e}{where}")
 
     def report_exception(self, e: BaseException, tb) -> None:
         """A Python exception in module code, reported as a BUG at the module's line."""
         k = self.k
-        frames = module_frames(self.module_files(), tb=tb)
-        where = "module code"
+        frames = [f for f in module_frames(self.module_files(), tb=tb) if f[2] is not None]
+        where = "module code"        # the module's own line, not the API function's
         if frames:
             fn, ln, modname, code = frames[0]
             where = f"{os.path.basename(code.co_filename)}:{ln}"
@@ -325,7 +332,12 @@ class ModuleLoader:
 
     def _insmod(self, path: str, args: list[str] | None) -> list[str]:
         p = Path(path)
-        if not p.is_file():
+        try:
+            is_file = p.is_file()
+        except (OSError, ValueError) as e:      # a name too long, a NUL byte
+            raise ModuleError(f"insmod: ERROR: could not load module {path}: "
+                              f"{getattr(e, 'strerror', None) or 'Invalid argument'}")
+        if not is_file:
             raise ModuleError(f"insmod: ERROR: could not load module {path}: No such file or directory")
         name = p.stem.replace("-", "_")
         if name in self.modules:
@@ -566,13 +578,18 @@ def format_param_value(ptype: str, value) -> str:
 def _api_function(tb) -> str | None:
     """The outermost kmsim.linux function in a traceback (the API the module misused)."""
     name = None
+    fallback, in_module = None, False
     while tb is not None:
         mod = tb.tb_frame.f_globals.get("__name__", "")
-        if mod.startswith("kmsim.linux"):
+        if mod.startswith("kmsim.linux") or tb.tb_frame.f_code in API_CODES:
             name = tb.tb_frame.f_code.co_name
             break
+        if not mod.startswith("kmsim"):
+            in_module = True             # module code: the next kmsim frame is what it called
+        elif in_module and fallback is None and mod != "kmsim.module":
+            fallback = tb.tb_frame.f_code.co_name    # e.g. sizeof, re-exported from kmsim.mm
         tb = tb.tb_next
-    return name
+    return name or fallback
 
 
 def _last_tb(tb, keep: int):

@@ -140,6 +140,7 @@ class LogBuffer:
         ends = body.endswith("\n")
         if ends:
             body = body[:-1]
+        body = body[:LOG_LINE_MAX]          # vprintk_store truncates a message to LOG_LINE_MAX
         if cont and self._cont_open and self.records:
             rec = self.records[-1]
             self.used -= self._cost(rec.text)
@@ -236,7 +237,7 @@ def _as_int(arg, ctx: FormatContext) -> int | None:
     addr = getattr(arg, "addr", None)
     if isinstance(addr, int):
         return addr
-    if ctx.page_addr is not None and hasattr(arg, "pfn"):
+    if ctx.page_addr is not None and isinstance(getattr(arg, "pfn", None), int):
         return ctx.page_addr(arg)
     return None
 
@@ -308,8 +309,8 @@ def _pointer(arg, ext: str, flags, width, ctx: FormatContext) -> tuple[str, int]
         return gfp_names(_as_int(arg, ctx) or 0), 2
     addr = _as_int(arg, ctx)
     w = ctx.ptr_size * 2
-    if addr is None:
-        return "(einval)", 0
+    if addr is None:     # still eat the extension letters (%px of a non-pointer)
+        return "(einval)", 1 if ext[:1] in ("x", "K") else (2 if ext[:2] in ("ap", "ad") else int(ext[:1] == "a"))
     addr &= (1 << (ctx.ptr_size * 8)) - 1
     if ext[:1] == "x":
         return f"{addr:0{w}x}", 1
@@ -321,6 +322,19 @@ def _pointer(arg, ext: str, flags, width, ctx: FormatContext) -> tuple[str, int]
     if ctx.no_hash_pointers:
         return f"{addr:0{w}x}", eat
     return ctx.hash_pointer(addr), eat
+
+
+FIELD_WIDTH_MAX = (1 << 23) - 1      # lib/vsprintf.c
+PRECISION_MAX = (1 << 15) - 1
+LOG_LINE_MAX = 1024 - 32             # kernel/printk/printk.c: CONSOLE_LOG_MAX - PREFIX_MAX
+
+
+def _c_int(arg, ctx: FormatContext) -> int:
+    """A '*' width or precision: the argument as a C int (32 bits), 0 if it is no number."""
+    v = _as_int(arg, ctx)
+    if v is None:
+        return 0
+    return ((v + (1 << 31)) & 0xffffffff) - (1 << 31)
 
 
 def vsprintf(fmt: str, args: tuple, ctx: FormatContext) -> str:
@@ -348,17 +362,21 @@ def vsprintf(fmt: str, args: tuple, ctx: FormatContext) -> str:
             out.append("%")
             continue
         if width == "*":
-            width = args[ai] if ai < len(args) else 0
+            width = _c_int(args[ai] if ai < len(args) else 0, ctx)
             ai += 1
         elif width is not None:
             width = int(width)
         if prec == "*":
-            prec = args[ai] if ai < len(args) else 0
+            prec = _c_int(args[ai] if ai < len(args) else 0, ctx)
             ai += 1
         elif prec is not None:
             prec = int(prec)
         elif m.group(0).find(".") >= 0:
             prec = 0
+        if width is not None:       # set_field_width / set_precision clamp, as the kernel does
+            width = max(-FIELD_WIDTH_MAX, min(width, FIELD_WIDTH_MAX))
+        if prec is not None:
+            prec = max(0, min(prec, PRECISION_MAX))
         if isinstance(width, int) and width < 0:
             flags += "-"
             width = -width

@@ -25,6 +25,7 @@ class VirtMem:
         self.translators: list[tuple[int, int, object]] = []   # (start, end, fn(addr, write))
         self.kasan = None                                      # obj with .check(addr, n, write)
         self.mask = kernel.machine.addr_mask
+        self.tlb: dict[int, int] = {}    # virtual page -> physical page, filled by translators
 
     def register(self, start: int, end: int, fn) -> None:
         """Route [start, end) through fn(addr, write) -> physical address or raise PageFault."""
@@ -64,6 +65,10 @@ class VirtMem:
         if off <= addr and addr + n <= self.direct_end:
             p = addr - off
             return self.mm[p:p + n]
+        base = self.tlb.get(addr >> PAGE_SHIFT)
+        if base is not None and (addr & (PAGE_SIZE - 1)) + n <= PAGE_SIZE:
+            p = base | (addr & (PAGE_SIZE - 1))
+            return self.mm[p:p + n]
         return b"".join(self.mm[p:p + c] for p, c in self._span(addr, n, False))
 
     def write(self, addr: int, data: bytes) -> None:
@@ -76,6 +81,11 @@ class VirtMem:
             p = addr - off
             self.mm[p:p + n] = data
             return
+        base = self.tlb.get(addr >> PAGE_SHIFT)
+        if base is not None and (addr & (PAGE_SIZE - 1)) + n <= PAGE_SIZE:
+            p = base | (addr & (PAGE_SIZE - 1))
+            self.mm[p:p + n] = data
+            return
         pos = 0
         for p, c in self._span(addr, n, True):
             self.mm[p:p + c] = data[pos:pos + c]
@@ -83,11 +93,19 @@ class VirtMem:
 
     def read_int(self, addr: int, size: int, signed: bool = False) -> int:
         """Read a little-endian integer of size bytes."""
+        if self.kasan is None and self.page_offset <= addr and addr + size <= self.direct_end:
+            p = addr - self.page_offset
+            return int.from_bytes(self.mm[p:p + size], "little", signed=signed)
         return int.from_bytes(self.read(addr, size), "little", signed=signed)
 
     def write_int(self, addr: int, size: int, value: int) -> None:
         """Write a little-endian integer of size bytes (truncated to its width, as C does)."""
-        self.write(addr, (value & ((1 << (size * 8)) - 1)).to_bytes(size, "little"))
+        data = (value & ((1 << (size * 8)) - 1)).to_bytes(size, "little")
+        if self.kasan is None and self.page_offset <= addr and addr + size <= self.direct_end:
+            p = addr - self.page_offset
+            self.mm[p:p + size] = data
+            return
+        self.write(addr, data)
 
     def fill(self, addr: int, n: int, byte: int) -> None:
         """memset."""

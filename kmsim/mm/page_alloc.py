@@ -151,8 +151,10 @@ class PageAllocator:
         if zl is not None and 0 <= order <= PAGE_ALLOC_COSTLY_ORDER and self.fail_hook is None:
             need = 1 << order
             for z in zl:
+                if z.nr_free - need < z.wmark_low:
+                    continue
                 lst = z.pcp[order]
-                if lst and z.nr_free - need >= z.wmark_low:
+                if lst:
                     pfn = lst.pop()
                     z.pcp_count -= need
                     mem = self.mem
@@ -170,6 +172,7 @@ class PageAllocator:
                         for hook in self.alloc_hooks:
                             hook(pfn, order, gfp)
                     return pfn
+                break           # this zone's pcp list needs a refill: the general path
         return self._alloc(gfp, order)
 
     def _alloc(self, gfp: int, order: int) -> int:
@@ -242,7 +245,7 @@ class PageAllocator:
     def free(self, pfn: int, order: int) -> bool:
         """__free_pages: check the page, then return it.  False after a Bad page report."""
         mem = self.mem
-        if (0 <= pfn < mem.nr_pages and not mem.mv_flags[pfn] & _FREE_OR_ABSENT
+        if (type(order) is int and 0 <= pfn < mem.nr_pages and not mem.mv_flags[pfn] & _FREE_OR_ABSENT
                 and mem.mv_refcount[pfn] > 0 and order == mem.mv_order[pfn]):
             if self.free_hooks:
                 for hook in self.free_hooks:
@@ -269,6 +272,10 @@ class PageAllocator:
     def free_bad(self, pfn: int, order: int) -> bool:
         """Why a free was refused: report it as the kernel's bad_page does."""
         mem = self.mem
+        if type(order) is not int:      # checked before the page is touched (a float order)
+            if isinstance(order, bool) or not hasattr(order, "__index__"):
+                raise TypeError(f"order must be an int, not {type(order).__name__}")
+            return self.free(pfn, order.__index__())
         if not 0 <= pfn < mem.nr_pages:
             self.bad_page(pfn, "invalid pfn")
             return False

@@ -195,8 +195,8 @@ def cmd_cat(ctx, args):
         if not path.startswith(("/proc", "/sys")):
             try:
                 text = Path(path).read_text(encoding="utf-8", errors="replace")
-            except OSError as e:
-                ctx.err(f"cat: {path}: {e.strerror}")
+            except (OSError, ValueError) as e:      # ValueError: a NUL byte in the name
+                ctx.err(f"cat: {path}: {getattr(e, 'strerror', None) or 'Invalid argument'}")
                 status = 1
                 continue
             hl = getattr(ctx.shell, "highlight_file", None)
@@ -304,7 +304,11 @@ def cmd_py(ctx, args):
     if not src:
         raise UsageError("missing expression")
     from .pyexec import run_py
-    return run_py(ctx, src)
+    try:
+        return run_py(ctx, src)
+    except SystemExit as e:          # py sys.exit(): does not leave kmsim
+        ctx.err(f"py: SystemExit: {e} (use 'exit' to leave kmsim)")
+        return 1
 
 
 @command("reboot", help="boot a fresh machine with the same options")
@@ -318,7 +322,7 @@ def cmd_reboot(ctx, args):
 def cmd_exit(ctx, args):
     ctx.result.exit = True
     try:
-        return int(args[0]) if args else ctx.result.status
+        return int(args[0]) & 0xff if args else ctx.result.status     # exit 256 is 0, as in sh
     except ValueError:
         raise UsageError(f"numeric argument required: {args[0]}")
 

@@ -185,7 +185,7 @@ class Shell:
             try:
                 text, fstatus = apply_filter(st.words, text)
             except UsageError as e:
-                ctx.err(f"{st.words[0]}: {e}")
+                ctx.err(f"{(st.words or ['kmsim'])[0]}: {e}")     # 'ls | >x': no words
                 return 2
             if fstatus and not status:
                 status = fstatus
@@ -210,8 +210,8 @@ class Shell:
         try:
             with open(target, "a" if stage.append else "w", encoding="utf-8") as f:
                 f.write(text)
-        except OSError as e:
-            ctx.err(f"kmsim: {target}: {e.strerror}")
+        except (OSError, ValueError) as e:      # ValueError: a NUL byte in the name
+            ctx.err(f"kmsim: {target}: {getattr(e, 'strerror', None) or 'Invalid argument'}")
             return 1
         return status
 
@@ -333,10 +333,15 @@ def _bre(p: str) -> str:
     return p.replace(r"\|", "|")
 
 
+_loaded = False
+
+
 def _load_commands() -> None:
     """Import every kmsim.shell.cmd_* module (each registers its commands)."""
-    if COMMANDS:
+    global _loaded
+    if _loaded:
         return
+    _loaded = True
     from . import commands  # noqa: F401  the foundation's commands
     pkg = importlib.import_module("kmsim.shell")
     for info in pkgutil.iter_modules(pkg.__path__):

@@ -98,7 +98,10 @@ def _stage(raw: str) -> Stage:
         target = rest[-1].strip()
         if not target:
             raise ParseError("syntax error near unexpected token `newline'")
-        redirect = shlex.split(target)[0]
+        try:
+            redirect = (shlex.split(target) or [""])[0]
+        except ValueError as e:          # 'echo > \' : no escaped character
+            raise ParseError(str(e).lower())
     try:
         words = shlex.split(body, comments=False, posix=True)
     except ValueError as e:

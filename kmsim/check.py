@@ -1,0 +1,289 @@
+"""kmsim check [--json] MODULE.py: the error-path explorer.
+
+Run 0 loads and unloads the module on a fresh kernel (fixed seed, KASAN on) and
+counts its allocation calls: each call the module's code makes into an allocator
+(pages, slab and kmalloc, vmalloc, mempool) counts once, however many pages or
+objects the allocator takes underneath.  Run k boots a fresh kernel again and
+fails exactly the k-th call (every allocation inside it fails, as fault
+injection with ``times``/``space`` would make the k-th call fail), then loads and
+unloads the module.  A run is clean when init returned an error and left nothing
+allocated, or init succeeded and rmmod left nothing; a leak, an Oops, a KASAN
+report, a WARN, a soft lockup or a Bad page state is a finding, printed with the
+module line of the call that failed.  Exit status 0 only when every run is clean.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import linecache
+import os
+import re
+import sys
+
+__all__ = ["main", "check_module", "AllocCounter", "run_once"]
+
+SEED = 1
+APPEND = "kasan"
+REPORT_RE = re.compile(r"^(BUG: |kernel BUG at |watchdog: BUG: |WARNING: |BUG [\w\-:() ]+: |"
+                       r"Bad page state|kmsim: .*(host out of memory))")
+KIND_OF = [("BUG: KASAN", "kasan"), ("watchdog: BUG", "lockup"), ("WARNING:", "warning"),
+           ("Bad page state", "bad-page"), ("kmsim:", "host-oom"), ("BUG ", "slab-corruption")]
+
+
+class AllocCounter:
+    """A fault-injection predicate that counts the module's allocation calls and fails one.
+
+    A call is identified by the frame of the API function the module called (the
+    frame just inside the innermost module frame): every allocation made while
+    that frame lives belongs to the same call.
+    """
+
+    def __init__(self, kernel, target: int = 0):
+        self.k = kernel
+        self.target = target
+        self.n = 0
+        self.sites: list[dict] = []
+        self._last = None
+        self.failed = False
+
+    def __call__(self, kind: str, gfp: int, size: int) -> bool:
+        k = self.k
+        if k.current_owner == k.kernel_owner:
+            return False
+        api, modframe = self._api_frame()
+        if api is None:
+            return False
+        if api is not self._last:
+            self._last = api
+            self.n += 1
+            self.sites.append(_site(modframe))
+        if self.n == self.target:
+            self.failed = True
+            return True
+        return False
+
+    def _api_frame(self):
+        files = self.k.modules.module_files()
+        f = sys._getframe(2)
+        inner = None
+        while f is not None:
+            if f.f_code.co_filename in files:
+                return inner, f
+            if f.f_globals.get("__name__", "") == "kmsim.module":
+                return None, None
+            inner = f
+            f = f.f_back
+        return None, None
+
+
+def _site(frame) -> dict:
+    path = frame.f_code.co_filename
+    line = frame.f_lineno
+    return {"file": os.path.relpath(path) if not os.path.relpath(path).startswith("..") else path,
+            "line": line, "function": frame.f_code.co_name,
+            "source": linecache.getline(path, line).strip()}
+
+
+def _site_text(site: dict | None) -> str:
+    if not site:
+        return "?"
+    return f"{site['file']}:{site['line']}: {site['source']}"
+
+
+def run_once(path: str, target: int) -> dict:
+    """Boot a fresh kernel, fail allocation call `target` (0: none), insmod and rmmod."""
+    from .errors import ModuleError
+    from .kernel import Kernel
+    k = Kernel("x86_64", "1G", APPEND, seed=SEED)
+    counter = AllocCounter(k, target)
+    fi = k.subsystems.get("faultinject")
+    if fi is not None:
+        fi.extra.append(counter)
+        fi.update_hooks()
+    seq = len(k.printk.visible())
+    name = os.path.basename(path)[:-3].replace("-", "_") if path.endswith(".py") else path
+    run = {"k": target, "init": None, "unloaded": False, "findings": []}
+    findings = run["findings"]
+    loaded = False
+    try:
+        k.modules.insmod(path, [])
+        run["init"] = 0
+        loaded = True
+    except ModuleError as e:
+        run["init"] = -e.errno if e.errno else e.message
+        run["insmod_error"] = e.message
+    owner = _module_owner(k, name)
+    if loaded:
+        try:
+            k.modules.rmmod(name)
+            run["unloaded"] = True
+        except ModuleError as e:
+            run["rmmod_error"] = e.message
+    for rec in k.printk.visible()[seq:]:
+        text = getattr(rec, "text", str(rec))
+        if REPORT_RE.match(text):
+            kind = next((kd for pre, kd in KIND_OF if text.startswith(pre)), "oops")
+            findings.append({"kind": kind, "message": text})
+        elif text.startswith("kmsim: ") and findings and "stays loaded" not in text:
+            findings[-1].setdefault("hints", []).append(text[7:])
+    mod = k.modules.modules.get(name)
+    if mod is not None and mod.stuck:
+        run["stuck"] = True
+    kl = k.subsystems.get("kmemleak")
+    if kl is not None and owner is not None and (run["unloaded"] or not loaded):
+        for cname in kl.leaked_caches(k.owners[owner].module) if k.owners[owner].module else []:
+            findings.append({"kind": "leak", "message": f"cache {cname} was not destroyed"})
+        left = kl.owned_by(owner)
+        if left:
+            total = sum(o.size for o in left)
+            objs = [{"addr": f"{o.addr:#x}", "size": o.size, "kind": o.kind, "site": _obj_site(o)}
+                    for o in left]
+            findings.append({"kind": "leak", "message": f"left {len(left)} "
+                             f"{'object' if len(left) == 1 else 'objects'} ({total} bytes) "
+                             f"allocated", "objects": objs})
+    if target == 0 and not loaded and not findings:
+        findings.insert(0, {"kind": "load-failed", "message": f"insmod failed with no injected "
+                            f"failure: {run.get('insmod_error') or _init_text(run)}"})
+    if target and counter.failed and run["init"] == 0 and findings:
+        findings.insert(0, {"kind": "success-despite-failure",
+                            "message": f"init returned 0 although allocation call {target} failed"})
+    run["calls"] = counter.n
+    run["call_site"] = counter.sites[target - 1] if 0 < target <= len(counter.sites) else None
+    run["sites"] = counter.sites
+    run["reached"] = counter.failed or target == 0
+    run["verdict"] = "findings" if findings else "clean"
+    return run
+
+
+def _obj_site(o) -> dict | None:
+    if not o.site:
+        return None
+    path, line, fn = o.site
+    rel = os.path.relpath(path)
+    return {"file": rel if not rel.startswith("..") else path, "line": line, "function": fn,
+            "source": linecache.getline(path, line).strip()}
+
+
+def _module_owner(k, name: str) -> int | None:
+    for o in reversed(k.owners):
+        if o.kind == "module" and o.name == name:
+            return o.id
+    return None
+
+
+def check_module(path: str) -> list[dict]:
+    """Every run of the explorer: run 0 without failures, then one run per allocation call."""
+    base = run_once(path, 0)
+    runs = [base]
+    for target in range(1, base["calls"] + 1):
+        run = run_once(path, target)
+        if run["call_site"] is None and target <= len(base["sites"]):
+            run["call_site"] = base["sites"][target - 1]
+        runs.append(run)
+    for run in runs:
+        run.pop("sites", None)
+    return runs
+
+
+def _init_text(run: dict) -> str:
+    init = run["init"]
+    if init == 0:
+        return "init returned 0"
+    if isinstance(init, int):
+        from .module import mod_strerror
+        return f"init returned {init} ({mod_strerror(-init)})"
+    return f"insmod failed: {init}"
+
+
+def format_runs(path: str, runs: list[dict]) -> list[str]:
+    """The text report: one block per run."""
+    calls = runs[0]["calls"]
+    out = [f"kmsim check: {path}: {calls} allocation call{'s' if calls != 1 else ''}, "
+           f"{len(runs)} run{'s' if len(runs) != 1 else ''}"]
+    for run in runs:
+        if run["k"] == 0:
+            head = "run 0: no injected failure"
+        else:
+            head = f"run {run['k']}: failing call {run['k']} at {_site_text(run['call_site'])}"
+        out.append(head)
+        if run["verdict"] == "clean":
+            tail = ("rmmod left nothing allocated" if run["init"] == 0 and run["unloaded"]
+                    else "nothing left allocated")
+            out.append(f"  clean: {_init_text(run)}, {tail}")
+            continue
+        out.append(f"  FINDINGS ({_init_text(run)}):")
+        for f in run["findings"]:
+            out.append(f"    {f['kind']}: {f['message']}")
+            for h in f.get("hints", []):
+                out.append(f"      hint: {h}")
+            for o in f.get("objects", []):
+                out.append(f"      {o['size']} bytes ({o['kind']}) allocated at "
+                           f"{_site_text(o['site'])}")
+    bad = sum(1 for r in runs if r["verdict"] != "clean")
+    out.append(f"kmsim check: {'all runs clean' if not bad else f'{bad} of {len(runs)} runs with findings'}")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `kmsim check [--json] MODULE.py`."""
+    p = argparse.ArgumentParser(prog="kmsim check", description="Fail each allocation call of a "
+                                "module in turn and report leaks, Oopses and KASAN reports.")
+    p.add_argument("--json", action="store_true", help="a JSON list of runs (for graders)")
+    p.add_argument("module", help="the module's Python file")
+    args = p.parse_args(argv)
+    if not os.path.isfile(args.module):
+        print(f"kmsim check: {args.module}: No such file or directory", file=sys.stderr)
+        return 2
+    try:
+        runs = check_module(args.module)
+    except KeyboardInterrupt:
+        return 130
+    if args.json:
+        print(json.dumps({"module": args.module, "calls": runs[0]["calls"], "runs": runs,
+                          "clean": all(r["verdict"] == "clean" for r in runs)}, indent=2,
+                         default=str))
+    else:
+        print("\n".join(format_runs(args.module, runs)))
+    return 0 if all(r["verdict"] == "clean" for r in runs) else 1
+
+
+_ALLOCATORS = ("alloc_pages", "alloc_page", "__get_free_pages", "__get_free_page",
+               "get_zeroed_page", "kmalloc", "kzalloc", "kcalloc", "kmalloc_array", "krealloc",
+               "kmem_cache_alloc", "kmem_cache_zalloc", "kmem_cache_create", "KMEM_CACHE",
+               "kstrdup", "kmemdup", "vmalloc", "vzalloc", "kvmalloc", "kvzalloc",
+               "mempool_create", "mempool_create_slab_pool", "mempool_create_kmalloc_pool",
+               "mempool_create_page_pool", "mempool_alloc", "kmap", "page_address")
+
+
+def is_err_hint(source: str, first_line: int, lineno: int) -> str | None:
+    """The IS_ERR mistake behind a NULL dereference at `lineno`, if the function made it.
+
+    Looks in the function's lines before the fault for ``NAME = allocator(...)``
+    tested only with ``IS_ERR(NAME)`` (never with ``not NAME``, ``NAME is None``,
+    ``IS_ERR_OR_NULL``), where NAME is used on the faulting line.
+    """
+    lines = source.splitlines()
+    if not 0 < lineno <= len(lines):
+        return None
+    used = set(re.findall(r"[A-Za-z_]\w*", lines[lineno - 1]))
+    assigned: dict[str, tuple[int, str]] = {}
+    tested: dict[str, int] = {}
+    for i in range(max(1, first_line), lineno):
+        text = lines[i - 1].split("#", 1)[0]
+        m = re.match(r"\s*([A-Za-z_]\w*)\s*=\s*([A-Za-z_]\w*)\s*\(", text)
+        if m and m.group(2) in _ALLOCATORS:
+            assigned[m.group(1)] = (i, m.group(2))
+            tested.pop(m.group(1), None)
+        for name in re.findall(r"\bIS_ERR\(\s*([A-Za-z_]\w*)\s*\)", text):
+            tested.setdefault(name, i)
+        for name in list(tested):
+            if re.search(rf"\bnot\s+{name}\b|\b{name}\s+is\s+None|\b{name}\s*==\s*(0|None|NULL)"
+                         rf"|IS_ERR_OR_NULL\(\s*{name}\s*\)", text):
+                tested[name] = -1
+    for name, (aline, alloc) in assigned.items():
+        tline = tested.get(name, -1)
+        if name in used and tline > 0:
+            return (f"line {tline} tests {name} with IS_ERR only, but {alloc}() returns NULL on "
+                    f"failure, not an error pointer: IS_ERR(NULL) is false, so line {lineno} used "
+                    f"the NULL from line {aline}; test it with 'if not {name}:'")
+    return None

@@ -1,0 +1,146 @@
+"""/proc/slabinfo and /sys/kernel/slab/CACHE/* (mm/slab_common.c, mm/slub.c sysfs)."""
+from __future__ import annotations
+
+from . import FsError, proc_dir, proc_file
+
+__all__ = ["slabinfo", "slabinfo_rows", "slabtop_rows", "SLABINFO_HEADER"]
+
+SLABINFO_HEADER = ("slabinfo - version: 2.1\n"
+                   "# name            <active_objs> <num_objs> <objsize> <objperslab> "
+                   "<pagesperslab> : tunables <limit> <batchcount> <sharedfactor> : slabdata "
+                   "<active_slabs> <num_slabs> <sharedavail>\n")
+
+
+def _slub(k):
+    slub = k.subsystems.get("slab")
+    if slub is None:
+        raise FsError("No such file or directory")
+    return slub
+
+
+def slabinfo_rows(k) -> list[dict]:
+    """One dict per cache, newest first, with the slabinfo columns."""
+    slub = _slub(k)
+    rows = []
+    for s in slub.caches:
+        st = slub.stats(s)
+        rows.append({"name": s.name, "active_objs": st["active_objs"], "num_objs": st["num_objs"],
+                     "objsize": s.size, "objperslab": s.objects, "pagesperslab": 1 << s.order,
+                     "active_slabs": st["active_slabs"], "num_slabs": st["num_slabs"],
+                     "object_size": s.object_size, "pages": st["pages"], "inuse": st["objects"]})
+    return rows
+
+
+def format_slabinfo_row(r: dict) -> str:
+    """cache_show: '%-17s %6lu %6lu %6u %4u %4d : tunables ... : slabdata ...'."""
+    return (f"{r['name']:<17} {r['active_objs']:6d} {r['num_objs']:6d} {r['objsize']:6d} "
+            f"{r['objperslab']:4d} {r['pagesperslab']:4d} : tunables {0:4d} {0:4d} {0:4d} : "
+            f"slabdata {r['active_slabs']:6d} {r['num_slabs']:6d} {0:6d}\n")
+
+
+@proc_file("/proc/slabinfo")
+def slabinfo(k) -> str:
+    """/proc/slabinfo, version 2.1."""
+    return SLABINFO_HEADER + "".join(format_slabinfo_row(r) for r in slabinfo_rows(k))
+
+
+_SORT = {"a": ("active_objs", True), "b": ("objperslab", True), "c": ("cache_size", True),
+         "l": ("num_slabs", True), "v": ("active_slabs", True), "n": ("name", False),
+         "o": ("num_objs", True), "p": ("pagesperslab", True), "s": ("objsize", True),
+         "u": ("use", True)}
+
+
+def slabtop_rows(k, sort_key: str = "o") -> list[dict]:
+    """The caches as procps slabtop sorts them (keys a b c l v n o p s u; default o)."""
+    rows = slabinfo_rows(k)
+    for r in rows:
+        r["cache_size"] = r["num_slabs"] * r["pagesperslab"] * 4096
+        r["use"] = 100 * r["active_objs"] // r["num_objs"] if r["num_objs"] else 0
+    field, rev = _SORT.get(sort_key, _SORT["o"])
+    return sorted(rows, key=lambda r: r[field], reverse=rev)
+
+
+# -- /sys/kernel/slab ----------------------------------------------------------------------
+ATTRS = ["aliases", "align", "cache_dma", "cpu_partial", "cpu_slabs", "ctor", "destroy_by_rcu",
+         "hwcache_align", "min_partial", "object_size", "objects", "objects_partial",
+         "objs_per_slab", "order", "partial", "poison", "reclaim_account", "red_zone",
+         "sanity_checks", "slab_size", "slabs", "store_user", "total_objects", "trace",
+         "validate"]
+
+
+def _node(n: int) -> str:
+    return f"{n} N0={n}" if n else "0"
+
+
+def _cache_of(k, name: str):
+    s = _slub(k).find(name)
+    if s is None:
+        raise FsError("No such file or directory")
+    return s
+
+
+def _lister(k, rel: str):
+    slub = _slub(k)
+    parts = [p for p in rel.split("/") if p]
+    if not parts:
+        names = []
+        for s in slub.caches:
+            names.append(s.name)
+            names += s.aliases
+        return names
+    if len(parts) == 1 and slub.find(parts[0]) is not None:
+        return list(ATTRS)
+    return None
+
+
+def _flag(s, bit) -> str:
+    return "1" if s.flags & bit else "0"
+
+
+def _reader(k, rel: str) -> str:
+    from ..mm import slub as S
+    parts = [p for p in rel.split("/") if p]
+    if len(parts) == 1:
+        _cache_of(k, parts[0])
+        raise FsError("Is a directory", 21)
+    if len(parts) != 2 or parts[1] not in ATTRS:
+        raise FsError("No such file or directory")
+    s = _cache_of(k, parts[0])
+    st = _slub(k).stats(s)
+    a = parts[1]
+    vals = {
+        "object_size": s.object_size, "slab_size": s.size, "objs_per_slab": s.objects,
+        "order": s.order, "align": s.align, "aliases": len(s.aliases),
+        "objects": _node(st["objects"]), "objects_partial": _node(st["objects_partial"]),
+        "total_objects": _node(st["num_objs"]), "slabs": _node(st["num_slabs"]),
+        "partial": _node(st["partial"]), "cpu_slabs": _node(st["cpu_slabs"]),
+        "red_zone": _flag(s, S.SLAB_RED_ZONE), "poison": _flag(s, S.SLAB_POISON),
+        "sanity_checks": _flag(s, S.SLAB_CONSISTENCY_CHECKS),
+        "store_user": _flag(s, S.SLAB_STORE_USER), "trace": _flag(s, S.SLAB_TRACE),
+        "destroy_by_rcu": _flag(s, S.SLAB_TYPESAFE_BY_RCU),
+        "hwcache_align": _flag(s, S.SLAB_HWCACHE_ALIGN),
+        "reclaim_account": _flag(s, S.SLAB_RECLAIM_ACCOUNT),
+        "cache_dma": _flag(s, S.SLAB_CACHE_DMA), "min_partial": s.min_partial,
+        "cpu_partial": s.cpu_partial, "validate": "",
+    }
+    if a == "ctor":
+        return f"{s.ctor_name}\n" if s.ctor_name else ""
+    if a == "validate":
+        return ""
+    return f"{vals[a]}\n"
+
+
+def _writer(k, rel: str, text: str) -> None:
+    parts = [p for p in rel.split("/") if p]
+    if len(parts) != 2:
+        raise FsError("Permission denied", 13)
+    s = _cache_of(k, parts[0])
+    if parts[1] != "validate":
+        raise FsError("Permission denied", 13)
+    if text.strip()[:1] == "1":
+        _slub(k).validate(s)
+    else:
+        raise FsError("Invalid argument", 22)
+
+
+proc_dir("/sys/kernel/slab", _lister, _reader, _writer)

@@ -1,0 +1,421 @@
+"""Generic KASAN (mm/kasan/): shadow memory, poisoning and the bad-access report.
+
+On with ``--append kasan``; off, ``vm.kasan`` is None and nothing here runs.
+One shadow byte covers 8 bytes (KASAN_GRANULE_SIZE): 0 all valid, 1..7 the
+first N valid, and the kernel's poison values for red zones and freed memory.
+The direct map's shadow is one numpy array; vmalloc and module space have a
+shadow page per mapped page.  The allocators' hooks poison and unpoison:
+
+* slab objects (kmalloc with its exact requested size): the rest of the slot is a
+  red zone (0xfc), a freed object is 0xfb; a slab's never-allocated objects are
+  poisoned the first time KASAN sees the slab;
+* kmalloc_large blocks: 0xfe after the request; pages: 0xff when freed;
+* vmalloc areas: 0xf8 after the requested size up to the page end.
+
+Only accesses made by module code are checked (the allocators' own accesses to
+free objects, e.g. SLUB's freelist pointers, are the kernel's business).  A bad
+access prints KASAN's report, taints B and raises KasanReport, which stops the
+module function.
+"""
+from __future__ import annotations
+
+import sys
+from collections import deque
+
+import numpy as np
+
+from ..errors import KasanReport
+from ..machine import PAGE_SHIFT, PAGE_SIZE
+from ..report import TAINT_BAD_PAGE, format_frame, module_frames
+
+__all__ = ["Kasan", "kasan_init", "KASAN_FREE_PAGE", "KASAN_PAGE_REDZONE",
+           "KASAN_SLAB_REDZONE", "KASAN_SLAB_FREE", "KASAN_GLOBAL_REDZONE", "KASAN_VMALLOC_INVALID"]
+
+GRANULE = 8
+KASAN_FREE_PAGE = 0xFF
+KASAN_PAGE_REDZONE = 0xFE
+KASAN_SLAB_REDZONE = 0xFC
+KASAN_SLAB_FREE = 0xFB
+KASAN_GLOBAL_REDZONE = 0xF9
+KASAN_VMALLOC_INVALID = 0xF8
+BUG_TYPES = {KASAN_FREE_PAGE: "use-after-free", KASAN_PAGE_REDZONE: "slab-out-of-bounds",
+             KASAN_SLAB_REDZONE: "slab-out-of-bounds", KASAN_SLAB_FREE: "use-after-free",
+             0xFA: "use-after-free", KASAN_GLOBAL_REDZONE: "global-out-of-bounds",
+             KASAN_VMALLOC_INVALID: "vmalloc-out-of-bounds"}
+QUARANTINE_MAX = 256          # objects held back before the oldest is really freed
+RULER = "=================================================================="
+
+# Code whose accesses to poisoned memory are the kernel's own bookkeeping.
+INTERNAL = ("kmsim.mm.slub", "kmsim.mm.kmalloc", "kmsim.mm.vmalloc", "kmsim.mm.mempool",
+            "kmsim.mm.page_alloc", "kmsim.mm.buddy", "kmsim.mm.kmemleak", "kmsim.mm.kasan",
+            "kmsim.mm.debug_vm", "kmsim.module", "kmsim.fs", "kmsim.shell")
+
+
+def _round_up(x: int, a: int) -> int:
+    return (x + a - 1) & ~(a - 1)
+
+
+class Kasan:
+    """Shadow memory and reports of one kernel."""
+
+    def __init__(self, kernel):
+        self.k = kernel
+        self.off = kernel.machine.page_offset
+        self.direct_end = kernel.vm.direct_end
+        self.shadow = np.zeros((self.direct_end - self.off) >> 3, dtype=np.uint8)
+        self.vshadow: dict[int, np.ndarray] = {}
+        self.alloc_track: dict[int, tuple[int, list[str]]] = {}
+        self.free_track: dict[int, tuple[int, list[str]]] = {}
+        self.seen_slabs: set[int] = set()
+        self.vareas: dict[int, int] = {}
+        self.quarantine: deque = deque()
+        self.q_set: set[int] = set()
+        self._releasing = False
+        self.reports = 0
+
+    # -- shadow ----------------------------------------------------------------------
+    def _set(self, addr: int, n: int, value: int) -> None:
+        """Set the shadow of the granules of [addr, addr+n) to value."""
+        if n <= 0:
+            return
+        if self.off <= addr and addr + n <= self.direct_end:
+            i = (addr - self.off) >> 3
+            self.shadow[i:i + ((n + 7) >> 3)] = value
+            return
+        end = addr + n
+        while addr < end:
+            page_end = (addr | (PAGE_SIZE - 1)) + 1
+            arr = self.vshadow.get(addr >> PAGE_SHIFT)
+            if arr is None:
+                arr = self.vshadow[addr >> PAGE_SHIFT] = np.zeros(PAGE_SIZE >> 3, dtype=np.uint8)
+            lo = (addr & (PAGE_SIZE - 1)) >> 3
+            hi = ((min(end, page_end) - 1) & (PAGE_SIZE - 1)) >> 3
+            arr[lo:hi + 1] = value
+            addr = page_end
+
+    def _get(self, addr: int) -> int:
+        """The shadow byte of addr's granule."""
+        if self.off <= addr < self.direct_end:
+            return int(self.shadow[(addr - self.off) >> 3])
+        arr = self.vshadow.get(addr >> PAGE_SHIFT)
+        return int(arr[(addr & (PAGE_SIZE - 1)) >> 3]) if arr is not None else 0
+
+    def poison(self, addr: int, n: int, value: int) -> None:
+        """kasan_poison: [addr, addr+n) (granule aligned) becomes value."""
+        self._set(addr, n, value)
+
+    def unpoison(self, addr: int, n: int) -> None:
+        """kasan_unpoison: n bytes valid; a partial last granule keeps n % 8."""
+        full = n & ~7
+        self._set(addr, full, 0)
+        if n & 7:
+            self._set(addr + full, 1, n & 7)
+
+    # -- the check -------------------------------------------------------------------
+    def check(self, addr: int, n: int, write: bool) -> None:
+        """kasan_check_range: called by VirtMem for every typed access."""
+        if n <= 0:
+            return
+        if self.off <= addr and addr + n <= self.direct_end:
+            i0 = (addr - self.off) >> 3
+            if not self.shadow[i0:((addr + n - 1 - self.off) >> 3) + 1].any():
+                return
+        elif not self.vshadow or (addr >> PAGE_SHIFT) not in self.vshadow and \
+                ((addr + n - 1) >> PAGE_SHIFT) not in self.vshadow:
+            return
+        bad = self._first_bad(addr, n)
+        if bad is None or self._internal():
+            return
+        self.report(addr, n, write, bad)
+
+    def _first_bad(self, addr: int, n: int) -> int | None:
+        a = addr
+        end = addr + n
+        while a < end:
+            g = a & ~7
+            v = self._get(a)
+            if v >= 0x80 or (v and (a - g) >= v):
+                return a
+            a = min(end, g + 8) if v == 0 or (min(end, g + 8) - g) <= v else g + v
+        return None
+
+    def _internal(self) -> bool:
+        files = self.k.modules.module_files()
+        f = sys._getframe(3)
+        while f is not None:
+            if f.f_code.co_filename in files:
+                return False
+            if f.f_globals.get("__name__", "").startswith(INTERNAL):
+                return True
+            f = f.f_back
+        return True
+
+    # -- allocator hooks --------------------------------------------------------------
+    def _track(self) -> tuple[int, list[str]]:
+        mods = module_frames(self.k.modules.module_files(), frame=sys._getframe(2))
+        return self.k.current.pid, [format_frame(fn, ln, code, mod)
+                                    for fn, ln, mod, code in mods]
+
+    def page_alloc(self, pfn: int, order: int, gfp: int) -> None:
+        """kasan_unpoison_pages."""
+        addr = self.k.pfn_to_virt(pfn)
+        if addr:
+            self._set(addr, PAGE_SIZE << order, 0)
+            self.alloc_track[addr] = self._track()
+
+    def page_free(self, pfn: int, order: int) -> None:
+        """kasan_poison_pages: a freed page is 0xff."""
+        addr = self.k.pfn_to_virt(pfn)
+        if addr:
+            self._set(addr, PAGE_SIZE << order, KASAN_FREE_PAGE)
+            self.free_track[addr] = self._track()
+
+    def slab_alloc(self, cache, addr: int, size: int) -> None:
+        """__kasan_kmalloc: the requested bytes valid, the rest of the slot a red zone."""
+        slab = self.k.subsystems.get("slab")
+        if cache is None:
+            order = slab.large.get(self.k.virt_to_pfn(addr), 0) if slab is not None else 0
+            self._set(addr, PAGE_SIZE << order, KASAN_PAGE_REDZONE)
+        else:
+            sl = slab.find_slab(addr) if slab is not None else None
+            if sl is not None and id(sl) not in self.seen_slabs:
+                self.seen_slabs.add(id(sl))
+                self._set(sl.base, PAGE_SIZE << sl.order, KASAN_SLAB_REDZONE)
+            slot = int(getattr(cache, "size", 0) or 0) or _round_up(size, 8)
+            self._set(addr, slot - int(getattr(cache, "red_left_pad", 0) or 0), KASAN_SLAB_REDZONE)
+        self.unpoison(addr, size)
+        self.alloc_track[addr] = self._track()
+        self.free_track.pop(addr, None)
+
+    def slab_free(self, cache, addr: int) -> None:
+        """__kasan_slab_free: the object becomes 0xfb (kmalloc_large: 0xff)."""
+        if self._releasing:
+            return
+        if cache is None:
+            slab = self.k.subsystems.get("slab")
+            order = slab.large.get(self.k.virt_to_pfn(addr), 0) if slab is not None else 0
+            self._set(addr, PAGE_SIZE << order, KASAN_FREE_PAGE)
+        else:
+            size = int(getattr(cache, "object_size", 0) or 8)
+            self._set(addr, size, KASAN_SLAB_FREE)
+        self.free_track[addr] = self._track()
+
+    def vmalloc_alloc(self, addr: int, size: int) -> None:
+        """kasan_unpoison_vmalloc: the area's bytes after size up to the page end are 0xf8."""
+        span = _round_up(max(size, 1), PAGE_SIZE)
+        self._set(addr, span, KASAN_VMALLOC_INVALID)
+        self.unpoison(addr, size)
+        self.alloc_track[addr] = self._track()
+        self.vareas[addr] = size
+
+    def vmalloc_free(self, addr: int, size: int = 0) -> None:
+        """kasan_poison_vmalloc: forget the area's shadow (its pages are unmapped)."""
+        for vpn in range(addr >> PAGE_SHIFT, (addr + max(size, 1) - 1 >> PAGE_SHIFT) + 1):
+            self.vshadow.pop(vpn, None)
+        self.alloc_track.pop(addr, None)
+        self.vareas.pop(addr, None)
+
+    def global_redzone(self, size: int) -> int:
+        """The red zone the compiler puts after a global: to a 32-byte boundary, plus 32."""
+        return _round_up(size, 32) - _round_up(size, 8) + 32
+
+    def global_alloc(self, addr: int, size: int, redzone: int) -> None:
+        """A module static: its bytes valid, then `redzone` bytes of 0xf9."""
+        self._set(addr + _round_up(size, 8), redzone, KASAN_GLOBAL_REDZONE)
+        self.unpoison(addr, size)
+
+    # -- quarantine (mm/kasan/quarantine.c) ------------------------------------------
+    def attach_quarantine(self, slub) -> None:
+        """Route SLUB's frees through the quarantine: a freed object stays allocated in
+        SLUB's eyes (poisoned 0xfb) until QUARANTINE_MAX later frees push it out, so a
+        stale pointer is caught even after the next allocations."""
+        self._orig_free = slub.slab_free
+        self._orig_destroy = slub.destroy
+        self._slub = slub
+        slub.slab_free = self.quarantine_free
+        slub.destroy = self.quarantine_destroy
+
+    def quarantine_free(self, s, x: int, caller: str = "kmem_cache_free") -> None:
+        """kasan_slab_free: catch a double free, poison, and delay the real free."""
+        slub = self._slub
+        sl = slub.find_slab(x) if isinstance(x, int) else None
+        if sl is None or self._releasing:
+            return self._orig_free(s, x, caller)
+        if x in self.q_set:
+            self.report_free(x, "double-free")
+        if s is not None and sl.cache is not s or slub.is_free(sl.cache, x) \
+                or (x - sl.base - sl.cache.red_left_pad) % sl.cache.size:
+            return self._orig_free(s, x, caller)
+        for hook in slub.free_hooks:
+            hook(sl.cache, x)
+        self.quarantine.append((s, x, caller))
+        self.q_set.add(x)
+        while len(self.quarantine) > QUARANTINE_MAX:
+            self._release(*self.quarantine.popleft())
+
+    def _release(self, s, x: int, caller: str) -> None:
+        self.q_set.discard(x)
+        self._releasing = True
+        try:
+            self._orig_free(s, x, caller)
+        finally:
+            self._releasing = False
+
+    def quarantine_destroy(self, s, caller: str | None = None) -> bool:
+        """kasan_cache_shutdown: release the cache's quarantined objects first."""
+        keep = []
+        for item in self.quarantine:
+            sl = self._slub.find_slab(item[1])
+            if sl is not None and sl.cache is s:
+                self._release(*item)
+            else:
+                keep.append(item)
+        self.quarantine.clear()
+        self.quarantine.extend(keep)
+        return self._orig_destroy(s, caller)
+
+    def report_free(self, x: int, kind: str) -> None:
+        """'BUG: KASAN: double-free in FUNC', 'Free of addr ... by task ...'."""
+        k = self.k
+        r = k.reporter
+        w = k.machine.ptr_size * 2
+        self.reports += 1
+        mods = module_frames(k.modules.module_files(), frame=sys._getframe(1))
+        where = next((format_frame(*_reorder(m)).strip() for m in mods if m[2]), "0x0")
+        lines = [RULER, f"BUG: KASAN: {kind} in {where}",
+                 f"Free of addr {x:0{w}x} by task {k.current.comm}/{k.current.pid}", "",
+                 r.cpu_line(), r.hardware_line(), "Call Trace:", " <TASK>",
+                 " dump_stack_lvl+0x44/0x5c", " print_report+0x184/0x4be",
+                 " kasan_report_invalid_free+0x98/0xc0"]
+        lines += [format_frame(*_reorder(m)) for m in mods]
+        lines += [f" {f}" for f in k.current.entry_frames] + [" </TASK>", ""]
+        lines += self._describe(x, x)
+        lines += self._memory_state(x)
+        lines.append(RULER)
+        k.add_taint(TAINT_BAD_PAGE)
+        r.emit(lines, level=3)
+        k.modules.lockdep_off()
+        raise KasanReport(f"KASAN: {kind} of {x:#x}")
+
+    # -- the report ------------------------------------------------------------------
+    def bug_type(self, bad: int) -> str:
+        """get_shadow_bug_type: a partial granule looks at the next shadow byte."""
+        v = self._get(bad)
+        if 0 < v < 8:
+            v = self._get((bad & ~7) + 8)
+        return BUG_TYPES.get(v, "out-of-bounds")
+
+    def report(self, addr: int, n: int, write: bool, bad: int) -> None:
+        """Print KASAN's report, taint B, and stop the module function."""
+        k = self.k
+        r = k.reporter
+        w = k.machine.ptr_size * 2
+        self.reports += 1
+        mods = module_frames(k.modules.module_files(), frame=sys._getframe(1))
+        where = next((format_frame(*_reorder(m)).strip() for m in mods if m[2]), "0x0")
+        lines = [RULER, f"BUG: KASAN: {self.bug_type(bad)} in {where}",
+                 f"{'Write' if write else 'Read'} of size {n} at addr {addr:0{w}x} by task "
+                 f"{k.current.comm}/{k.current.pid}", "", r.cpu_line(), r.hardware_line(),
+                 "Call Trace:", " <TASK>", " dump_stack_lvl+0x44/0x5c",
+                 " print_report+0x184/0x4be", " kasan_report+0xc2/0x100"]
+        lines += [format_frame(*_reorder(m)) for m in mods]
+        lines += [f" {f}" for f in k.current.entry_frames] + [" </TASK>", ""]
+        lines += self._describe(addr, bad)
+        lines += self._memory_state(addr)
+        lines.append(RULER)
+        k.add_taint(TAINT_BAD_PAGE)
+        r.emit(lines, level=3)
+        k.modules.lockdep_off()
+        raise KasanReport(f"KASAN: {self.bug_type(bad)} at {addr:#x}")
+
+    def _describe(self, addr: int, bad: int) -> list[str]:
+        k = self.k
+        w = k.machine.ptr_size * 2
+        slab = k.subsystems.get("slab")
+        found = slab.find_object(addr) if slab is not None and hasattr(slab, "find_object") else None
+        if found is None and slab is not None and hasattr(slab, "find_object"):
+            found = slab.find_object(addr - 8)
+        base = found[1] if found else self._area_start(addr)
+        out = []
+        for title, track in (("Allocated", self.alloc_track.get(base)),
+                             ("Freed", self.free_track.get(base))):
+            if track is not None:
+                pid, frames = track
+                kasan = [" kasan_save_stack+0x22/0x50", " kasan_set_track+0x25/0x30"]
+                kasan.append(" __kasan_kmalloc+0x7e/0x90" if title == "Allocated"
+                             else " kasan_save_free_info+0x2b/0x50")
+                out += [f"{title} by task {pid}:"] + kasan + frames + [""]
+        if found:
+            cache, start, size = found
+            if addr < start:
+                rel, where = start - addr, "to the left of"
+            elif addr >= start + size:
+                rel, where = addr - start - size, "to the right of"
+            else:
+                rel, where = addr - start, "inside"
+            out += [f"The buggy address belongs to the object at {start:0{w}x}",
+                    f" which belongs to the cache {cache.name} of size {size}",
+                    f"The buggy address is located {rel} bytes {where}",
+                    f" {size}-byte region [{start:0{w}x}, {start + size:0{w}x})", ""]
+        pfn = k.virt_to_pfn(addr)
+        if pfn >= 0:
+            out += ["The buggy address belongs to the physical page:",
+                    f"page:{k.printk_ctx.hash_pointer(k.page_struct_addr(pfn))} refcount:"
+                    f"{int(k.phys.refcount[pfn])} mapcount:0 mapping:{0:0{w}x} index:0x0 "
+                    f"pfn:{pfn:#x}",
+                    f"flags: {int(k.phys.flags[pfn]):#x}({k.page_flag_names(pfn)})",
+                    "page dumped because: kasan: bad access detected", ""]
+        elif (addr >> PAGE_SHIFT) in self.vshadow:
+            start = self._area_start(addr)
+            end = start + _round_up(self.vareas.get(start, PAGE_SIZE), PAGE_SIZE) + PAGE_SIZE
+            out += ["The buggy address belongs to the virtual mapping at",
+                    f" [{start:0{w}x}, {end:0{w}x}) created by:",
+                    " vmalloc+0x4f/0x60", ""]
+        return out
+
+    def _area_start(self, addr: int) -> int:
+        starts = [a for a in self.alloc_track if a <= addr]
+        return max(starts) if starts else addr & ~(PAGE_SIZE - 1)
+
+    def _memory_state(self, addr: int) -> list[str]:
+        """print_memory_metadata: 5 rows of 16 shadow bytes, '>' on the row, '^' under the byte."""
+        w = self.k.machine.ptr_size * 2
+        row_span = 16 * GRANULE
+        row = addr & ~(row_span - 1)
+        out = ["Memory state around the buggy address:"]
+        for i in range(-2, 3):
+            ra = row + i * row_span
+            vals = " ".join(f"{self._get(ra + j * GRANULE):02x}" for j in range(16))
+            out.append(f"{'>' if i == 0 else ' '}{ra:0{w}x}: {vals}")
+            if i == 0:
+                col = 3 + w + ((addr - row) // GRANULE) * 3
+                out.append(" " * col + "^")
+        return out
+
+
+def _reorder(m):
+    fn, ln, mod, code = m
+    return fn, ln, code, mod
+
+
+def kasan_init(kernel) -> Kasan | None:
+    """Boot step: with 'kasan' on the command line, shadow memory and the allocator hooks."""
+    if not kernel.params.get("kasan") or kernel.params.get("kasan") in ("off", "0"):
+        return None
+    ks = Kasan(kernel)
+    kernel.subsystems["kasan"] = ks
+    kernel.buddy.alloc_hooks.append(ks.page_alloc)
+    kernel.buddy.free_hooks.append(ks.page_free)
+    slab = kernel.subsystems.get("slab")
+    if slab is not None:
+        slab.alloc_hooks.append(ks.slab_alloc)
+        slab.free_hooks.append(ks.slab_free)
+        if hasattr(slab, "slab_free") and hasattr(slab, "destroy"):
+            ks.attach_quarantine(slab)
+    vm = kernel.subsystems.get("vmalloc")
+    if vm is not None:
+        vm.alloc_hooks.append(ks.vmalloc_alloc)
+        vm.free_hooks.append(ks.vmalloc_free)
+    kernel.vm.kasan = ks
+    kernel.printk.emit(6, "kasan: KernelAddressSanitizer initialized")
+    return ks

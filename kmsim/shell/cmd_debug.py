@@ -1,0 +1,33 @@
+"""kmemleak [scan|clear]: the suspected leaks, as /sys/kernel/debug/kmemleak shows them."""
+from __future__ import annotations
+
+from .core import UsageError, command
+
+__all__ = ["cmd_kmemleak"]
+
+
+@command("kmemleak", help="unreferenced allocations, as the kernel's kmemleak reports them",
+         usage="kmemleak [scan|clear]", options=("scan", "clear"))
+def cmd_kmemleak(ctx, args):
+    """kmemleak: print the suspects; 'scan' scans first, 'clear' forgets the current ones."""
+    kl = ctx.kernel.subsystems.get("kmemleak")
+    if kl is None:
+        ctx.err("kmemleak: not available")
+        return 1
+    if len(args) > 1 or args and args[0] not in ("scan", "clear"):
+        raise UsageError("usage: kmemleak [scan|clear]")
+    if args and args[0] == "clear":
+        kl.clear()
+        return 0
+    if args:
+        kl.scan()
+    lines = kl.report_lines()
+    if ctx.json:
+        import json
+        ctx.out(json.dumps([{"addr": f"{o.addr:#x}", "size": o.size, "kind": o.kind, "module": o.modname,
+                             "comm": o.comm, "pid": o.pid, "backtrace": o.trace}
+                            for o in kl.suspects()], indent=2))
+        return 0
+    for line in lines:
+        ctx.out(line)
+    return 0

@@ -1,0 +1,103 @@
+"""Commands that draw: ``memmap [ZONE] [--svg FILE]`` and the live ``slabtop``.
+
+``slabtop -o`` (one shot) belongs to the slab commands (cmd_slab.py); on a
+terminal ``slabtop`` without ``-o`` refreshes in place until q or Ctrl-C.
+"""
+from __future__ import annotations
+
+import json
+
+from .core import COMMANDS, UsageError, command
+
+__all__ = ["cmd_memmap", "cmd_slabtop_live"]
+
+
+def _parse_memmap_args(args: list[str]) -> tuple[str | None, str | None]:
+    zone, svg = None, None
+    it = iter(args)
+    for a in it:
+        if a == "--svg":
+            svg = next(it, None)
+            if svg is None:
+                raise UsageError("option '--svg' requires a file name")
+        elif a.startswith("--svg="):
+            svg = a.split("=", 1)[1]
+        elif a.startswith("-"):
+            raise UsageError(f"invalid option '{a}'")
+        elif zone is None:
+            zone = a
+        else:
+            raise UsageError("only one zone")
+    return zone, svg
+
+
+@command("memmap", help="a picture of physical memory: who owns each run of frames",
+         usage="memmap [ZONE] [--svg FILE]", options=("--svg",), complete="zones")
+def cmd_memmap(ctx, args):
+    """memmap [ZONE] [--svg FILE]: the picture (coloured on a terminal, plain otherwise)."""
+    from . import memmap as mm
+    zone, svg = _parse_memmap_args(args)
+    try:
+        maps = mm.build_maps(ctx.kernel, zone)
+    except ValueError as e:
+        ctx.err(f"memmap: {e}")
+        return 1
+    if svg is not None:
+        try:
+            mm.save_svg(ctx.kernel, maps, svg)
+        except OSError as e:
+            ctx.err(f"memmap: {svg}: {e.strerror}")
+            return 1
+        ctx.out(f"memmap: saved {svg}")
+        return 0
+    if ctx.json:
+        ctx.out(json.dumps([_zone_json(zm) for zm in maps], indent=2))
+    elif ctx.tty and not ctx.shell.piping:
+        ctx.out(mm.render_ansi(ctx.kernel, maps, _term_width()), end="")
+    else:
+        ctx.out(mm.plain_picture(ctx.kernel, maps), end="")
+    return 0
+
+
+def _zone_json(zm) -> dict:
+    return {"zone": zm.name, "start_pfn": zm.start_pfn, "end_pfn": zm.end_pfn,
+            "frames_per_cell": zm.frames_per_cell, "cells": "".join(c.char for c in zm.cells),
+            "free_blocks": zm.nr_free_blocks, "unusable_index": zm.unusable}
+
+
+def _term_width() -> int:
+    import shutil
+    return shutil.get_terminal_size((80, 24)).columns
+
+
+# ----------------------------------------------------------------------------------------
+# slabtop: the slab commands (cmd_slab.py) own it and call ``Shell.live_slabtop(ctx, key)``
+# on a terminal without -o; the REPL sets that hook to live.run_slabtop.  Until they
+# exist, a minimal slabtop built on /proc/slabinfo stands in.
+
+def cmd_slabtop_live(ctx, args):
+    """slabtop: refresh in place on a terminal (in the REPL); with -o or in a pipe, print once."""
+    once = any(a in ("-o", "--once") for a in args)
+    live = getattr(ctx.shell, "live_slabtop", None)
+    if not once and ctx.tty and not ctx.shell.piping and live is not None:
+        return live(ctx, _sort_key(args))
+    from .live import slabtop_text
+    ctx.out(slabtop_text(ctx.kernel, _sort_key(args)), end="")
+    return 0
+
+
+def _sort_key(args: list[str]) -> str:
+    it = iter(args)
+    for a in it:
+        if a in ("-s", "--sort"):
+            return next(it, "o") or "o"
+        if a.startswith("--sort="):
+            return a.split("=", 1)[1]
+        if a.startswith("-s") and len(a) > 2:
+            return a[2:]
+    return "o"
+
+
+if "slabtop" not in COMMANDS:
+    command("slabtop", help="kernel slab cache information, live (-o: once)",
+            usage="slabtop [-o] [-s KEY]", options=("-o", "-s"))(cmd_slabtop_live)

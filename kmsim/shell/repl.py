@@ -1,0 +1,195 @@
+"""The interactive shell: a prompt_toolkit prompt over ``Shell.execute``.
+
+Only used when standard input and output are terminals (kmsim/cli.py).  The
+prompt shows the machine and its taint (``kmsim:x86_64[OE]# ``); history is
+kept in $XDG_DATA_HOME/kmsim/history; Tab completes from the live machine; the
+bottom toolbar is refreshed after each command.  After a command, the kernel
+messages it logged are shown under it, dimmed, as ``dmesg -w`` in a second
+terminal would show them (``set follow off`` turns that off).  Ctrl-C at the
+prompt clears the line; during a command it interrupts it (module code stuck in
+a loop included); Ctrl-D at an empty prompt leaves with status 0.
+"""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import sys
+from pathlib import Path
+
+__all__ = ["run_repl", "history_path", "prompt_fragments", "Repl"]
+
+
+def history_path() -> Path:
+    """$XDG_DATA_HOME/kmsim/history (default ~/.local/share/kmsim/history)."""
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "kmsim" / "history"
+
+
+def prompt_fragments(shell) -> list[tuple[str, str]]:
+    """'kmsim:MACHINE# ', with the taint letters in brackets when the kernel is tainted."""
+    from ..report import taint_letters
+    k = shell.kernel
+    frags = [("class:prompt.name", "kmsim"), ("", ":"), ("class:prompt.machine", k.machine.name)]
+    taint = taint_letters(k.taint)
+    if taint:
+        frags += [("", "["), ("class:prompt.taint", taint), ("", "]")]
+    return frags + [("class:prompt.sign", "# ")]
+
+
+class Repl:
+    """One interactive session on a shell."""
+
+    def __init__(self, shell, out=None, err=None):
+        self.shell = shell
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+        self.session = None
+        self.toolbar = None
+        shell.tty = True
+        from .live import follow_dmesg, run_slabtop
+        from .render import highlight_python, render_table
+        shell.renderer = render_table
+        shell.highlight_file = highlight_python
+        shell.follow_dmesg = follow_dmesg
+        shell.live_slabtop = run_slabtop
+        shell.on_setting = self.on_setting
+
+    # -- the prompt ----------------------------------------------------------------------
+    def _session(self):
+        """The PromptSession, created on first use (its imports are the slow part)."""
+        if self.session is None:
+            from prompt_toolkit import PromptSession
+            from prompt_toolkit.lexers import PygmentsLexer
+
+            from .completion import KmsimCompleter
+            from .keys import make_key_bindings
+            from .lexer import KmsimLexer
+            from .style import make_style
+            from .toolbar import Toolbar
+            self.toolbar = Toolbar(self.shell)
+            self.session = PromptSession(
+                history=self._history(), completer=KmsimCompleter(self.shell),
+                lexer=PygmentsLexer(KmsimLexer), style=make_style(),
+                bottom_toolbar=self.toolbar, key_bindings=make_key_bindings(self.shell),
+                complete_while_typing=False, enable_history_search=False,
+                vi_mode=self.shell.settings.get("editing") == "vi")
+        return self.session
+
+    def _history(self):
+        from prompt_toolkit.history import FileHistory, InMemoryHistory
+        path = history_path()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch(exist_ok=True)
+            return FileHistory(str(path))
+        except OSError:
+            return InMemoryHistory()
+
+    def on_setting(self, name: str, value: str) -> None:
+        """set -o vi|emacs: switch the editing mode of the prompt."""
+        if name == "editing" and self.session is not None:
+            from prompt_toolkit.enums import EditingMode
+            self.session.editing_mode = EditingMode.VI if value == "vi" else EditingMode.EMACS
+
+    def read_line(self) -> str:
+        """One line from the prompt; KeyboardInterrupt (Ctrl-C) and EOFError (Ctrl-D) pass up."""
+        return self._session().prompt(lambda: prompt_fragments(self.shell))
+
+    # -- running a line ------------------------------------------------------------------
+    def run_line(self, line: str):
+        """Execute a line with SIGINT raising KeyboardInterrupt, then print what it printed."""
+        k = self.shell.kernel
+        seq = k.printk.next_seq
+        old = signal.signal(signal.SIGINT, signal.default_int_handler)
+        try:
+            result = self.shell.execute(line)
+        except KeyboardInterrupt:
+            self.err.write("^C\n")
+            self.err.flush()
+            return None
+        finally:
+            signal.signal(signal.SIGINT, old)
+        self.print_result(result, line)
+        if self.shell.kernel is k:
+            self.print_follow(seq, result)
+        if self.toolbar is not None:
+            self.toolbar.update()
+        return result
+
+    def print_result(self, result, line: str) -> None:
+        """Write the chunks in the order printed: out, err, console messages."""
+        colour_log = "dmesg" in line
+        hexdump = re.match(r"\s*x\s", line) is not None and "|" not in line
+        for stream, text in result.chunks:
+            if stream == "err":
+                self.out.flush()
+                self.err.write(text)
+                self.err.flush()
+            elif stream == "console":
+                from .render import colour_dmesg_line
+                rec_level = _console_level(self.shell.kernel, text)
+                self.out.write(colour_dmesg_line(text.rstrip("\n"), rec_level) + "\n")
+            else:
+                if colour_log and "\x1b[" not in text:
+                    from .live import colour_log_lines
+                    text = colour_log_lines(self.shell.kernel, text)
+                elif hexdump and "\x1b[" not in text:
+                    from .render import colour_xxd
+                    text = colour_xxd(text)
+                self.out.write(text)
+        self.out.flush()
+
+    def print_follow(self, seq: int, result) -> None:
+        """The kernel messages logged by the command (not those already on the console), dimmed."""
+        if not self.shell.settings.get("follow", True):
+            return
+        pr = self.shell.kernel.printk
+        shown = result.console
+        recs = [r for r in pr.since(seq) if r.seq >= pr.clear_seq]
+        if not recs:
+            return
+        from ..printk import format_dmesg_line
+        from .render import colour_dmesg_line
+        for rec in recs:
+            line = format_dmesg_line(rec)
+            if line + "\n" in shown:
+                continue
+            self.out.write(colour_dmesg_line(line, rec.level, dim=True) + "\n")
+        self.out.flush()
+        pr.read_seq = max(pr.read_seq, pr.next_seq)
+
+    # -- the loop ------------------------------------------------------------------------
+    def loop(self) -> int:
+        """Read and run lines until exit or Ctrl-D; returns the exit status."""
+        while True:
+            try:
+                line = self.read_line()
+            except KeyboardInterrupt:
+                continue            # Ctrl-C at the prompt: a fresh, empty line
+            except EOFError:
+                self.out.write("\n")
+                return 0
+            if not line.strip():
+                continue
+            result = self.run_line(line)
+            if result is not None and result.exit:
+                return result.status
+
+
+def _console_level(kernel, text: str) -> int:
+    body = text.rstrip("\n")
+    for rec in reversed(kernel.printk.records[-200:]):
+        from ..printk import format_dmesg_line
+        if format_dmesg_line(rec) == body:
+            return rec.level
+    return 3
+
+
+def run_repl(shell) -> int:
+    """The interactive shell on a terminal; returns the exit status."""
+    repl = Repl(shell)
+    try:
+        return repl.loop()
+    except BrokenPipeError:
+        return 141

@@ -1,0 +1,15 @@
+# BAD: a value out of the parameter's range (a ushort set to 70000).
+# ARGS: port=70000
+# EXPECT: param_out_of_range: `70000' invalid for parameter `port'[\s\S]*Invalid parameters
+from kmsim.linux.module import *
+
+port = 80
+module_param("port", "ushort", 0o444)
+
+
+@module_init
+def range_init():
+    return 0
+
+
+MODULE_LICENSE("GPL")

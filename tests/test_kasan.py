@@ -1,0 +1,176 @@
+"""KASAN: shadow memory, the report's format, quarantine, and the machine afterwards."""
+import re
+
+from conftest import make_shell, run_kmsim
+from kmsim.kernel import Kernel
+
+RULER = "=" * 66
+
+
+def _report(sh, cmd):
+    sh.execute("dmesg -C")
+    r = sh.execute(cmd)
+    msgs = [line.split("] ", 1)[1] if "] " in line else "" for line in sh.execute("dmesg").out.splitlines()]
+    start = msgs.index(RULER)
+    return r, msgs[start:]
+
+
+def _after(sh):
+    assert sh.execute("insmod modules/hello.py; rmmod hello").status == 0
+    slab = sh.kernel.subsystems.get("slab")
+    if slab is not None:
+        assert slab.debug_check() == []
+
+
+def test_off_costs_nothing():
+    k = Kernel("x86_64", "1G", "", seed=1)
+    assert k.vm.kasan is None and "kasan" not in k.subsystems
+
+
+def test_slab_out_of_bounds_report():
+    sh = make_shell(append="kasan")
+    r, rep = _report(sh, "insmod tests/check_modules/kasan_oob.py")
+    assert r.status == 139
+    assert re.fullmatch(r"BUG: KASAN: slab-out-of-bounds in oob_init\+0x[0-9a-f]+/0x[0-9a-f]+ \[kasan_oob\]", rep[1])
+    assert re.fullmatch(r"Write of size 1 at addr ffff8880[0-9a-f]{8} by task insmod/\d+", rep[2])
+    assert rep[3] == "" and rep[4].startswith("CPU: 0 PID: ")
+    assert "Allocated by task" in " ".join(rep)
+    i = next(n for n, line in enumerate(rep) if line.startswith("The buggy address belongs to the object"))
+    assert rep[i + 1] == " which belongs to the cache kmalloc-128 of size 128"
+    assert rep[i + 2] == "The buggy address is located 100 bytes inside"
+    j = rep.index("Memory state around the buggy address:")
+    row = rep[j + 3]
+    assert row.startswith(">") and " 04 fc" in row
+    caret = rep[j + 4]
+    assert caret.strip() == "^" and row[caret.index("^"):caret.index("^") + 2] == "04"
+    assert rep[j + 7] == RULER
+    assert sh.execute("cat /proc/sys/kernel/tainted").out == f"{(1 << 5) | (1 << 12) | (1 << 13)}\n"
+    assert "Disabling lock debugging due to kernel taint" in sh.execute("dmesg").out
+    _after(sh)
+
+
+def test_in_bounds_access_is_silent():
+    sh = make_shell(append="kasan")
+    r = sh.execute("insmod tests/check_modules/kasan_oob.py where=99; rmmod kasan_oob")
+    assert r.status == 0
+    assert "KASAN" not in sh.execute("dmesg").out
+
+
+def test_use_after_free_report():
+    sh = make_shell(append="kasan")
+    r, rep = _report(sh, "insmod tests/check_modules/kasan_uaf.py")
+    assert rep[1].startswith("BUG: KASAN: use-after-free in uaf_init+")
+    assert rep[2].startswith("Read of size 4 at addr ")
+    text = "\n".join(rep)
+    assert "Allocated by task" in text and "Freed by task" in text
+    assert " fb fb " in text
+    _after(sh)
+
+
+def test_quarantine_catches_use_after_reuse():
+    sh = make_shell(append="kasan")
+    r, rep = _report(sh, "insmod tests/check_modules/kasan_reuse.py")
+    assert rep[1].startswith("BUG: KASAN: use-after-free in reuse_init+")
+    assert rep[2].startswith("Write of size 1 at addr ")
+    _after(sh)
+
+
+def test_double_free_report():
+    sh = make_shell(append="kasan")
+    r, rep = _report(sh, "insmod tests/check_modules/kasan_dfree.py")
+    assert rep[1].startswith("BUG: KASAN: double-free in dfree_init+")
+    assert re.fullmatch(r"Free of addr ffff8880[0-9a-f]{8} by task insmod/\d+", rep[2])
+    _after(sh)
+
+
+def test_vmalloc_out_of_bounds(tmp_path):
+    mod = tmp_path / "voob.py"
+    mod.write_text("""
+from kmsim.linux.module import *
+from kmsim.linux.vmalloc import *
+from kmsim.linux.types import *
+def voob_init():
+    p = vmalloc(100)
+    u8.array_at(p, 200)[150] = 1
+    return 0
+module_init(voob_init)
+MODULE_LICENSE("GPL")
+""")
+    sh = make_shell(append="kasan")
+    r, rep = _report(sh, f"insmod {mod}")
+    assert rep[1].startswith("BUG: KASAN: vmalloc-out-of-bounds in voob_init+")
+    assert rep[2].startswith("Write of size 1 at addr ffffc900")
+    _after(sh)
+
+
+def test_global_out_of_bounds():
+    sh = make_shell(append="kasan")
+    r, rep = _report(sh, "insmod tests/check_modules/kasan_global.py")
+    assert rep[1].startswith("BUG: KASAN: global-out-of-bounds in global_init+")
+    assert rep[2].startswith("Write of size 4 at addr ")
+    _after(sh)
+
+
+def test_page_use_after_free(tmp_path):
+    mod = tmp_path / "puaf.py"
+    mod.write_text("""
+from kmsim.linux.module import *
+from kmsim.linux.gfp import *
+from kmsim.linux.types import *
+def puaf_init():
+    p = __get_free_page(GFP_KERNEL)
+    free_page(p)
+    return u64.array_at(p, 1)[0]
+module_init(puaf_init)
+MODULE_LICENSE("GPL")
+""")
+    sh = make_shell(append="kasan")
+    r, rep = _report(sh, f"insmod {mod}")
+    assert rep[1].startswith("BUG: KASAN: use-after-free in puaf_init+")
+    assert rep[2].startswith("Read of size 8 at addr ")
+    _after(sh)
+
+
+def test_every_lab_module_runs_clean_under_kasan():
+    sh = make_shell(append="kasan")
+    for name in ("exercise1", "exercise2_stack", "exercise3_dlist", "kmalloc_vmalloc", "slab_cache"):
+        r = sh.execute(f"insmod modules/{name}.py; rmmod {name}")
+        assert r.status == 0, (name, r.err)
+    assert "KASAN" not in sh.execute("dmesg").out
+
+
+def test_kasan_end_to_end():
+    p = run_kmsim("--seed", "1", "--append", "kasan", "-c",
+                  "insmod tests/check_modules/kasan_oob.py; insmod modules/hello.py; rmmod hello")
+    assert "BUG: KASAN: slab-out-of-bounds in oob_init+" in p.stdout + p.stderr
+    assert "Traceback" not in p.stderr
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_KASAN_KERNEL = []
+
+
+def _kasan_kernel():
+    if not _KASAN_KERNEL:
+        _KASAN_KERNEL.append(Kernel("x86_64", "1G", "kasan", seed=1))
+    return _KASAN_KERNEL[0]
+
+
+@settings(max_examples=40, deadline=None)
+@given(sizes=st.lists(st.integers(1, 3000), min_size=1, max_size=6))
+def test_shadow_matches_requested_sizes(sizes):
+    from kmsim.kernel import set_current_kernel
+    from kmsim.linux.slab import GFP_KERNEL, kfree, kmalloc, ksize
+    k = _kasan_kernel()
+    set_current_kernel(k)
+    ks = k.subsystems["kasan"]
+    ptrs = [(kmalloc(n, GFP_KERNEL), n) for n in sizes]
+    for p, n in ptrs:
+        assert ks._first_bad(p, n) is None                  # every requested byte is valid
+        if ksize(p) > n:
+            assert ks._first_bad(p, n + 1) == p + n          # the next one is a red zone
+    for p, n in ptrs:
+        kfree(p)
+        assert ks._first_bad(p, 1) == p                      # freed: poisoned
+    assert k.subsystems["slab"].debug_check() == []

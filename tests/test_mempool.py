@@ -1,0 +1,133 @@
+"""mempool: the reserve, the allocator first, refill on free, resize, destroy, hung task."""
+from __future__ import annotations
+
+import pytest
+
+from kmsim.errors import KernelBUG
+from kmsim.mm import gfp as G
+from kmsim.mm import mempool as M
+
+
+def _log(k):
+    return "\n".join(r.text for r in k.printk.visible())
+
+
+def test_page_pool_guarantee_under_failing_allocator(kernel):
+    from kmsim.linux.mempool import mempool_create_page_pool
+    pool = mempool_create_page_pool(4, 0)
+    assert pool.min_nr == 4 and pool.curr_nr == 4
+    reserve = list(pool.elements)
+    kernel.buddy.fail_hook = lambda gfp, order: True
+    got = [M.mempool_alloc(kernel, pool, G.GFP_ATOMIC) for _ in range(4)]
+    assert [p.pfn for p in got] == [p.pfn for p in reversed(reserve)]     # LIFO
+    assert pool.curr_nr == 0
+    assert M.mempool_alloc(kernel, pool, G.GFP_ATOMIC) == 0               # cannot sleep: NULL
+    for p in got:
+        M.mempool_free(kernel, p, pool)
+    assert pool.curr_nr == 4
+    kernel.buddy.fail_hook = None
+    M.mempool_destroy(kernel, pool)
+    assert all(kernel.phys.refcount[p.pfn] == 0 for p in got)
+
+
+def test_allocator_first_then_reserve(kernel):
+    calls = []
+
+    def alloc_fn(gfp, data):
+        calls.append(gfp)
+        return kernel.pfn_to_virt(kernel.buddy.alloc(gfp, 0))
+
+    def free_fn(elem, data):
+        kernel.buddy.free(kernel.virt_to_pfn(elem), 0)
+
+    pool = M.mempool_create(kernel, 3, alloc_fn, free_fn, None)
+    assert calls == [G.GFP_KERNEL] * 3
+    calls.clear()
+    e = M.mempool_alloc(kernel, pool, G.GFP_KERNEL)
+    assert pool.curr_nr == 3 and e not in pool.elements
+    want = (G.GFP_KERNEL | G.__GFP_NOMEMALLOC | G.__GFP_NORETRY | G.__GFP_NOWARN) & ~(
+        G.__GFP_DIRECT_RECLAIM | G.__GFP_IO)
+    assert calls == [want]
+    M.mempool_free(kernel, e, pool)          # pool full: back to the allocator
+    assert pool.curr_nr == 3 and e not in pool.elements
+    M.mempool_destroy(kernel, pool)
+
+
+def test_slab_pool_guarantee_with_failslab(kernel):
+    from kmsim.linux.mempool import mempool_create_slab_pool
+    from kmsim.linux.slab import kmem_cache_create, kmem_cache_destroy
+    ctor_calls = []
+    cache = kmem_cache_create("pool cache", 16, 0, 0, lambda obj: ctor_calls.append(obj))
+    pool = mempool_create_slab_pool(10, cache)
+    assert pool.curr_nr == 10
+    slab = kernel.subsystems["slab"]
+    slab.fail_hook = lambda c, gfp: True
+    got = [M.mempool_alloc(kernel, pool, G.GFP_KERNEL) for _ in range(10)]
+    assert len(set(got)) == 10 and all(got) and pool.curr_nr == 0
+    slab.fail_hook = None
+    for e in got:
+        M.mempool_free(kernel, e, pool)
+    M.mempool_destroy(kernel, pool)
+    kmem_cache_destroy(cache)
+
+
+def test_sleeping_mask_with_empty_reserve_reports_hung_task(kernel):
+    from kmsim.linux.mempool import mempool_create_page_pool
+    pool = mempool_create_page_pool(1, 0)
+    kernel.buddy.fail_hook = lambda gfp, order: True
+    first = M.mempool_alloc(kernel, pool, G.GFP_KERNEL)
+    assert first is not None and first != 0
+    kernel.printk.clear()
+    assert M.mempool_alloc(kernel, pool, G.GFP_KERNEL) == 0
+    kernel.buddy.fail_hook = None
+    text = _log(kernel)
+    assert "INFO: task kmsim:1 blocked for more than 120 seconds." in text
+    assert '"echo 0 > /proc/sys/kernel/hung_task_timeout_secs" disables this message.' in text
+    assert "task:kmsim           state:D stack:0     pid:1" in text
+    assert "mempool_alloc+0x15b/0x190" in text and "io_schedule_timeout" in text
+    assert "kmsim: mempool_alloc() with a mask that may sleep never returns NULL" in text
+    M.mempool_free(kernel, first, pool)
+    M.mempool_destroy(kernel, pool)
+
+
+def test_resize_and_destroy_with_elements_out(kernel):
+    from kmsim.linux.mempool import mempool_create_page_pool
+    pool = mempool_create_page_pool(4, 0)
+    assert M.mempool_resize(kernel, pool, 2) == 0
+    assert pool.min_nr == 2 and pool.curr_nr == 2
+    assert M.mempool_resize(kernel, pool, 6) == 0
+    assert pool.min_nr == 6 and pool.curr_nr == 6
+    kernel.buddy.fail_hook = lambda gfp, order: True
+    assert M.mempool_resize(kernel, pool, 8) == 0           # filling may fail: not an error
+    assert pool.min_nr == 8 and pool.curr_nr == 6
+    kernel.buddy.fail_hook = None
+    with pytest.raises(KernelBUG):
+        M.mempool_resize(kernel, pool, 0)
+    out = M.mempool_alloc(kernel, pool, G.GFP_KERNEL)
+    M.mempool_free(kernel, out, pool)                       # below min_nr: kept in the reserve
+    assert pool.curr_nr == 7
+    kept = M.mempool_alloc(kernel, pool, G.GFP_KERNEL)
+    kernel.printk.clear()
+    M.mempool_destroy(kernel, pool)
+    assert "kmsim: mempool_destroy(): 1 element taken with mempool_alloc() was never given back" \
+        in _log(kernel)
+    assert kernel.phys.refcount[kept.pfn] == 1              # leaked, as in the kernel
+    M.mempool_destroy(kernel, None)
+
+
+def test_create_fails_cleanly(kernel):
+    given, freed = [], []
+
+    def alloc_fn(gfp, data):
+        if len(given) == 2:
+            return 0
+        given.append(kernel.pfn_to_virt(kernel.buddy.alloc(gfp, 0)))
+        return given[-1]
+
+    def free_fn(elem, data):
+        freed.append(elem)
+        kernel.buddy.free(kernel.virt_to_pfn(elem), 0)
+
+    assert M.mempool_create(kernel, 5, alloc_fn, free_fn, None) is None
+    assert sorted(freed) == sorted(given) and len(given) == 2
+    assert all(kernel.phys.refcount[kernel.virt_to_pfn(a)] == 0 for a in given)

@@ -1,0 +1,290 @@
+"""SLUB core: geometry against the real kernel's figures, freelists, ctor, debug bytes, merging."""
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from kmsim.errors import KernelBUG
+from kmsim.kernel import Kernel
+from kmsim.mm import slub as S
+from kmsim.mm.physmem import PG_slab
+
+REF = "/work/shared/reference/out/transcript-main.txt"
+LAB = S.SLAB_HWCACHE_ALIGN | S.SLAB_POISON | S.SLAB_RED_ZONE
+GFP = 0xcc0
+
+
+def slub(k):
+    return k.subsystems["slab"]
+
+
+def no_hooks(k):
+    sl = slub(k)
+    sl.alloc_hooks.clear()
+    sl.free_hooks.clear()
+    return sl
+
+
+@pytest.mark.parametrize("flags,ctor,size,objs", [
+    (LAB, True, 64, 64), (LAB, False, 64, 64), (S.SLAB_RED_ZONE, False, 40, 102),
+    (S.SLAB_POISON, False, 24, 170), (0, False, 16, 256)])
+def test_geometry_reference_figures(kernel, flags, ctor, size, objs):
+    s = slub(kernel).create(f"geo{flags}{ctor}", 16, 0, flags, (lambda x: None) if ctor else None)
+    assert (s.size, s.objects, s.order) == (size, objs, 0)
+
+
+def test_lab_cache_layout(kernel):
+    s = slub(kernel).create("example cache", 16, 0, LAB, lambda x: None)
+    assert (s.align, s.red_left_pad, s.inuse, s.offset) == (16, 16, 24, 24)
+    assert not s.flags & S._OBJECT_POISON          # a ctor disables object poisoning
+
+
+def test_kmalloc_geometry(kernel):
+    sl = slub(kernel)
+    want = {"kmalloc-8": (8, 512, 1), "kmalloc-96": (96, 42, 1), "kmalloc-192": (192, 21, 1),
+            "kmalloc-1k": (1024, 8, 2), "kmalloc-2k": (2048, 8, 4), "kmalloc-4k": (4096, 8, 8),
+            "kmalloc-8k": (8192, 4, 8), "dma-kmalloc-8k": (8192, 4, 8)}
+    for name, (size, objs, pages) in want.items():
+        s = sl.find(name)
+        assert (s.size, s.objects, 1 << s.order) == (size, objs, pages), name
+
+
+def test_boot_caches_match_reference_slabinfo(kernel):
+    text = open(REF).read().split("### step: slab: full /proc/slabinfo while loaded")[1]
+    text = text.split("###")[0]
+    sl = slub(kernel)
+    seen = 0
+    for line in text.splitlines():
+        m = re.match(r"(.+?)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+) : tunables", line)
+        if not m or m.group(1) == "example cache":
+            continue
+        s = sl.find(m.group(1))
+        assert s is not None, m.group(1)
+        assert (s.size, s.objects, 1 << s.order) == tuple(int(g) for g in m.groups()[3:]), m.group(1)
+        seen += 1
+    assert seen > 140
+
+
+def test_boot_usage_and_order(kernel):
+    rows = [s.name for s in slub(kernel).caches]
+    assert rows[-2:] == ["kmem_cache", "kmem_cache_node"]
+    assert rows.index("kmalloc-8k") < rows.index("kmalloc-4k")
+    st = slub(kernel).stats(slub(kernel).find("dentry"))
+    assert st["num_objs"] == 10395 * 2 // 2 and st["num_slabs"] == 495
+
+
+def test_boot_is_fast_on_16g():
+    t = time.perf_counter()
+    k = Kernel("x86_64", "16G", "", seed=2)
+    assert time.perf_counter() - t < 2.5     # about 0.2 s on an idle machine
+    assert slub(k).debug_check() == []
+
+
+def test_ctor_runs_at_slab_creation_in_freelist_order(kernel):
+    ids = []
+
+    def ctor(x):
+        kernel.vm.write_int(x, 4, len(ids))
+        ids.append(x)
+    s = S.kmem_cache_create(kernel, "example cache", 16, 0, LAB, ctor)
+    assert ids == []
+    objs = [S.kmem_cache_alloc(s, GFP) for _ in range(5)]
+    assert len(ids) == 64
+    assert [kernel.vm.read_int(o, 4) for o in objs] == [0, 1, 2, 3, 4]
+    assert objs == ids[:5]
+    assert objs != sorted(objs)                 # CONFIG_SLAB_FREELIST_RANDOM
+
+
+def test_free_is_lifo_and_pointer_hardened(kernel):
+    no_hooks(kernel)
+    s = S.kmem_cache_create(kernel, "plain", 64, 0, S.SLAB_HWCACHE_ALIGN, None)
+    a = S.kmem_cache_alloc(s, GFP)
+    b = S.kmem_cache_alloc(s, GFP)
+    S.kmem_cache_free(s, a)
+    S.kmem_cache_free(s, b)
+    sl = slub(kernel)
+    assert sl.get_freepointer(s, b) == a        # b is the head, it points to a
+    raw = kernel.vm.read_int(b + s.offset, 8)
+    assert raw != a and raw == a ^ s.random ^ S._swab(b + s.offset, 8)
+    assert S.kmem_cache_alloc(s, GFP) == b
+
+
+def test_init_on_alloc_zeroes_and_can_be_turned_off():
+    for append, want in (("", bytes(32)), ("init_on_alloc=0", None)):
+        k = Kernel("x86_64", "256M", append, seed=1)
+        s = S.kmem_cache_create(k, "z", 32, 0, 0, None)
+        x = S.kmem_cache_alloc(k.subsystems["slab"].find("z") or s, GFP)
+        k.vm.write(x, b"\xff" * 32)
+        S.kmem_cache_free(s, x)
+        y = S.kmem_cache_alloc(s, GFP)
+        assert y == x
+        data = k.vm.read(y, 32)
+        if want is not None:
+            assert data == want
+        else:
+            assert data[:16] == b"\xff" * 16      # the free pointer sits in the middle
+
+
+def test_poison_and_redzone_bytes_in_memory(kernel):
+    s = S.kmem_cache_create(kernel, "dbg", 16, 0, LAB, None)
+    x = S.kmem_cache_alloc(s, GFP)
+    vm = kernel.vm
+    assert vm.read(x, 16) == b"\x6b" * 15 + b"\xa5"          # POISON cache: not zeroed
+    assert vm.read(x - 16, 16) == b"\xcc" * 16 and vm.read(x + 16, 8) == b"\xcc" * 8
+    S.kmem_cache_free(s, x)
+    assert vm.read(x - 16, 16) == b"\xbb" * 16 and vm.read(x + 16, 8) == b"\xbb" * 8
+    assert vm.read(x + 40, 8) == b"\x5a" * 8                 # padding: POISON_INUSE
+
+
+def test_double_free_hardened_bug(kernel):
+    no_hooks(kernel)
+    s = S.kmem_cache_create(kernel, "df", 64, 0, 0, None)
+    x = S.kmem_cache_alloc(s, GFP)
+    S.kmem_cache_free(s, x)
+    with pytest.raises(KernelBUG) as e:
+        S.kmem_cache_free(s, x)
+    assert e.value.where == "mm/slub.c:419" and e.value.rip == "kmem_cache_free+0x2f7/0x310"
+    assert slub(kernel).debug_check() == []
+
+
+def test_empty_slabs_return_to_buddy(kernel):
+    no_hooks(kernel)
+    free0 = kernel.buddy.nr_free_pages()
+    s = S.kmem_cache_create(kernel, "many", 512, 0, 0, None)
+    xs = [S.kmem_cache_alloc(s, GFP) for _ in range(8 * 40)]
+    assert kernel.buddy.nr_free_pages() <= free0 - 40
+    pfn = (xs[0] - kernel.machine.page_offset) >> 12
+    assert kernel.phys.flags[pfn] & PG_slab and kernel.phys.owner[pfn] == s.owner
+    for x in xs:
+        S.kmem_cache_free(s, x)
+    assert S.kmem_cache_destroy(kernel, s) is None
+    assert slub(kernel).find("many") is None
+    kernel.buddy.drain_all_pages()
+    assert kernel.buddy.nr_free_pages() == free0 or kernel.buddy.nr_free_pages() >= free0 - 1
+
+
+def test_destroy_with_live_object_keeps_cache(kernel):
+    s = S.kmem_cache_create(kernel, "busy_cache", 16, 0, LAB, None)
+    S.kmem_cache_alloc(s, GFP)
+    S.kmem_cache_destroy(kernel, s)
+    assert slub(kernel).find("busy_cache") is s
+    text = "\n".join(r.text for r in kernel.printk.visible())
+    assert "Objects remaining in busy_cache on __kmem_cache_shutdown()" in text
+    assert "kmem_cache_destroy busy_cache: Slab cache still has objects" in text
+    assert kernel.taint & (1 << 5) and kernel.taint & (1 << 9)
+
+
+def test_merging_and_slab_nomerge():
+    k = Kernel("x86_64", "256M", "", seed=1)
+    a = S.kmem_cache_create(k, "mine_a", 40, 0, 0, None)
+    b = S.kmem_cache_create(k, "mine_b", 40, 0, 0, None)
+    assert b is a and "mine_b" in a.aliases
+    c = S.kmem_cache_create(k, "mine_c", 40, 0, S.SLAB_RED_ZONE, None)
+    assert c is not a                           # debug flags never merge
+    k2 = Kernel("x86_64", "256M", "slab_nomerge", seed=1)
+    a2 = S.kmem_cache_create(k2, "mine_a", 40, 0, 0, None)
+    assert S.kmem_cache_create(k2, "mine_b", 40, 0, 0, None) is not a2
+
+
+def test_duplicate_name_fails_like_sysfs(kernel):
+    s = S.kmem_cache_create(kernel, "example cache", 16, 0, LAB, lambda x: None)
+    assert s is not None
+    assert S.kmem_cache_create(kernel, "example cache", 16, 0, LAB, lambda x: None) is None
+    text = "\n".join(r.text for r in kernel.printk.visible())
+    assert "kmem_cache_create(example cache) failed with error -17" in text
+
+
+@pytest.mark.parametrize("text,flags,names", [
+    (True, 0x100 | 0x400 | 0x800 | 0x10000, None), ("F", 0x100, None),
+    ("FZPU,kmalloc-64", 0x100 | 0x400 | 0x800 | 0x10000, {"kmalloc-64"}),
+    ("-", 0, None), ("ZP,a,b", 0x400 | 0x800, {"a", "b"})])
+def test_parse_slub_debug(text, flags, names):
+    assert S.parse_slub_debug(text) == (flags, names)
+
+
+def test_slub_debug_cmdline_turns_checks_on():
+    k = Kernel("x86_64", "256M", "slub_debug=F", seed=1)
+    s = S.kmem_cache_create(k, "c", 16, 0, S.SLAB_RED_ZONE, None)
+    assert s.checks and s.redzone
+    k2 = Kernel("x86_64", "256M", "slub_debug=FZ,only_me", seed=1)
+    assert S.kmem_cache_create(k2, "other", 16, 0, 0, None).flags & S.SLAB_DEBUG_FLAGS == 0
+    assert S.kmem_cache_create(k2, "only_me", 16, 0, 0, None).checks
+
+
+def test_hooks_find_object_and_fail_hook(kernel):
+    sl = no_hooks(kernel)
+    seen = []
+    sl.alloc_hooks.append(lambda c, a, n: seen.append(("a", c.name, a, n)))
+    sl.free_hooks.append(lambda c, a: seen.append(("f", c.name, a)))
+    s = S.kmem_cache_create(kernel, "hooked", 24, 0, 0, None)
+    x = S.kmem_cache_alloc(s, GFP)
+    assert sl.find_object(x + 5) == (s, x, 24)
+    S.kmem_cache_free(s, x)
+    assert seen == [("a", s.name, x, 24), ("f", s.name, x)] and s.name == "lsm_file_cache"
+    sl.fail_hook = lambda c, gfp: True
+    assert S.kmem_cache_alloc(s, GFP) == 0
+    sl.fail_hook = None
+    assert S.kmem_cache_alloc(s, GFP) != 0
+    assert sl.find_object(kernel.machine.page_offset + 4096 * 3) is None
+
+
+def test_validate_finds_corruption_with_checks(kernel):
+    s = S.kmem_cache_create(kernel, "v", 16, 0, S.SLAB_RED_ZONE | S.SLAB_CONSISTENCY_CHECKS, None)
+    x = S.kmem_cache_alloc(s, GFP)
+    kernel.vm.write(x + 16, b"A")
+    slub(kernel).validate(s)
+    text = "\n".join(r.text for r in kernel.printk.visible())
+    assert "BUG v (Not tainted): Right Redzone overwritten" in text
+    assert kernel.vm.read(x + 16, 1) == b"\xcc"             # restored
+
+
+def test_debug_check_clean_after_activity(kernel):
+    no_hooks(kernel)
+    s = S.kmem_cache_create(kernel, "act", 100, 0, 0, None)
+    xs = [S.kmem_cache_alloc(s, GFP) for _ in range(300)]
+    for x in xs[::2]:
+        S.kmem_cache_free(s, x)
+    assert slub(kernel).debug_check() == []
+    st = slub(kernel).stats(s)
+    assert st["objects"] == 150
+
+
+def test_invalid_pointer_with_checks(kernel):
+    s = S.kmem_cache_create(kernel, "inv", 16, 0, S.SLAB_RED_ZONE | S.SLAB_CONSISTENCY_CHECKS, None)
+    x = S.kmem_cache_alloc(s, GFP)
+    S.kmem_cache_free(s, x + 8)
+    text = [r.text for r in kernel.printk.visible()]
+    assert any(re.fullmatch(r"BUG inv \(Not tainted\): Invalid object pointer 0x[0-9a-f]{16}", t)
+               for t in text)
+    assert slub(kernel).stats(s)["objects"] == 1
+    S.kmem_cache_free(s, x)
+    assert S.kmem_cache_destroy(kernel, s) is None and slub(kernel).find("inv") is None
+
+
+def test_faulting_ctor_leaves_cache_consistent(kernel):
+    def ctor(x):
+        raise RuntimeError("bad ctor")
+    s = S.kmem_cache_create(kernel, "badctor", 32, 0, 0, ctor)
+    with pytest.raises(RuntimeError):
+        S.kmem_cache_alloc(s, GFP)
+    assert slub(kernel).debug_check() == []
+    assert slub(kernel).stats(s)["num_slabs"] == 1
+
+
+def test_use_after_destroy_faults(kernel):
+    from kmsim.errors import PageFault
+    s = S.kmem_cache_create(kernel, "gone", 4096, 0, 0, None)
+    S.kmem_cache_destroy(kernel, s)
+    with pytest.raises(PageFault):
+        S.kmem_cache_alloc(s, GFP)
+    assert slub(kernel).debug_check() == []
+
+
+def test_store_user_tracks_free(kernel):
+    s = S.kmem_cache_create(kernel, "su", 16, 0, S.SLAB_STORE_USER | S.SLAB_RED_ZONE, None)
+    x = S.kmem_cache_alloc(s, GFP)
+    S.kmem_cache_free(s, x)
+    lines = slub(kernel).tracking_lines(s, x)
+    assert lines[0].startswith("Allocated in ") and any(ln.startswith("Freed in ") for ln in lines)

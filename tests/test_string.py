@@ -1,0 +1,73 @@
+"""linux/string.h on simulated memory."""
+from __future__ import annotations
+
+import pytest
+
+from kmsim.errors import PageFault
+from kmsim.linux.gfp import GFP_KERNEL, __get_free_page
+from kmsim.linux.string import *  # noqa: F403
+from kmsim.linux.types import Struct, char, unsigned_int
+
+
+class example_struct(Struct):
+    _fields_ = [("id", unsigned_int), ("example_string", char * 10)]
+
+
+@pytest.fixture
+def page(kernel):
+    return __get_free_page(GFP_KERNEL)
+
+
+def test_memset_memcpy_memcmp(kernel, page):
+    assert memset(page, 0x6b, 16) == page
+    assert kernel.vm.read(page, 17) == b"k" * 16 + b"\0"
+    memcpy(page + 32, page, 8)
+    assert kernel.vm.read(page + 32, 9) == b"k" * 8 + b"\0"
+    assert memcmp(page, page + 32, 8) == 0
+    assert memcmp(page, page + 32, 9) == 0x6b
+    assert memcmp(b"abc", b"abd", 3) == -1
+
+
+def test_memmove_handles_overlap(kernel, page):
+    kernel.vm.write(page, b"0123456789")
+    memmove(page + 2, page, 8)
+    assert kernel.vm.read(page, 10) == b"0101234567"
+
+
+def test_strcpy_into_a_char_array_field_like_c(kernel, page):
+    ex = example_struct.at(page)
+    strcpy(ex.example_string, "Test")
+    assert ex.example_string == b"Test"
+    assert strlen(ex.example_string) == 4
+    assert strcmp(ex.example_string, "Test") == 0
+    assert strcmp(ex.example_string, "Tesu") == -1
+    assert strcmp("b", ex.example_string) == 1
+
+
+def test_strcpy_overflows_into_the_neighbour_as_c_does(kernel, page):
+    ex = example_struct.at(page)
+    strcpy(ex.example_string, "0123456789ABC")
+    assert kernel.vm.read(page + 14, 4) == b"ABC\0"
+
+
+def test_strscpy_truncates_and_returns_e2big(kernel, page):
+    assert strscpy(page, "Test", 10) == 4
+    assert strscpy(page, "0123456789", 10) == -7
+    assert kernel.vm.read(page, 10) == b"012345678\0"
+    assert strscpy(page, "x", 0) == -7
+
+
+def test_strncpy_strncmp_strcat(kernel, page):
+    kernel.vm.write(page, b"\xff" * 8)
+    strncpy(page, "ab", 6)
+    assert kernel.vm.read(page, 8) == b"ab\0\0\0\0\xff\xff"
+    strcat(page, "cd")
+    assert kernel.vm.read_cstring(page) == b"abcd"
+    assert strncmp(page, "abzz", 2) == 0 and strncmp(page, "abzz", 3) == -1
+
+
+def test_null_destination_faults(kernel):
+    with pytest.raises(PageFault):
+        strcpy(0, "x")
+    with pytest.raises(PageFault):
+        memset(0, 0, 4)

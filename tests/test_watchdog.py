@@ -1,0 +1,66 @@
+"""The soft-lockup watchdog, stack overflow and host out-of-memory: the shell survives."""
+import re
+import time
+
+from conftest import make_shell, run_kmsim
+
+
+def _messages(sh):
+    return [line.split("] ", 1)[1] for line in sh.execute("dmesg").out.splitlines() if "] " in line]
+
+
+def test_soft_lockup_report_and_recovery():
+    sh = make_shell(append="watchdog_thresh=1")
+    t = time.monotonic()
+    r = sh.execute("insmod tests/check_modules/spin.py")
+    assert time.monotonic() - t < 3
+    assert r.status == 137
+    msgs = _messages(sh)
+    i = next(n for n, m in enumerate(msgs) if m.startswith("watchdog: BUG: soft lockup"))
+    assert re.fullmatch(r"watchdog: BUG: soft lockup - CPU#0 stuck for 4s! \[insmod:\d+\]", msgs[i])
+    assert msgs[i + 1] == "Modules linked in: spin(OE+)"
+    assert msgs[i + 2].startswith("CPU: 0 PID: ")
+    assert re.fullmatch(r"RIP: 0010:spin_init\+0x[0-9a-f]+/0x[0-9a-f]+ \[spin\]", msgs[i + 4])
+    assert msgs[i + 5] == "Call Trace:"
+    assert int(sh.execute("cat /proc/sys/kernel/tainted").out) & (1 << 14)
+    assert sh.execute("insmod modules/hello.py; rmmod hello").status == 0
+
+
+def test_watchdog_does_not_fire_for_normal_code():
+    sh = make_shell(append="watchdog_thresh=1")
+    for _ in range(3):
+        assert sh.execute("insmod modules/hello.py; rmmod hello").status == 0
+    time.sleep(0.5)
+    assert sh.kernel.subsystems["watchdog"].depth == 0
+    assert "soft lockup" not in sh.execute("dmesg").out
+
+
+def test_default_threshold_reports_22s():
+    wd = make_shell().kernel.subsystems["watchdog"]
+    assert wd.thresh == 10 and wd.timeout_seconds() == 22
+
+
+def test_stack_overflow_report_is_short():
+    sh = make_shell()
+    r = sh.execute("insmod tests/check_modules/recurse.py")
+    assert r.status == 139
+    msgs = _messages(sh)
+    assert any(m.startswith("BUG: stack guard page was hit at ") for m in msgs)
+    assert sum(1 for m in msgs if m.strip().startswith("walk+")) <= 16
+    assert sh.execute("insmod modules/hello.py; rmmod hello").status == 0
+
+
+def test_host_out_of_memory():
+    sh = make_shell()
+    r = sh.execute("insmod tests/check_modules/hog.py")
+    assert r.status == 139
+    assert "kmsim: host out of memory while running hog: the module function was stopped" in _messages(sh)
+    assert sh.execute("insmod modules/hello.py; rmmod hello").status == 0
+
+
+def test_lockup_end_to_end():
+    p = run_kmsim("--seed", "1", "--append", "watchdog_thresh=1", "-c",
+                  "insmod tests/check_modules/spin.py; insmod modules/hello.py; rmmod hello; "
+                  "cat /proc/sys/kernel/tainted")
+    assert "watchdog: BUG: soft lockup - CPU#0 stuck for 4s! [insmod:" in p.stdout + p.stderr
+    assert p.stdout.strip().splitlines()[-1] == str((1 << 12) | (1 << 13) | (1 << 14))
