@@ -40,8 +40,11 @@ def main(argv: list[str] | None = None) -> int:
         factory_probe = factory
         tty = sys.stdout.isatty() and "NO_COLOR" not in os.environ
         interactive = args.commands is None and args.script is None and sys.stdin.isatty() and sys.stdout.isatty()
-        shell = Shell(factory_probe, tty=tty and interactive or (tty and args.commands is not None),
-                      json=args.json)
+        shell = Shell(factory_probe, tty=tty, json=args.json)
+        if tty and not interactive:          # -c or a script on a terminal: tables and colour
+            from .shell.render import highlight_python, render_table
+            shell.renderer = render_table
+            shell.highlight_file = highlight_python
     except ValueError as e:
         print(f"kmsim: {e}", file=sys.stderr)
         return 2

@@ -2,11 +2,11 @@
 
 A real soft lockup fires when a CPU has not scheduled for ``2 * watchdog_thresh``
 seconds (``watchdog_thresh=`` on the command line, default 10).  kmsim maps host
-time to simulated time at ``SIM_SECONDS_PER_HOST_SECOND`` (10): with the default
-threshold a ``while True:`` in a module is reported after 2.2 host seconds, as
-"stuck for 22s".  A timer thread armed around each outermost call into module
-code calls ``_thread.interrupt_main()``; the loader turns the KeyboardInterrupt
-into the report when ``fired`` is set.  Nothing runs per bytecode, so normal
+CPU time to simulated time at ``SIM_SECONDS_PER_HOST_SECOND`` (10): with the
+default threshold a ``while True:`` in a module is reported after 2.2 seconds of
+host CPU, as "stuck for 22s".  A timer thread armed around each outermost call
+into module code calls ``_thread.interrupt_main()``; the loader turns the
+KeyboardInterrupt into the report when ``fired`` is set.  Nothing runs per bytecode, so normal
 module code is not slowed, and nothing can fire outside module code.
 """
 from __future__ import annotations
@@ -34,7 +34,7 @@ class Watchdog:
         self.started = 0.0
         self._lock = threading.Lock()
         self._saved_handler = None
-        self._timer: threading.Timer | None = None
+        self._timer: _Watcher | None = None
 
     def timeout_seconds(self) -> float:
         """Simulated seconds a function may run: the kernel reports after 2*thresh (+2 s tick)."""
@@ -48,14 +48,12 @@ class Watchdog:
         if threading.current_thread() is not threading.main_thread():
             return
         self.fired = False
-        self.started = time.monotonic()
+        self.started = time.process_time()
         # interrupt_main() does nothing while SIGINT is ignored (a background job)
         self._saved_handler = None
         if not callable(signal.getsignal(signal.SIGINT)):
             self._saved_handler = signal.signal(signal.SIGINT, signal.default_int_handler)
-        self._timer = threading.Timer(self.timeout_seconds() / SIM_SECONDS_PER_HOST_SECOND,
-                                      self._fire)
-        self._timer.daemon = True
+        self._timer = _Watcher(self, self.timeout_seconds() / SIM_SECONDS_PER_HOST_SECOND)
         self._timer.start()
 
     def disarm(self) -> None:
@@ -72,9 +70,9 @@ class Watchdog:
                 signal.signal(signal.SIGINT, self._saved_handler)
                 self._saved_handler = None
 
-    def _fire(self) -> None:
+    def _fire(self, watcher) -> None:
         with self._lock:
-            if self._timer is None or self.depth == 0:
+            if self._timer is not watcher or self.depth == 0:
                 return
             self.fired = True
         _thread.interrupt_main()
@@ -83,7 +81,7 @@ class Watchdog:
         """The simulated time the CPU was stuck."""
         if self.k.seed is not None:
             return int(self.timeout_seconds())
-        return int((time.monotonic() - self.started) * SIM_SECONDS_PER_HOST_SECOND)
+        return int((time.process_time() - self.started) * SIM_SECONDS_PER_HOST_SECOND)
 
     def report(self, tb) -> None:
         """watchdog_timer_fn: 'watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [insmod:PID]'."""
@@ -101,6 +99,29 @@ class Watchdog:
         k.printk.emit(4, "kmsim: the module function never returned (an endless loop?): a real "
                          "kernel would stay stuck, kmsim stopped it")
         self.fired = False
+
+
+class _Watcher(threading.Thread):
+    """The watchdog's timer: fires once the process has spent `limit` seconds of CPU
+    (a CPU that is busy, not a task that sleeps, is what a soft lockup means; and a
+    loaded host does not make it fire early)."""
+
+    def __init__(self, wd: Watchdog, limit: float):
+        super().__init__(name="kmsim-watchdog", daemon=True)
+        self.wd = wd
+        self.limit = limit
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        start = time.process_time()
+        while not self.stop.wait(0.05):
+            if time.process_time() - start >= self.limit:
+                self.wd._fire(self)
+                return
+
+    def cancel(self) -> None:
+        """Stop watching (the module code returned)."""
+        self.stop.set()
 
 
 def watchdog_init(kernel) -> Watchdog:

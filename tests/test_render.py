@@ -63,7 +63,7 @@ def test_lsmod_and_free_tables(shell, tmp_path):
     _tty_shell(shell)
     assert shell.execute("insmod modules/hello.py").status == 0
     lines = _screen(shell, "lsmod")
-    assert lines[0].split() == ["Module", "Size", "Used", "by", "by", "State"]
+    assert lines[0].split() == ["Module", "Size", "Used", "by", "Holders", "State"]
     row = next(ln for ln in lines if ln.startswith("hello"))
     size = shell.kernel.modules.modules["hello"].size
     assert row.split() == ["hello", str(size), "0", "Live"]

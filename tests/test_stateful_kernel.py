@@ -414,18 +414,18 @@ class KernelMachine(_Base):
     @precondition(lambda self: HAVE_VMALLOC)
     @rule(target=vmem, size=st.integers(0, 1 << 20))
     def vmalloc(self, size):
-        from kmsim.linux import vmalloc as V
+        V = importlib.import_module("kmsim.linux.vmalloc")
         return self.call(V.vmalloc, size, may_fail=False)
 
     @rule(p=consumes(vmem))
     def vfree(self, p):
-        from kmsim.linux import vmalloc as V
+        V = importlib.import_module("kmsim.linux.vmalloc")
         self.call(V.vfree, p)
 
     @precondition(lambda self: HAVE_VMALLOC)
     @rule(size=st.integers(1, 1 << 16))
     def vfree_twice(self, size):
-        from kmsim.linux import vmalloc as V
+        V = importlib.import_module("kmsim.linux.vmalloc")
         p = self.call(V.vmalloc, size)
         self.call(V.vfree, p)
         self.call(V.vfree, p, may_fail=True)
@@ -435,7 +435,7 @@ class KernelMachine(_Base):
         1, 0xffffc90000000000, 0xffffc90000001234, 0xffff888000001000, 0xffffffffc0000000]),
         st.none(), st.text(max_size=3), st.floats()))
     def vfree_garbage(self, garbage):
-        from kmsim.linux import vmalloc as V
+        V = importlib.import_module("kmsim.linux.vmalloc")
         self.call(V.vfree, garbage, may_fail=True)
         p = self.call(V.vmalloc, garbage, may_fail=True)
         if p:
@@ -463,7 +463,7 @@ class KernelMachine(_Base):
                     self.call(P.mempool_destroy, pool, may_fail=True)
                     self.pool_out.pop(id(pool))
         if HAVE_VMALLOC:
-            from kmsim.linux import vmalloc as V
+            V = importlib.import_module("kmsim.linux.vmalloc")
             for p in self.values("vmem"):
                 self.call(V.vfree, p, may_fail=True)
         for c in self.values("caches"):

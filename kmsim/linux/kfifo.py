@@ -49,6 +49,10 @@ class _F:
                                                     for i in (0, 4, 8, 12))
         self.esize = self.esize or 1
         self.data = self.vm.read_int(self.a + 16, self.ps)
+        if self.esize > 4096:                # no element type is that large: not a kfifo
+            from ..errors import KernelBUG
+            raise KernelBUG("include/linux/kfifo.h:0", hint=f"{self.a:#x} is not an initialised "
+                            f"struct kfifo (its esize reads {self.esize})")
 
     def store(self, **fields) -> None:
         """Write fields back to memory (in_, out, mask, esize, data)."""

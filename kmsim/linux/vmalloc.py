@@ -88,9 +88,3 @@ def __getattr__(name):
         return current_kernel().vmalloc_end
     raise AttributeError(name)
 
-
-# ``from kmsim.linux import vmalloc`` finds the package attribute, which
-# ``from kmsim.linux import *`` set to this function; let it stand for the header too.
-for _n in __all__:
-    setattr(vmalloc, _n, globals()[_n])
-del _n

@@ -168,7 +168,7 @@ def table_lsmod(raw: str, data=None):
     t.add_column("Module", style="bold")
     t.add_column("Size", justify="right")
     t.add_column("Used by", justify="right")
-    t.add_column("by", style="dim")
+    t.add_column("Holders", style="dim")
     t.add_column("State")
     for m in rows:
         state = m.get("state", "Live")
