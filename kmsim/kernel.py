@@ -225,7 +225,7 @@ class Kernel:
         buddyinfo starts fragmented and a few small allocations do not move it.
         """
         rng, buddy = self.rng, self.buddy
-        n = min(self.nr_pages // 128, 3000)
+        n = min(self.nr_pages // 256, 1500)
         held = []
         for _ in range(n):
             order = rng.choice((0, 0, 0, 0, 1, 1, 2, 3))

@@ -167,7 +167,8 @@ class Reporter:
         """An Oops: the title lines, 'Oops: ... [#N]', CPU, RIP, trace; sets taint D."""
         self.oops_count += 1
         lines = list(title)
-        lines.append(f"{oops_line} [#{self.oops_count}] PREEMPT SMP NOPTI")
+        kasan = " KASAN" if "kasan" in self.k.subsystems else ""
+        lines.append(f"{oops_line} [#{self.oops_count}] PREEMPT SMP{kasan} NOPTI")
         lines += [self.cpu_line(), self.hardware_line(), rip]
         lines += self.trace_lines(kernel_frames or [], tb=tb)
         lines.append(self.modules_linked_in())

@@ -122,3 +122,13 @@ def test_python_source_is_highlighted():
     out = render.highlight_python("m.py", src)
     assert "\x1b[" in out and ANSI.sub("", out) == src
     assert render.highlight_python("notes.txt", src) == src
+
+
+def test_slabinfo_table_keeps_cache_names_with_spaces():
+    from kmsim.shell.render import render_to_text, table_slabinfo
+    raw = ("slabinfo - version: 2.1\n# name ...\n"
+           "example cache          5     64     64   64    1 : tunables    0    0    0 : slabdata      1      1      0\n")
+    import re
+    text = re.sub(r"\x1b\[[0-9;]*m", "", render_to_text(table_slabinfo(raw), 80))
+    row = next(line for line in text.splitlines() if "example cache" in line)
+    assert "example cache" in row and row.split()[2:8] == ["5", "64", "64", "64", "1", "1"]

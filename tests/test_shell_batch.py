@@ -132,3 +132,15 @@ def test_help_lists_commands():
     out = make_shell().execute("help").out
     for name in ("insmod", "rmmod", "lsmod", "dmesg", "cat", "free", "py", "reboot"):
         assert f"  {name}" in out
+
+
+def test_grep_context_numbers_and_words():
+    sh = make_shell()
+    text = "a\nfoo\nb\nc\nfoo bar\n"
+    from kmsim.shell.core import apply_filter
+    assert apply_filter(["grep", "-A1", "foo"], text)[0] == "foo\nb\n--\nfoo bar\n"
+    assert apply_filter(["grep", "-B", "1", "-n", "^foo$"], text)[0] == "1-a\n2:foo\n"
+    assert apply_filter(["grep", "-C1", "bar"], text)[0] == "c\nfoo bar\n"
+    assert apply_filter(["grep", "-A1", "a"], "a\nx\ny\nba\nz\n")[0] == "a\nx\n--\nba\nz\n"
+    assert apply_filter(["grep", "-cw", "foo"], text)[0] == "2\n"
+    assert sh.execute("dmesg | grep -A").status == 2

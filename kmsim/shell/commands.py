@@ -384,6 +384,13 @@ def cmd_uname(ctx, args):
     return 0
 
 
+@command("clear", help="clear the terminal screen")
+def cmd_clear(ctx, args):
+    if ctx.tty:
+        ctx.out("\x1b[H\x1b[2J", end="")
+    return 0
+
+
 @command("true", help="do nothing, successfully")
 def cmd_true(ctx, args):
     return 0

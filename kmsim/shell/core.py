@@ -294,38 +294,59 @@ def _count(args: list[str]) -> int:
     return max(n, 0)
 
 
-def _grep(args: list[str], lines: list[str]) -> tuple[str, int]:
-    flags, invert, count, pattern = 0, False, False, None
-    fixed = False
-    for a in args:
-        if a.startswith("-") and pattern is None and len(a) > 1:
-            for c in a[1:]:
-                if c == "i":
-                    flags |= re.I
-                elif c == "v":
-                    invert = True
-                elif c == "c":
-                    count = True
-                elif c == "F":
-                    fixed = True
-                elif c == "E":
-                    pass
-                else:
+def _grep_options(args: list[str]) -> tuple[dict, str]:
+    """Parse grep's options: -i -v -c -n -w -F -E and -A/-B/-C N (also -A3)."""
+    opt = {"i": False, "v": False, "c": False, "n": False, "w": False, "F": False, "A": 0, "B": 0}
+    pattern = None
+    it = iter(args)
+    for a in it:
+        if pattern is None and a.startswith("-") and len(a) > 1:
+            i = 1
+            while i < len(a):
+                c = a[i]
+                if c in "ABC":
+                    num = a[i + 1:] or next(it, None)
+                    if num is None or not num.isdigit():
+                        raise UsageError(f"{num or ''}: invalid context length argument")
+                    for key in ("AB" if c == "C" else c):
+                        opt[key] = int(num)
+                    break
+                if c not in "ivcnwFE":
                     raise UsageError(f"invalid option -- '{c}'")
+                opt[c] = True
+                i += 1
         elif pattern is None:
             pattern = a
         else:
             raise UsageError("only one pattern, no files")
     if pattern is None:
-        raise UsageError("usage: grep [-ivcFE] PATTERN")
+        raise UsageError("usage: grep [-ivcnwFE] [-A N] [-B N] [-C N] PATTERN")
+    return opt, pattern
+
+
+def _grep(args: list[str], lines: list[str]) -> tuple[str, int]:
+    opt, pattern = _grep_options(args)
+    body = re.escape(pattern) if opt["F"] else _bre(pattern)
+    if opt["w"]:
+        body = rf"\b(?:{body})\b"
     try:
-        rx = re.compile(re.escape(pattern) if fixed else _bre(pattern), flags)
+        rx = re.compile(body, re.I if opt["i"] else 0)
     except re.error as e:
         raise UsageError(f"invalid pattern: {e}")
-    sel = [ln for ln in lines if bool(rx.search(ln)) != invert]
-    if count:
-        return f"{len(sel)}\n", 0 if sel else 1
-    return "".join(sel), 0 if sel else 1
+    hits = [i for i, ln in enumerate(lines) if bool(rx.search(ln)) != opt["v"]]
+    if opt["c"]:
+        return f"{len(hits)}\n", 0 if hits else 1
+    keep: set[int] = set()
+    for i in hits:
+        keep.update(range(max(0, i - opt["B"]), min(len(lines), i + opt["A"] + 1)))
+    out, prev = [], None
+    for i in sorted(keep):
+        if prev is not None and i > prev + 1 and (opt["A"] or opt["B"]):
+            out.append("--\n")
+        sep = ":" if i in hits else "-"
+        out.append(f"{i + 1}{sep}{lines[i]}" if opt["n"] else lines[i])
+        prev = i
+    return "".join(out), 0 if hits else 1
 
 
 def _bre(p: str) -> str:

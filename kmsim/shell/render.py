@@ -195,19 +195,28 @@ def table_free(raw: str, data=None):
     return t
 
 
+def _slabinfo_line(line: str):
+    """(name, active, num, size, per slab, pages, active slabs, slabs) of a slabinfo line;
+    the name may contain spaces ('example cache'), the numbers follow it."""
+    head, _sep, tail = line.partition(" : tunables")
+    words = head.split()
+    if len(words) < 6 or not all(w.isdigit() for w in words[-5:]):
+        return None
+    slabs = tail.split(": slabdata", 1)[1].split()[:2] if ": slabdata" in tail else ["0", "0"]
+    return (" ".join(words[:-5]), *(int(w) for w in words[-5:]), *(int(w) for w in slabs))
+
+
 def table_slabinfo(raw: str, data=None):
     """/proc/slabinfo: one row a cache, with its memory in kB."""
-    rows = []
-    for line in raw.splitlines():
-        if line.startswith(("slabinfo -", "#")) or not line.strip():
-            continue
-        words = line.split()
-        if len(words) < 6 or not all(w.isdigit() for w in words[1:6]):
+    if isinstance(data, list) and data and isinstance(data[0], dict):
+        keys = ("name", "active_objs", "num_objs", "objsize", "objperslab", "pagesperslab",
+                "active_slabs", "num_slabs")
+        rows = [tuple(r[k] for k in keys) for r in data]
+    else:
+        rows = [_slabinfo_line(line) for line in raw.splitlines()
+                if line.strip() and not line.startswith(("slabinfo -", "#"))]
+        if None in rows:
             return None
-        nums = [int(w) for w in words[1:6]]
-        tail = line.split(": slabdata", 1)[1].split() if ": slabdata" in line else []
-        slabs = [int(w) for w in tail[:2]] if len(tail) >= 2 else [0, 0]
-        rows.append((words[0], *nums, *slabs))
     if not rows:
         return None
     t = _table("Slab caches (/proc/slabinfo)")
