@@ -359,8 +359,8 @@ def kmemleak_init(kernel) -> Kmemleak | None:
         return None
     kl = Kmemleak(kernel)
     kernel.subsystems["kmemleak"] = kl
-    kernel.buddy.alloc_hooks.append(kl.page_alloc)
-    kernel.buddy.free_hooks.append(kl.page_free)
+    kernel.buddy.module_alloc_hooks.append(kl.page_alloc)
+    kernel.buddy.module_free_hooks.append(kl.page_free)
     slab = kernel.subsystems.get("slab")
     if slab is not None:
         getattr(slab, "alloc_hooks", []).append(kl.slab_alloc)

@@ -32,19 +32,10 @@ __all__ = ["PageAllocator"]
 
 
 
-class _ZeroBlocks(list):
-    """Zero-filled bytes of each order, made on first use (order 10 is 4 MiB)."""
-
-    def __getitem__(self, order):
-        v = list.__getitem__(self, order)
-        if v is None:
-            v = bytes(PAGE_SIZE << order)
-            self[order] = v
-        return v
-
-
-_ZERO = _ZeroBlocks([None] * MAX_ORDER)
 _MADVISE_ORDER = 5
+# Zero-filled bytes of each order up to _MADVISE_ORDER (larger blocks are cleared with
+# MADV_DONTNEED): a plain list, since the fast path indexes it on every allocation.
+_ZERO = [bytes(PAGE_SIZE << o) for o in range(_MADVISE_ORDER)]
 _FREE_OR_ABSENT = PG_buddy | PG_pcp | PG_reserved | PG_hole
 
 _ALLOC_FRAMES = ["__alloc_pages+0x1a5/0x330"]
@@ -66,9 +57,12 @@ class PageAllocator:
         self.fail_hook = None            # fault injection: fn(gfp, order) -> bool
         self.alloc_hooks: list = []      # fn(pfn, order, gfp) after a successful allocation
         self.free_hooks: list = []       # fn(pfn, order) before a free
+        # Hooks that only care about modules' pages (kmemleak): called for allocations made
+        # by module code and frees of pages not owned by the kernel, so that the kernel's
+        # own allocations keep the fast path.
+        self.module_alloc_hooks: list = []
+        self.module_free_hooks: list = []
         self.init_on_alloc = True
-        self.nr_alloc = 0
-        self.nr_free_calls = 0
 
     # -- boot --------------------------------------------------------------------
     def build_zones(self, machine, nr_pages: int) -> None:
@@ -158,18 +152,21 @@ class PageAllocator:
                     pfn = lst.pop()
                     z.pcp_count -= need
                     mem = self.mem
+                    owner = self.k.current_owner
                     mem.mv_flags[pfn] = 0
                     mem.mv_refcount[pfn] = 1
                     mem.mv_order[pfn] = order
-                    mem.mv_owner[pfn] = self.k.current_owner
+                    mem.mv_owner[pfn] = owner
                     if order:
-                        mem.owner[pfn + 1:pfn + need] = self.k.current_owner
+                        mem.owner[pfn + 1:pfn + need] = owner
                     if self.init_on_alloc or gfp & _GFP_ZERO:
                         start = pfn << PAGE_SHIFT
                         mem.mm[start:start + (need << PAGE_SHIFT)] = _ZERO[order]
-                    self.nr_alloc += 1
                     if self.alloc_hooks:
                         for hook in self.alloc_hooks:
+                            hook(pfn, order, gfp)
+                    if self.module_alloc_hooks and owner != self.k.kernel_owner:
+                        for hook in self.module_alloc_hooks:
                             hook(pfn, order, gfp)
                     return pfn
                 break           # this zone's pcp list needs a refill: the general path
@@ -225,9 +222,11 @@ class PageAllocator:
             mem.owner[pfn + 1:end] = self.k.current_owner
         if self.init_on_alloc or gfp & _GFP_ZERO:
             self.clear_pages(pfn, order)
-        self.nr_alloc += 1
         for hook in self.alloc_hooks:
             hook(pfn, order, gfp)
+        if self.module_alloc_hooks and self.k.current_owner != self.k.kernel_owner:
+            for hook in self.module_alloc_hooks:
+                hook(pfn, order, gfp)
         return pfn
 
     def clear_pages(self, pfn: int, order: int) -> None:
@@ -250,11 +249,13 @@ class PageAllocator:
             if self.free_hooks:
                 for hook in self.free_hooks:
                     hook(pfn, order)
+            if self.module_free_hooks and mem.mv_owner[pfn] != self.k.kernel_owner:
+                for hook in self.module_free_hooks:
+                    hook(pfn, order)
             mem.mv_refcount[pfn] = 0
             mem.mv_owner[pfn] = 0
             if order:
                 mem.owner[pfn + 1:pfn + (1 << order)] = 0
-            self.nr_free_calls += 1
             for z in self.zones:
                 if z.zone_start_pfn <= pfn < z.end_pfn:
                     if order <= PAGE_ALLOC_COSTLY_ORDER:
