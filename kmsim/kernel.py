@@ -133,6 +133,8 @@ class Kernel:
         self.current = self.shell_task
         self.next_pid = 200
         self.subsystems: dict[str, object] = {}
+        self.module_depth = 0                # > 0 while module code runs
+        self.context_hooks: list = []        # fn() when module code starts or stops running
         self.boot_hooks_after: list = []
         self.kernel_cmdline = ("BOOT_IMAGE=/boot/vmlinuz-" + RELEASE + " root=/dev/kmsim ro"
                                + (" " + self.append if self.append else ""))

@@ -194,6 +194,10 @@ class ModuleLoader:
             k.current = k.new_task(comm)
         k.current_owner = mod.owner
         self.running = mod
+        k.module_depth += 1
+        if k.module_depth == 1:
+            for hook in k.context_hooks:
+                hook()
         wd = k.subsystems.get("watchdog")
         if wd is not None:
             wd.arm()
@@ -242,6 +246,10 @@ class ModuleLoader:
                 wd.disarm()
             k.printk.flush_cont()
             k.current, k.current_owner, self.running = prev
+            k.module_depth -= 1
+            if k.module_depth == 0:
+                for hook in k.context_hooks:
+                    hook()
 
     def report_page_fault(self, e: PageFault, tb) -> None:
         """arch/x86/mm/fault.c: NULL dereference or unable to handle page fault."""

@@ -156,6 +156,10 @@ class Kmemleak:
         if self.objects:
             self.objects.pop(addr, None)
 
+    # SLUB may skip these while only the kernel's own code runs (its fast paths).
+    slab_alloc.module_only = True
+    slab_free.module_only = True
+
     def vmalloc_alloc(self, addr: int, size: int) -> None:
         """vmalloc alloc hook."""
         if self.k.current_owner == self.k.kernel_owner:
@@ -174,7 +178,19 @@ class Kmemleak:
     # -- queries -------------------------------------------------------------------
     def owned_by(self, owner: int) -> list[KmemleakObject]:
         """Objects an owner (a module's id) still holds, oldest first."""
+        self.forget_freed()
         return sorted((o for o in self.objects.values() if o.owner == owner), key=lambda o: o.ns)
+
+    def forget_freed(self) -> None:
+        """Drop records of slab objects freed while SLUB's fast path ran (no hook saw it):
+        the kernel's own code may free what a module allocated."""
+        slub = self.k.subsystems.get("slab")
+        if slub is None:
+            return
+        for o in [o for o in self.objects.values() if o.kind in ("slab", "kmalloc")]:
+            sl = slub.find_slab(o.addr)
+            if sl is not None and o.addr in sl.freelist:
+                del self.objects[o.addr]
 
     def suspects(self) -> list[KmemleakObject]:
         """Objects reported as unreferenced and not cleared."""

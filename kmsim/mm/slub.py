@@ -326,9 +326,18 @@ class Slub:
         self._fail_hook = fn
         self.update_fast()
 
+    def hooked(self) -> bool:
+        """True while some hook must see every allocation and free.  Hooks marked
+        ``module_only`` (kmemleak) only matter while module code runs."""
+        hooks = list(self.alloc_hooks) + list(self.free_hooks)
+        if self._fail_hook is not None or any(not getattr(h, "module_only", False) for h in hooks):
+            return True
+        return bool(hooks) and self.k.module_depth > 0
+
     def update_fast(self) -> None:
-        """Allow the fast paths only for caches without debug flags while no hook is set."""
-        hooked = bool(self.alloc_hooks) or bool(self.free_hooks) or self._fail_hook is not None
+        """Allow the fast paths only for caches without debug flags while no hook must run
+        (called when hooks change and when module code starts or stops running)."""
+        hooked = self.hooked()
         for s in self.caches:
             s.fast = s.alive and not s.debug and not hooked
 
@@ -387,7 +396,7 @@ class Slub:
         s.poison = bool(s.flags & _OBJECT_POISON)
         s.redzone = bool(s.flags & SLAB_RED_ZONE)
         s.store_user = bool(s.flags & SLAB_STORE_USER)
-        s.fast = not s.debug and not (self.alloc_hooks or self.free_hooks or self._fail_hook)
+        s.fast = not s.debug and not self.hooked()
         s.mvw = self.mvw
         s.wshift = 3 if self.ptr == 8 else 2
         s.fpbase = k.machine.page_offset - s.offset
@@ -1128,6 +1137,7 @@ def kmem_cache_init(k) -> None:
     """Boot: the SLUB allocator, kmalloc caches and the kernel's own caches with their usage."""
     slub = Slub(k)
     k.subsystems["slab"] = slub
+    k.context_hooks.append(slub.update_fast)
     from . import kmalloc
     kmalloc.create_boot_caches(k, slub)
     k.printk.emit(6, f"SLUB: HWalign={k.machine.cache_line}, Order=0-{slub.max_order}, "
