@@ -146,10 +146,10 @@ class Kernel:
         """Nanoseconds since boot: fixed steps under --seed, else the host clock."""
         if self.seed is not None:
             self._clock_ticks += 1
-            return self._booted_at + self._clock_ticks * 21_113 if self._booted else self._clock_ticks * 3_271
+            return self._booted_at + self._clock_ticks * 21_113 if self._booted else (self._clock_ticks - 1) * 3_271
         if not self._booted:
             self._clock_ticks += 1
-            return self._clock_ticks * 3_271
+            return (self._clock_ticks - 1) * 3_271
         return self.boot_offset_ns + time.monotonic_ns() - self._boot_wall
 
     def tick(self, ns: int) -> None:

@@ -67,7 +67,7 @@ class PageAllocator:
     # -- boot --------------------------------------------------------------------
     def build_zones(self, machine, nr_pages: int) -> None:
         """Create the populated zones over [0, nr_pages)."""
-        start = 0
+        start = 1 if machine.name in ("x86_64", "i386") else 0   # pfn 0 is not memory on a PC
         for idx, spec in enumerate(machine.zones):
             end = nr_pages if spec.end is None else min(nr_pages, spec.end >> PAGE_SHIFT)
             if end > start:
@@ -284,7 +284,8 @@ class PageAllocator:
         if flags & (PG_buddy | PG_pcp):
             self.bad_page(pfn, "page already free (double free)")
         elif flags & (PG_reserved | PG_hole) or mem.mv_refcount[pfn] <= 0:
-            self.bad_page(pfn, "nonzero flags or zero _refcount on free")
+            self.bad_page(pfn, "PAGE_FLAGS_CHECK_AT_FREE flag(s) set" if flags
+                          else "_refcount is 0: not the first page of an allocated block")
         elif order != mem.mv_order[pfn]:
             self.bad_page(pfn, f"freed with order {order}, allocated with order {mem.mv_order[pfn]}")
         else:
@@ -305,7 +306,7 @@ class PageAllocator:
         lines.append(f"page dumped because: {reason}")
         k.reporter.emit(lines, level=1)
         k.reporter.dump_stack(["bad_page+0xcf/0x100", "free_pages+0x5a/0xa0"], level=4)
-        k.printk.emit(1, "Disabling lock debugging due to kernel taint")
+        k.modules.lockdep_off()
         k.add_taint(TAINT_BAD_PAGE)
 
     def warn_alloc(self, gfp: int, order: int) -> None:

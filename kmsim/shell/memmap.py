@@ -107,7 +107,9 @@ def _free_orders(zone, start: int, n: int) -> np.ndarray:
 
 def build_zone_map(kernel, zone, max_rows: int = MAX_ROWS) -> ZoneMap:
     """Classify every frame of a zone and fold them into cells."""
-    start, end = zone.zone_start_pfn, zone.end_pfn
+    # from the zone's first max-order boundary, so cells line up with buddy blocks
+    # (x86's DMA zone starts at pfn 1: pfn 0 is drawn as a hole)
+    start, end = zone.zone_start_pfn & ~((1 << (MAX_ORDER - 1)) - 1), zone.end_pfn
     n = end - start
     fpc = _frames_per_cell(n, max_rows)
     phys = kernel.phys
