@@ -282,20 +282,12 @@ class Kasan:
         self.reports += 1
         mods = module_frames(k.modules.module_files(), frame=sys._getframe(1))
         where = next((format_frame(*_reorder(m)).strip() for m in mods if m[2]), "0x0")
-        lines = [RULER, f"BUG: KASAN: {kind} in {where}",
-                 f"Free of addr {x:0{w}x} by task {k.current.comm}/{k.current.pid}", "",
-                 r.cpu_line(), r.hardware_line(), "Call Trace:", " <TASK>",
-                 " dump_stack_lvl+0x44/0x5c", " print_report+0x184/0x4be",
-                 " kasan_report_invalid_free+0x98/0xc0"]
-        lines += [format_frame(*_reorder(m)) for m in mods]
-        lines += [f" {f}" for f in k.current.entry_frames] + [" </TASK>", ""]
-        lines += self._describe(x, x)
-        lines += self._memory_state(x)
-        lines.append(RULER)
-        k.add_taint(TAINT_BAD_PAGE)
-        r.emit(lines, level=3)
-        k.modules.lockdep_off()
-        raise KasanReport(f"KASAN: {kind} of {x:#x}")
+        head = [RULER, f"BUG: KASAN: {kind} in {where}",
+                f"Free of addr {x:0{w}x} by task {k.current.comm}/{k.current.pid}", "",
+                r.cpu_line(), r.hardware_line(), "Call Trace:", " <TASK>",
+                " dump_stack_lvl+0x44/0x5c", " print_report+0x184/0x4be",
+                " kasan_report_invalid_free+0x98/0xc0"]
+        self._finish(head, mods, x, x, f"KASAN: {kind} of {x:#x}")
 
     # -- the report ------------------------------------------------------------------
     def bug_type(self, bad: int) -> str:
@@ -313,20 +305,26 @@ class Kasan:
         self.reports += 1
         mods = module_frames(k.modules.module_files(), frame=sys._getframe(1))
         where = next((format_frame(*_reorder(m)).strip() for m in mods if m[2]), "0x0")
-        lines = [RULER, f"BUG: KASAN: {self.bug_type(bad)} in {where}",
-                 f"{'Write' if write else 'Read'} of size {n} at addr {addr:0{w}x} by task "
-                 f"{k.current.comm}/{k.current.pid}", "", r.cpu_line(), r.hardware_line(),
-                 "Call Trace:", " <TASK>", " dump_stack_lvl+0x44/0x5c",
-                 " print_report+0x184/0x4be", " kasan_report+0xc2/0x100"]
-        lines += [format_frame(*_reorder(m)) for m in mods]
+        head = [RULER, f"BUG: KASAN: {self.bug_type(bad)} in {where}",
+                f"{'Write' if write else 'Read'} of size {n} at addr {addr:0{w}x} by task "
+                f"{k.current.comm}/{k.current.pid}", "", r.cpu_line(), r.hardware_line(),
+                "Call Trace:", " <TASK>", " dump_stack_lvl+0x44/0x5c",
+                " print_report+0x184/0x4be", " kasan_report+0xc2/0x100"]
+        self._finish(head, mods, addr, bad, f"KASAN: {self.bug_type(bad)} at {addr:#x}")
+
+    def _finish(self, head: list[str], mods, addr: int, bad: int, msg: str) -> None:
+        """The rest of a report: module frames, object description, shadow rows; taint B,
+        print it, and stop the module function."""
+        k = self.k
+        lines = head + [format_frame(*_reorder(m)) for m in mods]
         lines += [f" {f}" for f in k.current.entry_frames] + [" </TASK>", ""]
         lines += self._describe(addr, bad)
         lines += self._memory_state(addr)
         lines.append(RULER)
         k.add_taint(TAINT_BAD_PAGE)
-        r.emit(lines, level=3)
+        k.reporter.emit(lines, level=3)
         k.modules.lockdep_off()
-        raise KasanReport(f"KASAN: {self.bug_type(bad)} at {addr:#x}")
+        raise KasanReport(msg)
 
     def _describe(self, addr: int, bad: int) -> list[str]:
         k = self.k
