@@ -10,7 +10,8 @@ from ..machine import PAGE_SHIFT
 from ..printk import LEVEL_NAMES, format_dmesg_line
 from .core import COMMANDS, UsageError, command
 
-MODULE_DIRS = ["modules", str(Path(__file__).resolve().parent.parent / "examples")]
+# ./modules, then the lab's modules of the checkout kmsim runs from (an editable install)
+MODULE_DIRS = ["modules", str(Path(__file__).resolve().parent.parent.parent / "modules")]
 
 
 def _module_result(ctx, fn, *args) -> int:
