@@ -67,13 +67,14 @@ def main(argv: list[str] | None = None) -> int:
         text = args.commands
     elif args.script is not None:
         try:
-            with open(args.script, encoding="utf-8") as f:
+            # utf-8-sig: a script saved with a byte-order mark; bad bytes become U+FFFD
+            with open(args.script, encoding="utf-8-sig", errors="replace") as f:
                 text = f.read()
         except OSError as e:
             print(f"kmsim: {args.script}: {e.strerror}", file=sys.stderr)
             return 127
     else:
-        text = sys.stdin.read()
+        text = sys.stdin.read().removeprefix("\ufeff")
     try:
         return run_batch(shell, text, args.errexit)
     except KeyboardInterrupt:

@@ -113,6 +113,10 @@ class Kernel:
             raise ValueError("--mem must be at least 16M")
         if self.mem_bytes > 1 << 40:
             raise ValueError("--mem must be at most 1T")
+        top = self.machine.max_mem
+        if top is not None and self.mem_bytes > top:
+            raise ValueError(f"--mem must be at most {top >> 20}M on {self.machine.name} "
+                             f"({self.machine.max_mem_why})")
         self.append = append or ""
         self.params = parse_cmdline(self.append)
         self.seed = seed
@@ -197,6 +201,7 @@ class Kernel:
         self.vm = VirtMem(self, lowmem)
         self.printk_ctx.read_cstring = self.vm.read_cstring
         self.printk_ctx.page_addr = lambda page: self.page_struct_addr(page.pfn)
+        self.printk_ctx.symbol = self._symbol
         self.buddy = PageAllocator(self, self.phys)
         self.buddy.init_on_alloc = str(self.params.get("init_on_alloc", "1")) not in ("0", "off")
         self.buddy.build_zones(m, self.nr_pages)
@@ -309,10 +314,9 @@ class Kernel:
     def _report_unknown_params(self) -> None:
         unknown = [k for k in self.params if k not in KNOWN_PARAMS and "." not in k]
         if unknown:
-            words = " ".join(f'"{u}"' for u in unknown)
-            self.printk.emit(5, f"Unknown kernel command line parameters \"{' '.join(unknown)}\", "
+            words = " ".join(u if self.params[u] is True else f"{u}={self.params[u]}" for u in unknown)
+            self.printk.emit(5, f"Unknown kernel command line parameters \"{words}\", "
                                 f"will be passed to user space.")
-            del words
 
     # -- helpers used across subsystems ---------------------------------------------------
     def page_struct_addr(self, pfn: int) -> int:
@@ -343,6 +347,17 @@ class Kernel:
         """Pages held by slab caches (0 before SLUB boots)."""
         slab = self.subsystems.get("slab")
         return slab.total_pages() if slab is not None and hasattr(slab, "total_pages") else 0
+
+    def _symbol(self, arg) -> str:
+        """%pS: 'func+0x0/0xSIZE [module]' for a module's function, else the raw address."""
+        from .report import format_frame
+        code = getattr(arg, "__code__", None)
+        if code is not None:
+            mod = self.modules.module_files().get(code.co_filename) if hasattr(self, "modules") else None
+            return format_frame(getattr(arg, "__name__", "?"), 0, code, mod).strip()
+        from .printk import _as_int
+        addr = _as_int(arg, self.printk_ctx) or 0
+        return f"{addr & ((1 << (self.machine.ptr_size * 8)) - 1):#x}"
 
     def uptime_ns(self) -> int:
         """Current time since boot."""

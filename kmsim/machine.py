@@ -57,6 +57,8 @@ class Machine:
     hardware: str
     utsname_machine: str
     zone_names_all: tuple[str, ...] = field(default=())  # zoneinfo lists empty ones too
+    max_mem: int | None = None       # most RAM the profile can address (32-bit), or None
+    max_mem_why: str = ""
 
     @property
     def bits(self) -> int:
@@ -103,6 +105,7 @@ _I386 = Machine(
     pte_size=4, cache_line=64, kernel_phys=16 * MiB, kernel_image_size=12 * MiB,
     hardware="kmsim Standard PC (i386), BIOS kmsim 04/01/2014", utsname_machine="i686",
     zone_names_all=("DMA", "Normal", "HighMem", "Movable"),
+    max_mem=4 * 1024 * MiB, max_mem_why="a non-PAE kernel addresses 4G of physical memory",
 )
 
 _RPI2 = Machine(
@@ -117,6 +120,8 @@ _RPI2 = Machine(
     pte_size=4, cache_line=64, kernel_phys=32 * 1024, kernel_image_size=10 * MiB,
     hardware="BCM2835 (Raspberry Pi 2 Model B, simulated)", utsname_machine="armv7l",
     zone_names_all=("Normal", "Movable"),
+    # 2G/2G split without HighMem: lowmem ends where the 240M vmalloc minimum begins
+    max_mem=1792 * MiB, max_mem_why="its one Normal zone is the lowmem of a 2G/2G split",
 )
 
 PROFILES = {m.name: m for m in (_X86_64, _I386, _RPI2)}

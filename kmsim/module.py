@@ -22,6 +22,7 @@ __all__ = ["Module", "ModuleLoader", "ModParam", "GPL_COMPATIBLE", "mod_strerror
 
 GPL_COMPATIBLE = {"GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL",
                   "Dual MIT/GPL", "Dual MPL/GPL"}
+KASAN_SHADOW_OFFSET = 0xdffffc0000000000     # x86_64, generic KASAN
 BASE_CORE_SIZE = 16384       # text, headers and one page of .data/.bss: lsmod's 16384
 API_CODES: set = set()       # code of API functions defined outside kmsim.linux (slab fast paths)
 
@@ -255,6 +256,15 @@ class ModuleLoader:
         """arch/x86/mm/fault.c: NULL dereference or unable to handle page fault."""
         k = self.k
         w = k.machine.ptr_size * 2
+        if k.machine.name == "x86_64" and (e.addr >> 47) not in (0, 0x1ffff):
+            # a non-canonical address (LIST_POISON1 ...) is a #GP, not a page fault
+            k.reporter.oops([], "general protection fault, probably for non-canonical "
+                            f"address {e.addr:#x}: 0000", k.reporter.rip_of(tb), tb=tb,
+                            hints=[e.hint] if e.hint else None)
+            return
+        if "kasan" in k.subsystems and k.machine.name == "x86_64" and e.addr < 1 << 47:
+            self.report_kasan_gp(e, tb)
+            return
         if e.addr < PAGE_SIZE:
             title = [f"BUG: kernel NULL pointer dereference, address: {e.addr:0{w}x}"]
         else:
@@ -264,7 +274,7 @@ class ModuleLoader:
             code |= 0x1
         title += [f"#PF: supervisor {'write' if e.write else 'read'} access in kernel mode",
                   f"#PF: error_code({code:#06x}) - {e.reason}",
-                  e.pgd_line or "PGD 0 P4D 0 "]
+                  e.pgd_line or ("*pde = 00000000 " if k.machine.name == "i386" else "PGD 0 P4D 0 ")]
         hints = []
         if e.hint:
             hints.append(e.hint)
@@ -272,6 +282,19 @@ class ModuleLoader:
             hints += self._null_hint(tb)
         k.reporter.oops(title, f"Oops: {code:04x}", k.reporter.rip_of(tb), tb=tb,
                         extra=[f"CR2: {e.addr:0{w}x}"], hints=hints)
+
+    def report_kasan_gp(self, e: PageFault, tb) -> None:
+        """With KASAN, the check of a low address reads non-canonical shadow memory: a #GP,
+        decoded by kasan_non_canonical_hook into 'KASAN: null-ptr-deref in range [...]'."""
+        k = self.k
+        shadow = KASAN_SHADOW_OFFSET + (e.addr >> 3)
+        orig = e.addr & ~7
+        kind = "null-ptr-deref" if orig < PAGE_SIZE else "probably user-memory-access"
+        hints = ([e.hint] if e.hint else []) + (self._null_hint(tb) if e.addr < PAGE_SIZE else [])
+        k.reporter.oops([], f"general protection fault, probably for non-canonical address "
+                            f"{shadow:#x}: 0000", k.reporter.rip_of(tb), tb=tb,
+                        after=[f"KASAN: {kind} in range [0x{orig:016x}-0x{orig + 7:016x}]"],
+                        hints=hints)
 
     def _null_hint(self, tb) -> list[str]:
         frames = [f for f in module_frames(self.module_files(), tb=tb) if f[2] is not None]
@@ -296,10 +319,11 @@ class ModuleLoader:
         k = self.k
         base = 0xffffc90000000000 if k.machine.ptr_size == 8 else 0xf8000000
         w = k.machine.ptr_size * 2
-        k.reporter.oops([f"BUG: stack guard page was hit at {base + 0x3ff8:0{w}x} "
-                         f"(stack is {base + 0x4000:0{w}x}..{base + 0x7fff:0{w}x})",
-                         "kernel stack overflow (page fault): 0000 [#1] PREEMPT SMP NOPTI"],
-                        "Oops: 0002", k.reporter.rip_of(tb), tb=_last_tb(tb, 8),
+        ctx = k.printk_ctx       # handle_stack_overflow: %p, then die("stack guard page")
+        p = (lambda a: f"{a:0{w}x}") if ctx.no_hash_pointers else ctx.hash_pointer
+        k.reporter.oops([f"BUG: TASK stack guard page was hit at {p(base + 0x3ff8)} "
+                         f"(stack is {p(base + 0x4000)}..{p(base + 0x7fff)})"],
+                        "stack guard page: 0000", k.reporter.rip_of(tb), tb=_last_tb(tb, 8),
                         hints=["the module recursed too deeply: the kernel stack is only "
                                "16 KiB (THREAD_SIZE); use a loop"])
 
@@ -351,7 +375,7 @@ class ModuleLoader:
         if name in self.modules:
             raise ModuleError(f"insmod: ERROR: could not insert module {path}: File exists", errno=17)
         try:
-            source = p.read_text(encoding="utf-8")
+            source = p.read_text(encoding="utf-8-sig")     # a BOM (an editor on Windows) is not code
         except (OSError, UnicodeDecodeError) as e:
             raise ModuleError(f"insmod: ERROR: could not load module {path}: {getattr(e, 'strerror', None) or 'Invalid module format'}")
         filename = str(p.resolve())
@@ -440,7 +464,7 @@ class ModuleLoader:
             try:
                 mod.namespace[key] = parse_param_value(prm.type, val)
             except ValueError:
-                self.k.printk.emit(3, f"{mod.name}: `{val}' invalid for parameter `{key}'")
+                self.k.printk.emit(3, f"{mod.name}: `{val or ''}' invalid for parameter `{key}'")
                 ok = False
         return ok
 
@@ -474,7 +498,12 @@ class ModuleLoader:
             k.printk.emit(4, f"do_init_module: '{mod.name}'->init suspiciously returned {ret}, "
                              f"it should follow 0/-E convention")
             k.printk.emit(4, "do_init_module: loading module anyway...")
-            k.reporter.dump_stack(["do_init_module+0x1b6/0x1f0"])
+            from .kernel import SYSCALL_FRAMES, Task
+            prev, k.current = k.current, Task(k.next_pid, "insmod", SYSCALL_FRAMES["insmod"][2:])
+            try:                 # still insmod's task (the pid of the init call), in do_init_module
+                k.reporter.dump_stack(["do_init_module+0x1b6/0x1f0"])
+            finally:
+                k.current = prev
         mod.state, mod.init_done = "Live", True
         return []
 
@@ -542,18 +571,22 @@ class ModuleLoader:
         return obj
 
 
-def _split_param(arg: str) -> tuple[str, str]:
-    key, _eq, val = arg.partition("=")
-    return key.replace("-", "_"), val
+def _split_param(arg: str) -> tuple[str, str | None]:
+    key, eq, val = arg.partition("=")
+    return key.replace("-", "_"), (val if eq else None)     # None: a bare name ('flag')
 
 
 def parse_param_value(ptype: str, text: str):
     """kernel/params.c param_set_*: parse a value or raise ValueError."""
-    if ptype in ("bool", "invbool"):
-        t = text.strip()
-        if t in ("", "y", "Y", "1", "true", "True", "on"):
+    if text is None:        # a bare name: sets a bool, is invalid for the other types (parse_one)
+        if ptype not in ("bool", "invbool"):
+            raise ValueError("")
+        text = "1"
+    if ptype in ("bool", "invbool"):        # kstrtobool (6.1): the first letters decide
+        t = text.strip().lower()
+        if t[:1] in ("y", "t", "1") or t[:2] == "on":
             v = True
-        elif t in ("n", "N", "0", "false", "False", "off"):
+        elif t[:1] in ("n", "f", "0") or t[:2] == "of":
             v = False
         else:
             raise ValueError(text)
@@ -596,6 +629,8 @@ def _api_function(tb) -> str | None:
             in_module = True             # module code: the next kmsim frame is what it called
         elif in_module and fallback is None and mod != "kmsim.module":
             fallback = tb.tb_frame.f_code.co_name    # e.g. sizeof, re-exported from kmsim.mm
+            if fallback.endswith("__") or fallback in ("fget", "fset"):
+                fallback = ""        # a view's item or field access: no API function to name
         tb = tb.tb_next
     return name or fallback
 

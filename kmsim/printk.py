@@ -317,8 +317,9 @@ def _pointer(arg, ext: str, flags, width, ctx: FormatContext) -> tuple[str, int]
     if ext[:1] == "a":
         return f"0x{addr:0{w}x}", 2 if ext[1:2] in ("p", "d") else 1
     eat = 1 if ext[:1] == "K" else 0
-    if not addr and ext[:1] != "K":
-        return "(null)", eat
+    if addr == 0 or addr >= (1 << (ctx.ptr_size * 8)) - 4095:
+        # ptr_to_id: NULL and error pointers are printed as they are, never hashed
+        return f"{addr:0{w}x}", eat
     if ctx.no_hash_pointers:
         return f"{addr:0{w}x}", eat
     return ctx.hash_pointer(addr), eat

@@ -154,21 +154,23 @@ class Reporter:
             lines.append(message)
         lines += [f"WARNING: CPU: 0 PID: {self.k.current.pid} at {where} {func}",
                   self.modules_linked_in()]
-        self.k.add_taint(TAINT_WARN)
         lines += [self.cpu_line(), self.hardware_line(), f"RIP: 0010:{func}"]
         lines += self.trace_lines(kernel_frames or [])
         lines.append("---[ end trace 0000000000000000 ]---")
+        self.k.add_taint(TAINT_WARN)      # __warn taints after the report: the first shows no W
         self.emit(lines)
         return True
 
     def oops(self, title: list[str], oops_line: str, rip: str, tb=None,
              kernel_frames: list[str] | None = None, extra: list[str] | None = None,
-             hints: list[str] | None = None) -> None:
-        """An Oops: the title lines, 'Oops: ... [#N]', CPU, RIP, trace; sets taint D."""
+             hints: list[str] | None = None, after: list[str] | None = None) -> None:
+        """An Oops: the title lines, 'Oops: ... [#N]' (then the after lines), CPU, RIP,
+        trace; sets taint D."""
         self.oops_count += 1
         lines = list(title)
         kasan = " KASAN" if "kasan" in self.k.subsystems else ""
         lines.append(f"{oops_line} [#{self.oops_count}] PREEMPT SMP{kasan} NOPTI")
+        lines += after or []
         lines += [self.cpu_line(), self.hardware_line(), rip]
         lines += self.trace_lines(kernel_frames or [], tb=tb)
         lines.append(self.modules_linked_in())

@@ -37,7 +37,7 @@ def test_slab_out_of_bounds_report():
     assert "Allocated by task" in " ".join(rep)
     i = next(n for n, line in enumerate(rep) if line.startswith("The buggy address belongs to the object"))
     assert rep[i + 1] == " which belongs to the cache kmalloc-128 of size 128"
-    assert rep[i + 2] == "The buggy address is located 100 bytes inside"
+    assert rep[i + 2] == "The buggy address is located 100 bytes inside of"
     j = rep.index("Memory state around the buggy address:")
     row = rep[j + 3]
     assert row.startswith(">") and " 04 fc" in row

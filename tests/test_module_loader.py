@@ -188,7 +188,8 @@ def test_init_returning_positive_warns_and_loads(shell, tmp_path):
 def test_modinfo_fields(shell):
     out = shell.execute("modinfo modules/zone_allocator.py").out.splitlines()
     keys = [line.split(":", 1)[0] for line in out]
-    assert keys[:5] == ["filename", "description", "author", "license", "version"]
+    # kmod prints the module's own entries last declared first, then srcversion (versioned)
+    assert keys[:6] == ["filename", "version", "description", "author", "license", "srcversion"]
     assert "license:        GPL" in out
     assert any(line.startswith("vermagic:       6.1.0-kmsim") for line in out)
 

@@ -31,7 +31,8 @@ def test_percent_p_is_hashed_16_digits_first_8_zero():
 
 def test_percent_px_prints_raw_address_and_p_null():
     assert vsprintf("%px", (0xffff888001064000,), CTX) == "ffff888001064000"
-    assert vsprintf("%p", (0,), CTX) == "(null)"
+    assert vsprintf("%p", (0,), CTX) == "0000000000000000"          # NULL is not hashed
+    assert vsprintf("%p", ((1 << 64) - 12,), CTX) == "fffffffffffffff4"   # nor ERR_PTR(-ENOMEM)
     assert vsprintf("%px", (0,), CTX) == "0000000000000000"
 
 

@@ -55,8 +55,12 @@ class Term:
 
     def finish(self) -> int:
         """Ctrl-D; the exit status."""
-        self.child.sendcontrol("d")
-        self.child.expect(pexpect.EOF, timeout=15)
+        for _ in range(3):          # a ^D sent while the terminal is between two prompts
+            self.child.sendcontrol("d")     # (cooked mode) is eaten by the tty: press again
+            if self.child.expect([pexpect.EOF, pexpect.TIMEOUT], timeout=5) == 0:
+                break
+        else:
+            self.child.expect(pexpect.EOF, timeout=5)
         self.child.close()
         return self.child.exitstatus
 

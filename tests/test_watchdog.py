@@ -45,7 +45,7 @@ def test_stack_overflow_report_is_short():
     r = sh.execute("insmod tests/check_modules/recurse.py")
     assert r.status == 139
     msgs = _messages(sh)
-    assert any(m.startswith("BUG: stack guard page was hit at ") for m in msgs)
+    assert any(m.startswith("BUG: TASK stack guard page was hit at ") for m in msgs)
     assert sum(1 for m in msgs if m.strip().startswith("walk+")) <= 16
     assert sh.execute("insmod modules/hello.py; rmmod hello").status == 0
 

@@ -104,12 +104,16 @@ def write_file(kernel, path: str, text: str) -> None:
         return
     prov = _provider(path)
     if prov is not None and path != prov.prefix:
+        if prov.lister(kernel, path[len(prov.prefix) + 1:]) is not None:
+            raise FsError("Is a directory", 21)
         if prov.writer is None:
             raise FsError("Permission denied", 13)
         prov.writer(kernel, path[len(prov.prefix) + 1:], text)
         return
     if path in _READERS:
         raise FsError("Permission denied", 13)
+    if list_dir(kernel, path, quiet=True) is not None:
+        raise FsError("Is a directory", 21)
     raise FsError("No such file or directory", 2)
 
 
@@ -117,6 +121,7 @@ def list_dir(kernel, path: str, quiet: bool = False) -> list[str] | None:
     """Names in a virtual directory; None (quiet) or FsError if it is not one."""
     path = _norm(path)
     names: set[str] = set()
+    is_dir = False                 # a provider's directory may be empty (/sys/module, no modules)
     pre = path.rstrip("/") + "/"
     for p in list(_READERS) + list(_WRITERS) + list(_DIRS):
         if p.startswith(pre):
@@ -127,11 +132,17 @@ def list_dir(kernel, path: str, quiet: bool = False) -> list[str] | None:
         sub = prov.lister(kernel, rel)
         if sub is not None:
             names.update(sub)
+            is_dir = True
         elif not names:
+            try:                   # a file of the provider, or nothing at all?
+                prov.reader(kernel, rel)
+                err = FsError("Not a directory", 20)
+            except FsError as e:
+                err = FsError("Not a directory", 20) if e.errno == 21 else e
             if quiet:
                 return None
-            raise FsError("Not a directory", 20)
-    if not names:
+            raise err
+    if not names and not is_dir:
         if path in _READERS:
             if quiet:
                 return None
@@ -198,6 +209,25 @@ def pagetypeinfo(k) -> str:
     return "\n".join(out) + "\n"
 
 
+# Linux 6.1's vmstat_text, as Debian's kernel prints them in /proc/zoneinfo
+_NODE_STATS = (
+    "nr_inactive_anon nr_active_anon nr_inactive_file nr_active_file nr_unevictable "
+    "nr_slab_reclaimable nr_slab_unreclaimable nr_isolated_anon nr_isolated_file "
+    "workingset_nodes workingset_refault_anon workingset_refault_file "
+    "workingset_activate_anon workingset_activate_file workingset_restore_anon "
+    "workingset_restore_file workingset_nodereclaim nr_anon_pages nr_mapped nr_file_pages "
+    "nr_dirty nr_writeback nr_writeback_temp nr_shmem nr_shmem_hugepages nr_shmem_pmdmapped "
+    "nr_file_hugepages nr_file_pmdmapped nr_anon_transparent_hugepages nr_vmscan_write "
+    "nr_vmscan_immediate_reclaim nr_dirtied nr_written nr_throttled_written "
+    "nr_kernel_misc_reclaimable nr_foll_pin_acquired nr_foll_pin_released nr_kernel_stack "
+    "nr_page_table_pages nr_sec_page_table_pages nr_swapcached pgpromote_success "
+    "pgpromote_candidate").split()
+_ZONE_STATS = (
+    "nr_zone_inactive_anon nr_zone_active_anon nr_zone_inactive_file nr_zone_active_file "
+    "nr_zone_unevictable nr_zone_write_pending nr_mlock nr_bounce nr_zspages nr_free_cma "
+    "numa_hit numa_miss numa_foreign numa_interleave numa_local numa_other").split()
+
+
 @proc_file("/proc/zoneinfo")
 def zoneinfo(k) -> str:
     """/proc/zoneinfo: every zone type of the machine, populated or not."""
@@ -206,10 +236,13 @@ def zoneinfo(k) -> str:
     for name in k.machine.zone_names_all:
         z = k.buddy.zone_by_name.get(name)
         out.append(f"Node 0, zone {name:>8}")
-        if first:
+        if first and z is not None:         # is_zone_first_populated
+            vstats = getattr(k, "vmalloc_stats", None)
+            node = dict.fromkeys(_NODE_STATS, 0)
+            node.update(nr_slab_unreclaimable=k.slab_pages(), nr_kernel_stack=16 * 4,
+                        nr_page_table_pages=vstats()[1] if vstats else 0)
             out.append("  per-node stats")
-            out.append(f"      {'nr_slab_unreclaimable':<12} {k.slab_pages()}")
-            out.append(f"      {'nr_kernel_stack':<12} {16 * 4}")
+            out += [f"      {key:<12} {val}" for key, val in node.items()]
             first = False
         if z is None:
             out += [f"  pages free     0", "        boost    0", "        min      0",
@@ -223,8 +256,9 @@ def zoneinfo(k) -> str:
                 f"        present  {z.present}", f"        managed  {z.managed}",
                 "        cma      0",
                 "        protection: (" + ", ".join(str(v) for v in z.lowmem_reserve) + ")",
-                f"      {'nr_free_pages':<12} {z.nr_free}",
-                "  pagesets", "    cpu: 0", f"              count: {z.pcp_count}",
+                f"      {'nr_free_pages':<12} {z.nr_free}"]
+        out += [f"      {key:<12} 0" for key in _ZONE_STATS]
+        out += ["  pagesets", "    cpu: 0", f"              count: {z.pcp_count}",
                 f"              high:  {z.pcp_high}", f"              batch: {z.pcp_batch}",
                 "  vm stats threshold: 2", "  node_unreclaimable:  0",
                 f"  start_pfn:           {z.zone_start_pfn}"]
@@ -232,36 +266,60 @@ def zoneinfo(k) -> str:
 
 
 def meminfo_values(k) -> dict[str, int]:
-    """The /proc/meminfo fields in kB (shared with free and the toolbar)."""
+    """The /proc/meminfo fields in the kernel's order, in kB (shared with free and the toolbar).
+
+    The HugePages_* counts are pages, not kB (meminfo() prints them without the unit)."""
     kb = 1 << (PAGE_SHIFT - 10)
     total = sum(z.managed for z in k.buddy.zones) * kb
     free = k.buddy.nr_free_pages() * kb
     slab = k.slab_pages() * kb
     vstats = getattr(k, "vmalloc_stats", None)
     vused, ptables = vstats() if vstats else (0, 0)
+    x86 = k.machine.name in ("x86_64", "i386")
     vals = {"MemTotal": total, "MemFree": free, "MemAvailable": free, "Buffers": 0, "Cached": 0,
-            "SwapCached": 0, "Active": 0, "Inactive": 0}
+            "SwapCached": 0, "Active": 0, "Inactive": 0, "Active(anon)": 0, "Inactive(anon)": 0,
+            "Active(file)": 0, "Inactive(file)": 0, "Unevictable": 0, "Mlocked": 0}
     if any(z.is_highmem for z in k.buddy.zones):
         hz = [z for z in k.buddy.zones if z.is_highmem]
         vals["HighTotal"] = sum(z.managed for z in hz) * kb
         vals["HighFree"] = sum(z.free_pages_total() for z in hz) * kb
         vals["LowTotal"] = total - vals["HighTotal"]
         vals["LowFree"] = free - vals["HighFree"]
-    vals.update({"SwapTotal": 0, "SwapFree": 0, "Dirty": 0, "Writeback": 0, "AnonPages": 0,
-                 "Mapped": 0, "Shmem": 0, "KReclaimable": 0, "Slab": slab, "SReclaimable": 0,
-                 "SUnreclaim": slab, "KernelStack": 64, "PageTables": ptables * kb,
-                 "CommitLimit": total // 2, "Committed_AS": 0})
+    vals.update({"SwapTotal": 0, "SwapFree": 0, "Zswap": 0, "Zswapped": 0, "Dirty": 0,
+                 "Writeback": 0, "AnonPages": 0, "Mapped": 0, "Shmem": 0, "KReclaimable": 0,
+                 "Slab": slab, "SReclaimable": 0, "SUnreclaim": slab, "KernelStack": 64,
+                 "PageTables": ptables * kb, "SecPageTables": 0, "NFS_Unstable": 0, "Bounce": 0,
+                 "WritebackTmp": 0, "CommitLimit": total // 2, "Committed_AS": 0})
     vm_total = (k.vmalloc_end - k.vmalloc_start) >> 10 if hasattr(k, "vmalloc_start") else (
         34359738367 if k.machine.ptr_size == 8 else 122880)
     vals.update({"VmallocTotal": vm_total, "VmallocUsed": vused, "VmallocChunk": 0,
-                 "Percpu": 64, "HardwareCorrupted": 0})
+                 "Percpu": 64})
+    if x86:
+        vals.update({"HardwareCorrupted": 0, "AnonHugePages": 0, "ShmemHugePages": 0,
+                     "ShmemPmdMapped": 0, "FileHugePages": 0, "FilePmdMapped": 0,
+                     "HugePages_Total": 0, "HugePages_Free": 0, "HugePages_Rsvd": 0,
+                     "HugePages_Surp": 0,
+                     "Hugepagesize": 2048 if k.machine.ptr_size == 8 else 4096, "Hugetlb": 0})
+        # the direct map: 4k pages for the first 2 MiB (4 MiB on i386), large pages above
+        big = 2048 if k.machine.ptr_size == 8 else 4096
+        lowmem_kb = getattr(k, "lowmem_bytes", k.mem_bytes) >> 10
+        vals["DirectMap4k"] = min(lowmem_kb, big)
+        vals[f"DirectMap{big // 1024}M"] = lowmem_kb - vals["DirectMap4k"]
     return vals
+
+
+_NO_KB = ("HugePages_Total", "HugePages_Free", "HugePages_Rsvd", "HugePages_Surp")
 
 
 @proc_file("/proc/meminfo")
 def meminfo(k) -> str:
-    """/proc/meminfo: 'Name:' padded to 16 columns, then '%8lu kB'."""
-    return "".join(f"{name + ':':<16}{val:8d} kB\n" for name, val in meminfo_values(k).items())
+    """/proc/meminfo: 'Name:' padded to 16 columns, then '%8lu kB' (the value field ends in
+    column 24, as seq_put_decimal_ull_width and 'HardwareCorrupted: %5lu kB' put it)."""
+    out = []
+    for name, val in meminfo_values(k).items():
+        head = f"{name + ':':<16}" if len(name) < 15 else name + ": "
+        out.append(f"{head}{val:{max(24 - len(head), 1)}d}" + ("\n" if name in _NO_KB else " kB\n"))
+    return "".join(out)
 
 
 @proc_file("/proc/cmdline")

@@ -36,25 +36,46 @@ def _writer(dirname: str, field: str, kind: str):
         a = _attr(k, dirname)
         t = text.strip()
         if kind == "bool":
-            if t[:1] in ("Y", "y", "1"):
-                setattr(a, field, True)
-                return
-            elif t[:1] in ("N", "n", "0"):
-                setattr(a, field, False)
-            else:
+            val = _kstrtobool(t)
+            if val is None:
                 raise FsError("Invalid argument", 22)
+            setattr(a, field, val)
             return
-        try:
-            val = int(t, 0)
-        except ValueError:
-            raise FsError("Invalid argument", 22)
-        if kind == "ul" and val < 0:
-            raise FsError("Invalid argument", 22)
-        if field == "interval" and val == 0:
-            val = 1
+        val = _kstrtoint(t, signed=kind != "ul")
+        if kind == "atomic":          # atomic_set((int)val)
+            val = (val + (1 << 31)) % (1 << 32) - (1 << 31)
         setattr(a, field, val)
         k.subsystems["faultinject"].update_hooks()
     return write
+
+
+def _kstrtobool(t: str):
+    """lib/kstrtox.c kstrtobool: y/Y/1/on is true, n/N/0/off false, else None."""
+    if t[:1] in ("Y", "y", "1") or t[:2].lower() == "on":
+        return True
+    if t[:1] in ("N", "n", "0") or t[:2].lower() == "of":
+        return False
+    return None
+
+
+def _kstrtoint(t: str, signed: bool) -> int:
+    """kstrtoull / kstrtoll with base 0 (simple_attr_write): 0x hex, 0 octal, else
+    decimal; EINVAL for anything else, ERANGE past 64 bits."""
+    neg = signed and t.startswith("-")
+    body = t[1:] if neg or t.startswith("+") else t
+    if body[:2].lower() == "0x" and len(body) > 2:
+        digits, base = body[2:], 16
+    elif body.startswith("0") and len(body) > 1:
+        digits, base = body[1:], 8
+    else:
+        digits, base = body, 10
+    ok = "0123456789abcdef"[:base]
+    if not digits or any(c not in ok for c in digits.lower()):
+        raise FsError("Invalid argument", 22)
+    val = int(digits, base)
+    if val >> 64 or (signed and (val > (1 << 63) if neg else val >> 63)):
+        raise FsError("Numerical result out of range", 34)
+    return -val if neg else val
 
 
 for _dir, _extra in EXTRA_FILES.items():
@@ -89,6 +110,13 @@ def kmemleak_write(k, text: str) -> None:
         kl.enabled = False
     elif cmd in ("scan=on", "scan=off", "stack=on", "stack=off") or _is_scan_secs(cmd):
         pass
+    elif cmd.startswith("dump="):
+        try:
+            addr = _kstrtoint(cmd[5:], signed=False)
+        except FsError:
+            raise FsError("Invalid argument", 22)
+        if not kl.dump_object_info(addr):
+            raise FsError("Invalid argument", 22)
     else:
         raise FsError("Invalid argument", 22)
 

@@ -8,7 +8,9 @@ so a copy past the end of an object really overwrites what follows (and SLUB's
 red zones or KASAN see it), as in C.
 """
 from ..kernel import current_kernel
-from ..mm.typed import to_addr
+# the helpers live outside kmsim.linux so that an Oops names the string function
+# (strlen, strcpy ...) the module called, not a helper
+from ..mm.typed import cstr_bytes as _cstr, src_bytes as _src_bytes, to_addr
 
 E2BIG = 7
 
@@ -18,27 +20,6 @@ __all__ = ["memset", "memcpy", "memmove", "memcmp", "strcpy", "strncpy", "strscp
 
 def _vm():
     return current_kernel().vm
-
-
-def _src_bytes(src, n: int | None = None) -> bytes:
-    """The bytes of a source: a literal, or n bytes (or a C string) from memory."""
-    if isinstance(src, str):
-        src = src.encode("utf-8")
-    if isinstance(src, (bytes, bytearray)) and not hasattr(src, "addr"):
-        data = bytes(src)
-        return data if n is None else data[:n].ljust(n, b"\0")
-    addr = to_addr(src, "source")
-    if n is None:
-        return _vm().read_cstring(addr, 1 << 20)
-    return _vm().read(addr, n)
-
-
-def _cstr(s) -> bytes:
-    """A C string's bytes (up to its NUL) from a literal or memory."""
-    if isinstance(s, (str, bytes, bytearray)) and not hasattr(s, "addr"):
-        b = s.encode("utf-8") if isinstance(s, str) else bytes(s)
-        return b.split(b"\0", 1)[0]
-    return _vm().read_cstring(to_addr(s, "string"), 1 << 20)
 
 
 def memset(s, c: int, n: int) -> int:

@@ -68,6 +68,7 @@ class Kasan:
         self.free_track: dict[int, tuple[int, list[str]]] = {}
         self.seen_slabs: set[int] = set()
         self.vareas: dict[int, int] = {}
+        self.globals: dict[int, tuple[int, int]] = {}     # module static -> (size, redzone)
         self.quarantine: deque = deque()
         self.q_set: set[int] = set()
         self._releasing = False
@@ -223,6 +224,29 @@ class Kasan:
         """A module static: its bytes valid, then `redzone` bytes of 0xf9."""
         self._set(addr + _round_up(size, 8), redzone, KASAN_GLOBAL_REDZONE)
         self.unpoison(addr, size)
+        end = addr + _round_up(size, 8) + redzone
+        for a in [a for a, (n, rz) in self.globals.items()          # an unloaded module's
+                  if a < end and addr < a + _round_up(n, 8) + rz]:  # statics, in reused memory
+            del self.globals[a]
+        self.globals[addr] = (size, redzone)
+
+    def _variable(self, addr: int) -> str | None:
+        """' NAME+0xOFF/0xSIZE [mod]' (%pS) of the module static whose bytes or red zone
+        hold addr, or None when addr is not in one."""
+        hits = [a for a, (n, rz) in self.globals.items() if a <= addr < a + _round_up(n, 8) + rz]
+        if not hits:
+            return None
+        start = max(hits)
+        size, rz = self.globals[start]
+        span = _round_up(size, 8) + rz
+        for mod in list(self.k.modules.modules.values()):
+            if not any(a <= start < a + n for a, n in mod.chunks):
+                continue
+            for name, v in mod.namespace.items():
+                if not name.startswith("__") and getattr(v, "addr", None) == start:
+                    return f" {name}+{addr - start:#x}/{span:#x} [{mod.name}]"
+            return f" {start:#x}+{addr - start:#x}/{span:#x} [{mod.name}]"
+        return f" {addr:#x}"
 
     # -- quarantine (mm/kasan/quarantine.c) ------------------------------------------
     def attach_quarantine(self, slub) -> None:
@@ -243,6 +267,8 @@ class Kasan:
             return self._orig_free(s, x, caller)
         if x in self.q_set:
             self.report_free(x, "double-free")
+        if (s is None or sl.cache is s) and (x - sl.base - sl.cache.red_left_pad) % sl.cache.size:
+            self.report_free(x, "invalid-free")     # ____kasan_slab_free: nearest_obj != object
         if s is not None and sl.cache is not s or slub.is_free(sl.cache, x) \
                 or (x - sl.base - sl.cache.red_left_pad) % sl.cache.size:
             return self._orig_free(s, x, caller)
@@ -328,16 +354,22 @@ class Kasan:
 
     def _describe(self, addr: int, bad: int) -> list[str]:
         k = self.k
+        var = self._variable(addr)
+        if var is not None:         # a module global: no object, no vmalloc area, no page
+            return ["The buggy address belongs to the variable:", var, ""]
         w = k.machine.ptr_size * 2
         slab = k.subsystems.get("slab")
         found = slab.find_object(addr) if slab is not None and hasattr(slab, "find_object") else None
-        if found is None and slab is not None and hasattr(slab, "find_object"):
+        if found is None and slab is not None and hasattr(slab, "find_object") \
+                and slab.find_slab(addr) is not None:       # only in addr's own slab
             found = slab.find_object(addr - 8)
         base = found[1] if found else self._area_start(addr)
         out = []
+        pfn = k.virt_to_pfn(addr)
+        vmap = pfn < 0 and (addr >> PAGE_SHIFT) in self.vshadow
         for title, track in (("Allocated", self.alloc_track.get(base)),
                              ("Freed", self.free_track.get(base))):
-            if track is not None:
+            if track is not None and not vmap:      # vmalloc: the area's caller instead
                 pid, frames = track
                 kasan = [" kasan_save_stack+0x22/0x50", " kasan_set_track+0x25/0x30"]
                 kasan.append(" __kasan_kmalloc+0x7e/0x90" if title == "Allocated"
@@ -350,12 +382,22 @@ class Kasan:
             elif addr >= start + size:
                 rel, where = addr - start - size, "to the right of"
             else:
-                rel, where = addr - start, "inside"
+                rel, where = addr - start, "inside of"
             out += [f"The buggy address belongs to the object at {start:0{w}x}",
                     f" which belongs to the cache {cache.name} of size {size}",
                     f"The buggy address is located {rel} bytes {where}",
                     f" {size}-byte region [{start:0{w}x}, {start + size:0{w}x})", ""]
-        pfn = k.virt_to_pfn(addr)
+        if vmap:
+            start = self._area_start(addr)
+            end = start + _round_up(self.vareas.get(start, PAGE_SIZE), PAGE_SIZE) + PAGE_SIZE
+            frames = (self.alloc_track.get(start) or (0, []))[1]
+            caller = next((f for f in frames if f.endswith("]")), " vmalloc+0x4f/0x60")
+            out += ["The buggy address belongs to the virtual mapping at",
+                    f" [{start:0{w}x}, {end:0{w}x}) created by:", caller, ""]
+            try:                                    # vmalloc_to_page
+                pfn = k.vm.translate(addr) >> PAGE_SHIFT
+            except Exception:
+                pfn = -1
         if pfn >= 0:
             out += ["The buggy address belongs to the physical page:",
                     f"page:{k.printk_ctx.hash_pointer(k.page_struct_addr(pfn))} refcount:"
@@ -363,12 +405,6 @@ class Kasan:
                     f"pfn:{pfn:#x}",
                     f"flags: {int(k.phys.flags[pfn]):#x}({k.page_flag_names(pfn)})",
                     "page dumped because: kasan: bad access detected", ""]
-        elif (addr >> PAGE_SHIFT) in self.vshadow:
-            start = self._area_start(addr)
-            end = start + _round_up(self.vareas.get(start, PAGE_SIZE), PAGE_SIZE) + PAGE_SIZE
-            out += ["The buggy address belongs to the virtual mapping at",
-                    f" [{start:0{w}x}, {end:0{w}x}) created by:",
-                    " vmalloc+0x4f/0x60", ""]
         return out
 
     def _area_start(self, addr: int) -> int:

@@ -249,7 +249,15 @@ class Kmemleak:
     def module_unloaded(self, mod) -> list[str]:
         """rmmod hook: report what the module left allocated; the memory stays allocated."""
         out = []
+        slab = self.k.subsystems.get("slab")
         for name in self.leaked_caches(mod):
+            cache = slab.find(name) if slab is not None and hasattr(slab, "find") else None
+            if cache is not None and getattr(cache, "destroy_failed", False):
+                self.k.printk.emit(4, f"kmsim: {mod.name} called kmem_cache_destroy('{name}') "
+                                      f"with objects still allocated: the cache stays")
+                out.append(f"rmmod: {mod.name} left cache {name} (destroy failed: objects "
+                           f"still allocated)")
+                continue
             self.k.printk.emit(4, f"kmsim: {mod.name} did not destroy its cache '{name}' "
                                   f"(kmem_cache_destroy() is missing from its exit path)")
             out.append(f"rmmod: {mod.name} left cache {name} (not destroyed)")
@@ -357,6 +365,27 @@ class Kmemleak:
                 for slot in getattr(type(v), "__slots__", ()):
                     if slot != "k":
                         stack.append((getattr(v, slot, None), depth + 1))
+
+    def dump_object_info(self, addr: int) -> bool:
+        """'echo dump=ADDR > /sys/kernel/debug/kmemleak' (dump_str_object_info): the object
+        that starts at addr, in the log; False (EINVAL) when there is none."""
+        pr = self.k.printk
+        o = self.objects.get(addr)
+        if o is None:
+            pr.emit(6, f"kmemleak: Unknown object at 0x{addr:08x}")
+            return False
+        import zlib
+        jiffies = (INITIAL_JIFFIES + o.ns * HZ // 1_000_000_000) & ((1 << 64) - 1)
+        data = self.k.vm.peek(o.addr, o.size) if o.kind != "page" or self.k.pfn_to_virt(o.pfn) else b""
+        flags = 0x1 | (0x2 if o.reported else 0)        # OBJECT_ALLOCATED | OBJECT_REPORTED
+        for line in (f"Object 0x{o.addr:08x} (size {o.size}):",
+                     f'  comm "{o.comm}", pid {o.pid}, jiffies {jiffies}', "  min_count = 1",
+                     f"  count = {0 if o.reported else 1}", f"  flags = 0x{flags:x}",
+                     f"  checksum = {zlib.crc32(data or b'')}", "  backtrace:"):
+            pr.emit(5, f"kmemleak: {line}")
+        for fr in o.trace:                  # stack_trace_print(trace, nr, 4): no prefix
+            pr.emit(5, f"     {fr}")
+        return True
 
     def clear(self) -> None:
         """kmemleak_clear(): current suspects are not reported again."""

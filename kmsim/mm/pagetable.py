@@ -199,6 +199,10 @@ class PageTable:
     def pgd_line(self, vaddr: int) -> str:
         """'PGD 1fa08067 P4D 1fa08067 PUD 1fa07067 PMD 0 ' as the #PF report prints it."""
         parts = []
+        if self.machine == "i386":
+            # arch/x86/mm/fault.c dump_pagetable() of a non-PAE 32-bit kernel
+            return "".join(f"*{'pde' if s.level == 'PGD' else 'pte'} = {s.entry:08x} "
+                           for s in self.walk(vaddr))
         for s in self.walk(vaddr):
             parts.append(f"{s.level} {s.entry:x} " if s.present or s.level != "PTE"
                          else f"{s.level} 0 ")

@@ -185,6 +185,49 @@ def parse_slub_debug(text) -> tuple[int, set | None]:
     return flags, sel
 
 
+_DEBUG_LETTERS = {"f": SLAB_CONSISTENCY_CHECKS, "z": SLAB_RED_ZONE, "p": SLAB_POISON,
+                  "u": SLAB_STORE_USER, "t": SLAB_TRACE, "a": SLAB_FAILSLAB}
+_DEBUG_DEFAULT = SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER
+
+
+def parse_slub_debug_blocks(text) -> tuple[int, list, list[str]]:
+    """mm/slub.c:setup_slub_debug: (global flags, [(flags, [slab patterns])], unknown letters).
+
+    Blocks are separated by ';', each 'options[,slab,slab...]'; an empty option list with
+    slabs means full debugging for them; a pattern may end in '*'.  A single block with a
+    slab list leaves the global flags alone (0), as the kernel's backward compatibility says."""
+    if text is True or text == "":
+        return _DEBUG_DEFAULT, [], []
+    global_flags, changed, blocks, unknown = 0, False, [], []
+    for block in str(text).split(";"):
+        if not block:
+            continue
+        opts, comma, names = block.partition(",")
+        flags = _DEBUG_DEFAULT if (comma and opts == "") else 0
+        for ch in opts:
+            c = ch.lower()
+            if c == "-":
+                flags = 0
+            elif c in _DEBUG_LETTERS:
+                flags |= _DEBUG_LETTERS[c]
+            elif c != "o":
+                unknown.append(ch)
+        if comma:
+            blocks.append((flags, [n for n in names.split(",") if n]))
+        else:
+            global_flags, changed = flags, True
+    return global_flags, blocks, unknown
+
+
+def slub_debug_match(blocks, name: str) -> int | None:
+    """kmem_cache_flags: the flags of the first block whose slab list names this cache."""
+    for flags, pats in blocks:
+        for pat in pats:
+            if (name.startswith(pat[:pat.index("*")]) if "*" in pat else name == pat):
+                return flags
+    return None
+
+
 def _swab(x: int, ptr: int) -> int:
     return int.from_bytes(x.to_bytes(ptr, "little"), "big")
 
@@ -269,7 +312,7 @@ class KmemCache:
                  "partial", "full", "fast", "init", "po", "mm", "zeros", "debug", "checks",
                  "poison", "redzone", "store_user", "tracks", "kmalloc", "mergeable", "usersize",
                  "module", "ptr", "cpu_partial", "alias_of", "hint_printed", "alive", "mvw",
-                 "fpbase", "wshift")
+                 "fpbase", "wshift", "destroy_failed")
 
     def __repr__(self):
         return f"<struct kmem_cache '{self.name}' size={self.size}>"
@@ -307,8 +350,14 @@ class Slub:
         self.mvw = memoryview(k.phys.mm).cast("Q" if self.ptr == 8 else "I")
         self.nomerge = "slab_nomerge" in k.params
         self.debug_flags, self.debug_caches = (0, None)
+        self.debug_blocks: list = []
         if "slub_debug" in k.params:
-            self.debug_flags, self.debug_caches = parse_slub_debug(k.params["slub_debug"])
+            self.debug_flags, self.debug_blocks, bad = parse_slub_debug_blocks(k.params["slub_debug"])
+            for ch in bad:
+                k.printk.emit(3, f"slub_debug option '{ch}' unknown. skipped")
+            if self.debug_flags & SLAB_POISON and getattr(k.buddy, "init_on_alloc", True):
+                k.printk.emit(6, "mem auto-init: SLAB_POISON will take precedence over "
+                                 "init_on_alloc/init_on_free")
         self.min_objects = _int_param(k.params.get("slub_min_objects"), 0)
         self.max_order = min(_int_param(k.params.get("slub_max_order"), SLUB_MAX_ORDER), MAX_ORDER - 1)
         self.next_slab_id = 1
@@ -356,8 +405,8 @@ class Slub:
                boot: bool = False, usersize: int = 0) -> KmemCache | None:
         """kmem_cache_create: a cache, an alias of a mergeable one, or None."""
         k = self.k
-        if self.debug_flags and (self.debug_caches is None or name in self.debug_caches):
-            flags |= self.debug_flags
+        block = slub_debug_match(self.debug_blocks, name) if self.debug_blocks else None
+        flags |= self.debug_flags if block is None else block
         if not boot and not self.nomerge and ctor is None and not usersize:
             s = self.find_mergeable(size, align, flags)
             if s is not None:
@@ -410,6 +459,7 @@ class Slub:
         s.module = k.modules.current_module() if hasattr(k, "modules") else None
         s.ctor_name = self._ctor_name(ctor, s.module)
         s.hint_printed = False
+        s.destroy_failed = False
         s.alive = True
         self.caches.insert(0, s)
         return s
@@ -944,6 +994,7 @@ class Slub:
             remaining = True
         if remaining:
             s.refcount = 1
+            s.destroy_failed = True          # kmemleak then says so instead of "not destroyed"
             frames = _caller_frames(self.k)
             who = caller or (format_frame(*_frame_args(frames[0])).strip() if frames else "0x0")
             self.k.reporter.warn("mm/slab_common.c:493", "kmem_cache_destroy+0x141/0x150",

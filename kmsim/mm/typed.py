@@ -547,3 +547,25 @@ def _scalars():
 
 SCALARS = _scalars()
 char = SCALARS["char"]
+
+
+# -- C strings for linux/string.h -------------------------------------------------
+def src_bytes(src, n: int | None = None) -> bytes:
+    """The bytes of a source: a literal, or n bytes (or a C string) from memory."""
+    if isinstance(src, str):
+        src = src.encode("utf-8")
+    if isinstance(src, (bytes, bytearray)) and not hasattr(src, "addr"):
+        data = bytes(src)
+        return data if n is None else data[:n].ljust(n, b"\0")
+    addr = to_addr(src, "source")
+    if n is None:
+        return current_kernel().vm.read_cstring(addr, 1 << 20)
+    return current_kernel().vm.read(addr, n)
+
+
+def cstr_bytes(s) -> bytes:
+    """A C string's bytes (up to its NUL) from a literal or memory."""
+    if isinstance(s, (str, bytes, bytearray)) and not hasattr(s, "addr"):
+        b = s.encode("utf-8") if isinstance(s, str) else bytes(s)
+        return b.split(b"\0", 1)[0]
+    return current_kernel().vm.read_cstring(to_addr(s, "string"), 1 << 20)

@@ -177,6 +177,9 @@ class Vmalloc:
             if a.start <= addr < a.end:
                 return (f"{addr:#x} is in the vmalloc area at {a.start:#x} ({a.usable} bytes), "
                         f"which was vfree()d: its page-table entries are gone")
+        if self.pkmap is not None and self.pkmap.contains(addr):
+            return (f"{addr:#x} is in the pkmap window, where no page is kmapped now: "
+                    f"an address kmap() returned is valid only until the matching kunmap()")
         return None
 
     # -- areas ---------------------------------------------------------------------
@@ -323,6 +326,17 @@ class Vmalloc:
         if addr == 0:
             return True
         area = self.find_area(addr)
+        if area is None and not addr & _PAGE_MASK:
+            # 6.1's find_vm_area() finds the area that *holds* addr (guard page
+            # included), so a page-aligned address inside an area frees all of it
+            sp = self.space_of(addr)
+            area = sp.area_of(addr) if sp is not None else None
+            if area is not None and area.module is None and "vmalloc" in area.types:
+                self.k.printk.emit(4, f"kmsim: {fn}({addr:#x}) is inside the vmalloc area "
+                                      f"{area.start:#x}-{area.end:#x}: as in Linux 6.1, the "
+                                      "whole area is freed; pass the address vmalloc() returned")
+            else:
+                area = None
         if area is None or area.module is not None or "vmalloc" not in area.types:
             self.bad_vfree(addr, fn)
             return False

@@ -14,8 +14,10 @@ def cmd_kmemleak(ctx, args):
     if kl is None:
         ctx.err("kmemleak: not available")
         return 1
-    if len(args) > 1 or args and args[0] not in ("scan", "clear"):
-        raise UsageError("usage: kmemleak [scan|clear]")
+    if len(args) > 1:
+        raise UsageError("too many arguments")
+    if args and args[0] not in ("scan", "clear"):
+        raise UsageError(f"unknown command '{args[0]}'")
     if args and args[0] == "clear":
         kl.clear()
         return 0

@@ -54,7 +54,9 @@ def cmd_modprobe(ctx, args):
             raise UsageError("missing module name")
         k = ctx.kernel
         if args[1] not in k.modules.modules:
-            ctx.err(f"modprobe: FATAL: Module {args[1]} not found.")
+            known = find_module_file(args[1]) is not None      # kmod: in modules.dep or not
+            ctx.err(f"modprobe: FATAL: Module {args[1]} "
+                    + ("is not in kernel." if known else "not found."))
             return 1
         return _module_result(ctx, k.modules.rmmod, args[1])
     path = find_module_file(args[0])
@@ -88,6 +90,8 @@ def cmd_rmmod(ctx, args):
 
 @command("lsmod", help="list loaded modules")
 def cmd_lsmod(ctx, args):
+    if args:
+        raise UsageError("takes no arguments")
     mods = list(reversed(list(ctx.kernel.modules.modules.values())))
     rows = ["Module                  Size  Used by"]
     data = []
@@ -109,14 +113,27 @@ def cmd_modinfo(ctx, args):
     from .modinfo import modinfo_fields
     status = 0
     for a in args:
-        fields = modinfo_fields(ctx.kernel, a)
+        try:
+            fields = modinfo_fields(ctx.kernel, a)
+        except ValueError as e:
+            ctx.err(f"modinfo: ERROR: {e}")
+            status = 1
+            continue
         if fields is None:
             ctx.err(f"modinfo: ERROR: Module {a} not found.")
             status = 1
             continue
-        if ctx.json:
+        if ctx.json:            # one object; author and parm (which repeat) are lists
             import json
-            ctx.out(json.dumps(fields, indent=2))
+            obj: dict = {}
+            for key, val in fields:
+                if key in ("author", "parm"):
+                    obj.setdefault(key, []).append(val)
+                else:
+                    obj[key] = val
+            obj.setdefault("author", [])
+            obj.setdefault("parm", [])
+            ctx.out(json.dumps(obj, indent=2))
             continue
         for key, val in fields:
             ctx.out(f"{key + ':':<16}{val}")
@@ -139,6 +156,12 @@ def cmd_dmesg(ctx, args):
         elif a in ("-n", "--console-level"):
             lvl = next(it, None)
             return _dmesg_console_level(ctx, lvl)
+        elif a in _DMESG_LONG:
+            opts.add(_DMESG_LONG[a])
+        elif a.startswith("--console-level="):
+            return _dmesg_console_level(ctx, a.split("=", 1)[1])
+        elif a.startswith("-l") and len(a) > 2:         # -lerr,warn
+            levels = a[2:]
         elif a.startswith("-") and len(a) > 1 and not a.startswith("--"):
             for c in a[1:]:
                 if c not in "cCxrwt":
@@ -149,7 +172,7 @@ def cmd_dmesg(ctx, args):
     if "C" in opts:
         k.printk.clear()
         return 0
-    want = _parse_levels(levels) if levels else None
+    want = _parse_levels(levels) if levels is not None else None
     recs = [r for r in k.printk.visible() if want is None or r.level in want]
     for r in recs:
         line = format_dmesg_line(r, raw="r" in opts, decode="x" in opts)
@@ -164,6 +187,10 @@ def cmd_dmesg(ctx, args):
     return 0
 
 
+_DMESG_LONG = {"--clear": "C", "--read-clear": "c", "--decode": "x", "--raw": "r",
+               "--follow": "w", "--notime": "t"}
+
+
 def _dmesg_console_level(ctx, lvl) -> int:
     if lvl is None:
         raise UsageError("option requires an argument -- 'n'")
@@ -176,14 +203,22 @@ def _parse_levels(text: str) -> set[int]:
     out = set()
     for word in text.split(","):
         w = word.strip().lower()
-        if w.isdigit():
-            out.add(int(w))
+        # util-linux: 'err+' adds the more urgent levels, '+err' the less urgent ones
+        up, down = w.endswith("+"), w.startswith("+")
+        w = w.strip("+")
+        if w.isdigit() and int(w) < len(LEVEL_NAMES):
+            lvl = int(w)
         elif w in LEVEL_NAMES:
-            out.add(LEVEL_NAMES.index(w))
+            lvl = LEVEL_NAMES.index(w)
         elif w == "warning":
-            out.add(4)
+            lvl = 4
         else:
             raise UsageError(f"unknown level '{word}'")
+        out.add(lvl)
+        if up:
+            out.update(range(lvl))
+        if down:
+            out.update(range(lvl, len(LEVEL_NAMES)))
     return out
 
 
@@ -245,25 +280,36 @@ def cmd_echo(ctx, args):
 @command("free", help="memory totals, as procps free", usage="free [-h] [-k] [-m]", options=("-h", "-k", "-m"))
 def cmd_free(ctx, args):
     from ..fs import meminfo_values
+    for a in args:
+        if a not in ("-h", "-k", "-m", "--human", "--kibi", "--mebi"):
+            raise UsageError(f"unrecognized option '{a}'" if a.startswith("--")
+                             else f"invalid option -- '{a.lstrip('-')[:1]}'")
+    args = ["-h" if a == "--human" else "-m" if a == "--mebi" else a for a in args]
     v = meminfo_values(ctx.kernel)
     total, free = v["MemTotal"], v["MemFree"]
     slab = v["Slab"]
-    used = total - free - slab
+    cache = v["Buffers"] + v["Cached"] + v["SReclaimable"]     # procps: buff/cache
+    used = total - free - cache
     human = "-h" in args
     unit = 1024 if "-m" in args else 1
 
     def f(x):
-        if human:
-            for suf, div in (("Gi", 1 << 20), ("Mi", 1 << 10)):
-                if x >= div:
-                    return f"{x / div:.1f}{suf}"
-            return f"{x}Ki"
+        if human:               # procps: 0B, one decimal below 10, else whole units
+            if x == 0:
+                return "0B"
+            for suf, div in (("Ki", 1), ("Mi", 1 << 10), ("Gi", 1 << 20), ("Ti", 1 << 30)):
+                v = x / div
+                if v < 9.95:
+                    return f"{v:.1f}{suf}"
+                if v < 1023.5 or suf == "Ti":
+                    return f"{round(v)}{suf}"
         return str(x // unit)
-    raw = (f"{'':15}{'total':>12}{'used':>12}{'free':>12}{'shared':>12}{'buff/cache':>12}{'available':>12}\n"
-           f"{'Mem:':<15}{f(total):>12}{f(used):>12}{f(free):>12}{f(0):>12}{f(slab):>12}{f(v['MemAvailable']):>12}\n"
-           f"{'Swap:':<15}{f(0):>12}{f(0):>12}{f(0):>12}\n")
+    raw = (f"{'':8}{'total':>12}{'used':>12}{'free':>12}{'shared':>12}{'buff/cache':>12}{'available':>12}\n"
+           f"{'Mem:':<8}{f(total):>12}{f(used):>12}{f(free):>12}{f(v['Shmem']):>12}{f(cache):>12}{f(v['MemAvailable']):>12}\n"
+           f"{'Swap:':<8}{f(0):>12}{f(0):>12}{f(0):>12}\n")
     ctx.table("free", raw, {"total_kb": total, "used_kb": used, "free_kb": free,
-                            "slab_kb": slab, "available_kb": v["MemAvailable"]})
+                            "slab_kb": slab, "buff_cache_kb": cache,
+                            "available_kb": v["MemAvailable"]})
     return 0
 
 
@@ -374,6 +420,9 @@ def cmd_help(ctx, args):
 @command("uname", help="print system information", usage="uname [-a|-r|-m]", options=("-a", "-r", "-m"))
 def cmd_uname(ctx, args):
     k = ctx.kernel
+    for a in args:
+        if a not in ("-a", "-r", "-m", "-s"):
+            raise UsageError(f"invalid option -- '{a.lstrip('-')[:1]}'")
     if "-r" in args:
         ctx.out(k.release)
     elif "-m" in args:

@@ -203,8 +203,11 @@ class Shell:
         if target.startswith(("/proc", "/sys")):
             try:
                 fs.write_file(self.kernel, target, text)
-            except fs.FsError as e:
-                ctx.err(f"kmsim: {target}: {e}")
+            except fs.FsError as e:    # as bash: open errors name the file, the others the command
+                if e.errno in (2, 13, 20, 21):
+                    ctx.err(f"kmsim: {target}: {e}")
+                else:
+                    ctx.err(f"kmsim: {(stage.words or ['echo'])[0]}: write error: {e}")
                 return 1
             return status
         try:

@@ -13,9 +13,9 @@ _META = {"MODULE_LICENSE": "license", "MODULE_AUTHOR": "author",
 def file_metadata(path: str) -> dict:
     """MODULE_* strings and module_param declarations of a module file, without running it."""
     meta: dict = {"license": None, "author": [], "description": None, "version": None,
-                  "params": {}, "parm_desc": {}}
+                  "params": {}, "parm_desc": {}, "entries": []}
     try:
-        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+        tree = ast.parse(Path(path).read_text(encoding="utf-8-sig"))
     except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
         return meta
     for node in ast.walk(tree):
@@ -25,6 +25,7 @@ def file_metadata(path: str) -> dict:
         name = node.func.id
         if name in _META and vals and isinstance(vals[0], str):
             key = _META[name]
+            meta["entries"].append((node.lineno, node.col_offset, key, vals[0]))
             if key == "author":
                 meta["author"].append(vals[0])
             else:
@@ -33,11 +34,34 @@ def file_metadata(path: str) -> dict:
             meta["params"][vals[0]] = vals[1]
         elif name == "MODULE_PARM_DESC" and len(vals) >= 2 and isinstance(vals[0], str):
             meta["parm_desc"][vals[0]] = vals[1]
+    meta["entries"].sort()
     return meta
 
 
+def _is_module_source(path: str) -> bool:
+    """A file modinfo can read: Python source that parses (the ELF check of kmod)."""
+    if not path.endswith(".py"):
+        return False
+    try:
+        ast.parse(Path(path).read_text(encoding="utf-8-sig"))
+    except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
+        return False
+    return True
+
+
+def _srcversion(path: str) -> str:
+    """24 hex digits summing the module's source, as modpost's srcversion does."""
+    import hashlib
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        data = b""
+    return hashlib.md5(data).hexdigest()[:24].upper()
+
+
 def modinfo_fields(kernel, name_or_file: str) -> list[tuple[str, str]] | None:
-    """kmod's modinfo fields in order, or None if the module is not found."""
+    """kmod's modinfo fields in order, or None if the module is not found (ValueError with
+    kmod's message for a file that is not a module)."""
     from .commands import find_module_file
     p = Path(name_or_file)
     path = str(p) if p.is_file() else None
@@ -46,18 +70,20 @@ def modinfo_fields(kernel, name_or_file: str) -> list[tuple[str, str]] | None:
         path = mod.path if mod is not None else find_module_file(name_or_file)
     if path is None:
         return None
+    if mod is None and not _is_module_source(path):
+        # kmod: kmod_module_get_info fails on a file that is not a module (not ELF)
+        raise ValueError(f"could not get modinfo from '{Path(path).stem}': Exec format error")
     meta = file_metadata(path)
     name = Path(path).stem.replace("-", "_")
     fields = [("filename", str(Path(path).resolve()))]
-    for key in ("description", "author", "license", "version"):
-        val = meta[key]
-        if key == "author":
-            fields += [("author", a) for a in val]
-        elif val is not None:
-            fields.append((key, val))
+    # kmod lists a module's own .modinfo entries last declared first (the reference:
+    # LICENSE, AUTHOR, DESCRIPTION declared -> description, author, license printed)
+    fields += [(key, val) for _ln, _col, key, val in reversed(meta["entries"])]
+    if meta["version"] is not None:     # modpost adds srcversion to a versioned module
+        fields.append(("srcversion", _srcversion(path)))
     fields += [("depends", ""), ("retpoline", "Y"), ("name", name),
-               ("vermagic", f"{kernel.release} SMP preempt mod_unload modversions")]
+               ("vermagic", f"{kernel.release} SMP preempt mod_unload modversions ")]  # ends in a space
     for pname, ptype in meta["params"].items():
         desc = meta["parm_desc"].get(pname, "")
-        fields.append(("parm", f"{pname}:{desc} ({ptype})" if desc else f"{pname}: ({ptype})"))
+        fields.append(("parm", f"{pname}:{desc} ({ptype})" if desc else f"{pname}:{ptype}"))
     return fields

@@ -20,6 +20,7 @@ def py_namespace(shell) -> dict:
 def run_py(ctx, src: str) -> int:
     """Evaluate an expression (printing its repr) or execute a statement."""
     from ..errors import KernelEvent
+    src = _unquote(src)
     ns = py_namespace(ctx.shell)
     out: list[str] = []
     ns["print"] = lambda *a, sep=" ", end="\n", **_k: out.append(sep.join(map(str, a)) + end)
@@ -50,3 +51,17 @@ def run_py(ctx, src: str) -> int:
         ns.pop("print", None)
     ctx.out("".join(out), end="")
     return 0
+
+
+def _unquote(src: str) -> str:
+    """py 'a = 1; b = 2': the shell keeps py's text raw, so a statement quoted whole
+    (the only way to put ';' in it) loses its quotes, as sh would remove them."""
+    src = src.strip()
+    if len(src) < 2 or src[0] not in "'\"" or src[-1] != src[0]:
+        return src
+    import shlex
+    try:
+        words = shlex.split(src)
+    except ValueError:
+        return src
+    return words[0] if len(words) == 1 else src

@@ -105,7 +105,7 @@ class Repl:
         try:
             result = self.shell.execute(line)
         except KeyboardInterrupt:
-            self.err.write("^C\n")
+            self.err.write("\n" if _tty_echoes_ctrl() else "^C\n")   # the tty already shows ^C
             self.err.flush()
             return None
         finally:
@@ -124,6 +124,8 @@ class Repl:
         for stream, text in result.chunks:
             if stream == "err":
                 self.out.flush()
+                if text in ("^C\n", "Interrupted\n") and _tty_echoes_ctrl():
+                    text = "\n"                # the terminal has echoed ^C already, as in sh
                 self.err.write(text)
                 self.err.flush()
             elif stream == "console":
@@ -175,6 +177,15 @@ class Repl:
             result = self.run_line(line)
             if result is not None and result.exit:
                 return result.status
+
+
+def _tty_echoes_ctrl() -> bool:
+    """True when the terminal echoes Ctrl-C as '^C' itself (ECHOCTL, as after stty sane)."""
+    try:
+        import termios
+        return bool(termios.tcgetattr(sys.stdin.fileno())[3] & termios.ECHOCTL)
+    except Exception:
+        return False
 
 
 def _console_level(kernel, text: str) -> int:

@@ -52,11 +52,37 @@ class Toolbar:
             fields = toolbar_fields(self.shell)
         except Exception:       # a half-booted subsystem must not break the prompt
             fields = []
-        frags: list[tuple[str, str]] = []
-        for key, value, style in fields:
-            frags += [("class:bottom-toolbar.key", f" {key} "),
-                      (f"class:bottom-toolbar.{style}", value), ("class:bottom-toolbar", "  ")]
-        self.fragments = frags
+        self.variants = [_fragments(f, sep) for f, sep in _shorter(fields)]
+        self.fragments = self.variants[0]
 
     def __call__(self):
-        return self.fragments
+        """The longest variant that fits the terminal, so taint and unread stay whole."""
+        import shutil
+        width = shutil.get_terminal_size((80, 24)).columns
+        for frags in getattr(self, "variants", [self.fragments]):
+            if sum(len(t) for _s, t in frags) <= width:
+                return frags
+        return self.variants[-1]
+
+
+def _fragments(fields, sep: str) -> list[tuple[str, str]]:
+    frags: list[tuple[str, str]] = []
+    for key, value, style in fields:
+        frags += [("class:bottom-toolbar.key", f" {key} "),
+                  (f"class:bottom-toolbar.{style}", value), ("class:bottom-toolbar", sep)]
+    return frags
+
+
+def _shorter(fields):
+    """The fields as they are, then ever shorter: one-space gaps, the number of modules
+    instead of their names, no uptime."""
+    yield fields, "  "
+    yield fields, " "
+    def count(v: str) -> str:          # "a,b,c,+2" -> "5"
+        if v == "-":
+            return v
+        names = v.split(",")
+        return str(len(names) - 1 + int(names[-1][1:]) if names[-1].startswith("+") else len(names))
+    short = [(k, count(v) if k == "mods" else v, st) for k, v, st in fields]
+    yield short, " "
+    yield [f for f in short if f[0] != "up"], " "

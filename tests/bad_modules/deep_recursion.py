@@ -1,5 +1,5 @@
 # BAD: unbounded recursion in init: the 16 KiB kernel stack overflows.
-# EXPECT: BUG: stack guard page was hit[\s\S]*kernel stack overflow[\s\S]*recursed too deeply
+# EXPECT: BUG: TASK stack guard page was hit[\s\S]*stack guard page: 0000 \[#1\][\s\S]*recursed too deeply
 from kmsim.linux.module import *
 
 
