@@ -87,6 +87,14 @@ SYSCALL_FRAMES = {
 }
 
 
+# How a 32-bit task enters the kernel (arch/x86/entry/entry_32.S, arch/arm/kernel/entry-common.S)
+_ENTRY_32 = {
+    "i386": ["__do_fast_syscall_32+0x6b/0xf0", "do_fast_syscall_32+0x32/0x70",
+             "do_SYSENTER_32+0x15/0x20", "entry_SYSENTER_32+0x98/0xf1"],
+    "rpi2": ["ret_fast_syscall+0x0/0x54"],
+}
+
+
 def parse_cmdline(text: str) -> dict[str, str | bool]:
     """Split a kernel command line into {param: value or True}."""
     params: dict[str, str | bool] = {}
@@ -133,7 +141,7 @@ class Kernel:
         self.register_owner("free", "free")
         self.kernel_owner = self.register_owner("kernel", "kernel")
         self.current_owner = self.kernel_owner
-        self.shell_task = Task(1, "kmsim", SYSCALL_FRAMES["kmsim"])
+        self.shell_task = Task(1, "kmsim", self.syscall_frames("kmsim"))
         self.current = self.shell_task
         self.next_pid = 200
         self.subsystems: dict[str, object] = {}
@@ -174,7 +182,15 @@ class Kernel:
     def new_task(self, comm: str) -> Task:
         """A new task (insmod, rmmod) with the next pid."""
         self.next_pid += self.rng.randint(1, 4) if self.seed is None else 3
-        return Task(self.next_pid, comm, SYSCALL_FRAMES.get(comm, SYSCALL_FRAMES["kmsim"]))
+        return Task(self.next_pid, comm, self.syscall_frames(comm))
+
+    def syscall_frames(self, comm: str) -> list[str]:
+        """The bottom of a call trace: the system call the task entered the kernel with."""
+        frames = SYSCALL_FRAMES.get(comm, SYSCALL_FRAMES["kmsim"])
+        if self.machine.name == "x86_64":
+            return frames
+        entry = _ENTRY_32.get(self.machine.name, [])
+        return [f for f in frames if not f.startswith(("do_syscall_64", "entry_SYSCALL_64"))] + entry
 
     # -- boot ----------------------------------------------------------------------------
     def _boot(self) -> None:

@@ -311,7 +311,7 @@ class ModuleLoader:
         """BUG(): 'kernel BUG at FILE:LINE!' then the Oops."""
         k = self.k
         k.reporter.emit([CUT_HERE, f"kernel BUG at {e.where}!"])
-        k.reporter.oops([], "invalid opcode: 0000", f"RIP: 0010:{e.rip}" if e.rip
+        k.reporter.oops([], "invalid opcode: 0000", f"{k.reporter.ip_prefix()}{e.rip}" if e.rip
                         else k.reporter.rip_of(tb), tb=tb, hints=[e.hint] if e.hint else None)
 
     def report_stack_overflow(self, tb) -> None:

@@ -128,8 +128,12 @@ class Reporter:
         mods = module_frames(self.k.modules.module_files(), tb=tb)
         if mods:
             fn, ln, mod, code = mods[0]
-            return "RIP: 0010:" + format_frame(fn, ln, code, mod).strip()
-        return f"RIP: 0010:{fallback}"
+            return self.ip_prefix() + format_frame(fn, ln, code, mod).strip()
+        return f"{self.ip_prefix()}{fallback}"
+
+    def ip_prefix(self) -> str:
+        """How the faulting instruction pointer is labelled: 'RIP: 0010:', 'EIP: ', 'PC is at '."""
+        return {"i386": "EIP: ", "rpi2": "PC is at "}.get(self.k.machine.name, "RIP: 0010:")
 
     def emit(self, lines: list[str], level: int = 4) -> None:
         """Print report lines at a level (default KERN_WARNING)."""
@@ -154,7 +158,7 @@ class Reporter:
             lines.append(message)
         lines += [f"WARNING: CPU: 0 PID: {self.k.current.pid} at {where} {func}",
                   self.modules_linked_in()]
-        lines += [self.cpu_line(), self.hardware_line(), f"RIP: 0010:{func}"]
+        lines += [self.cpu_line(), self.hardware_line(), f"{self.ip_prefix()}{func}"]
         lines += self.trace_lines(kernel_frames or [])
         lines.append("---[ end trace 0000000000000000 ]---")
         self.k.add_taint(TAINT_WARN)      # __warn taints after the report: the first shows no W
