@@ -141,7 +141,10 @@ class LogBuffer:
         if ends:
             body = body[:-1]
         body = body[:LOG_LINE_MAX]          # vprintk_store truncates a message to LOG_LINE_MAX
-        if cont and self._cont_open and self.records:
+        # a continuation extends the open record while it fits in LOG_LINE_MAX
+        # (prb_reserve_in_last); past that it starts a record of its own
+        if cont and self._cont_open and self.records \
+                and len(self.records[-1].text) + len(body) <= LOG_LINE_MAX:
             rec = self.records[-1]
             self.used -= self._cost(rec.text)
             rec.text += body.replace("\n", " ")

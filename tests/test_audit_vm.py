@@ -119,19 +119,33 @@ def t_exit():
 """
 
 
-def test_deleted_list_entry_on_x86_64_is_a_general_protection_fault(tmp_path):
+USE_AFTER_DEL = DOUBLE_DEL.replace("    list_del(addressof(n, \"list\"))\n    return 0",
+                                   "    list_head.at(n.list.next).next = 0\n    return 0")
+
+
+def test_double_list_del_is_the_list_debug_bug(tmp_path):
     sh, st = load(tmp_path, DOUBLE_DEL)
     assert st != 0
     lines = texts(sh)
+    assert any(ln.startswith("list_del corruption, ") and
+               ln.endswith("->next is LIST_POISON1 (dead000000000100)") for ln in lines)
+    assert "kernel BUG at lib/list_debug.c:53!" in lines
+
+
+def test_deleted_list_entry_on_x86_64_is_a_general_protection_fault(tmp_path):
+    assert USE_AFTER_DEL != DOUBLE_DEL
+    sh, st = load(tmp_path, USE_AFTER_DEL)
+    assert st != 0
+    lines = texts(sh)
     assert ("general protection fault, probably for non-canonical address "
-            "0xdead000000000108: 0000 [#1] PREEMPT SMP NOPTI") in lines
+            "0xdead000000000100: 0000 [#1] PREEMPT SMP NOPTI") in lines
     assert not any(ln.startswith(("CR2:", "#PF:", "BUG: unable")) for ln in lines)
 
 
 def test_deleted_list_entry_on_i386_is_a_null_dereference(tmp_path):
-    sh, st = load(tmp_path, DOUBLE_DEL, "i386")
+    sh, st = load(tmp_path, USE_AFTER_DEL, "i386")
     assert st != 0
-    assert "BUG: kernel NULL pointer dereference, address: 00000104" in texts(sh)
+    assert "BUG: kernel NULL pointer dereference, address: 00000100" in texts(sh)
 
 
 VFREE_MIDDLE = """

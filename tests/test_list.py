@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from kmsim.errors import PageFault
+from kmsim.errors import KernelBUG, PageFault
 from kmsim.kernel import Kernel
 from kmsim.linux.gfp import GFP_KERNEL, __get_free_page
 from kmsim.linux.list import *  # noqa: F403
@@ -69,9 +69,14 @@ def test_list_del_poisons_the_entry(kernel):
     assert first.list.next == 0xdead000000000100
     assert first.list.prev == 0xdead000000000122
     assert values(list_for_each_entry(head, node, "list")) == [2]
-    with pytest.raises(PageFault) as e:
+    with pytest.raises(KernelBUG) as e:              # CONFIG_DEBUG_LIST, as Debian's 6.1
         list_del(first.list)
-    assert e.value.addr == 0xdead000000000108 and e.value.write
+    assert e.value.where == "lib/list_debug.c:53"
+    assert kernel.printk.records[-1].text == (
+        f"list_del corruption, {first.list.addr:016x}->next is LIST_POISON1 (dead000000000100)")
+    with pytest.raises(PageFault) as e:              # following the poison faults
+        list_head.at(first.list.next).next
+    assert e.value.addr == 0xdead000000000100
 
 
 def test_list_poison_on_32bit_is_near_null():

@@ -60,8 +60,57 @@ def _prev(vm, ps, a):
     return vm.read_int(a + ps, ps)
 
 
+def _corrupt(line: int, fn: str, fmt: str, *args) -> None:
+    """CHECK_DATA_CORRUPTION with CONFIG_BUG_ON_DATA_CORRUPTION=y (Debian's config):
+    pr_err the finding, then BUG() at its line of lib/list_debug.c."""
+    from ..errors import KernelBUG
+    k = current_kernel()
+    w = k.machine.ptr_size * 2
+    k.printk.emit(3, fmt % tuple(f"{a:0{w}x}" for a in args))
+    raise KernelBUG(f"lib/list_debug.c:{line}", rip=f"{fn}.cold+0x1d/0x47")
+
+
+def _list_add_valid(vm, ps, new, prev, nxt) -> None:
+    """__list_add_valid (CONFIG_DEBUG_LIST)."""
+    fn = "__list_add_valid"
+    if prev == 0:
+        _corrupt(23, fn, "list_add corruption. prev is NULL.")
+    if nxt == 0:
+        _corrupt(25, fn, "list_add corruption. next is NULL.")
+    if _prev(vm, ps, nxt) != prev:
+        _corrupt(27, fn, "list_add corruption. next->prev should be prev (%s), but was %s. "
+                 "(next=%s).", prev, _prev(vm, ps, nxt), nxt)
+    if _next(vm, ps, prev) != nxt:
+        _corrupt(30, fn, "list_add corruption. prev->next should be next (%s), but was %s. "
+                 "(prev=%s).", nxt, _next(vm, ps, prev), prev)
+    if new in (prev, nxt):
+        _corrupt(33, fn, "list_add double add: new=%s, prev=%s, next=%s.", new, prev, nxt)
+
+
+def _list_del_entry_valid(vm, ps, e) -> tuple[int, int]:
+    """__list_del_entry_valid (CONFIG_DEBUG_LIST): (prev, next) of a linked entry."""
+    fn = "__list_del_entry_valid"
+    prev, nxt = _prev(vm, ps, e), _next(vm, ps, e)
+    if nxt == 0:
+        _corrupt(49, fn, "list_del corruption, %s->next is NULL", e)
+    if prev == 0:
+        _corrupt(51, fn, "list_del corruption, %s->prev is NULL", e)
+    if nxt == _poison(0x100):
+        _corrupt(53, fn, "list_del corruption, %s->next is LIST_POISON1 (%s)", e, nxt)
+    if prev == _poison(0x122):
+        _corrupt(56, fn, "list_del corruption, %s->prev is LIST_POISON2 (%s)", e, prev)
+    if _next(vm, ps, prev) != e:
+        _corrupt(59, fn, "list_del corruption. prev->next should be %s, but was %s. (prev=%s)",
+                 e, _next(vm, ps, prev), prev)
+    if _prev(vm, ps, nxt) != e:
+        _corrupt(62, fn, "list_del corruption. next->prev should be %s, but was %s. (next=%s)",
+                 e, _prev(vm, ps, nxt), nxt)
+    return prev, nxt
+
+
 def _link(vm, ps, prev, new, nxt):
     """__list_add: put new between prev and next."""
+    _list_add_valid(vm, ps, new, prev, nxt)
     vm.write_int(nxt + ps, ps, new)
     vm.write_int(new, ps, nxt)
     vm.write_int(new + ps, ps, prev)
@@ -104,10 +153,11 @@ def list_add_tail(new, head) -> None:
 
 
 def list_del(entry) -> None:
-    """Unlink entry and poison its pointers: using it afterwards faults."""
+    """Unlink entry and poison its pointers: deleting it again is a list_debug BUG, and
+    following its pointers faults."""
     vm, ps = _rw()
     e = to_addr(entry)
-    _unlink(vm, ps, _prev(vm, ps, e), _next(vm, ps, e))
+    _unlink(vm, ps, *_list_del_entry_valid(vm, ps, e))
     vm.write_int(e, ps, _poison(0x100))
     vm.write_int(e + ps, ps, _poison(0x122))
 
@@ -116,7 +166,7 @@ def list_del_init(entry) -> None:
     """Unlink entry and make it an empty list of its own."""
     vm, ps = _rw()
     e = to_addr(entry)
-    _unlink(vm, ps, _prev(vm, ps, e), _next(vm, ps, e))
+    _unlink(vm, ps, *_list_del_entry_valid(vm, ps, e))
     INIT_LIST_HEAD(e)
 
 
