@@ -262,6 +262,9 @@ class ModuleLoader:
                             f"address {e.addr:#x}: 0000", k.reporter.rip_of(tb), tb=tb,
                             hints=[e.hint] if e.hint else None)
             return
+        if k.machine.name == "rpi2":
+            self.report_arm_fault(e, tb)
+            return
         if "kasan" in k.subsystems and k.machine.name == "x86_64" and e.addr < 1 << 47:
             self.report_kasan_gp(e, tb)
             return
@@ -282,6 +285,20 @@ class ModuleLoader:
             hints += self._null_hint(tb)
         k.reporter.oops(title, f"Oops: {code:04x}", k.reporter.rip_of(tb), tb=tb,
                         extra=[f"CR2: {e.addr:0{w}x}"], hints=hints)
+
+    def report_arm_fault(self, e: PageFault, tb) -> None:
+        """arch/arm/mm/fault.c:__do_kernel_fault: '8<--- cut here ---', 'Unable to handle
+        kernel ... at virtual address ... when read', the page-table line, then die()."""
+        k = self.k
+        what = "NULL pointer dereference" if e.addr < PAGE_SIZE else "paging request"
+        title = ["8<--- cut here ---",
+                 f"Unable to handle kernel {what} at virtual address {e.addr:08x} when "
+                 f"{'write' if e.write else 'read'}",
+                 e.pgd_line if e.pgd_line and e.pgd_line.startswith("[") else
+                 f"[{e.addr:08x}] *pgd=00000000"]
+        hints = ([e.hint] if e.hint else []) + (self._null_hint(tb) if e.addr < PAGE_SIZE else [])
+        k.reporter.oops(title, f"Oops: {0x2 if e.write else 0:04x}", k.reporter.rip_of(tb),
+                        tb=tb, hints=hints)
 
     def report_kasan_gp(self, e: PageFault, tb) -> None:
         """With KASAN, the check of a low address reads non-canonical shadow memory: a #GP,

@@ -89,6 +89,11 @@ def module_frames(module_files: dict[str, str], tb: TracebackType | None = None,
     return out
 
 
+def _mod_tag(frame: str) -> str:
+    """' [mod]' of a formatted frame, or ''."""
+    return frame[frame.index(" ["):] if " [" in frame else ""
+
+
 class Reporter:
     """Prints the kernel's reports for one Kernel through its printk."""
 
@@ -121,6 +126,29 @@ class Reporter:
         lines += [format_frame(fn, ln, code, mod) for fn, ln, mod, code in mods]
         lines += [f" {f}" for f in (tail if tail is not None else self.k.current.entry_frames)]
         lines.append(" </TASK>")
+        return lines
+
+    def _arm_die(self, title: list[str], oops_line: str, pc: str, tb,
+                 kernel_frames: list[str]) -> list[str]:
+        """arch/arm/kernel/traps.c:die(): 'Internal error: Oops: 805 [#1] SMP ARM', the
+        modules, CPU and hardware lines, 'PC is at'/'LR is at', then the backtrace as
+        '<function> from <caller>' lines."""
+        if oops_line.startswith("invalid opcode"):
+            what = "Oops - BUG: 0"              # BUG() is an undefined instruction on ARM
+        elif oops_line.startswith("Oops: ") and int(oops_line.split()[1], 16) & 0x2:
+            what = "Oops: 805"                  # FSR: write, translation fault
+        else:
+            what = "Oops: 5"                    # FSR: read, translation fault
+        calls = [f.strip() for f in kernel_frames]
+        calls += [format_frame(fn, ln, code, mod).strip()
+                  for fn, ln, mod, code in module_frames(self.k.modules.module_files(), tb=tb)]
+        calls += list(self.k.current.entry_frames)
+        lr = calls[1] if len(calls) > 1 else "0x0"
+        lines = list(title) + [f"Internal error: {what} [#{self.oops_count}] SMP ARM",
+                               self.modules_linked_in(), self.cpu_line(), self.hardware_line(),
+                               pc, f"LR is at {lr}", "Backtrace:"]
+        lines += [f" {callee.split('+')[0]}{_mod_tag(callee)} from {caller}"
+                  for callee, caller in zip(calls, calls[1:])]
         return lines
 
     def rip_of(self, tb: TracebackType | None = None, fallback: str = "") -> str:
@@ -171,14 +199,17 @@ class Reporter:
         """An Oops: the title lines, 'Oops: ... [#N]' (then the after lines), CPU, RIP,
         trace; sets taint D."""
         self.oops_count += 1
-        lines = list(title)
-        kasan = " KASAN" if "kasan" in self.k.subsystems else ""
-        lines.append(f"{oops_line} [#{self.oops_count}] PREEMPT SMP{kasan} NOPTI")
-        lines += after or []
-        lines += [self.cpu_line(), self.hardware_line(), rip]
-        lines += self.trace_lines(kernel_frames or [], tb=tb)
-        lines.append(self.modules_linked_in())
-        lines += extra or []
+        if self.k.machine.name == "rpi2":
+            lines = self._arm_die(title, oops_line, rip, tb, kernel_frames or [])
+        else:
+            lines = list(title)
+            kasan = " KASAN" if "kasan" in self.k.subsystems else ""
+            lines.append(f"{oops_line} [#{self.oops_count}] PREEMPT SMP{kasan} NOPTI")
+            lines += after or []
+            lines += [self.cpu_line(), self.hardware_line(), rip]
+            lines += self.trace_lines(kernel_frames or [], tb=tb)
+            lines.append(self.modules_linked_in())
+            lines += extra or []
         lines.append("---[ end trace 0000000000000000 ]---")
         self.k.add_taint(TAINT_DIE)
         self.emit(lines, level=4)
