@@ -197,7 +197,8 @@ class Kernel:
         self._booted = False
         self._booted_at = 0
         m = self.machine
-        self.nr_pages = self.mem_bytes >> PAGE_SHIFT
+        self.phys_end, self.phys_holes = self._e820()
+        self.nr_pages = self.phys_end >> PAGE_SHIFT
         self.phys = PhysMem(self.nr_pages)
         cap = self._param_size("log_buf_len", 128 * 1024)
         cap = 1 << max(cap - 1, 4096).bit_length() if cap & (cap - 1) else max(cap, 4096)
@@ -212,7 +213,7 @@ class Kernel:
         key = self.rng.getrandbits(256).to_bytes(32, "little")
         self.printk_ctx = FormatContext(m.ptr_size, key, "no_hash_pointers" in self.params)
         self.reporter = Reporter(self)
-        lowmem = self.mem_bytes if m.lowmem_limit is None else min(self.mem_bytes, m.lowmem_limit)
+        lowmem = self.phys_end if m.lowmem_limit is None else min(self.phys_end, m.lowmem_limit)
         self.lowmem_bytes = lowmem
         self.vm = VirtMem(self, lowmem)
         self.printk_ctx.read_cstring = self.vm.read_cstring
@@ -276,10 +277,26 @@ class Kernel:
         except ValueError:
             return default
 
+    def _e820(self) -> tuple[int, list[tuple[int, int]]]:
+        """The physical address space of a PC as QEMU lays it out (x86_64): the firmware
+        keeps the last 128 KiB below the top of low RAM, and with 3.5 GiB or more, RAM above
+        3 GiB moves above 4 GiB (the PCI hole), so zone Normal is populated.
+        Returns the end of the address space and its holes as pfn ranges."""
+        mem = self.mem_bytes
+        if self.machine.name != "x86_64":
+            return mem, []
+        low_end = 0xc0000000 if mem >= 0xe0000000 else mem
+        ram_low = low_end - 0x20000
+        if mem == low_end:
+            return ram_low, []
+        return (1 << 32) + mem - low_end, [(ram_low >> PAGE_SHIFT, 1 << (32 - PAGE_SHIFT))]
+
     def _memblock_reserved(self) -> list[tuple[int, int, int]]:
         """The frames a booted kernel keeps: low memory, the image, mem_map."""
         m = self.machine
         res = []
+        for start, end in self.phys_holes:
+            self.buddy.mark_hole(start, end)
         if m.name in ("x86_64", "i386"):
             self.buddy.mark_hole(0, 1)
             hole = (0x9f, 0x100) if self.nr_pages > 0x100 else (0x9f, 0x9f)

@@ -94,6 +94,14 @@ def test_gfp_dma_comes_from_dma_zone_only(kernel):
     assert 0 < pfn < (16 << 20) >> 12
 
 
+def test_pci_hole_moves_ram_above_4g_as_on_a_qemu_pc():
+    k = Kernel("x86_64", "4G", seed=1)
+    dma32, normal = k.buddy.zone_by_name["DMA32"], k.buddy.zone_by_name["Normal"]
+    assert (dma32.spanned, dma32.present) == (1044480, 782304)     # 16M..4G, RAM to 3G-128K
+    assert (normal.zone_start_pfn, normal.spanned) == (1 << 20, 1 << 18)
+    assert k.buddy.zone_of(k.buddy.alloc(GFP_KERNEL, 0)).name == "Normal"
+
+
 def test_gfp_kernel_prefers_highest_zone(kernel):
     pfn = kernel.buddy.alloc(GFP_KERNEL, 4)
     assert kernel.buddy.zone_of(pfn).name == "DMA32"
@@ -192,7 +200,8 @@ def test_oom_killer_kills_the_task_for_small_gfp_kernel_orders():
 
 def test_16g_machine_boots_with_lazy_memory():
     k = Kernel("x86_64", "16G", seed=1)
-    assert k.nr_pages == 4 << 20
+    assert k.nr_pages == (17 << 20) >> 2            # 16 GiB of RAM, 1 GiB of it moved above 4 GiB
+    assert sum(z.present for z in k.buddy.zones) == (4 << 20) - 32 - 1 - 97   # less the holes
     assert [z.name for z in k.buddy.zones] == ["DMA", "DMA32", "Normal"]
 
 

@@ -302,7 +302,8 @@ def meminfo_values(k) -> dict[str, int]:
                      "Hugepagesize": 2048 if k.machine.ptr_size == 8 else 4096, "Hugetlb": 0})
         # the direct map: 4k pages for the first 2 MiB (4 MiB on i386), large pages above
         big = 2048 if k.machine.ptr_size == 8 else 4096
-        lowmem_kb = getattr(k, "lowmem_bytes", k.mem_bytes) >> 10
+        lowmem_kb = (getattr(k, "lowmem_bytes", k.mem_bytes)
+                     - sum(e - s for s, e in getattr(k, "phys_holes", [])) * 4096) >> 10
         vals["DirectMap4k"] = min(lowmem_kb, big)
         vals[f"DirectMap{big // 1024}M"] = lowmem_kb - vals["DirectMap4k"]
     return vals
