@@ -30,6 +30,15 @@ KIND_OF = [("BUG: KASAN", "kasan"), ("watchdog: BUG", "lockup"), ("WARNING:", "w
            ("Bad page state", "bad-page"), ("kmsim:", "host-oom"), ("BUG ", "slab-corruption")]
 
 
+# The allocators whose NULL (or None) result means "no memory" to the module.
+ALLOC_API = {"kmalloc", "kzalloc", "kcalloc", "kmalloc_array", "krealloc", "kstrdup",
+             "kmemdup", "kmem_cache_alloc", "kmem_cache_zalloc", "kmem_cache_create",
+             "vmalloc", "vzalloc", "kvmalloc", "kvzalloc", "alloc_pages", "alloc_page",
+             "__get_free_pages", "__get_free_page", "get_zeroed_page", "mempool_create",
+             "mempool_alloc", "mempool_create_slab_pool", "mempool_create_kmalloc_pool",
+             "mempool_create_page_pool"}
+
+
 class AllocCounter:
     """A fault-injection predicate that counts the module's allocation calls and fails one.
 
@@ -45,6 +54,24 @@ class AllocCounter:
         self.sites: list[dict] = []
         self._last = None
         self.failed = False
+        self.null_returned = False      # an allocator gave the module NULL after the failure
+
+    def wrap_module(self, mod) -> None:
+        """Load hook: watch what the module's allocator calls return to it (a failed
+        allocation below mempool_alloc, served from the reserve, is not a NULL)."""
+        for name in ALLOC_API & set(mod.namespace):
+            fn = mod.namespace[name]
+            if callable(fn):
+                mod.namespace[name] = self._watch(fn)
+
+    def _watch(self, fn):
+        def watched(*args, **kwargs):
+            r = fn(*args, **kwargs)
+            if self.failed and not self.null_returned and (r is None or (type(r) is int and r == 0)):
+                self.null_returned = fn.__name__
+            return r
+        watched.__name__ = fn.__name__
+        return watched
 
     def __call__(self, kind: str, gfp: int, size: int) -> bool:
         k = self.k
@@ -100,6 +127,7 @@ def run_once(path: str, target: int) -> dict:
     if fi is not None:
         fi.extra.append(counter)
         fi.update_hooks()
+    k.modules.load_hooks.append(counter.wrap_module)
     seq = len(k.printk.visible())
     name = os.path.basename(path)[:-3].replace("-", "_") if path.endswith(".py") else path
     run = {"k": target, "init": None, "unloaded": False, "findings": []}
@@ -147,9 +175,14 @@ def run_once(path: str, target: int) -> dict:
     if target == 0 and not loaded and not findings:
         findings.insert(0, {"kind": "load-failed", "message": f"insmod failed with no injected "
                             f"failure: {run.get('insmod_error') or _init_text(run)}"})
-    if target and counter.failed and run["init"] == 0 and findings:
-        findings.insert(0, {"kind": "success-despite-failure",
-                            "message": f"init returned 0 although allocation call {target} failed"})
+    if target and counter.failed and run["init"] == 0 and (findings or counter.null_returned):
+        f = {"kind": "success-despite-failure",
+             "message": f"init returned 0 although allocation call {target} failed"}
+        if counter.null_returned:
+            f["hints"] = [f"{counter.null_returned}() returned NULL to the module and init went "
+                          f"on: allocators return NULL, not an error pointer, so IS_ERR() does "
+                          f"not see it; test the result with 'if (!ptr)' ('if not ptr:')"]
+        findings.insert(0, f)
     run["calls"] = counter.n
     run["call_site"] = counter.sites[target - 1] if 0 < target <= len(counter.sites) else None
     run["sites"] = counter.sites
