@@ -245,7 +245,7 @@ def zoneinfo(k) -> str:
             out += [f"      {key:<12} {val}" for key, val in node.items()]
             first = False
         if z is None:
-            out += [f"  pages free     0", "        boost    0", "        min      0",
+            out += ["  pages free     0", "        boost    0", "        min      0",
                     "        low      0", "        high     0", "        spanned  0",
                     "        present  0", "        managed  0", "        cma      0",
                     "        protection: (" + ", ".join("0" for _ in k.machine.zone_names_all) + ")"]

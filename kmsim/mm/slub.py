@@ -198,7 +198,7 @@ def parse_slub_debug_blocks(text) -> tuple[int, list, list[str]]:
     slab list leaves the global flags alone (0), as the kernel's backward compatibility says."""
     if text is True or text == "":
         return _DEBUG_DEFAULT, [], []
-    global_flags, changed, blocks, unknown = 0, False, [], []
+    global_flags, blocks, unknown = 0, [], []
     for block in str(text).split(";"):
         if not block:
             continue
@@ -215,7 +215,7 @@ def parse_slub_debug_blocks(text) -> tuple[int, list, list[str]]:
         if comma:
             blocks.append((flags, [n for n in names.split(",") if n]))
         else:
-            global_flags, changed = flags, True
+            global_flags = flags
     return global_flags, blocks, unknown
 
 

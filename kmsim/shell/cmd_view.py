@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import json
 
-from .core import COMMANDS, UsageError, command
+from .core import UsageError, command
 
-__all__ = ["cmd_memmap", "cmd_slabtop_live"]
+__all__ = ["cmd_memmap"]
 
 
 def _parse_memmap_args(args: list[str]) -> tuple[str | None, str | None]:
@@ -68,36 +68,3 @@ def _zone_json(zm) -> dict:
 def _term_width() -> int:
     import shutil
     return shutil.get_terminal_size((80, 24)).columns
-
-
-# ----------------------------------------------------------------------------------------
-# slabtop: the slab commands (cmd_slab.py) own it and call ``Shell.live_slabtop(ctx, key)``
-# on a terminal without -o; the REPL sets that hook to live.run_slabtop.  Until they
-# exist, a minimal slabtop built on /proc/slabinfo stands in.
-
-def cmd_slabtop_live(ctx, args):
-    """slabtop: refresh in place on a terminal (in the REPL); with -o or in a pipe, print once."""
-    once = any(a in ("-o", "--once") for a in args)
-    live = getattr(ctx.shell, "live_slabtop", None)
-    if not once and ctx.tty and not ctx.shell.piping and live is not None:
-        return live(ctx, _sort_key(args))
-    from .live import slabtop_text
-    ctx.out(slabtop_text(ctx.kernel, _sort_key(args)), end="")
-    return 0
-
-
-def _sort_key(args: list[str]) -> str:
-    it = iter(args)
-    for a in it:
-        if a in ("-s", "--sort"):
-            return next(it, "o") or "o"
-        if a.startswith("--sort="):
-            return a.split("=", 1)[1]
-        if a.startswith("-s") and len(a) > 2:
-            return a[2:]
-    return "o"
-
-
-if "slabtop" not in COMMANDS:
-    command("slabtop", help="kernel slab cache information, live (-o: once)",
-            usage="slabtop [-o] [-s KEY]", options=("-o", "-s"))(cmd_slabtop_live)
