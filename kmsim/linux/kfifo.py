@@ -165,21 +165,22 @@ def kfifo_in(fifo, buf, n: int) -> int:
     return n
 
 
-def kfifo_out_peek(fifo, buf, n: int) -> int:
-    """Copy up to n elements to buf without removing them; returns how many."""
-    f = _F(fifo)
+def _peek(f, buf, n: int) -> int:
     n = min(n, f.used())
     if n > 0:
         _copy_out(f, buf, n, f.out)
     return n
 
 
+def kfifo_out_peek(fifo, buf, n: int) -> int:
+    """Copy up to n elements to buf without removing them; returns how many."""
+    return _peek(_F(fifo), buf, n)
+
+
 def kfifo_out(fifo, buf, n: int) -> int:
     """Move up to n elements to buf (an address or view); returns how many."""
     f = _F(fifo)
-    n = min(n, f.used())
-    if n > 0:
-        _copy_out(f, buf, n, f.out)
+    n = _peek(f, buf, n)
     f.store(out=f.out + n)
     return n
 

@@ -8,7 +8,8 @@ for orders up to PAGE_ALLOC_COSTLY_ORDER, refilled and drained in batches.
 A free list is a dict used as an ordered set of head pfns: ``popitem()`` takes
 the most recently added block, as ``list_first_entry`` after ``list_add`` does,
 and removing a buddy during a merge is O(1).  The pcp list is a deque whose
-right end is the list head.
+right end is the list head.  Freeing a small block onto it (free_unref_page_commit)
+is written out in PageAllocator.free, the allocator's hot path.
 """
 from __future__ import annotations
 
@@ -157,15 +158,6 @@ class Zone:
         self.pcp_count += len(got) << order
         return len(got)
 
-    def free_to_pcp(self, pfn: int, order: int) -> None:
-        """free_unref_page_commit: put a small block on the pcp list, drain past high."""
-        self.mem.mv_flags[pfn] = PG_pcp
-        self.mem.mv_order[pfn] = order
-        self.pcp[order].append(pfn)
-        self.pcp_count += 1 << order
-        if self.pcp_count >= self.pcp_high:
-            self.free_pcppages_bulk(self.pcp_batch)
-
     def free_pcppages_bulk(self, count: int) -> None:
         """Return about count pages from the tails of the pcp lists to the buddy lists."""
         order = 0
@@ -188,13 +180,6 @@ class Zone:
     def drain_pages(self) -> None:
         """drain_zone_pages: return every pcp block to the buddy lists."""
         self.free_pcppages_bulk(self.pcp_count)
-
-    def free(self, pfn: int, order: int) -> None:
-        """Free a block that the caller has checked: to pcp if small, else merge now."""
-        if order <= PAGE_ALLOC_COSTLY_ORDER:
-            self.free_to_pcp(pfn, order)
-        else:
-            self.__free_one_page(pfn, order)
 
     # -- accounting ------------------------------------------------------------------
     def nr_free_blocks(self) -> list[int]:

@@ -34,20 +34,14 @@ def _free_blocks(k):
     """(pfn, order, kind, zone) arrays of every free block: kind 0 buddy list, 1 pcp list."""
     pfns, orders, kinds, zones = [], [], [], []
     for zi, z in enumerate(k.buddy.zones):
-        for order, area in enumerate(z.free_area):
-            if area:
-                a = np.fromiter(area, dtype=np.int64, count=len(area))
-                pfns.append(a)
-                orders.append(np.full(len(a), order, np.int64))
-                kinds.append(np.zeros(len(a), np.int8))
-                zones.append(np.full(len(a), zi, np.int64))
-        for order, lst in enumerate(z.pcp):
-            if lst:
-                a = np.fromiter(lst, dtype=np.int64, count=len(lst))
-                pfns.append(a)
-                orders.append(np.full(len(a), order, np.int64))
-                kinds.append(np.ones(len(a), np.int8))
-                zones.append(np.full(len(a), zi, np.int64))
+        for kind, lists in ((0, z.free_area), (1, z.pcp)):
+            for order, heads in enumerate(lists):
+                if heads:
+                    a = np.fromiter(heads, dtype=np.int64, count=len(heads))
+                    pfns.append(a)
+                    orders.append(np.full(len(a), order, np.int64))
+                    kinds.append(np.full(len(a), kind, np.int8))
+                    zones.append(np.full(len(a), zi, np.int64))
     if not pfns:
         e = np.zeros(0, np.int64)
         return e, e, np.zeros(0, np.int8), e

@@ -302,12 +302,8 @@ class Kasan:
 
     def report_free(self, x: int, kind: str) -> None:
         """'BUG: KASAN: double-free in FUNC', 'Free of addr ... by task ...'."""
-        k = self.k
-        r = k.reporter
-        w = k.machine.ptr_size * 2
-        self.reports += 1
-        mods = module_frames(k.modules.module_files(), frame=sys._getframe(1))
-        where = next((format_frame(*_reorder(m)).strip() for m in mods if m[2]), "0x0")
+        k, r, w = self.k, self.k.reporter, self.k.machine.ptr_size * 2
+        mods, where = self._start(sys._getframe(1))
         head = [RULER, f"BUG: KASAN: {kind} in {where}",
                 f"Free of addr {x:0{w}x} by task {k.current.comm}/{k.current.pid}", "",
                 r.cpu_line(), r.hardware_line(), "Call Trace:", " <TASK>",
@@ -325,18 +321,20 @@ class Kasan:
 
     def report(self, addr: int, n: int, write: bool, bad: int) -> None:
         """Print KASAN's report, taint B, and stop the module function."""
-        k = self.k
-        r = k.reporter
-        w = k.machine.ptr_size * 2
-        self.reports += 1
-        mods = module_frames(k.modules.module_files(), frame=sys._getframe(1))
-        where = next((format_frame(*_reorder(m)).strip() for m in mods if m[2]), "0x0")
+        k, r, w = self.k, self.k.reporter, self.k.machine.ptr_size * 2
+        mods, where = self._start(sys._getframe(1))
         head = [RULER, f"BUG: KASAN: {self.bug_type(bad)} in {where}",
                 f"{'Write' if write else 'Read'} of size {n} at addr {addr:0{w}x} by task "
                 f"{k.current.comm}/{k.current.pid}", "", r.cpu_line(), r.hardware_line(),
                 "Call Trace:", " <TASK>", " dump_stack_lvl+0x44/0x5c",
                 " print_report+0x184/0x4be", " kasan_report+0xc2/0x100"]
         self._finish(head, mods, addr, bad, f"KASAN: {self.bug_type(bad)} at {addr:#x}")
+
+    def _start(self, frame) -> tuple[list, str]:
+        """Count a report; the module frames of the live stack and the function it is 'in'."""
+        self.reports += 1
+        mods = module_frames(self.k.modules.module_files(), frame=frame)
+        return mods, next((format_frame(*_reorder(m)).strip() for m in mods if m[2]), "0x0")
 
     def _finish(self, head: list[str], mods, addr: int, bad: int, msg: str) -> None:
         """The rest of a report: module frames, object description, shadow rows; taint B,
