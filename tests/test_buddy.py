@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from kmsim.kernel import Kernel
@@ -48,7 +49,7 @@ def test_buddy_pfn_is_pfn_xor_block_size(kernel):
     kernel.buddy.drain_all_pages()
     for area in z.free_area[:4]:        # make order 3 be served by splitting a larger block
         while area:
-            kernel.phys.mv_flags[area.popitem()[0]] = 0
+            kernel.phys.c_flags[area.popitem()[0]] = 0
     z.nr_free = sum(len(a) << o for o, a in enumerate(z.free_area))
     pfn = z.rmqueue_smallest(3)
     assert pfn & 8 == 0 and (pfn ^ 8) in z.free_area[3]     # the upper half is its buddy
@@ -170,17 +171,48 @@ def test_wrong_order_free_is_reported_and_ignored(kernel):
 
 def test_zeroed_on_allocation(kernel):
     pfn = kernel.buddy.alloc(GFP_KERNEL, 0)
-    kernel.phys.bytes[pfn << 12:(pfn << 12) + 4096] = 0x5a
+    kernel.vm.fill(kernel.pfn_to_virt(pfn), 4096, 0x5a)
     kernel.buddy.free(pfn, 0)
     again = kernel.buddy.alloc(GFP_KERNEL, 0)
     assert again == pfn            # LIFO pcp list
     assert not kernel.phys.bytes[again << 12:(again << 12) + 4096].any()
 
 
+@pytest.mark.parametrize("order", [0, 2, 6])
+@pytest.mark.parametrize("how", ["write_int", "write", "fill", "phys"])
+def test_a_written_block_is_zeroed_again_and_a_clean_one_is_left(kernel, order, how):
+    """PhysMem.dirty: any write marks the frame, the next allocation clears it and the mark."""
+    pfn = kernel.buddy.alloc(GFP_KERNEL, order)
+    last = pfn + (1 << order) - 1            # write into the block's last frame
+    addr = kernel.pfn_to_virt(last) + 4000
+    {"write_int": lambda: kernel.vm.write_int(addr, 8, -1),
+     "write": lambda: kernel.vm.write(addr, b"\xff" * 200),       # crosses into the next frame
+     "fill": lambda: kernel.vm.fill(addr, 8, 0xff),
+     "phys": lambda: kernel.phys.write(addr - kernel.machine.page_offset, b"\xff")}[how]()
+    assert kernel.phys.dirty[last] == 1
+    assert len(kernel.phys.unmarked_writes()) == 0
+    kernel.buddy.free(pfn, order)
+    held = []
+    while (again := kernel.buddy.alloc(GFP_KERNEL, order)) != pfn:    # LIFO: it comes back soon
+        held.append(again)
+        assert len(held) < 64
+    start = pfn << 12
+    assert not kernel.phys.bytes[start:start + (4096 << order)].any()
+    assert not kernel.phys.dirty_map[pfn:pfn + (1 << order)].any()
+
+
+def test_unmarked_writes_finds_a_write_that_bypassed_the_marking(kernel):
+    """The safety net debug_vm uses: bytes written behind PhysMem's back are found."""
+    pfn = kernel.buddy.alloc(GFP_KERNEL, 0)
+    assert len(kernel.phys.unmarked_writes()) == 0
+    kernel.phys.bytes[pfn << 12] = 1
+    assert list(kernel.phys.unmarked_writes()) == [pfn]
+
+
 def test_init_on_alloc_0_leaves_old_bytes():
     k = Kernel(append="init_on_alloc=0", seed=1)
     pfn = k.buddy.alloc(GFP_KERNEL, 0)
-    k.phys.bytes[pfn << 12] = 0x77
+    k.vm.write_int(k.pfn_to_virt(pfn), 1, 0x77)
     k.buddy.free(pfn, 0)
     assert k.buddy.alloc(GFP_KERNEL, 0) == pfn and k.phys.bytes[pfn << 12] == 0x77
     assert k.buddy.alloc(GFP_KERNEL | G.__GFP_ZERO, 0) >= 0

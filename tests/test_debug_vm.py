@@ -185,3 +185,16 @@ def test_debug_vm_end_to_end(kmsim):
               "rmmod hello; dmesg | grep -c 'BUG: debug_vm'")
     assert r.stdout.strip().splitlines()[-1] == "0", r.stdout + r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_a_write_behind_the_dirty_marking_is_a_violation():
+    """check_clean_frames: bytes that reached a frame without marking it would survive the
+    next allocation's clearing; the checker names the frame."""
+    from kmsim.mm.debug_vm import check_clean_frames
+    k = Kernel("x86_64", "64M", seed=1)
+    assert check_clean_frames(k) == []
+    pfn = k.buddy.alloc(0xcc0, 0)             # GFP_KERNEL
+    k.phys.bytes[(pfn << 12) + 7] = 0x41
+    assert check_clean_frames(k) == [f"pfn {pfn:#x} is marked clean but holds data "
+                                     f"(a write that did not mark it)"]
+    assert check_kernel(k)[0] == check_clean_frames(k)[0]

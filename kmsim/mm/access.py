@@ -20,6 +20,7 @@ class VirtMem:
         self.k = kernel
         self.phys = kernel.phys
         self.mm = kernel.phys.mm
+        self.dirty = kernel.phys.dirty
         self.page_offset = kernel.machine.page_offset
         self.direct_end = self.page_offset + lowmem_bytes
         self.translators: list[tuple[int, int, object]] = []   # (start, end, fn(addr, write))
@@ -79,15 +80,18 @@ class VirtMem:
         off = self.page_offset
         if off <= addr and addr + n <= self.direct_end:
             p = addr - off
+            self.phys.mark_dirty(p, n)
             self.mm[p:p + n] = data
             return
         base = self.tlb.get(addr >> PAGE_SHIFT)
         if base is not None and (addr & (PAGE_SIZE - 1)) + n <= PAGE_SIZE:
+            self.dirty[base >> PAGE_SHIFT] = 1
             p = base | (addr & (PAGE_SIZE - 1))
             self.mm[p:p + n] = data
             return
         pos = 0
         for p, c in self._span(addr, n, True):
+            self.phys.mark_dirty(p, c)
             self.mm[p:p + c] = data[pos:pos + c]
             pos += c
 
@@ -103,6 +107,9 @@ class VirtMem:
         data = (value & ((1 << (size * 8)) - 1)).to_bytes(size, "little")
         if self.kasan is None and self.page_offset <= addr and addr + size <= self.direct_end:
             p = addr - self.page_offset
+            self.dirty[p >> PAGE_SHIFT] = 1
+            if (p & (PAGE_SIZE - 1)) + size > PAGE_SIZE:
+                self.dirty[(p + size - 1) >> PAGE_SHIFT] = 1
             self.mm[p:p + size] = data
             return
         self.write(addr, data)
@@ -114,7 +121,7 @@ class VirtMem:
         if self.kasan is not None:
             self.kasan.check(addr, n, True)
         for p, c in self._span(addr, n, True):
-            self.phys.bytes[p:p + c] = byte & 0xff
+            self.phys.fill(p, c, byte & 0xff)
 
     def read_cstring(self, addr: int, limit: int = 4096) -> bytes:
         """Bytes up to the first NUL (at most limit)."""

@@ -8,8 +8,8 @@ for orders up to PAGE_ALLOC_COSTLY_ORDER, refilled and drained in batches.
 A free list is a dict used as an ordered set of head pfns: ``popitem()`` takes
 the most recently added block, as ``list_first_entry`` after ``list_add`` does,
 and removing a buddy during a merge is O(1).  The pcp list is a deque whose
-right end is the list head.  Freeing a small block onto it (free_unref_page_commit)
-is written out in PageAllocator.free, the allocator's hot path.
+right end is the list head.  Freeing a page onto it (free_unref_page) is also
+written out in PageAllocator.free for order 0, the allocator's hot path.
 """
 from __future__ import annotations
 
@@ -68,6 +68,7 @@ class Zone:
         self.free_area: list[dict[int, None]] = [dict() for _ in range(MAX_ORDER)]
         self.nr_free = 0                       # NR_FREE_PAGES: buddy lists only
         self.pcp = [deque() for _ in range(PAGE_ALLOC_COSTLY_ORDER + 1)]
+        self.pcp0 = self.pcp[0]                # the list of the allocator's hot path
         self.pcp_count = 0
         self.pcp_batch = 1
         self.pcp_high = 4
@@ -80,14 +81,14 @@ class Zone:
     def add_to_free_list(self, pfn: int, order: int) -> None:
         """Put a free block at the head of its order's list and mark it PageBuddy."""
         self.free_area[order][pfn] = None
-        self.mem.mv_flags[pfn] = PG_buddy
-        self.mem.mv_order[pfn] = order
+        self.mem.c_flags[pfn] = PG_buddy
+        self.mem.c_order[pfn] = order
         self.nr_free += 1 << order
 
     def del_page_from_free_list(self, pfn: int, order: int) -> None:
         """Take a block off its free list and clear PageBuddy."""
         del self.free_area[order][pfn]
-        self.mem.mv_flags[pfn] = 0
+        self.mem.c_flags[pfn] = 0
         self.nr_free -= 1 << order
 
     def expand(self, pfn: int, low: int, high: int) -> None:
@@ -104,7 +105,7 @@ class Zone:
             area = free_area[current]
             if area:
                 pfn = area.popitem()[0]
-                self.mem.mv_flags[pfn] = 0
+                self.mem.c_flags[pfn] = 0
                 self.nr_free -= 1 << current
                 if current != order:
                     self.expand(pfn, order, current)
@@ -140,9 +141,22 @@ class Zone:
             if not lst:
                 return -1
         pfn = lst.pop()
-        self.mem.mv_flags[pfn] = 0
+        self.mem.c_flags[pfn] = 0
         self.pcp_count -= 1 << order
         return pfn
+
+    def free_unref_page(self, pfn: int, order: int) -> None:
+        """Return a freed block: onto the pcp list for small orders (draining a batch
+        above pcp->high), else straight to the buddy lists."""
+        if order <= PAGE_ALLOC_COSTLY_ORDER:
+            self.mem.c_flags[pfn] = PG_pcp
+            self.pcp[order].append(pfn)
+            self.pcp_count += 1 << order
+            if self.pcp_count >= self.pcp_high:
+                self.free_pcppages_bulk(self.pcp_batch)
+        else:
+            self.mem.c_flags[pfn] = 0
+            self.__free_one_page(pfn, order)
 
     def rmqueue_bulk(self, order: int, count: int) -> int:
         """Move up to count blocks of order from the buddy lists to the pcp list."""
@@ -151,8 +165,8 @@ class Zone:
             pfn = self.__rmqueue_smallest(order)
             if pfn < 0:
                 break
-            self.mem.mv_flags[pfn] = PG_pcp
-            self.mem.mv_order[pfn] = order
+            self.mem.c_flags[pfn] = PG_pcp
+            self.mem.c_order[pfn] = order
             got.append(pfn)
         self.pcp[order].extendleft(got)      # list_add_tail: first taken is served first
         self.pcp_count += len(got) << order
@@ -168,7 +182,7 @@ class Zone:
                 pfn = lst.popleft()
                 self.pcp_count -= 1 << order
                 count -= 1 << order
-                self.mem.mv_flags[pfn] = 0
+                self.mem.c_flags[pfn] = 0
                 self.__free_one_page(pfn, order)
                 empty_rounds = 0
             else:

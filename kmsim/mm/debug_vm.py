@@ -17,7 +17,7 @@ import numpy as np
 from ..machine import MAX_ORDER
 from .physmem import PG_buddy, PG_hole, PG_pcp, PG_reserved
 
-__all__ = ["check_kernel", "check_buddy", "check_printk", "check_subsystems",
+__all__ = ["check_kernel", "check_buddy", "check_clean_frames", "check_printk", "check_subsystems",
            "debug_vm_after_command", "report_violation"]
 
 MAX_REPORTED = 20        # violations listed per check (the first one is what matters)
@@ -241,9 +241,17 @@ def check_subsystems(k) -> list[str]:
     return out
 
 
+def check_clean_frames(k) -> list[str]:
+    """Every frame the allocator counts as clean (PhysMem.dirty 0, so it will not be cleared
+    before its next use) holds only zeros."""
+    bad = k.phys.unmarked_writes()
+    return [f"pfn {pfn:#x} is marked clean but holds data (a write that did not mark it)"
+            for pfn in bad[:MAX_REPORTED].tolist()]
+
+
 def check_kernel(k) -> list[str]:
     """All invariants of the machine; an empty list when everything holds."""
-    return check_buddy(k) + check_subsystems(k) + check_printk(k)
+    return check_buddy(k) + check_clean_frames(k) + check_subsystems(k) + check_printk(k)
 
 
 def report_violation(k, violations: list[str]) -> None:

@@ -70,7 +70,7 @@ class Pkmap:
         self.last_nr = slot
         self.slot_pfn[slot] = pfn
         self.slot_of[pfn] = slot
-        self.k.phys.mv_flags[pfn] |= PG_highmem_mapped
+        self.k.phys.c_flags[pfn] |= PG_highmem_mapped
         return slot
 
     def kunmap(self, page) -> None:
@@ -94,7 +94,7 @@ class Pkmap:
         pfn = self.slot_pfn[slot]
         self.slot_pfn[slot] = -1
         del self.slot_of[pfn]
-        self.k.phys.mv_flags[pfn] &= ~PG_highmem_mapped
+        self.k.phys.c_flags[pfn] &= ~PG_highmem_mapped
 
     def kmap_address(self, pfn: int) -> int:
         """page_address of a HighMem frame: its pkmap address, or 0."""

@@ -131,6 +131,14 @@ class Kmemleak:
                                             task.comm, task.pid, k.clock_ns(),
                                             (frames, task.entry_frames), site, **extra)
 
+    def attach_page_hooks(self) -> None:
+        """Context hook: the page allocator's hooks go in when module code first runs.
+        Until then every page is the kernel's, and the allocator keeps its fast path."""
+        buddy = self.k.buddy
+        if self.page_alloc not in buddy.module_alloc_hooks:
+            buddy.module_alloc_hooks.append(self.page_alloc)
+            buddy.module_free_hooks.append(self.page_free)
+
     def page_alloc(self, pfn: int, order: int, gfp: int) -> None:
         """buddy alloc hook."""
         if self.k.current_owner == self.k.kernel_owner:
@@ -404,8 +412,7 @@ def kmemleak_init(kernel) -> Kmemleak | None:
         return None
     kl = Kmemleak(kernel)
     kernel.subsystems["kmemleak"] = kl
-    kernel.buddy.module_alloc_hooks.append(kl.page_alloc)
-    kernel.buddy.module_free_hooks.append(kl.page_free)
+    kernel.context_hooks.append(kl.attach_page_hooks)
     slab = kernel.subsystems.get("slab")
     if slab is not None:
         getattr(slab, "alloc_hooks", []).append(kl.slab_alloc)

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import mmap
 
+import numpy as np
+
 from ..errors import TaskKilled
 from ..machine import MAX_ORDER, PAGE_SHIFT, PAGE_SIZE
 from . import gfp as G
 from .buddy import (PAGE_ALLOC_COSTLY_ORDER, Zone, free_range_to_blocks,
                     setup_per_zone_lowmem_reserve, setup_per_zone_wmarks)
+from .hooks import HookList
 from .physmem import PG_buddy, PG_hole, PG_pcp, PG_reserved, PhysMem
 
 _GFP_ATOMIC = getattr(G, "__GFP_ATOMIC")
@@ -36,6 +39,8 @@ _MADVISE_ORDER = 5
 # Zero-filled bytes of each order up to _MADVISE_ORDER (larger blocks are cleared with
 # MADV_DONTNEED): a plain list, since the fast path indexes it on every allocation.
 _ZERO = [bytes(PAGE_SIZE << o) for o in range(_MADVISE_ORDER)]
+_CLEAN = [bytes(1 << o) for o in range(MAX_ORDER)]       # PhysMem.dirty of a cleared block
+_SECTION_SHIFT = 12      # 16 MiB: every zone boundary (16M, 896M, 4G) is a multiple of it
 _FREE_OR_ABSENT = PG_buddy | PG_pcp | PG_reserved | PG_hole
 
 _ALLOC_FRAMES = ["__alloc_pages+0x1a5/0x330"]
@@ -54,15 +59,39 @@ class PageAllocator:
         self.zones: list[Zone] = []
         self.zone_by_name: dict[str, Zone] = {}
         self._zonelists: dict[int, list[Zone]] = {}
-        self.fail_hook = None            # fault injection: fn(gfp, order) -> bool
-        self.alloc_hooks: list = []      # fn(pfn, order, gfp) after a successful allocation
-        self.free_hooks: list = []       # fn(pfn, order) before a free
+        self._fail_hook = None           # fault injection: fn(gfp, order) -> bool
+        self.hooked = False              # some list below is not empty
+        self.alloc_hooks: list = HookList(self._update_hooked)  # fn(pfn, order, gfp) after an allocation
+        self.free_hooks: list = HookList(self._update_hooked)   # fn(pfn, order) before a free
         # Hooks that only care about modules' pages (kmemleak): called for allocations made
-        # by module code and frees of pages not owned by the kernel, so that the kernel's
-        # own allocations keep the fast path.
-        self.module_alloc_hooks: list = []
-        self.module_free_hooks: list = []
+        # by module code and frees of pages not owned by the kernel.
+        self.module_alloc_hooks: list = HookList(self._update_hooked)
+        self.module_free_hooks: list = HookList(self._update_hooked)
+        self.nr_pages = mem.nr_pages
         self.init_on_alloc = True
+        self.kernel_owner = kernel.kernel_owner
+        # What the hot paths index, without a lookup through self.mem:
+        self._cflags, self._crefcount, self._corder, self._cowner = mem.c_flags, mem.c_refcount, mem.c_order, mem.c_owner
+        self._mv_owner = mem.mv_owner
+        self._mm, self._dirty = mem.mm, mem.dirty
+        self._owner_fills: dict[tuple[int, int], memoryview] = {}
+        self.zonelists: list[list[Zone]] = [[] for _ in range(8)]   # by gfp & 7 (the zone modifiers)
+        self.fast_zonelists = self.zonelists                      # no zones while a fail hook is set
+        self._zone_at: list[Zone | None] = []                     # by pfn >> _SECTION_SHIFT
+
+    @property
+    def fail_hook(self):
+        """None or fn(gfp, order) -> bool: True fails the allocation (should_fail_alloc_page)."""
+        return self._fail_hook
+
+    @fail_hook.setter
+    def fail_hook(self, fn) -> None:
+        self._fail_hook = fn
+        self.fast_zonelists = self.zonelists if fn is None else [[] for _ in range(8)]
+
+    def _update_hooked(self) -> None:
+        self.hooked = bool(self.alloc_hooks or self.free_hooks or self.module_alloc_hooks
+                           or self.module_free_hooks)
 
     # -- boot --------------------------------------------------------------------
     def build_zones(self, machine, nr_pages: int) -> None:
@@ -75,6 +104,16 @@ class PageAllocator:
                 self.zones.append(z)
                 self.zone_by_name[z.name] = z
             start = max(start, end)
+        self.zonelists = [self.zonelist(key) for key in range(8)]
+        self.fail_hook = self._fail_hook
+        sections = (nr_pages + (1 << _SECTION_SHIFT) - 1) >> _SECTION_SHIFT
+        self._zone_at = [self._section_zone(i << _SECTION_SHIFT, (i + 1) << _SECTION_SHIFT)
+                         for i in range(sections)]
+
+    def _section_zone(self, start: int, end: int) -> Zone | None:
+        """The zone spanning every pfn of [start, end) that is in a zone, None if two do."""
+        zones = {id(z): z for z in self.zones if z.zone_start_pfn < end and start < z.end_pfn}
+        return next(iter(zones.values())) if len(zones) == 1 else None
 
     def zone_of(self, pfn: int) -> Zone | None:
         """The zone spanning pfn."""
@@ -138,38 +177,30 @@ class PageAllocator:
     def alloc(self, gfp: int, order: int) -> int:
         """__alloc_pages: a pfn, or -1 on failure (after the kernel's report).
 
-        The fast path (a small order from a pcp list above the low watermark) is
-        written out inline: it is the hottest code of the simulator.
+        The order-0 fast path (a page from the pcp list above the low watermark) is
+        written out inline: it is the hottest code of the simulator.  A pcp page
+        already has its order in struct page, and only a written page is cleared.
         """
-        zl = self._zonelists.get(gfp & 0x7)
-        if zl is not None and 0 <= order <= PAGE_ALLOC_COSTLY_ORDER and self.fail_hook is None:
-            need = 1 << order
-            for z in zl:
-                if z.nr_free - need < z.wmark_low:
+        if order == 0:
+            for z in self.fast_zonelists[gfp & 0x7]:
+                if z.nr_free <= z.wmark_low:
                     continue
-                lst = z.pcp[order]
-                if lst:
-                    pfn = lst.pop()
-                    z.pcp_count -= need
-                    mem = self.mem
-                    owner = self.k.current_owner
-                    mem.mv_flags[pfn] = 0
-                    mem.mv_refcount[pfn] = 1
-                    mem.mv_order[pfn] = order
-                    mem.mv_owner[pfn] = owner
-                    if order:
-                        mem.owner[pfn + 1:pfn + need] = owner
-                    if self.init_on_alloc or gfp & _GFP_ZERO:
-                        start = pfn << PAGE_SHIFT
-                        mem.mm[start:start + (need << PAGE_SHIFT)] = _ZERO[order]
-                    if self.alloc_hooks:
-                        for hook in self.alloc_hooks:
-                            hook(pfn, order, gfp)
-                    if self.module_alloc_hooks and owner != self.k.kernel_owner:
-                        for hook in self.module_alloc_hooks:
-                            hook(pfn, order, gfp)
-                    return pfn
-                break           # this zone's pcp list needs a refill: the general path
+                lst = z.pcp0
+                if not lst:
+                    break       # the pcp list needs a refill: the general path
+                pfn = lst.pop()
+                z.pcp_count -= 1
+                owner = self.k.current_owner
+                self._cflags[pfn] = 0
+                self._crefcount[pfn] = 1
+                self._cowner[pfn] = owner
+                if self._dirty[pfn] and (self.init_on_alloc or gfp & _GFP_ZERO):
+                    start = pfn << PAGE_SHIFT
+                    self._mm[start:start + PAGE_SIZE] = _ZERO[0]
+                    self._dirty[pfn] = 0
+                if self.hooked and (self.alloc_hooks or owner != self.kernel_owner):
+                    self.run_alloc_hooks(pfn, 0, gfp, owner)
+                return pfn
         return self._alloc(gfp, order)
 
     def _alloc(self, gfp: int, order: int) -> int:
@@ -179,12 +210,12 @@ class PageAllocator:
                 self.k.reporter.warn("mm/page_alloc.c:5634", "__alloc_pages+0x2a9/0x330",
                                      once_key="alloc_order", kernel_frames=[])
             return -1
-        if self.fail_hook is not None and self.fail_hook(gfp, order):
+        if self._fail_hook is not None and self._fail_hook(gfp, order):
             return -1
-        zl = self._zonelists.get(gfp & 0x7) or self.zonelist(gfp)
+        zl = self.zonelists[gfp & 0x7]
         for z in zl:
             if z.nr_free - (1 << order) >= z.wmark_low:
-                pfn = z.rmqueue(order)
+                pfn = z.rmqueue_smallest(order) if order > PAGE_ALLOC_COSTLY_ORDER else z.rmqueue(order)
                 if pfn >= 0:
                     return self.prep_new_page(pfn, order, gfp)
         return self.alloc_slowpath(gfp, order, zl)
@@ -213,61 +244,83 @@ class PageAllocator:
 
     def prep_new_page(self, pfn: int, order: int, gfp: int) -> int:
         """Set the new page's struct page; zero it if asked (or init_on_alloc)."""
-        mem = self.mem
-        mem.mv_refcount[pfn] = 1
-        mem.mv_order[pfn] = order
-        mem.mv_owner[pfn] = self.k.current_owner
+        owner = self.k.current_owner
+        self._crefcount[pfn] = 1
+        self._corder[pfn] = order
+        self._cowner[pfn] = owner
         if order:
-            end = pfn + (1 << order)
-            mem.owner[pfn + 1:end] = self.k.current_owner
+            self._set_tail_owner(pfn, order, owner)
         if self.init_on_alloc or gfp & _GFP_ZERO:
             self.clear_pages(pfn, order)
-        for hook in self.alloc_hooks:
-            hook(pfn, order, gfp)
-        if self.module_alloc_hooks and self.k.current_owner != self.k.kernel_owner:
-            for hook in self.module_alloc_hooks:
-                hook(pfn, order, gfp)
+        if self.hooked:
+            self.run_alloc_hooks(pfn, order, gfp, owner)
         return pfn
 
+    def run_alloc_hooks(self, pfn: int, order: int, gfp: int, owner: int) -> None:
+        """After an allocation: KASAN's unpoisoning, kmemleak's record of a module's block."""
+        for hook in self.alloc_hooks:
+            hook(pfn, order, gfp)
+        if owner != self.kernel_owner:
+            for hook in self.module_alloc_hooks:
+                hook(pfn, order, gfp)
+
+    def run_free_hooks(self, pfn: int, order: int) -> None:
+        """Before a free: KASAN's poisoning, kmemleak forgetting a module's block."""
+        for hook in self.free_hooks:
+            hook(pfn, order)
+        if self._cowner[pfn] != self.kernel_owner:
+            for hook in self.module_free_hooks:
+                hook(pfn, order)
+
+    def _set_tail_owner(self, pfn: int, order: int, owner: int) -> None:
+        """The owner of a block's tail pages (a memoryview copy: faster than a numpy fill)."""
+        fill = self._owner_fills.get((owner, order))
+        if fill is None:
+            fill = memoryview(np.full((1 << order) - 1, owner, np.int32))
+            self._owner_fills[(owner, order)] = fill
+        self._mv_owner[pfn + 1:pfn + (1 << order)] = fill
+
     def clear_pages(self, pfn: int, order: int) -> None:
-        """kernel_init_pages: zero a block.  Large blocks are dropped from the host mapping
-        instead (MADV_DONTNEED reads back as zeros), which is faster than writing 128 KiB
-        or more and gives the host memory back.
+        """kernel_init_pages: zero a block, unless none of its frames was written since it
+        was last cleared.  Large blocks are dropped from the host mapping instead
+        (MADV_DONTNEED reads back as zeros), which is faster than writing 128 KiB or more
+        and gives the host memory back.
         """
+        dirty = self._dirty
+        n = 1 << order
+        if not dirty[pfn] and (order == 0 or dirty.find(1, pfn, pfn + n) < 0):
+            return
         start = pfn << PAGE_SHIFT
         if order >= _MADVISE_ORDER:
-            self.mem.mm.madvise(mmap.MADV_DONTNEED, start, PAGE_SIZE << order)
+            self._mm.madvise(mmap.MADV_DONTNEED, start, PAGE_SIZE << order)
         else:
-            self.mem.mm[start:start + (PAGE_SIZE << order)] = _ZERO[order]
+            self._mm[start:start + (PAGE_SIZE << order)] = _ZERO[order]
+        dirty[pfn:pfn + n] = _CLEAN[order]
 
     # -- freeing ---------------------------------------------------------------------
     def free(self, pfn: int, order: int) -> bool:
-        """__free_pages: check the page, then return it.  False after a Bad page report."""
-        mem = self.mem
-        if (type(order) is int and 0 <= pfn < mem.nr_pages and not mem.mv_flags[pfn] & _FREE_OR_ABSENT
-                and mem.mv_refcount[pfn] > 0 and order == mem.mv_order[pfn]):
-            if self.free_hooks:
-                for hook in self.free_hooks:
-                    hook(pfn, order)
-            if self.module_free_hooks and mem.mv_owner[pfn] != self.k.kernel_owner:
-                for hook in self.module_free_hooks:
-                    hook(pfn, order)
-            mem.mv_refcount[pfn] = 0
-            mem.mv_owner[pfn] = 0
-            if order:
-                mem.owner[pfn + 1:pfn + (1 << order)] = 0
-            for z in self.zones:
-                if z.zone_start_pfn <= pfn < z.end_pfn:
-                    if order <= PAGE_ALLOC_COSTLY_ORDER:
-                        mem.mv_flags[pfn] = PG_pcp
-                        z.pcp[order].append(pfn)
-                        z.pcp_count += 1 << order
-                        if z.pcp_count >= z.pcp_high:
-                            z.free_pcppages_bulk(z.pcp_batch)
-                    else:
-                        mem.mv_flags[pfn] = 0
-                        z.free_one_page(pfn, order)
-                    return True
+        """__free_pages: check the page, then return it.  False after a Bad page report.
+
+        The order-0 case of free_unref_page is written out inline (the hot path).
+        """
+        cflags = self._cflags
+        if (0 <= pfn < self.nr_pages and not cflags[pfn] & _FREE_OR_ABSENT and self._crefcount[pfn] > 0
+                and order == self._corder[pfn] and type(order) is int):
+            if self.hooked and (self.free_hooks or self._cowner[pfn] != self.kernel_owner):
+                self.run_free_hooks(pfn, order)
+            self._crefcount[pfn] = 0
+            self._cowner[pfn] = 0
+            z = self._zone_at[pfn >> _SECTION_SHIFT] or self.zone_of(pfn)
+            if order == 0:
+                cflags[pfn] = PG_pcp
+                z.pcp0.append(pfn)
+                z.pcp_count += 1
+                if z.pcp_count >= z.pcp_high:
+                    z.free_pcppages_bulk(z.pcp_batch)
+            else:
+                self._set_tail_owner(pfn, order, 0)
+                z.free_unref_page(pfn, order)
+            return True
         return self.free_bad(pfn, order)
 
     def free_bad(self, pfn: int, order: int) -> bool:
@@ -280,14 +333,14 @@ class PageAllocator:
         if not 0 <= pfn < mem.nr_pages:
             self.bad_page(pfn, "invalid pfn")
             return False
-        flags = mem.mv_flags[pfn]
+        flags = mem.c_flags[pfn]
         if flags & (PG_buddy | PG_pcp):
             self.bad_page(pfn, "page already free (double free)")
-        elif flags & (PG_reserved | PG_hole) or mem.mv_refcount[pfn] <= 0:
+        elif flags & (PG_reserved | PG_hole) or mem.c_refcount[pfn] <= 0:
             self.bad_page(pfn, "PAGE_FLAGS_CHECK_AT_FREE flag(s) set" if flags
                           else "_refcount is 0: not the first page of an allocated block")
-        elif order != mem.mv_order[pfn]:
-            self.bad_page(pfn, f"freed with order {order}, allocated with order {mem.mv_order[pfn]}")
+        elif order != mem.c_order[pfn]:
+            self.bad_page(pfn, f"freed with order {order}, allocated with order {mem.c_order[pfn]}")
         else:
             self.bad_page(pfn, f"invalid order {order}")
         return False

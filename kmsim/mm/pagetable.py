@@ -103,12 +103,13 @@ class PageTable:
         ph = self.k.phys
         ph.flags[pfn:pfn + (1 << order)] |= PG_pgtable
         ph.owner[pfn:pfn + (1 << order)] = self.owner
+        ph.dirty_map[pfn:pfn + (1 << order)] = 1     # entries are written directly, not through VirtMem
         self.used[pfn] = 0
         return pfn
 
     def _free_table(self, pfn: int) -> None:
         ph = self.k.phys
-        ph.mv_flags[pfn] &= ~PG_pgtable
+        ph.c_flags[pfn] &= ~PG_pgtable
         del self.used[pfn]
         self.k.buddy.free(pfn, 0)
 

@@ -19,6 +19,7 @@ from ..errors import KernelBUG, PageFault
 from ..machine import MAX_ORDER, PAGE_SHIFT, PAGE_SIZE
 from ..report import TAINT_BAD_PAGE, format_frame, module_frames
 from . import gfp as G
+from .hooks import HookList
 from .physmem import PG_slab
 
 __all__ = ["Slub", "KmemCache", "Slab", "kmem_cache_init", "kmem_cache_alloc", "kmem_cache_free",
@@ -232,54 +233,6 @@ def _swab(x: int, ptr: int) -> int:
     return int.from_bytes(x.to_bytes(ptr, "little"), "big")
 
 
-class _HookList(list):
-    """A list of hooks that tells its Slub when it changes (so the fast paths know)."""
-
-    def __init__(self, slub):
-        super().__init__()
-        self.slub = slub
-
-    def _changed(self):
-        self.slub.update_fast()
-
-    def append(self, x):
-        super().append(x)
-        self._changed()
-
-    def extend(self, xs):
-        super().extend(xs)
-        self._changed()
-
-    def insert(self, i, x):
-        super().insert(i, x)
-        self._changed()
-
-    def remove(self, x):
-        super().remove(x)
-        self._changed()
-
-    def pop(self, *a):
-        r = super().pop(*a)
-        self._changed()
-        return r
-
-    def clear(self):
-        super().clear()
-        self._changed()
-
-    def __setitem__(self, i, x):
-        super().__setitem__(i, x)
-        self._changed()
-
-    def __delitem__(self, i):
-        super().__delitem__(i)
-        self._changed()
-
-    def __iadd__(self, xs):
-        self.extend(xs)
-        return self
-
-
 # -- objects ------------------------------------------------------------------------------
 class Slab:
     """struct slab: a block of pages cut into objects; freelist[-1] is the head."""
@@ -343,8 +296,8 @@ class Slub:
         self.k = k
         self.caches: list[KmemCache] = []       # newest first, as slab_caches is walked
         self.slab_of: dict[int, Slab] = {}      # pfn of every slab page -> slab
-        self.alloc_hooks: list = _HookList(self)  # fn(cache, addr, size) after each allocation
-        self.free_hooks: list = _HookList(self)   # fn(cache, addr) before each free
+        self.alloc_hooks: list = HookList(self.update_fast)  # fn(cache, addr, size) after each allocation
+        self.free_hooks: list = HookList(self.update_fast)   # fn(cache, addr) before each free
         self._fail_hook = None                  # fn(cache, gfp) -> bool: fail (should_failslab)
         self.ptr = k.machine.ptr_size
         self.mvw = memoryview(k.phys.mm).cast("Q" if self.ptr == 8 else "I")
@@ -541,6 +494,7 @@ class Slub:
         ph.flags[pfn:pfn + n] |= PG_slab
         ph.owner[pfn:pfn + n] = s.owner
         ph.private[pfn:pfn + n] = sid
+        ph.dirty_map[pfn:pfn + n] = 1        # SLUB writes its slabs directly, not through VirtMem
         for p in range(pfn, pfn + n):
             self.slab_of[p] = sl
         sl.keys = self._fp_keys(s, sl)

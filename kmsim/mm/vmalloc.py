@@ -287,8 +287,8 @@ class Vmalloc:
                     self._undo(area)
                     return "failed to allocate pages"
                 area.pages.append(pfn)
-                ph.mv_flags[pfn] |= flag
-                ph.mv_owner[pfn] = area.owner
+                ph.c_flags[pfn] |= flag
+                ph.c_owner[pfn] = area.owner
             if self.pt.map_range(area.start, area.pages) < len(area.pages):
                 self._undo(area)
                 return "failed to map pages"
@@ -315,7 +315,7 @@ class Vmalloc:
         """Return the area's frames to the page allocator."""
         ph = self.k.phys
         for pfn in area.pages:
-            ph.mv_flags[pfn] &= ~(PG_vmalloc | PG_module)
+            ph.c_flags[pfn] &= ~(PG_vmalloc | PG_module)
             self.k.buddy.free(pfn, 0)
         area.pages = []
 
