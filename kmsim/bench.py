@@ -1,8 +1,9 @@
 """The benchmark: ``python -m kmsim.bench [--quick] [--json]``.
 
 Every figure is a rate measured in this run, and every rate is also given as a
-ratio to the yardstick: the cost of two empty Python function calls measured in
-the same run (this machine is shared and noisy; ratios travel, seconds do not).
+ratio to the yardstick: the cost of two empty Python function calls, measured
+alternately with the figure itself (this machine is shared and noisy: a ratio
+to a yardstick taken minutes earlier would carry the noise of both moments).
 Boot time and peak RSS are measured in a fresh subprocess per machine size.
 """
 from __future__ import annotations
@@ -18,25 +19,68 @@ import time
 __all__ = ["main", "run"]
 
 
-def _best(fn, n: int, repeat: int = 3) -> float:
-    """Best seconds per iteration of fn(n) over a few repeats."""
-    best = float("inf")
+class Timing(float):
+    """Seconds per iteration; ``yard`` is the yardstick measured alternately with it."""
+    yard: float
+
+
+def _f():
+    pass
+
+
+def _yard_loop(n: int) -> None:
+    for _ in range(n):
+        _f()
+        _f()
+
+
+def _once(fn, n: int) -> float:
+    t = time.perf_counter()
+    fn(n)
+    return (time.perf_counter() - t) / n
+
+
+def _best(fn, n: int, repeat: int = 5) -> Timing:
+    """Best seconds per iteration of fn(n) over a few repeats, each next to a yardstick run."""
+    best = yard = float("inf")
     for _ in range(repeat):
-        t = time.perf_counter()
-        fn(n)
-        best = min(best, (time.perf_counter() - t) / n)
-    return best
+        yard = min(yard, _once(_yard_loop, 20_000))
+        best = min(best, _once(fn, n))
+    t = Timing(best)
+    t.yard = yard
+    return t
 
 
 def yardstick(n: int) -> float:
     """Seconds for two empty Python calls."""
-    def f():
-        pass
+    return min(_once(_yard_loop, n) for _ in range(5))
+
+
+def floor_pair(n: int) -> float:
+    """The least an order-0 pair can cost here: a toy allocator that only pops a free list
+    and keeps two struct page fields in numpy, with one check on free.  No zones,
+    watermarks, pcp accounting, owners, zeroing or hooks."""
+    import numpy as np
+    flags = np.zeros(4096, np.uint32)
+    refcount = np.zeros(4096, np.int32)
+    cf, cr = memoryview(flags), memoryview(refcount)
+    free_list = list(range(1024, 2048))
+
+    def alloc():
+        pfn = free_list.pop()
+        cf[pfn] = 0
+        cr[pfn] = 1
+        return pfn
+
+    def free(pfn):
+        if cr[pfn] > 0 and not cf[pfn]:
+            cr[pfn] = 0
+            cf[pfn] = 4
+            free_list.append(pfn)
 
     def loop(n):
         for _ in range(n):
-            f()
-            f()
+            free(alloc())
     return _best(loop, n)
 
 
@@ -44,7 +88,7 @@ def _empty_loop(n: int) -> float:
     def loop(n):
         for _ in range(n):
             pass
-    return _best(loop, n)
+    return min(_once(loop, n) for _ in range(5))
 
 
 def boot_probe(mem: str) -> dict:
@@ -79,8 +123,16 @@ def bench_buddy(mem: str, n: int) -> dict:
         g, f = L.__get_free_pages, L.free_pages
         for _ in range(n):
             f(g(0xcc0, 0), 0)
+
+    dirty = k.phys.dirty
+
+    def written(n):             # as if the page were written each time: cleared at every alloc
+        for _ in range(n):
+            pfn = alloc(0xcc0, 0)
+            dirty[pfn] = 1
+            free(pfn, 0)
     res = {"order0_pair_s": _best(order0, n), "mixed_pair_s": _best(mixed, max(n // 4, 1000)),
-           "api_order0_pair_s": _best(api, n)}
+           "api_order0_pair_s": _best(api, n), "order0_written_pair_s": _best(written, n)}
     k.buddy.init_on_alloc = False        # the allocator alone, without zeroing the pages
     res["order0_nozero_pair_s"] = _best(order0, n)
     res["mixed_nozero_pair_s"] = _best(mixed, max(n // 4, 1000))
@@ -235,7 +287,8 @@ def bench_startup() -> dict:
 def run(quick: bool = False) -> dict:
     """All figures, as a dict."""
     n = 20_000 if quick else 100_000
-    res: dict = {"yardstick_s": yardstick(n * 2), "empty_loop_s": _empty_loop(n * 2)}
+    res: dict = {"yardstick_s": yardstick(n * 2), "empty_loop_s": _empty_loop(n * 2),
+                 "floor_pair_s": floor_pair(n * 2)}
     for mem in ("64M", "1G", "16G"):
         res[mem] = boot_probe(mem)
         res[mem].update(bench_buddy(mem, n))
@@ -244,27 +297,47 @@ def run(quick: bool = False) -> dict:
     res.update(bench_slab_nokmemleak(n))
     res.update(bench_vm(n // 4))
     res.update(bench_startup())
+    _add_ratios(res)
     return res
 
 
-def _line(name: str, secs: float, yard: float) -> str:
-    return f"  {name:<44} {1 / secs:>12,.0f}/s  {secs / yard:6.2f}x yardstick"
+def _add_ratios(res: dict) -> None:
+    """Beside every Timing ``K``, ``K_x``: its multiple of the yardstick measured with it."""
+    for key, v in list(res.items()):
+        if isinstance(v, dict):
+            _add_ratios(v)
+        elif isinstance(v, Timing):
+            res[key[:-2] + "_x" if key.endswith("_s") else key + "_x"] = v / v.yard
+
+
+def _x(key: str) -> str:
+    return key[:-2] + "_x"
+
+
+def _line(name: str, res: dict, key: str) -> str:
+    secs = res[key]
+    return f"  {name:<44} {1 / secs:>12,.0f}/s  {res[_x(key)]:6.2f}x yardstick"
 
 
 def report(res: dict) -> str:
     """The figures as text."""
     y = res["yardstick_s"]
-    out = [f"yardstick (two empty Python calls): {1 / y:,.0f}/s ({y * 1e9:.0f} ns)"]
+    out = [f"yardstick (two empty Python calls): {1 / y:,.0f}/s ({y * 1e9:.0f} ns); each ratio "
+           f"below is to a yardstick measured alternately with that figure"]
+    if "floor_pair_s" in res:
+        out.append(_line("floor: toy allocator pair (pop/append, 2 numpy fields)", res, "floor_pair_s"))
     for mem in ("64M", "1G", "16G"):
         r = res[mem]
         out.append(f"{mem}: boot {r['boot_s']:.3f} s, peak RSS {r['peak_rss_mb']:.0f} MB")
-        out.append(_line("order-0 alloc+free pair (buddy)", r["order0_pair_s"], y))
-        out.append(_line("mixed orders 0-10 pair (buddy)", r["mixed_pair_s"], y))
-        out.append(_line("__get_free_pages+free_pages pair (module API)", r["api_order0_pair_s"], y))
-        out.append(_line("order-0 pair, init_on_alloc=0", r["order0_nozero_pair_s"], y))
-        out.append(_line("mixed orders pair, init_on_alloc=0", r["mixed_nozero_pair_s"], y))
-    out.append(f"per-op cost 16G / 64M: order-0 {res['16G']['order0_pair_s'] / res['64M']['order0_pair_s']:.2f}, "
-               f"mixed {res['16G']['mixed_pair_s'] / res['64M']['mixed_pair_s']:.2f}")
+        out.append(_line("order-0 alloc+free pair (buddy)", r, "order0_pair_s"))
+        out.append(_line("mixed orders 0-10 pair (buddy)", r, "mixed_pair_s"))
+        out.append(_line("__get_free_pages+free_pages pair (module API)", r, "api_order0_pair_s"))
+        out.append(_line("order-0 pair, page written each time (cleared)", r, "order0_written_pair_s"))
+        out.append(_line("order-0 pair, init_on_alloc=0", r, "order0_nozero_pair_s"))
+        out.append(_line("mixed orders pair, init_on_alloc=0", r, "mixed_nozero_pair_s"))
+    out.append(f"per-op cost 16G / 64M (ratio of the multiples): "
+               f"order-0 {res['16G']['order0_pair_x'] / res['64M']['order0_pair_x']:.2f}, "
+               f"mixed {res['16G']['mixed_pair_x'] / res['64M']['mixed_pair_x']:.2f}")
     names = [("printk_record_s", "printk record"), ("cache_pair_s", "kmem_cache_alloc+free (no debug)"),
              ("cache_debug_pair_s", "kmem_cache_alloc+free (POISON|RED_ZONE)"),
              ("kmalloc_pair_s", "kmalloc+kfree over the size classes"),
@@ -279,9 +352,9 @@ def report(res: dict) -> str:
              ("direct_rw_pair_s", "8-byte write+read via direct map")]
     for key, label in names:
         if key in res:
-            out.append(_line(label, res[key], y))
+            out.append(_line(label, res, key))
     if "vmalloc_rw_pair_s" in res:
-        out.append(f"vmalloc access / direct-map access: {res['vmalloc_rw_pair_s'] / res['direct_rw_pair_s']:.2f}x")
+        out.append(f"vmalloc access / direct-map access: {res['vmalloc_rw_pair_x'] / res['direct_rw_pair_x']:.2f}x")
     if "startup_to_prompt_s" in res:
         out.append(f"startup to first prompt (1 GiB machine): {res['startup_to_prompt_s']:.3f} s")
     return "\n".join(out)

@@ -1,0 +1,36 @@
+"""kmsim/bench.py: the figures are produced and reported (no timing is asserted)."""
+from __future__ import annotations
+
+from kmsim import bench
+
+
+def test_best_pairs_each_figure_with_its_own_yardstick():
+    calls = []
+    t = bench._best(lambda n: calls.append(n), 7, repeat=3)
+    assert calls == [7, 7, 7]
+    assert isinstance(t, bench.Timing) and t > 0 and t.yard > 0
+
+
+def test_ratios_are_added_beside_every_timing_and_nested_dict():
+    a, b = bench.Timing(6e-7), bench.Timing(2e-6)
+    a.yard, b.yard = 5e-8, 1e-7
+    res = {"order0_pair_s": a, "64M": {"mixed_pair_s": b, "boot_s": 0.2}}
+    bench._add_ratios(res)
+    assert abs(res["order0_pair_x"] - 12.0) < 1e-9
+    assert abs(res["64M"]["mixed_pair_x"] - 20.0) < 1e-9
+    assert "boot_x" not in res["64M"]          # a plain float is not a timing
+
+
+def test_buddy_figures_on_a_small_machine_read_as_the_report_prints_them():
+    res = bench.bench_buddy("64M", 300)
+    for key in ("order0_pair_s", "mixed_pair_s", "api_order0_pair_s", "order0_written_pair_s",
+                "order0_nozero_pair_s", "mixed_nozero_pair_s"):
+        assert isinstance(res[key], bench.Timing), key
+    bench._add_ratios(res)
+    line = bench._line("order-0 alloc+free pair (buddy)", res, "order0_pair_s")
+    assert line.startswith("  order-0 alloc+free pair (buddy)")
+    assert line.endswith(f"{res['order0_pair_x']:6.2f}x yardstick")
+
+
+def test_the_floor_allocator_runs_its_pairs():
+    assert bench.floor_pair(500) > 0
