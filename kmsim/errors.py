@@ -7,7 +7,7 @@ the machine running.  Nothing here is ever shown to the user as a traceback.
 from __future__ import annotations
 
 __all__ = ["KernelEvent", "PageFault", "KernelBUG", "TaskKilled", "SoftLockup",
-           "KasanReport", "ModuleError"]
+           "ModuleError"]
 
 
 class KernelEvent(Exception):
@@ -58,10 +58,6 @@ class SoftLockup(KernelEvent):
     def __init__(self, seconds: int):
         super().__init__(f"soft lockup {seconds}s")
         self.seconds = seconds
-
-
-class KasanReport(KernelEvent):
-    """KASAN found a bad access; the report is already printed."""
 
 
 class ModuleError(Exception):

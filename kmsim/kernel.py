@@ -43,7 +43,7 @@ KNOWN_PARAMS = {"slub_debug", "log_buf_len", "loglevel", "no_hash_pointers", "sl
                 "kasan", "watchdog_thresh", "fail_page_alloc", "failslab", "init_on_alloc",
                 "init_on_free", "debug_vm", "kmemleak", "quiet", "console", "ignore_loglevel",
                 "root", "ro", "rw", "panic", "oops", "panic_on_warn", "slub_min_order",
-                "slub_max_order", "slub_min_objects", "mem", "kasan.fault"}
+                "slub_max_order", "slub_min_objects", "mem", "kasan.fault", "kasan_multi_shot"}
 
 
 def current_kernel() -> "Kernel":

@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import (KasanReport, KernelBUG, KernelEvent, ModuleError, PageFault, SoftLockup,
+from .errors import (KernelBUG, KernelEvent, ModuleError, PageFault, SoftLockup,
                      TaskKilled)
 from .machine import PAGE_SIZE
 from .report import (CUT_HERE, TAINT_FORCED_RMMOD, TAINT_OOT_MODULE, TAINT_PROPRIETARY_MODULE,
@@ -216,10 +216,8 @@ class ModuleLoader:
             return CallResult(event="oops", status=139, message="Segmentation fault")
         except TaskKilled as e:
             return CallResult(event="killed", status=e.status, message=e.signal_name)
-        except (KasanReport, SoftLockup) as e:
-            kind = "lockup" if isinstance(e, SoftLockup) else "oops"
-            return CallResult(event=kind, status=139 if kind == "oops" else 137,
-                              message="Segmentation fault" if kind == "oops" else "Killed")
+        except SoftLockup:
+            return CallResult(event="lockup", status=137, message="Killed")
         except KernelEvent:
             return CallResult(event="oops", status=139, message="Segmentation fault")
         except KeyboardInterrupt:

@@ -27,7 +27,7 @@ def test_oops_sets_d_and_forced_rmmod_sets_r():
 
 
 def test_kasan_sets_b_and_next_report_shows_it():
-    sh = make_shell(append="kasan")
+    sh = make_shell(append="kasan kasan_multi_shot")
     sh.execute("insmod tests/check_modules/kasan_oob.py")
     assert _tainted(sh) == (1 << 5) | (1 << 12) | (1 << 13)
     sh.execute("insmod tests/check_modules/kasan_uaf.py")

@@ -13,9 +13,11 @@ shadow page per mapped page.  The allocators' hooks poison and unpoison:
 * vmalloc areas: 0xf8 after the requested size up to the page end.
 
 Only accesses made by module code are checked (the allocators' own accesses to
-free objects, e.g. SLUB's freelist pointers, are the kernel's business).  A bad
-access prints KASAN's report, taints B and raises KasanReport, which stops the
-module function.
+free objects, e.g. SLUB's freelist pointers, are the kernel's business).  As with
+kasan.fault=report, the kernel's default, a bad access prints KASAN's report, taints
+B, and then happens: the module carries on.  Only the first report of a boot is
+printed (report_enabled), unless the command line has kasan_multi_shot.  A double
+or invalid free is reported and not done (____kasan_slab_free returns true).
 """
 from __future__ import annotations
 
@@ -24,7 +26,6 @@ from collections import deque
 
 import numpy as np
 
-from ..errors import KasanReport
 from ..machine import PAGE_SHIFT, PAGE_SIZE
 from ..report import TAINT_BAD_PAGE, format_frame, module_frames
 
@@ -73,6 +74,8 @@ class Kasan:
         self.q_set: set[int] = set()
         self._releasing = False
         self.reports = 0
+        self.multi_shot = "kasan_multi_shot" in kernel.params
+        self.reported = False
 
     # -- shadow ----------------------------------------------------------------------
     def _set(self, addr: int, n: int, value: int) -> None:
@@ -127,7 +130,15 @@ class Kasan:
         bad = self._first_bad(addr, n)
         if bad is None or self._internal():
             return
-        self.report(addr, n, write, bad)
+        if self.report_enabled():
+            self.report(addr, n, write, bad)
+
+    def report_enabled(self) -> bool:
+        """report_enabled: the first report of the boot, or every one with kasan_multi_shot."""
+        if self.multi_shot:
+            return True
+        first, self.reported = not self.reported, True
+        return first
 
     def _first_bad(self, addr: int, n: int) -> int | None:
         a = addr
@@ -265,13 +276,12 @@ class Kasan:
         sl = slub.find_slab(x) if isinstance(x, int) else None
         if sl is None or self._releasing:
             return self._orig_free(s, x, caller)
-        if x in self.q_set:
-            self.report_free(x, "double-free")
-        if (s is None or sl.cache is s) and (x - sl.base - sl.cache.red_left_pad) % sl.cache.size:
-            self.report_free(x, "invalid-free")     # ____kasan_slab_free: nearest_obj != object
-        if s is not None and sl.cache is not s or slub.is_free(sl.cache, x) \
-                or (x - sl.base - sl.cache.red_left_pad) % sl.cache.size:
-            return self._orig_free(s, x, caller)
+        if s is not None and sl.cache is not s:
+            return self._orig_free(s, x, caller)         # cache_from_obj's report
+        if (x - sl.base - sl.cache.red_left_pad) % sl.cache.size:
+            return self.report_free(x, "invalid-free")   # ____kasan_slab_free: nearest_obj != object
+        if x in self.q_set or self._get(x) >= 0x80 or slub.is_free(sl.cache, x):
+            return self.report_free(x, "double-free")    # !kasan_byte_accessible: not freed again
         for hook in slub.free_hooks:
             hook(sl.cache, x)
         self.quarantine.append((s, x, caller))
@@ -302,6 +312,8 @@ class Kasan:
 
     def report_free(self, x: int, kind: str) -> None:
         """'BUG: KASAN: double-free in FUNC', 'Free of addr ... by task ...'."""
+        if not self.report_enabled():
+            return
         k, r, w = self.k, self.k.reporter, self.k.machine.ptr_size * 2
         mods, where = self._start(sys._getframe(1))
         head = [RULER, f"BUG: KASAN: {kind} in {where}",
@@ -320,7 +332,7 @@ class Kasan:
         return BUG_TYPES.get(v, "out-of-bounds")
 
     def report(self, addr: int, n: int, write: bool, bad: int) -> None:
-        """Print KASAN's report, taint B, and stop the module function."""
+        """Print KASAN's report and taint B; the access then happens."""
         k, r, w = self.k, self.k.reporter, self.k.machine.ptr_size * 2
         mods, where = self._start(sys._getframe(1))
         head = [RULER, f"BUG: KASAN: {self.bug_type(bad)} in {where}",
@@ -337,8 +349,8 @@ class Kasan:
         return mods, next((format_frame(*_reorder(m)).strip() for m in mods if m[2]), "0x0")
 
     def _finish(self, head: list[str], mods, addr: int, bad: int, msg: str) -> None:
-        """The rest of a report: module frames, object description, shadow rows; taint B,
-        print it, and stop the module function."""
+        """The rest of a report: module frames, object description, shadow rows; taint B
+        and print it (end_report).  ``msg`` names the report for hints."""
         k = self.k
         lines = head + [format_frame(*_reorder(m)) for m in mods]
         lines += [f" {f}" for f in k.current.entry_frames] + [" </TASK>", ""]
@@ -348,7 +360,10 @@ class Kasan:
         k.add_taint(TAINT_BAD_PAGE)
         k.reporter.emit(lines, level=3)
         k.modules.lockdep_off()
-        raise KasanReport(msg)
+        if self.reports == 1 and not self.multi_shot:
+            k.printk.emit(4, f"kmsim: {msg}: the module went on running, as with the kernel's "
+                             f"kasan.fault=report; KASAN reports only the first bad access of a "
+                             f"boot (--append kasan_multi_shot reports them all)")
 
     def _describe(self, addr: int, bad: int) -> list[str]:
         k = self.k
