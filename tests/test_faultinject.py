@@ -93,3 +93,29 @@ def test_fail_page_alloc_end_to_end():
                   "insmod modules/hello.py; rmmod hello")
     assert "Traceback" not in p.stderr
     assert "could not insert module tests/check_modules/forget_free.py: Cannot allocate memory" in p.stderr
+
+
+def test_cache_filter_fails_only_caches_marked_failslab():
+    """failslab/cache-filter Y: __should_failslab skips caches without SLAB_FAILSLAB; the
+    per-cache sysfs file sets it, and a merged cache refuses the write (-EINVAL)."""
+    from conftest import make_shell
+    sh = make_shell(append="slab_nomerge")
+    k = sh.kernel
+    from kmsim.kernel import set_current_kernel
+    from kmsim.linux.slab import GFP_ATOMIC, kmem_cache_alloc, kmem_cache_create
+    set_current_kernel(k)
+    mine = kmem_cache_create("mine", 48, 0, 0, None)
+    other = kmem_cache_create("other", 48, 0, 0, None)
+    for f, v in (("probability", "100"), ("times", "-1"), ("cache-filter", "Y")):
+        assert sh.execute(f"echo {v} > /sys/kernel/debug/failslab/{f}").status == 0
+    assert sh.execute("cat /sys/kernel/slab/mine/failslab").out == "0\n"
+    assert kmem_cache_alloc(mine, GFP_ATOMIC) != 0          # not marked: not failed
+    assert sh.execute("echo 1 > /sys/kernel/slab/mine/failslab").status == 0
+    assert sh.execute("cat /sys/kernel/slab/mine/failslab").out == "1\n"
+    assert kmem_cache_alloc(mine, GFP_ATOMIC) == 0
+    assert kmem_cache_alloc(other, GFP_ATOMIC) != 0
+    sh2 = make_shell()
+    set_current_kernel(sh2.kernel)
+    kmem_cache_create("merged_one", 48, 0, 0, None)         # aliases kmalloc-64 or another
+    r = sh2.execute("echo 1 > /sys/kernel/slab/merged_one/failslab")
+    assert r.status == 1 and "Invalid argument" in r.err

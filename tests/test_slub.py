@@ -193,7 +193,20 @@ def test_duplicate_name_fails_like_sysfs(kernel):
     assert s is not None
     assert S.kmem_cache_create(kernel, "example cache", 16, 0, LAB, lambda x: None) is None
     text = "\n".join(r.text for r in kernel.printk.visible())
-    assert "kmem_cache_create(example cache) failed with error -17" in text
+    assert "kmem_cache_create_usercopy(example cache) failed with error -17" in text
+
+
+def test_flags_outside_slab_flags_permitted_are_einval(kernel):
+    """GFP_KERNEL passed as cache flags: 6.1 refuses it (-EINVAL), prints the failure and
+    the stack, returns NULL; kmsim adds which bits were wrong."""
+    before = len(kernel.subsystems["slab"].caches)
+    assert S.kmem_cache_create(kernel, "gfp_cache", 16, 0, 0xcc0, None) is None
+    text = "\n".join(r.text for r in kernel.printk.visible())
+    assert "kmem_cache_create_usercopy(gfp_cache) failed with error -22" in text
+    assert "kmsim: kmem_cache_create('gfp_cache') flags 0xcc0 include 0xc0," in text
+    assert len(kernel.subsystems["slab"].caches) == before
+    assert S.kmem_cache_create(kernel, "ok_cache", 16, 0, S.SLAB_FLAGS_PERMITTED & ~S.SLAB_PANIC,
+                               None) is not None
 
 
 @pytest.mark.parametrize("text,flags,names", [
@@ -288,3 +301,30 @@ def test_store_user_tracks_free(kernel):
     S.kmem_cache_free(s, x)
     lines = slub(kernel).tracking_lines(s, x)
     assert lines[0].startswith("Allocated in ") and any(ln.startswith("Freed in ") for ln in lines)
+
+
+def test_shrink_gives_empty_slabs_back(kernel):
+    """kmem_cache_shrink and /sys/kernel/slab/CACHE/shrink: every empty slab goes back,
+    min_partial notwithstanding; used slabs stay."""
+    from conftest import make_shell
+    sh = make_shell(append="slab_nomerge")
+    k = sh.kernel
+    from kmsim.kernel import set_current_kernel
+    from kmsim.linux import slab as L
+    set_current_kernel(k)
+    c = L.kmem_cache_create("shrinkme", 256, 0, 0, None)
+    objs = [L.kmem_cache_alloc(c, L.GFP_KERNEL) for _ in range(c.objects * 6)]
+    keep = objs[0]
+    for x in objs[1:]:
+        L.kmem_cache_free(c, x)
+    slub = k.subsystems["slab"]
+    assert slub.stats(c)["num_slabs"] > 1            # min_partial keeps empty slabs around
+    assert sh.execute("cat /sys/kernel/slab/shrinkme/shrink").out == ""
+    assert sh.execute("echo 1 > /sys/kernel/slab/shrinkme/shrink").status == 0
+    assert slub.stats(c)["num_slabs"] == 1 and slub.stats(c)["active_objs"] == 1
+    L.kmem_cache_free(c, keep)
+    assert L.kmem_cache_shrink(c) == 0
+    assert slub.stats(c)["num_slabs"] == 0
+    assert sh.execute("cat /sys/kernel/slab/shrinkme/usersize /sys/kernel/slab/kmalloc-64/usersize "
+                      "/sys/kernel/slab/shrinkme/slabs_cpu_partial").out == "0\n64\n0(0)\n"
+    assert slub.debug_check() == []

@@ -12,7 +12,7 @@ FAULT_FILES = {"probability": ("probability", "ul"), "interval": ("interval", "u
                "ignore-gfp-wait": ("ignore_gfp_wait", "bool")}
 EXTRA_FILES = {"fail_page_alloc": {"ignore-gfp-highmem": ("ignore_gfp_highmem", "bool"),
                                    "min-order": ("min_order", "ul")},
-               "failslab": {}}
+               "failslab": {"cache-filter": ("cache_filter", "bool")}}
 
 
 def _attr(k, dirname: str):

@@ -62,10 +62,10 @@ def slabtop_rows(k, sort_key: str = "o") -> list[dict]:
 
 # -- /sys/kernel/slab ----------------------------------------------------------------------
 ATTRS = ["aliases", "align", "cache_dma", "cpu_partial", "cpu_slabs", "ctor", "destroy_by_rcu",
-         "hwcache_align", "min_partial", "object_size", "objects", "objects_partial",
+         "failslab", "hwcache_align", "min_partial", "object_size", "objects", "objects_partial",
          "objs_per_slab", "order", "partial", "poison", "reclaim_account", "red_zone",
-         "sanity_checks", "slab_size", "slabs", "store_user", "total_objects", "trace",
-         "validate"]
+         "sanity_checks", "shrink", "slab_size", "slabs", "slabs_cpu_partial", "store_user",
+         "total_objects", "trace", "usersize", "validate"]
 
 
 def _node(n: int) -> str:
@@ -121,26 +121,36 @@ def _reader(k, rel: str) -> str:
         "hwcache_align": _flag(s, S.SLAB_HWCACHE_ALIGN),
         "reclaim_account": _flag(s, S.SLAB_RECLAIM_ACCOUNT),
         "cache_dma": _flag(s, S.SLAB_CACHE_DMA), "min_partial": s.min_partial,
-        "cpu_partial": s.cpu_partial, "validate": "",
+        "cpu_partial": s.cpu_partial, "failslab": _flag(s, S.SLAB_FAILSLAB),
+        "slabs_cpu_partial": "0(0)",           # kmsim keeps no per-cpu partial slabs
+        "usersize": s.object_size if s.kmalloc else 0,   # kmalloc caches whitelist the object
     }
     if a == "ctor":
         return f"{s.ctor_name}\n" if s.ctor_name else ""
-    if a == "validate":
+    if a in ("validate", "shrink"):
         return ""
     return f"{vals[a]}\n"
 
 
 def _writer(k, rel: str, text: str) -> None:
+    from ..mm import slub as S
     parts = [p for p in rel.split("/") if p]
     if len(parts) != 2:
         raise FsError("Permission denied", 13)
     s = _cache_of(k, parts[0])
-    if parts[1] != "validate":
+    attr, on = parts[1], text.strip()[:1] == "1"
+    if attr == "failslab":                      # failslab_store: not on a merged cache
+        if s.refcount > 1:
+            raise FsError("Invalid argument", 22)
+        s.flags = s.flags | S.SLAB_FAILSLAB if on else s.flags & ~S.SLAB_FAILSLAB
+    elif attr not in ("validate", "shrink"):
         raise FsError("Permission denied", 13)
-    if text.strip()[:1] == "1":
+    elif not on:
+        raise FsError("Invalid argument", 22)
+    elif attr == "validate":
         _slub(k).validate(s)
     else:
-        raise FsError("Invalid argument", 22)
+        _slub(k).shrink(s)
 
 
 proc_dir("/sys/kernel/slab", _lister, _reader, _writer)

@@ -18,6 +18,7 @@ __all__ = ["FaultAttr", "FaultInject", "fault_inject_init", "setup_fault_attr"]
 _GFP_DIRECT_RECLAIM = getattr(G, "__GFP_DIRECT_RECLAIM", 0x400)
 _GFP_NOFAIL = getattr(G, "__GFP_NOFAIL", 0x8000)
 _GFP_HIGHMEM = getattr(G, "__GFP_HIGHMEM", 0x02)
+_SLAB_FAILSLAB = 0x2000000          # include/linux/slab.h (SLUB is booted after this module)
 
 
 class FaultAttr:
@@ -35,6 +36,7 @@ class FaultAttr:
         self.ignore_gfp_wait = True
         self.ignore_gfp_highmem = True      # fail_page_alloc only
         self.min_order = 1                  # fail_page_alloc only
+        self.cache_filter = False           # failslab only: caches with SLAB_FAILSLAB
         self.count = 0                      # calls that reached the interval test
         self.injected = 0
 
@@ -103,6 +105,8 @@ class FaultInject:
         if a.probability == 0 or gfp & _GFP_NOFAIL:
             return False
         if a.ignore_gfp_wait and gfp & _GFP_DIRECT_RECLAIM:
+            return False
+        if a.cache_filter and not getattr(cache, "flags", 0) & _SLAB_FAILSLAB:
             return False
         return self._fail(a, size)
 

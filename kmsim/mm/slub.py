@@ -54,6 +54,11 @@ SLAB_KASAN = 0x8000000
 SLAB_NO_USER_FLAGS = 0x10000000
 SLAB_SKIP_KFENCE = 0x20000000
 SLAB_TEMPORARY = SLAB_RECLAIM_ACCOUNT
+# mm/slab.h (6.1): what kmem_cache_create accepts; anything else is -EINVAL.
+SLAB_FLAGS_PERMITTED = (SLAB_HWCACHE_ALIGN | SLAB_CACHE_DMA | SLAB_CACHE_DMA32 | SLAB_PANIC
+                        | SLAB_TYPESAFE_BY_RCU | SLAB_DEBUG_OBJECTS | SLAB_RED_ZONE | SLAB_POISON
+                        | SLAB_STORE_USER | SLAB_TRACE | SLAB_CONSISTENCY_CHECKS | SLAB_MEM_SPREAD
+                        | SLAB_NOLEAKTRACE | SLAB_RECLAIM_ACCOUNT | SLAB_ACCOUNT | SLAB_NO_USER_FLAGS)
 _OBJECT_POISON = 0x80000000          # __OBJECT_POISON (mm/slub.c internal)
 
 SLAB_DEBUG_FLAGS = SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER | SLAB_TRACE | SLAB_CONSISTENCY_CHECKS
@@ -1041,6 +1046,14 @@ class Slub:
             bad.append(f"slab pages: {len(self.slab_of)} mapped, {listed} on cache lists")
         return bad
 
+    def shrink(self, s: KmemCache) -> None:
+        """__kmem_cache_do_shrink: flush the cpu slab, then give every empty slab of the
+        partial list back to the page allocator (min_partial does not apply)."""
+        self._deactivate(s)
+        for sl in [sl for sl in s.partial if len(sl.freelist) == sl.objects]:
+            del s.partial[sl]
+            self.discard_slab(s, sl)
+
     def validate(self, s: KmemCache) -> None:
         """validate_slab_cache: check every object of a cache with consistency checks."""
         if not s.checks:
@@ -1164,6 +1177,8 @@ def kmem_cache_create(k, name, size, align, flags, ctor):
     if not isinstance(name, str) or not name or size < 1 or size > (1 << (MAX_ORDER + PAGE_SHIFT - 1)):
         err = -22
         k.printk.emit(4, f"kmem_cache_create({name}) integrity check failed")
+    elif flags & ~SLAB_FLAGS_PERMITTED:
+        err = -22                               # "Refuse requests with allocator specific flags"
     elif any(s.name == name for s in slub.caches) and _sysfs_name_taken(slub, name, size, align, flags, ctor):
         err = -17
     s = None
@@ -1175,9 +1190,13 @@ def kmem_cache_create(k, name, size, align, flags, ctor):
         if flags & SLAB_PANIC:
             raise KernelBUG("mm/slab_common.c:335", hint=f"kmem_cache_create({name}) failed with "
                                                          f"SLAB_PANIC: the kernel would panic here")
-        k.printk.emit(4, f"kmem_cache_create({name}) failed with error {err}")
+        k.printk.emit(4, f"kmem_cache_create_usercopy({name}) failed with error {err}")
         k.reporter.dump_stack(["kmem_cache_create_usercopy.cold+0x5e/0x80",
                                "kmem_cache_create+0x16/0x20"])
+        if err == -22 and flags & ~SLAB_FLAGS_PERMITTED:
+            k.printk.emit(4, f"kmsim: kmem_cache_create('{name}') flags {flags:#x} include "
+                             f"{flags & ~SLAB_FLAGS_PERMITTED:#x}, which is no SLAB_* flag a cache "
+                             f"may be created with (GFP_* flags belong to kmem_cache_alloc)")
         return None
     if s.name == name:
         slub.creation_hint(s)
@@ -1218,6 +1237,14 @@ def kmem_cache_destroy(k, s) -> None:
                          f"cache (a use after free in a real kernel); ignored")
         return
     k.subsystems["slab"].destroy(s)
+
+
+def kmem_cache_shrink(k, s) -> int:
+    """kmem_cache_shrink: release the cache's empty slabs; 0."""
+    if not isinstance(s, KmemCache) or not s.alive:
+        _bad_cache(s, "kmem_cache_shrink")
+    k.subsystems["slab"].shrink(s)
+    return 0
 
 
 def kmem_cache_size(s) -> int:
