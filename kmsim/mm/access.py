@@ -7,10 +7,37 @@ KASAN, when on, checks every access first.
 """
 from __future__ import annotations
 
+import struct
+
 from ..errors import PageFault
 from ..machine import PAGE_SHIFT, PAGE_SIZE
 
 __all__ = ["VirtMem"]
+
+
+def _int_codec(size: int, signed: bool):
+    """(unpack_from, pack_into) of a little-endian integer of size bytes."""
+    code = {1: "b", 2: "h", 4: "i", 8: "q"}.get(size)
+    if code is not None:
+        st = struct.Struct("<" + (code if signed else code.upper()))
+        return st.unpack_from, st.pack_into
+
+    def unpack_from(buf, off):
+        return (int.from_bytes(buf[off:off + size], "little", signed=signed),)
+
+    def pack_into(buf, off, v):
+        buf[off:off + size] = v.to_bytes(size, "little")
+    return unpack_from, pack_into
+
+
+# Indexed by size + 16 * signed (sizes 1..8): struct's codecs are three times faster
+# than slicing the mapping and calling int.from_bytes.
+_UNPACK = [None] * 32
+_PACK = [None] * 9
+_MASK = [(1 << (8 * n)) - 1 for n in range(9)]
+for _n in range(1, 9):
+    _UNPACK[_n], _PACK[_n] = _int_codec(_n, False)
+    _UNPACK[_n + 16] = _int_codec(_n, True)[0]
 
 
 class VirtMem:
@@ -97,22 +124,20 @@ class VirtMem:
 
     def read_int(self, addr: int, size: int, signed: bool = False) -> int:
         """Read a little-endian integer of size bytes."""
-        if self.kasan is None and self.page_offset <= addr and addr + size <= self.direct_end:
-            p = addr - self.page_offset
-            return int.from_bytes(self.mm[p:p + size], "little", signed=signed)
+        if self.kasan is None and self.page_offset <= addr and addr + size <= self.direct_end and size <= 8:
+            return _UNPACK[size + (signed << 4)](self.mm, addr - self.page_offset)[0]
         return int.from_bytes(self.read(addr, size), "little", signed=signed)
 
     def write_int(self, addr: int, size: int, value: int) -> None:
         """Write a little-endian integer of size bytes (truncated to its width, as C does)."""
-        data = (value & ((1 << (size * 8)) - 1)).to_bytes(size, "little")
-        if self.kasan is None and self.page_offset <= addr and addr + size <= self.direct_end:
+        if self.kasan is None and self.page_offset <= addr and addr + size <= self.direct_end and size <= 8:
             p = addr - self.page_offset
             self.dirty[p >> PAGE_SHIFT] = 1
             if (p & (PAGE_SIZE - 1)) + size > PAGE_SIZE:
                 self.dirty[(p + size - 1) >> PAGE_SHIFT] = 1
-            self.mm[p:p + size] = data
+            _PACK[size](self.mm, p, value & _MASK[size])
             return
-        self.write(addr, data)
+        self.write(addr, (value & ((1 << (size * 8)) - 1)).to_bytes(size, "little"))
 
     def fill(self, addr: int, n: int, byte: int) -> None:
         """memset."""
