@@ -91,6 +91,11 @@ def _align(x: int, a: int) -> int:
     return (x + a - 1) & ~(a - 1)
 
 
+# __alignof__(unsigned long long): 8 on x86_64, on i386 (GCC's preferred alignment) and on
+# ARM (which defines it as 8 for 64-bit aligned slab pointers).
+ARCH_SLAB_MINALIGN = 8
+
+
 def calculate_alignment(flags: int, align: int, size: int, cache_line: int, ptr: int) -> int:
     """mm/slab_common.c calculate_alignment: HWCACHE_ALIGN halves the line while it fits twice."""
     if flags & SLAB_HWCACHE_ALIGN:
@@ -98,7 +103,7 @@ def calculate_alignment(flags: int, align: int, size: int, cache_line: int, ptr:
         while size <= ralign // 2:
             ralign //= 2
         align = max(align, ralign)
-    align = max(align, ptr)                 # arch_slab_minalign() == sizeof(unsigned long long)
+    align = max(align, ARCH_SLAB_MINALIGN)
     return _align(align, ptr)
 
 
