@@ -77,12 +77,12 @@ class Owner:
 
 
 SYSCALL_FRAMES = {
-    "insmod": ["do_one_initcall+0x41/0x200", "do_init_module+0x4c/0x1f0",
-               "__do_sys_finit_module+0xac/0x120", "do_syscall_64+0x55/0xb0",
+    "insmod": ["do_one_initcall+0x59/0x220", "do_init_module+0x4a/0x1f0",
+               "__do_sys_finit_module+0xac/0x120", "do_syscall_64+0x5d/0xb0",
                "entry_SYSCALL_64_after_hwframe+0x6e/0xd8"],
-    "rmmod": ["__do_sys_delete_module.constprop.0+0x178/0x280", "do_syscall_64+0x55/0xb0",
+    "rmmod": ["__do_sys_delete_module+0x1b9/0x330", "do_syscall_64+0x5d/0xb0",
               "entry_SYSCALL_64_after_hwframe+0x6e/0xd8"],
-    "kmsim": ["ksys_write+0x6f/0xf0", "do_syscall_64+0x55/0xb0",
+    "kmsim": ["ksys_write+0x6f/0xf0", "do_syscall_64+0x5d/0xb0",
               "entry_SYSCALL_64_after_hwframe+0x6e/0xd8"],
 }
 

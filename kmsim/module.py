@@ -419,8 +419,9 @@ class ModuleLoader:
         if res.event is not None or mod.param_errors:
             return self._fail_load(mod, path, res)
         self._taint_on_load(mod)
-        if not self._parse_params(mod):
-            return self._discard(mod, path, 22)
+        err = self._parse_params(mod)
+        if err:
+            return self._discard(mod, path, err)
         for hook in self.load_hooks:
             hook(mod)
         return self._do_init(mod, path)
@@ -444,6 +445,8 @@ class ModuleLoader:
         return []
 
     def _taint_on_load(self, mod: Module) -> None:
+        """load_module's taints in its order: check_modinfo (out-of-tree, then the
+        licence), then the signature notice once the module is in the list."""
         k = self.k
         lic = mod.license if mod.license is not None else "unspecified"
         mod.taint |= 1 << TAINT_OOT_MODULE | 1 << TAINT_UNSIGNED_MODULE
@@ -451,17 +454,17 @@ class ModuleLoader:
             self.oot_tainted = True
             k.printk.emit(4, f"{mod.name}: loading out-of-tree module taints kernel.")
         k.add_taint(TAINT_OOT_MODULE)
-        if not self.sig_tainted:
-            self.sig_tainted = True
-            k.printk.emit(5, f"{mod.name}: module verification failed: signature and/or "
-                             f"required key missing - tainting kernel")
-        k.add_taint(TAINT_UNSIGNED_MODULE)
         if lic not in GPL_COMPATIBLE:
             mod.taint |= 1 << TAINT_PROPRIETARY_MODULE
             if not k.taint & (1 << TAINT_PROPRIETARY_MODULE):
                 k.printk.emit(4, f"{mod.name}: module license '{lic}' taints kernel.")
                 self.lockdep_off()
             k.add_taint(TAINT_PROPRIETARY_MODULE)
+        if not self.sig_tainted:
+            self.sig_tainted = True
+            k.printk.emit(5, f"{mod.name}: module verification failed: signature and/or "
+                             f"required key missing - tainting kernel")
+        k.add_taint(TAINT_UNSIGNED_MODULE)
 
     def lockdep_off(self) -> None:
         """'Disabling lock debugging due to kernel taint', once per boot."""
@@ -469,8 +472,9 @@ class ModuleLoader:
             self.k.lockdep_off_printed = True
             self.k.printk.emit(4, "Disabling lock debugging due to kernel taint")
 
-    def _parse_params(self, mod: Module) -> bool:
-        ok = True
+    def _parse_params(self, mod: Module) -> int:
+        """parse_args: 0, or the errno of the last value refused (EINVAL, ERANGE)."""
+        err = 0
         for key, val in mod.param_args.items():
             prm = mod.params.get(key)
             if prm is None:
@@ -478,10 +482,10 @@ class ModuleLoader:
                 continue
             try:
                 mod.namespace[key] = parse_param_value(prm.type, val)
-            except ValueError:
+            except (ValueError, OverflowError) as e:
                 self.k.printk.emit(3, f"{mod.name}: `{val or ''}' invalid for parameter `{key}'")
-                ok = False
-        return ok
+                err = 34 if isinstance(e, OverflowError) else 22
+        return err
 
     def _do_init(self, mod: Module, path: str) -> list[str]:
         k = self.k
@@ -537,10 +541,12 @@ class ModuleLoader:
             raise ModuleError(f"rmmod: ERROR: Module {name} is in use by: {' '.join(sorted(mod.holders))}")
         if mod.refcnt > 0 and not force:
             raise ModuleError(f"rmmod: ERROR: Module {name} is in use")
-        if mod.init_fn is not None and mod.exit_fn is None and not force:
-            raise ModuleError(f"rmmod: ERROR: could not remove module {name}: Device or resource busy")
-        if force:
-            self.k.add_taint(TAINT_FORCED_RMMOD)
+        no_exit = mod.init_fn is not None and mod.exit_fn is None
+        if no_exit and not force:          # delete_module's -EBUSY, logged by libkmod, then rmmod
+            raise ModuleError(f"rmmod: ERROR: could not remove '{name}': Device or resource busy\n"
+                              f"rmmod: ERROR: could not remove module {name}: Device or resource busy")
+        if force and (no_exit or mod.refcnt > 0 or mod.holders):
+            self.k.add_taint(TAINT_FORCED_RMMOD)       # try_force_unload: only when it forces
         lines: list[str] = []
         mod.state = "Unloading"
         if mod.exit_fn is not None and mod.init_done:
@@ -609,13 +615,34 @@ def parse_param_value(ptype: str, text: str):
     if ptype == "charp":
         return text
     rng = PARAM_TYPES.get(ptype)
-    v = int(text.strip(), 0)
     if ptype in ("long", "ulong"):
         from .kernel import current_kernel
         bits = current_kernel().machine.ptr_size * 8
         rng = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if ptype == "long" else (0, (1 << bits) - 1)
-    if rng and not rng[0] <= v <= rng[1]:
+    if rng is None:
         raise ValueError(text)
+    return kstrtox(text, *rng)
+
+
+def kstrtox(text: str, lo: int, hi: int) -> int:
+    """lib/kstrtox.c with base 0, for a type holding [lo, hi]: "0x" hex, a leading 0 octal,
+    else decimal; a sign where the type allows it; one trailing newline.  ValueError is
+    -EINVAL, OverflowError -ERANGE."""
+    t = text[:-1] if text.endswith("\n") else text
+    neg = t.startswith("-") and lo < 0
+    if neg or t.startswith("+"):
+        t = t[1:]
+    if t[:2].lower() == "0x" and t[2:3] and t[2] in "0123456789abcdefABCDEF":
+        digits, base = t[2:], 16
+    elif t.startswith("0"):
+        digits, base = t, 8
+    else:
+        digits, base = t, 10
+    if not digits or any(c not in "0123456789abcdef"[:base] for c in digits.lower()):
+        raise ValueError(text)
+    v = -int(digits, base) if neg else int(digits, base)
+    if not lo <= v <= hi:
+        raise OverflowError(text)
     return v
 
 
@@ -626,8 +653,8 @@ def format_param_value(ptype: str, value) -> str:
         return "Y" if v else "N"
     if ptype == "charp":
         return "(null)" if value is None else str(value)
-    if ptype == "hexint":
-        return f"{int(value):#x}"
+    if ptype == "hexint":                   # STANDARD_PARAM_DEF(hexint, ..., "%#08x", ...)
+        return f"{int(value):#08x}"
     return str(int(value)) if isinstance(value, int) else str(value)
 
 

@@ -26,6 +26,9 @@ TAINT_SOFTLOCKUP = 14
 
 CUT_HERE = "------------[ cut here ]------------"
 
+# Where the reference kernel faulted inside an API function given a bad pointer.
+API_FAULT_RIP = {"kfree": "kfree+0x4b/0x110"}
+
 __all__ = ["TAINT_FLAGS", "print_tainted", "taint_letters", "module_frames", "format_frame",
            "Reporter", "CUT_HERE"]
 
@@ -57,11 +60,20 @@ def format_frame(func: str, lineno: int, code, modname: str | None) -> str:
     return f" {func}+{off:#x}/{_code_size(code):#x}{tail}"
 
 
+def _is_api(fr) -> bool:
+    """A frame of a function of kmsim's module API (kmsim.linux, or a fast path in mm/)."""
+    if fr.f_globals.get("__name__", "").startswith("kmsim.linux."):
+        return True
+    from .module import API_CODES
+    return fr.f_code in API_CODES
+
+
 def module_frames(module_files: dict[str, str], tb: TracebackType | None = None,
-                  frame: FrameType | None = None) -> list[tuple[str, int, str, object]]:
+                  frame: FrameType | None = None, api: bool = True) -> list[tuple[str, int, str, object]]:
     """The module frames of a traceback (or of the live stack), innermost first.
 
     :param module_files: maps a module's file path to its name
+    :param api: also the API function the module called, innermost (module name None)
     :returns: (function, line, module name, code) tuples
     """
     out = []
@@ -81,7 +93,7 @@ def module_frames(module_files: dict[str, str], tb: TracebackType | None = None,
         name = module_files.get(fr.f_code.co_filename)
         if name is not None:
             out.append((fr.f_code.co_name, lineno, name, fr.f_code))
-        elif out == [] and fr.f_globals.get("__name__", "").startswith("kmsim.linux."):
+        elif api and out == [] and _is_api(fr):
             # the API function the module called: the kernel function RIP points into
             out.append((fr.f_code.co_name, lineno, None, fr.f_code))
     if out and out[0][2] is None and len(out) == 1:
@@ -118,9 +130,14 @@ class Reporter:
         return "Modules linked in: " + self.k.modules.linked_in_text()
 
     def trace_lines(self, kernel_frames: list[str], tb: TracebackType | None = None,
-                    tail: list[str] | None = None) -> list[str]:
-        """'Call Trace:' block: kmsim's own frames, the module's frames, then the syscall."""
-        mods = module_frames(self.k.modules.module_files(), tb=tb)
+                    tail: list[str] | None = None, skip_rip: bool = False) -> list[str]:
+        """'Call Trace:' block: kmsim's own frames, the module's frames, then the syscall.
+        The API function's own Python frame is left out (kernel_frames name the kernel's);
+        with skip_rip, so is the module frame the RIP line already shows (the faulting
+        function is not a return address on the stack)."""
+        mods = module_frames(self.k.modules.module_files(), tb=tb, api=False)
+        if skip_rip:
+            mods = mods[1:]
         lines = ["Call Trace:", " <TASK>"]
         lines += [f" {f}" for f in kernel_frames]
         lines += [format_frame(fn, ln, code, mod) for fn, ln, mod, code in mods]
@@ -152,10 +169,13 @@ class Reporter:
         return lines
 
     def rip_of(self, tb: TracebackType | None = None, fallback: str = "") -> str:
-        """'RIP: 0010:func+0x../0x.. [mod]' of the innermost module frame."""
+        """'RIP: 0010:func+0x../0x.. [mod]' of the innermost module frame (or of the API
+        function it called, where the reference kernel's offset is known)."""
         mods = module_frames(self.k.modules.module_files(), tb=tb)
         if mods:
             fn, ln, mod, code = mods[0]
+            if mod is None and fn in API_FAULT_RIP:
+                return self.ip_prefix() + API_FAULT_RIP[fn]
             return self.ip_prefix() + format_frame(fn, ln, code, mod).strip()
         return f"{self.ip_prefix()}{fallback}"
 
@@ -207,7 +227,10 @@ class Reporter:
             lines.append(f"{oops_line} [#{self.oops_count}] PREEMPT SMP{kasan} NOPTI")
             lines += after or []
             lines += [self.cpu_line(), self.hardware_line(), rip]
-            lines += self.trace_lines(kernel_frames or [], tb=tb)
+            inner = module_frames(self.k.modules.module_files(), tb=tb)
+            lines += self.trace_lines(kernel_frames or [], tb=tb,
+                                      skip_rip=bool(inner) and inner[0][2] is not None
+                                      and rip == self.rip_of(tb))
             lines.append(self.modules_linked_in())
             lines += extra or []
         lines.append("---[ end trace 0000000000000000 ]---")

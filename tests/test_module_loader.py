@@ -122,7 +122,8 @@ MODULE_LICENSE("GPL")
     d = dmesg(shell)
     assert "kernel BUG at err_raise.py:" in d
     assert "invalid opcode: 0000 [#1] PREEMPT SMP NOPTI" in d
-    assert " raiser_init+0x" in d and " helper+0x" in d and "[err_raise]" in d
+    assert "RIP: 0010:helper+0x" in d and " raiser_init+0x" in d and "[err_raise]" in d
+    assert not any(line.split("] ", 1)[-1].startswith(" helper+0x") for line in d.splitlines())
     assert "kmsim: the module raised TypeError" in d
     assert shell.execute("lsmod").out.splitlines()[1].split()[2] == "1"
     assert shell.execute("rmmod err_raise").err == "rmmod: ERROR: Module err_raise is in use\n"
@@ -197,7 +198,8 @@ def test_modinfo_fields(shell):
 def test_module_without_exit_cannot_be_removed(shell, tmp_path):
     f = write(tmp_path, "noexit", HEAD + "module_init(lambda: 0)\nMODULE_LICENSE('GPL')\n")
     shell.execute(f"insmod {f}")
-    assert shell.execute("rmmod noexit").err == "rmmod: ERROR: could not remove module noexit: Device or resource busy\n"
+    assert shell.execute("rmmod noexit").err == ("rmmod: ERROR: could not remove 'noexit': Device or resource busy\n"
+                                                 "rmmod: ERROR: could not remove module noexit: Device or resource busy\n")
 
 
 def test_symbol_get_makes_module_in_use(shell, tmp_path):
@@ -216,3 +218,20 @@ def test_pages_freed_at_rmmod_return_to_boot_state(shell):
     shell.execute("insmod modules/zone_allocator.py; rmmod zone_allocator")
     k.buddy.drain_all_pages()
     assert [z.nr_free for z in k.buddy.zones] == before
+
+
+def test_integer_parameters_parse_as_kstrtox_base_0():
+    """010 is octal, 0x hex, a sign where the type has one; out of range is -ERANGE."""
+    from conftest import make_shell
+    sh = make_shell()
+    mod = "tests/check_modules/params_kstrtox.py"
+    r = sh.execute(f"insmod {mod} u=010 i=-0x10 sh=+7 h=255")
+    assert r.status == 0
+    assert "p: u=8 i=-16 sh=7 h=0xff" in sh.execute("dmesg").out
+    assert sh.execute("cat /sys/module/params_kstrtox/parameters/h").out == "0x0000ff\n"
+    sh.execute("rmmod params_kstrtox")
+    r = sh.execute(f"insmod {mod} sh=40000")
+    assert r.err == f"insmod: ERROR: could not insert module {mod}: Numerical result out of range\n"
+    for bad in ("u=-1", "u=08", "i=0x", "i=1e3"):
+        r = sh.execute(f"insmod {mod} {bad}")
+        assert r.err == f"insmod: ERROR: could not insert module {mod}: Invalid parameters\n", bad

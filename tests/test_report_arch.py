@@ -40,7 +40,7 @@ def test_rpi2_oops_is_arms(tmp_path):
     assert lines[i + 3] == "Internal error: Oops: 5 [#1] SMP ARM"
     assert lines[i + 4] == "Modules linked in: npd(OE+)"
     assert any(ln.startswith("PC is at m_init+0x") for ln in lines)
-    assert " m_init [npd] from do_one_initcall+0x41/0x200" in lines
+    assert " m_init [npd] from do_one_initcall+0x59/0x220" in lines
     assert not any("RIP:" in ln or "#PF:" in ln for ln in lines)
 
 

@@ -41,3 +41,25 @@ def test_proprietary_license_sets_p(tmp_path):
     assert sh.execute(f"insmod {mod}").status == 0
     assert _tainted(sh) & 1
     assert "prop: module license 'Proprietary' taints kernel." in sh.execute("dmesg").out
+
+
+def test_rmmod_f_taints_r_only_when_it_forces(tmp_path):
+    """try_force_unload taints R only when the unload is really forced (refcount, no exit)."""
+    sh = make_shell()
+    sh.execute("insmod modules/hello.py; rmmod -f hello")
+    assert _tainted(sh) == (1 << 12) | (1 << 13)
+    mod = tmp_path / "noexit.py"
+    mod.write_text("from kmsim.linux.module import *\nmodule_init(lambda: 0)\nMODULE_LICENSE('GPL')\n")
+    assert sh.execute(f"insmod {mod}; rmmod -f noexit").status == 0
+    assert _tainted(sh) == (1 << 3) | (1 << 12) | (1 << 13)
+
+
+def test_licence_taint_comes_before_the_signature_notice():
+    """check_modinfo (out-of-tree, licence) runs before the module-verification notice."""
+    sh = make_shell()
+    sh.execute("insmod tests/bad_modules/proprietary.py")
+    msgs = [line.split("] ", 1)[1] for line in sh.execute("dmesg").out.splitlines() if "] " in line]
+    i = next(n for n, m in enumerate(msgs) if "loading out-of-tree module taints kernel" in m)
+    assert "module license 'Proprietary' taints kernel." in msgs[i + 1]
+    assert msgs[i + 2] == "Disabling lock debugging due to kernel taint"
+    assert "module verification failed" in msgs[i + 3]

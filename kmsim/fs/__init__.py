@@ -265,6 +265,13 @@ def zoneinfo(k) -> str:
     return "\n".join(out) + "\n"
 
 
+def totalreserve_pages(k) -> int:
+    """calculate_totalreserve_pages: per zone, its largest lowmem_reserve plus its high
+    watermark (at most its managed pages).  si_mem_available subtracts it from the free
+    pages; with no page cache and no reclaimable slab nothing is added back."""
+    return sum(min(max(z.lowmem_reserve, default=0) + z.wmark_high, z.managed) for z in k.buddy.zones)
+
+
 def meminfo_values(k) -> dict[str, int]:
     """The /proc/meminfo fields in the kernel's order, in kB (shared with free and the toolbar).
 
@@ -276,7 +283,8 @@ def meminfo_values(k) -> dict[str, int]:
     vstats = getattr(k, "vmalloc_stats", None)
     vused, ptables = vstats() if vstats else (0, 0)
     x86 = k.machine.name in ("x86_64", "i386")
-    vals = {"MemTotal": total, "MemFree": free, "MemAvailable": free, "Buffers": 0, "Cached": 0,
+    vals = {"MemTotal": total, "MemFree": free, "MemAvailable": max(free - totalreserve_pages(k) * kb, 0),
+            "Buffers": 0, "Cached": 0,
             "SwapCached": 0, "Active": 0, "Inactive": 0, "Active(anon)": 0, "Inactive(anon)": 0,
             "Active(file)": 0, "Inactive(file)": 0, "Unevictable": 0, "Mlocked": 0}
     if any(z.is_highmem for z in k.buddy.zones):
@@ -437,6 +445,8 @@ def _module_writer(k, rel: str, text: str) -> None:
         raise FsError("Permission denied", 13)
     try:
         m.namespace[prm.name] = parse_param_value(prm.type, text.strip())
+    except OverflowError:
+        raise FsError("Numerical result out of range", 34)
     except ValueError:
         raise FsError("Invalid argument", 22)
 

@@ -80,7 +80,7 @@ def module_param(name, type, perm):
         from ..module import parse_param_value
         try:
             mod.namespace[name] = parse_param_value(type, mod.param_args[name])
-        except ValueError:
+        except (ValueError, OverflowError):
             pass     # reported when the parameters are parsed, before init
 
 
