@@ -101,8 +101,8 @@ class LogBuffer:
         n = len(text.encode("utf-8", "replace")) + self.ptr_size
         return (n + self.ptr_size - 1) & ~(self.ptr_size - 1)
 
-    def _store(self, level: int, text: str) -> Record:
-        rec = Record(self.next_seq, self.clock(), level, text)
+    def _store(self, level: int, text: str, ts: int | None = None) -> Record:
+        rec = Record(self.next_seq, self.clock() if ts is None else ts, level, text)
         self.next_seq += 1
         self.records.append(rec)
         self.used += self._cost(text)
@@ -125,10 +125,16 @@ class LogBuffer:
             fn(rec)
 
     def emit(self, level: int, text: str) -> None:
-        """Log already-formatted text at a level, one record per line."""
+        """Log already-formatted text at a level, as one printk call: one trailing newline
+        ends it, and the lines of a multi-line message share its timestamp (dmesg prints
+        every line of a record with the record's time)."""
         self._cont_open = False
-        for line in text.rstrip("\n").split("\n") if text else [""]:
-            self._publish(self._store(level, line))
+        body = text[:-1] if text.endswith("\n") else text
+        ts = None
+        for line in body.split("\n"):
+            rec = self._store(level, line, ts)
+            ts = rec.ts_nsec
+            self._publish(rec)
 
     def vprintk(self, text: str) -> int:
         """Store a formatted message with its KERN_* prefix; returns its length.

@@ -269,3 +269,27 @@ def test_random_alloc_free_never_overlaps_and_merges_back(ops):
     for pfn, order in held.items():
         assert k.buddy.free(pfn, order)
     assert free_state(k) == boot
+
+
+def test_page_allocation_failure_report_reads_as_6_1_prints_it():
+    """warn_alloc: the API frame under __alloc_pages, Mem-Info's one-record summary (one
+    timestamp), free without the pcp pages, and __show_mem's closing lines."""
+    from conftest import make_shell
+    sh = make_shell(mem="512M")
+    sh.execute("insmod tests/bad_modules/alloc_until_failure.py")
+    lines = sh.execute("dmesg").out.splitlines()
+    msgs = [line.split("] ", 1)[1] for line in lines]
+    i = msgs.index(" __alloc_pages+0x305/0x330")
+    assert msgs[i + 1] == " __get_free_pages+0xd/0x40"
+    m = msgs.index("Mem-Info:")
+    block = lines[m + 1:m + 9]
+    assert len({line.split("]")[0] for line in block}) == 1          # one record, one time
+    assert msgs[m + 8].startswith(" free:") and msgs[m + 9].endswith("all_unreclaimable? no")
+    dma = next(x for x in msgs if x.startswith("Node 0 DMA free:"))
+    lists = next(x for x in msgs if x.startswith("Node 0 DMA: "))
+    assert dma.split()[3] == "free:" + lists.split("= ")[1]       # the buddy lists, no pcp
+    end = msgs.index("0 pages hwpoisoned")
+    assert msgs[end - 8:end - 3] == ["Node 0 hugepages_total=0 hugepages_free=0 hugepages_surp=0 "
+                                     "hugepages_size=2048kB", "0 total pagecache pages",
+                                     "0 pages in swap cache", "Free swap  = 0kB", "Total swap = 0kB"]
+    assert msgs[end - 3].endswith(" pages RAM") and msgs[end - 1].endswith(" pages reserved")

@@ -9,6 +9,7 @@ killer instead.  A bad free is "BUG: Bad page state".
 from __future__ import annotations
 
 import mmap
+import sys
 
 import numpy as np
 
@@ -43,7 +44,23 @@ _CLEAN = [bytes(1 << o) for o in range(MAX_ORDER)]       # PhysMem.dirty of a cl
 _SECTION_SHIFT = 12      # 16 MiB: every zone boundary (16M, 896M, 4G) is a multiple of it
 _FREE_OR_ABSENT = PG_buddy | PG_pcp | PG_reserved | PG_hole
 
-_ALLOC_FRAMES = ["__alloc_pages+0x1a5/0x330"]
+_ALLOC_FRAMES = ["__alloc_pages+0x305/0x330"]
+# The kernel function each page API of kmsim.mm.page_api stands for, in call traces.
+_API_FRAMES = {"__get_free_pages": "__get_free_pages+0xd/0x40",
+               "__get_free_page": "__get_free_pages+0xd/0x40",
+               "get_zeroed_page": "__get_free_pages+0xd/0x40",
+               "alloc_pages": "alloc_pages+0x90/0x160", "alloc_page": "alloc_pages+0x90/0x160"}
+
+
+def _api_frames() -> list[str]:
+    """The page API function the module called, as a kernel frame (none if not called
+    from kmsim.mm.page_api)."""
+    f = sys._getframe(1)
+    while f is not None:
+        if f.f_globals.get("__name__") == "kmsim.mm.page_api" and f.f_code.co_name in _API_FRAMES:
+            return [_API_FRAMES[f.f_code.co_name]]
+        f = f.f_back
+    return []
 
 
 class PageAllocator:
@@ -208,7 +225,7 @@ class PageAllocator:
         if order >= MAX_ORDER or order < 0:
             if not gfp & _GFP_NOWARN:
                 self.k.reporter.warn("mm/page_alloc.c:5634", "__alloc_pages+0x2a9/0x330",
-                                     once_key="alloc_order", kernel_frames=[])
+                                     once_key="alloc_order", kernel_frames=_api_frames())
             return -1
         if self._fail_hook is not None and self._fail_hook(gfp, order):
             return -1
@@ -368,22 +385,31 @@ class PageAllocator:
         k.printk.emit(4, f"{k.current.comm}: page allocation failure: order:{order}, "
                          f"mode:{G.format_gfp(gfp)}, nodemask=(null),cpuset=/,mems_allowed=0")
         k.reporter.dump_stack(["warn_alloc+0x151/0x170",
-                               "__alloc_pages_slowpath.constprop.0+0xd04/0xe70"] + _ALLOC_FRAMES)
+                               "__alloc_pages_slowpath.constprop.0+0xd04/0xe70"]
+                              + _ALLOC_FRAMES + _api_frames())
         self.show_mem()
 
     def show_mem(self) -> None:
-        """__show_mem: Mem-Info, per-zone lines and the buddy lines."""
+        """__show_mem: Mem-Info, the node line, per-zone lines, the buddy lines, the rest.
+        Free pages are the buddy lists' (NR_FREE_PAGES); the pcp lists are free_pcp."""
         k = self.k
-        out = ["Mem-Info:",
+        kb = PAGE_SIZE >> 10
+        vstats = getattr(k, "vmalloc_stats", None)
+        ptables = vstats()[1] if vstats else 0
+        out = ["Mem-Info:\n",
                f"active_anon:0 inactive_anon:0 isolated_anon:0\n active_file:0 inactive_file:0 "
                f"isolated_file:0\n unevictable:0 dirty:0 writeback:0\n slab_reclaimable:0 "
-               f"slab_unreclaimable:{k.slab_pages()}\n mapped:0 shmem:0 pagetables:0\n"
+               f"slab_unreclaimable:{k.slab_pages()}\n mapped:0 shmem:0 pagetables:{ptables}\n"
                f" sec_pagetables:0 bounce:0\n kernel_misc_reclaimable:0\n"
-               f" free:{sum(z.free_pages_total() for z in self.zones)} free_pcp:"
-               f"{sum(z.pcp_count for z in self.zones)} free_cma:0"]
+               f" free:{sum(z.nr_free for z in self.zones)} free_pcp:"
+               f"{sum(z.pcp_count for z in self.zones)} free_cma:0\n",
+               f"Node 0 active_anon:0kB inactive_anon:0kB active_file:0kB inactive_file:0kB "
+               f"unevictable:0kB isolated(anon):0kB isolated(file):0kB mapped:0kB dirty:0kB "
+               f"writeback:0kB shmem:0kB shmem_thp: 0kB shmem_pmdmapped: 0kB anon_thp: 0kB "
+               f"writeback_tmp:0kB kernel_stack:64kB pagetables:{ptables * kb}kB "
+               f"sec_pagetables:0kB all_unreclaimable? no"]
         for z in self.zones:
-            kb = PAGE_SIZE >> 10
-            out.append(f"Node 0 {z.name} free:{z.free_pages_total() * kb}kB boost:0kB "
+            out.append(f"Node 0 {z.name} free:{z.nr_free * kb}kB boost:0kB "
                        f"min:{z.wmark_min * kb}kB low:{z.wmark_low * kb}kB high:{z.wmark_high * kb}kB "
                        f"reserved_highatomic:0KB active_anon:0kB inactive_anon:0kB active_file:0kB "
                        f"inactive_file:0kB unevictable:0kB writepending:0kB present:{z.present * kb}kB "
@@ -392,11 +418,18 @@ class PageAllocator:
             out.append("lowmem_reserve[]: " + " ".join(str(v) for v in z.lowmem_reserve))
         for z in self.zones:
             out.append(self.buddy_line(z))
+        if k.machine.name in ("x86_64", "i386"):      # hugetlb_show_meminfo_node
+            huge = 2048 if k.machine.name == "x86_64" else 4096
+            out.append(f"Node 0 hugepages_total=0 hugepages_free=0 hugepages_surp=0 "
+                       f"hugepages_size={huge}kB")
         total = sum(z.present for z in self.zones)
-        out += ["0 total pagecache pages", f"{total} pages RAM",
+        out += ["0 total pagecache pages", "0 pages in swap cache", "Free swap  = 0kB",
+                "Total swap = 0kB", f"{total} pages RAM",
                 f"{sum(z.present for z in self.zones if z.is_highmem)} pages HighMem/MovableOnly",
-                f"{total - sum(z.managed for z in self.zones)} pages reserved"]
-        k.printk.emit(4, "\n".join(out))
+                f"{total - sum(z.managed for z in self.zones)} pages reserved",
+                "0 pages hwpoisoned"]
+        for text in out:                  # one printk each; the summary block is one record
+            k.printk.emit(4, text)
 
     def buddy_line(self, z: Zone) -> str:
         """'Node 0 DMA32: 38*4kB (U) 28*8kB (U) ... = 15800kB'."""
@@ -414,7 +447,8 @@ class PageAllocator:
                          f"order={order}, oom_score_adj=0")
         k.reporter.dump_stack(["dump_header+0x4a/0x211", "oom_kill_process.cold+0xb/0x10",
                                "out_of_memory+0x1ed/0x2e0",
-                               "__alloc_pages_slowpath.constprop.0+0xcb1/0xe70"] + _ALLOC_FRAMES)
+                               "__alloc_pages_slowpath.constprop.0+0xcb1/0xe70"]
+                              + _ALLOC_FRAMES + _api_frames())
         self.show_mem()
         k.printk.emit(6, "Tasks state (memory values in pages):")
         k.printk.emit(6, "[  pid  ]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name")
