@@ -6,7 +6,7 @@ the machine running.  Nothing here is ever shown to the user as a traceback.
 """
 from __future__ import annotations
 
-__all__ = ["KernelEvent", "PageFault", "KernelBUG", "TaskKilled", "SoftLockup",
+__all__ = ["KernelEvent", "PageFault", "KernelBUG", "SoftLockup",
            "ModuleError"]
 
 
@@ -41,15 +41,6 @@ class KernelBUG(KernelEvent):
         self.where = where
         self.rip = rip
         self.hint = hint
-
-
-class TaskKilled(KernelEvent):
-    """The OOM killer (or a fatal signal) ended the task running the module code."""
-
-    def __init__(self, signal_name: str = "Killed", status: int = 137):
-        super().__init__(signal_name)
-        self.signal_name = signal_name
-        self.status = status
 
 
 class SoftLockup(KernelEvent):

@@ -65,6 +65,7 @@ class Task:
     pid: int
     comm: str
     entry_frames: list[str] = field(default_factory=list)
+    oom_victim: bool = False       # chosen by the OOM killer: SIGKILL on return to user space
 
 
 @dataclass

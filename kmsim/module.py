@@ -12,8 +12,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import (KernelBUG, KernelEvent, ModuleError, PageFault, SoftLockup,
-                     TaskKilled)
+from .errors import KernelBUG, KernelEvent, ModuleError, PageFault, SoftLockup
 from .machine import PAGE_SIZE
 from .report import (CUT_HERE, TAINT_FORCED_RMMOD, TAINT_OOT_MODULE, TAINT_PROPRIETARY_MODULE,
                      TAINT_UNSIGNED_MODULE, module_frames, taint_letters)
@@ -207,6 +206,9 @@ class ModuleLoader:
             if wd is not None:
                 wd.disarm()
                 wd = None
+            if k.module_depth == 1 and k.current.oom_victim:   # SIGKILL, now that it returns
+                k.current.oom_victim = False
+                return CallResult(value=value, event="killed", status=137, message="Killed")
             return CallResult(value=value)
         except PageFault as e:
             self.report_page_fault(e, sys.exc_info()[2])
@@ -214,8 +216,6 @@ class ModuleLoader:
         except KernelBUG as e:
             self.report_bug(e, sys.exc_info()[2])
             return CallResult(event="oops", status=139, message="Segmentation fault")
-        except TaskKilled as e:
-            return CallResult(event="killed", status=e.status, message=e.signal_name)
         except SoftLockup:
             return CallResult(event="lockup", status=137, message="Killed")
         except KernelEvent:
@@ -493,6 +493,14 @@ class ModuleLoader:
             mod.state, mod.init_done = "Live", True
             return []
         res = self.call(mod, mod.init_fn, comm="insmod")
+        if res.event == "killed":
+            # The OOM killer chose insmod: init ran to its end, the module is loaded or not
+            # as init says, then insmod dies before it can print anything.
+            try:
+                self._init_returned(mod, path, res.value)
+            except ModuleError:
+                pass
+            raise ModuleError(res.message, status=res.status)
         if res.event is not None:
             mod.stuck = True
             mod.refcnt = 1
@@ -500,7 +508,11 @@ class ModuleLoader:
                 k.printk.emit(4, f"kmsim: {mod.name} stays loaded with 'Used by 1' as after a real "
                                  f"Oops in init; 'rmmod -f {mod.name}' or 'reboot' clears it")
             raise ModuleError(res.message, status=res.status)
-        ret = res.value
+        return self._init_returned(mod, path, res.value)
+
+    def _init_returned(self, mod: Module, path: str, ret) -> list[str]:
+        """do_init_module after init returned ret: live, or discarded with its errno."""
+        k = self.k
         if ret is None:
             ret = 0
         if isinstance(ret, bool) or not isinstance(ret, int):

@@ -13,7 +13,6 @@ import sys
 
 import numpy as np
 
-from ..errors import TaskKilled
 from ..machine import MAX_ORDER, PAGE_SHIFT, PAGE_SIZE
 from . import gfp as G
 from .buddy import (PAGE_ALLOC_COSTLY_ORDER, Zone, free_range_to_blocks,
@@ -86,6 +85,7 @@ class PageAllocator:
         self.module_free_hooks: list = HookList(self._update_hooked)
         self.nr_pages = mem.nr_pages
         self.init_on_alloc = True
+        self._nopage_rs = (-(1 << 62), 0, 0)        # warn_alloc's ratelimit: start, printed, missed
         self.kernel_owner = kernel.kernel_owner
         # What the hot paths index, without a lookup through self.mem:
         self._cflags, self._crefcount, self._corder, self._cowner = mem.c_flags, mem.c_refcount, mem.c_order, mem.c_owner
@@ -238,13 +238,20 @@ class PageAllocator:
         return self.alloc_slowpath(gfp, order, zl)
 
     def alloc_slowpath(self, gfp: int, order: int, zl: list[Zone]) -> int:
-        """Retry at the min watermark (halved for __GFP_HIGH), then OOM or fail."""
+        """Retry at the min watermark (halved for __GFP_HIGH), then OOM or fail.
+
+        A GFP_KERNEL request of a small order does not fail: the OOM killer runs and
+        chooses the current task, which then may use half of the min reserve
+        (ALLOC_OOM); when that is gone too, its allocations fail (nopage)."""
+        victim = self.k.current.oom_victim
         for z in zl:
             mark = z.wmark_min
             if gfp & _GFP_HIGH:
                 mark >>= 1
             if gfp & _GFP_ATOMIC or not gfp & _GFP_DIRECT_RECLAIM:
                 mark -= mark >> 2
+            if victim:
+                mark -= mark >> 1
             if z.watermark_ok(order, mark) or z.pcp_count >= (1 << order):
                 pfn = z.rmqueue(order)
                 if pfn < 0 and order <= PAGE_ALLOC_COSTLY_ORDER:
@@ -252,9 +259,10 @@ class PageAllocator:
                     pfn = z.rmqueue(order)
                 if pfn >= 0:
                     return self.prep_new_page(pfn, order, gfp)
-        if (gfp & _GFP_DIRECT_RECLAIM and order <= PAGE_ALLOC_COSTLY_ORDER
+        if (not victim and gfp & _GFP_DIRECT_RECLAIM and order <= PAGE_ALLOC_COSTLY_ORDER
                 and not gfp & (_GFP_NORETRY | _GFP_RETRY_MAYFAIL)):
             self.out_of_memory(gfp, order)
+            return self.alloc_slowpath(gfp, order, zl)
         if not gfp & _GFP_NOWARN:
             self.warn_alloc(gfp, order)
         return -1
@@ -380,8 +388,19 @@ class PageAllocator:
         k.add_taint(TAINT_BAD_PAGE)
 
     def warn_alloc(self, gfp: int, order: int) -> None:
-        """'insmod: page allocation failure: order:N, mode:0x...(...), nodemask=(null),...'."""
+        """'insmod: page allocation failure: order:N, mode:0x...(...), nodemask=(null),...',
+        rate-limited as the kernel's nopage_rs (10 reports in 5 s)."""
         k = self.k
+        now = k.clock_ns()
+        start, printed, missed = self._nopage_rs
+        if now - start >= 5_000_000_000:
+            start, printed = now, 0
+        if printed >= 10:
+            self._nopage_rs = (start, printed, missed + 1)
+            return
+        if missed:
+            k.printk.emit(4, f"warn_alloc: {missed} callbacks suppressed")
+        self._nopage_rs = (start, printed + 1, 0)
         k.printk.emit(4, f"{k.current.comm}: page allocation failure: order:{order}, "
                          f"mode:{G.format_gfp(gfp)}, nodemask=(null),cpuset=/,mems_allowed=0")
         k.reporter.dump_stack(["warn_alloc+0x151/0x170",
@@ -441,7 +460,9 @@ class PageAllocator:
         return f"Node 0 {z.name}: " + "".join(parts) + f"= {total}kB"
 
     def out_of_memory(self, gfp: int, order: int) -> None:
-        """The OOM killer: with no user task to choose, it kills the current task."""
+        """The OOM killer: with no user task to choose, it kills the current task.  The task
+        goes on in the kernel (its module code runs to its end) and dies on return to user
+        space; ModuleLoader.call reports it as Killed."""
         k = self.k
         k.printk.emit(4, f"{k.current.comm} invoked oom-killer: gfp_mask={G.format_gfp(gfp)}, "
                          f"order={order}, oom_score_adj=0")
@@ -458,7 +479,7 @@ class PageAllocator:
         k.printk.emit(3, f"Out of memory: Killed process {k.current.pid} ({k.current.comm}) "
                          f"total-vm:2388kB, anon-rss:96kB, file-rss:740kB, shmem-rss:0kB, UID:0 "
                          f"pgtables:44kB oom_score_adj:0")
-        raise TaskKilled("Killed", 137)
+        k.current.oom_victim = True        # mark_oom_victim: the kill lands on return to user space
 
     # -- totals ----------------------------------------------------------------------
     def nr_free_pages(self) -> int:
