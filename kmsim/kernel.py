@@ -105,6 +105,29 @@ def parse_cmdline(text: str) -> dict[str, str | bool]:
     return params
 
 
+LOG_BUF_LEN = 128 * 1024              # CONFIG_LOG_BUF_SHIFT=17
+# lib/vsprintf.c no_hash_pointers_enable(), one pr_warn per line
+_NO_HASH_NOTICE = "\n".join([
+    "*" * 58, "**   NOTICE NOTICE NOTICE NOTICE NOTICE NOTICE NOTICE   **", "**" + " " * 54 + "**",
+    "** This system shows unhashed kernel memory addresses   **",
+    "** via the console, logs, and other interfaces. This    **",
+    "** might reduce the security of your system.            **", "**" + " " * 54 + "**",
+    "** If you see this message and you are not debugging    **",
+    "** the kernel, report this immediately to your system   **",
+    "** administrator!                                       **", "**" + " " * 54 + "**",
+    "**   NOTICE NOTICE NOTICE NOTICE NOTICE NOTICE NOTICE   **", "*" * 58])
+LOG_BUF_LEN_MAX = 1 << 31
+
+
+def log_buf_len_update(size: int) -> int:
+    """kernel/printk/printk.c log_buf_len_update: the size rounded up to a power of two,
+    at most 2G; the buffer only grows (a smaller log_buf_len= is ignored)."""
+    size = min(size, LOG_BUF_LEN_MAX)
+    if size:
+        size = 1 << (size - 1).bit_length()
+    return max(size, LOG_BUF_LEN)
+
+
 class Kernel:
     """A booted simulated machine.
 
@@ -201,8 +224,7 @@ class Kernel:
         self.phys_end, self.phys_holes = self._e820()
         self.nr_pages = self.phys_end >> PAGE_SHIFT
         self.phys = PhysMem(self.nr_pages)
-        cap = self._param_size("log_buf_len", 128 * 1024)
-        cap = 1 << max(cap - 1, 4096).bit_length() if cap & (cap - 1) else max(cap, 4096)
+        cap = log_buf_len_update(self._param_size("log_buf_len", 0))
         self.printk = LogBuffer(self.clock_ns, cap, m.ptr_size)
         if "loglevel" in self.params:
             try:
@@ -321,6 +343,15 @@ class Kernel:
         p.emit(5, f"Linux version {RELEASE} (kmsim@kmsim) (Python simulation of the Linux 6.1 "
                   f"memory allocators) {VERSION}")
         p.emit(6, f"Command line: {self.kernel_cmdline}")
+        if "no_hash_pointers" in self.params:
+            for line in _NO_HASH_NOTICE.split("\n"):
+                p.emit(4, line)
+        if self._param_size("log_buf_len", 0) > LOG_BUF_LEN_MAX:
+            p.emit(3, "log_buf over 2G is not supported.")
+        if p.capacity > LOG_BUF_LEN:
+            p.emit(6, f"log_buf_len: {p.capacity} bytes")
+            used = p.used
+            p.emit(6, f"early log buf free: {LOG_BUF_LEN - used}({(LOG_BUF_LEN - used) * 100 // LOG_BUF_LEN}%)")
         p.emit(6, "Zone ranges:")
         for spec_name in self.machine.zone_names_all:
             z = self.buddy.zone_by_name.get(spec_name)

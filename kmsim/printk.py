@@ -155,6 +155,7 @@ class LogBuffer:
             self.used -= self._cost(rec.text)
             rec.text += body.replace("\n", " ")
             self.used += self._cost(rec.text)
+            self._trim()                     # the longer record may push the oldest out
             self._cont_open = not ends
             if not self._cont_open:
                 self._publish(rec)

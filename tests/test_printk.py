@@ -111,3 +111,38 @@ def test_sysctl_printk_read_write():
     assert b.sysctl_text() == "7\t4\t1\t7\n"
     with pytest.raises(ValueError):
         b.sysctl_write("x")
+
+
+def test_log_buf_len_only_grows_and_says_so():
+    """log_buf_len_update: rounded up to a power of two; a smaller value is ignored."""
+    from kmsim.kernel import Kernel
+    k = Kernel("x86_64", "64M", "log_buf_len=600k", seed=1)
+    assert k.printk.capacity == 1 << 20
+    texts = [r.text for r in k.printk.records]
+    assert "log_buf_len: 1048576 bytes" in texts
+    assert any(t.startswith("early log buf free: ") for t in texts)
+    small = Kernel("x86_64", "64M", "log_buf_len=4k", seed=1)
+    assert small.printk.capacity == 128 * 1024
+    assert not any(r.text.startswith("log_buf_len") for r in small.printk.records)
+
+
+def test_no_hash_pointers_prints_the_notice():
+    from kmsim.kernel import Kernel
+    k = Kernel("x86_64", "64M", "no_hash_pointers", seed=1)
+    texts = [r.text for r in k.printk.records]
+    i = texts.index("**   NOTICE NOTICE NOTICE NOTICE NOTICE NOTICE NOTICE   **")
+    assert texts[i - 1] == "*" * 58 and texts[i + 2] == "** This system shows unhashed kernel memory addresses   **"
+
+
+def test_a_continuation_that_fills_the_ring_pushes_the_oldest_out():
+    """pr_cont lengthens the open record: the ring must still fit its capacity (the
+    hypothesis test found 'bytes used' above it)."""
+    lb = _buf(4096)
+    for i in range(40):
+        lb.vprintk(f"\x016record {i} " + "x" * 60 + "\n")
+    lb.vprintk("\x016start ")
+    for _ in range(10):
+        lb.vprintk(KERN_CONT + "y" * 90)
+    lb.vprintk(KERN_CONT + "\n")
+    assert lb.used <= lb.capacity
+    assert lb.records[-1].text.startswith("start yyyy")
