@@ -84,6 +84,14 @@ _GFP_DMA = getattr(G, "__GFP_DMA")
 _GFP_DMA32 = getattr(G, "__GFP_DMA32")
 _BANNER = "=" * 77
 _DASHES = "-" * 77
+# Return addresses in check_object of each check_bytes_and_report/object_err call (the
+# kernel's own for Right Redzone and Poison, from the reference transcripts; the others
+# placed in source order between them).
+_CHECK_OBJECT_RET = {"Left Redzone": 0x16f, "Right Redzone": 0x1a1, "Alignment padding": 0x1d4,
+                     "Poison": 0x22b, "End Poison": 0x24e, "Object padding": 0x25d,
+                     "Freepointer corrupt": 0x26c}
+_ALLOC_FRAMES = ["alloc_debug_processing+0xa8/0x120", "get_partial_node.part.0+0x256/0x400",
+                 "___slab_alloc+0x6f1/0x990", "kmem_cache_alloc+0x2b8/0x300"]
 
 
 # -- geometry -------------------------------------------------------------------------------
@@ -245,9 +253,14 @@ def _swab(x: int, ptr: int) -> int:
 
 # -- objects ------------------------------------------------------------------------------
 class Slab:
-    """struct slab: a block of pages cut into objects; freelist[-1] is the head."""
+    """struct slab: a block of pages cut into objects; freelist[-1] is the head.
+
+    The list is the chain of free pointers from the head.  ``lost`` counts the objects that
+    are neither on that chain nor counted in slab->inuse: a free pointer zapped to NULL in
+    the middle of the chain (a double free's slab_free_freelist_hook, "Freechain corrupt")
+    cuts the rest off, and only on_freelist's "Object count adjusted" counts them again."""
     __slots__ = ("cache", "pfn", "order", "base", "freelist", "objects", "where", "id", "span",
-                 "keys")
+                 "keys", "lost", "bad_head")
 
     def __init__(self, cache, pfn: int, base: int, sid: int):
         self.cache = cache
@@ -260,11 +273,13 @@ class Slab:
         self.objects = cache.objects
         self.where = ""
         self.id = sid
+        self.lost = 0
+        self.bad_head = None        # slab->freelist read from a corrupt free pointer (an alloc)
 
     @property
     def inuse(self) -> int:
-        """Allocated objects of the slab."""
-        return self.objects - len(self.freelist)
+        """slab->inuse: the objects the slab counts as allocated."""
+        return self.objects - len(self.freelist) - self.lost
 
 
 class KmemCache:
@@ -275,7 +290,7 @@ class KmemCache:
                  "partial", "full", "fast", "init", "po", "mm", "zeros", "debug", "checks",
                  "poison", "redzone", "store_user", "tracks", "kmalloc", "mergeable", "usersize",
                  "module", "ptr", "cpu_partial", "alias_of", "hint_printed", "alive", "mvw",
-                 "fpbase", "wshift", "destroy_failed")
+                 "fpbase", "wshift", "destroy_failed", "zgfp")
 
     def __repr__(self):
         return f"<struct kmem_cache '{self.name}' size={self.size}>"
@@ -413,6 +428,8 @@ class Slub:
         s.wshift = 3 if self.ptr == 8 else 2
         s.fpbase = k.machine.page_offset - s.offset
         s.init = k.buddy.init_on_alloc and ctor is None and not s.flags & (SLAB_TYPESAFE_BY_RCU | SLAB_POISON)
+        # slab_want_init_on_alloc: __GFP_ZERO zeroes, except a ctor cache under init_on_alloc
+        s.zgfp = 0 if (k.buddy.init_on_alloc and ctor is not None) else _GFP_ZERO
         s.po, s.mm = k.machine.page_offset, k.phys.mm
         s.zeros = bytes(size)
         s.tracks = {}
@@ -580,12 +597,18 @@ class Slub:
             x = self._alloc_cpu(s, gfp)
         if not x:
             return 0
-        if (s.init or gfp & _GFP_ZERO) and not s.ctor:
+        if self.slab_want_init_on_alloc(s, gfp):
             o = x - s.po
             s.mm[o:o + s.object_size] = s.zeros
         for hook in self.alloc_hooks:
             hook(s, x, s.object_size if size is None else size)
         return x
+
+    def slab_want_init_on_alloc(self, s: KmemCache, gfp: int) -> bool:
+        """mm/slab.h slab_want_init_on_alloc (6.1): with init_on_alloc, every cache but a
+        ctor, RCU or poison one; otherwise (and for RCU/poison caches) only __GFP_ZERO.
+        A ctor cache is never zeroed while init_on_alloc is on, even with __GFP_ZERO."""
+        return bool(s.init or gfp & s.zgfp)
 
     def _alloc_cpu(self, s: KmemCache, gfp: int) -> int:
         fl = s.cpu_freelist
@@ -636,14 +659,28 @@ class Slub:
                 del s.partial[sl]
                 sl.where = "full"
                 s.full[sl] = None
-            if self.alloc_debug_processing(s, sl, x):
+            if self._alloc_checked(s, sl, x):
                 return x
 
+    def _alloc_checked(self, s: KmemCache, sl: Slab, x: int) -> bool:
+        """alloc_single_from_partial has already set slab->freelist to x's stored free
+        pointer: a corrupt one shows as the slab's fp in the reports of the checks."""
+        if s.checks:
+            nxt = self.get_freepointer(s, x) & self.k.machine.addr_mask
+            if nxt != (sl.freelist[-1] if sl.freelist else 0):
+                sl.bad_head = nxt
+        try:
+            return self.alloc_debug_processing(s, sl, x)
+        finally:
+            sl.bad_head = None
+
     def alloc_debug_processing(self, s: KmemCache, sl: Slab, x: int) -> bool:
-        """Checks (F), then init_object(SLUB_RED_ACTIVE) and the alloc track."""
-        if s.checks and not self.check_object(s, sl, x, SLUB_RED_INACTIVE):
+        """alloc_debug_processing: checks (F), then init_object(SLUB_RED_ACTIVE) and the alloc
+        track.  A failed check marks every object of the slab used (freelist NULL)."""
+        if s.checks and not self.check_object(s, sl, x, SLUB_RED_INACTIVE, _ALLOC_FRAMES):
             self.slab_fix(s, "Marking all objects used")
             sl.freelist.clear()
+            sl.lost = 0                          # slab->inuse = slab->objects
             s.partial.pop(sl, None)
             sl.where = "full"
             s.full[sl] = None
@@ -686,54 +723,91 @@ class Slub:
             self._after_free(s, sl, len(fl))
 
     def _after_free(self, s: KmemCache, sl: Slab, nfree: int) -> None:
+        """The slab's list after a free: off the full list when it was empty before, back to
+        the page allocator once nothing is in use and enough partial slabs remain."""
         if nfree == 1 and sl.where == "full":
             del s.full[sl]
             sl.where = "partial"
             s.partial[sl] = None
-        if nfree == sl.objects and sl.where == "partial" and len(s.partial) > s.min_partial:
+        if sl.inuse == 0 and sl.where == "partial" and len(s.partial) > s.min_partial:
             del s.partial[sl]
             self.discard_slab(s, sl)
 
     def _free_debug(self, s: KmemCache, sl: Slab, x: int) -> None:
-        """free_to_partial_list + free_debug_processing."""
-        fl = sl.freelist
-        if s.checks and not s.object_index_ok(sl, x):
-            self.slab_err(s, sl, f"Invalid object pointer 0x{self.hp(x)}",
-                          ["slab_err+0xae/0xe7", "free_to_partial_list.cold+0x101/0x106"])
-            self.slab_fix(s, f"Object at 0x{self.hp(x)} not freed")
-            return
-        if sl.inuse < 1:
-            self.slab_err(s, sl, "Slab has 0 allocated objects but 1 are to be freed\n",
-                          ["slab_err+0xae/0xe7", "free_to_partial_list.cold+0x101/0x106"])
-            self.slab_fix(s, f"Object at 0x{self.hp(x)} not freed")
-            return
-        if not s.checks and not s.object_index_ok(sl, x):
+        """free_to_partial_list (6.1): slab_free_freelist_hook has already set the object's
+        free pointer to NULL; free_debug_processing decides; then the object is freed."""
+        valid = s.object_index_ok(sl, x)
+        if valid:
+            self.slab_free_freelist_hook(s, sl, x)
+        elif not s.checks and sl.inuse > 0:
             self.k.printk.emit(4, f"kmsim: kmem_cache_free({x:#x}): not the start of an object of "
                                   f"'{s.name}'; ignored")
             return
-        saved = self.get_freepointer(s, x)
-        self.set_freepointer(s, x, 0)            # slab_free_freelist_hook: fp = NULL first
-        if s.checks:
-            if x in fl:
-                self.object_err(s, sl, x, "Object already free",
-                                ["free_to_partial_list+0x27c/0x4f0"])
-                self.slab_fix(s, f"Object at 0x{self.hp(x)} not freed")
-                self.set_freepointer(s, x, saved)
-                return
-            if not self.check_object(s, sl, x, SLUB_RED_ACTIVE,
-                                     ["check_object+0x1a1/0x280", "free_to_partial_list+0x19b/0x4f0"]):
-                self.slab_fix(s, f"Object at 0x{self.hp(x)} not freed")
-                return
-        elif fl and fl[-1] == x:
-            raise KernelBUG("mm/slub.c:419", rip="kmem_cache_free+0x2f7/0x310",
-                            hint=f"double free of {x:#x} in '{s.name}' (without consistency "
-                                 f"checks SLUB only has the hardened freelist's BUG_ON)")
-        if s.store_user:
-            self.set_track(s, x, 1)
-        self.init_object(s, x, SLUB_RED_INACTIVE)
+        if not self.free_debug_processing(s, sl, x):
+            self.slab_fix(s, f"Object at 0x{self.hp(x)} not freed")
+            return
+        fl = sl.freelist
+        if x in fl:                              # only without consistency checks
+            self._free_on_freelist(s, sl, x)
+            return
         self.set_freepointer(s, x, fl[-1] if fl else 0)
         fl.append(x)
         self._after_free(s, sl, len(fl))
+
+    def slab_free_freelist_hook(self, s: KmemCache, sl: Slab, x: int) -> None:
+        """set_freepointer(s, object, NULL) before the free: an object that is already free
+        becomes the tail of the chain, and the free objects after it are lost."""
+        self.set_freepointer(s, x, 0)
+        self._cut_chain(sl, x)
+
+    def _cut_chain(self, sl: Slab, x: int) -> None:
+        """x's free pointer is NULL now: the chain ends at x."""
+        fl = sl.freelist
+        if x in fl:
+            i = fl.index(x)
+            sl.lost += i
+            del fl[:i]
+
+    def free_debug_processing(self, s: KmemCache, sl: Slab, x: int) -> bool:
+        """free_debug_processing (6.1, one object): the inuse count, free_consistency_checks
+        (F), the free track, init_object(SLUB_RED_INACTIVE).  False: not freed."""
+        if sl.inuse < 1:
+            self.slab_err(s, sl, f"Slab has {sl.inuse} allocated objects but 1 are to be freed\n",
+                          ["slab_err+0xae/0xe7", "free_to_partial_list.cold+0x101/0x106"])
+            return False
+        if s.checks and not self.free_consistency_checks(s, sl, x):
+            return False
+        if s.store_user:
+            self.set_track(s, x, 1)
+        self.init_object(s, x, SLUB_RED_INACTIVE)
+        return True
+
+    def free_consistency_checks(self, s: KmemCache, sl: Slab, x: int) -> bool:
+        """free_consistency_checks: a valid pointer, not on the freelist, intact object."""
+        if not s.object_index_ok(sl, x):
+            self.slab_err(s, sl, f"Invalid object pointer 0x{self.hp(x)}",
+                          ["slab_err+0xae/0xe7", "free_to_partial_list.cold+0x101/0x106"])
+            return False
+        if self.on_freelist(s, sl, x, ["free_to_partial_list+0x180/0x4f0"]):
+            self.object_err(s, sl, x, "Object already free", ["free_to_partial_list.cold+0x82/0x106"])
+            return False
+        return self.check_object(s, sl, x, SLUB_RED_ACTIVE, ["free_to_partial_list+0x19b/0x4f0"])
+
+    def _free_on_freelist(self, s: KmemCache, sl: Slab, x: int) -> None:
+        """A double free without consistency checks: the hook made x the tail of the chain.
+        At the head, set_freepointer's BUG_ON(object == fp) fires after slab->inuse--, with
+        n->list_lock held (irqs off, preempt_count 1).  Deeper, the kernel would turn the
+        freelist into a cycle, which kmsim does not model: it leaves x where it is."""
+        if sl.freelist[-1] == x:
+            sl.lost += 1                         # slab->inuse -= cnt came first
+            e = KernelBUG("mm/slub.c:419", rip="kmem_cache_free+0x2f7/0x310",
+                          hint=f"double free of {x:#x} in '{s.name}' (without consistency "
+                               f"checks SLUB only has the hardened freelist's BUG_ON)")
+            e.irqs_disabled, e.preempt_count = True, 1   # make_task_dead's "note:" lines
+            raise e
+        self.k.printk.emit(4, f"kmsim: kmem_cache_free({x:#x}): double free of an object deep in "
+                              f"the freelist of '{s.name}': SLUB would make the freelist a cycle; "
+                              f"ignored")
 
     def _free_not_slab(self, s: KmemCache | None, x: int, caller: str) -> None:
         k = self.k
@@ -743,8 +817,8 @@ class Slub:
                             hint=f"{caller}() was given {x:#x}, which is not an address from the "
                                  f"slab allocator (not in the direct map)")
         k.reporter.warn("mm/slab.h:627", "kmem_cache_free+0x2c5/0x310",
-                        message="cache_from_obj: Object is not a Slab page!",
-                        once_key="cache_from_obj_not_slab")
+                        message="virt_to_cache: Object is not a Slab page!",
+                        once_key="virt_to_cache_not_slab")
         k.printk.emit(4, f"kmsim: {caller}({x:#x}): that address is not in a slab page; "
                          f"nothing was freed")
 
@@ -824,31 +898,110 @@ class Slub:
         self.k.phys.bytes[fault - s.po:end - s.po + 1] = value
         return False
 
-    def check_object(self, s, sl, x, val, frames=None) -> bool:
-        """check_object: red zones, poison, padding, free pointer."""
-        if frames is None:
-            frames = ["check_object+0x22b/0x280", "alloc_debug_processing+0xa8/0x120",
-                      "get_partial_node.part.0+0x256/0x400", "___slab_alloc+0x6f1/0x990",
-                      "kmem_cache_alloc+0x2b8/0x300"]
+    def check_object(self, s, sl, x, val, frames) -> bool:
+        """check_object (6.1): red zones, poison and padding (check_pad_bytes), then the free
+        pointer (not for an allocated object whose free pointer lies inside it).
+        frames: the callers' stack below check_object."""
         end = x + s.object_size
+
+        def cb(what, start, value, n):
+            return self.check_bytes_and_report(s, sl, x, what, start, value, n,
+                                               _check_object_frame(what) + frames)
         if s.redzone:
-            if not self.check_bytes_and_report(s, sl, x, "Left Redzone", x - s.red_left_pad, val,
-                                               s.red_left_pad, frames):
+            if not cb("Left Redzone", x - s.red_left_pad, val, s.red_left_pad):
                 return False
-            if not self.check_bytes_and_report(s, sl, x, "Right Redzone", end, val,
-                                               s.inuse - s.object_size, frames):
+            if not cb("Right Redzone", end, val, s.inuse - s.object_size):
                 return False
         elif s.flags & SLAB_POISON and s.object_size < s.inuse:
-            self.check_bytes_and_report(s, sl, x, "Alignment padding", end, POISON_INUSE,
-                                        s.inuse - s.object_size, frames)
+            cb("Alignment padding", end, POISON_INUSE, s.inuse - s.object_size)
         if s.flags & SLAB_POISON:
             if val != SLUB_RED_ACTIVE and s.poison and (
-                    not self.check_bytes_and_report(s, sl, x, "Poison", x, POISON_FREE,
-                                                    s.object_size - 1, frames)
-                    or not self.check_bytes_and_report(s, sl, x, "End Poison", end - 1, POISON_END,
-                                                       1, frames)):
+                    not cb("Poison", x, POISON_FREE, s.object_size - 1)
+                    or not cb("End Poison", end - 1, POISON_END, 1)):
                 return False
-        return True
+            self.check_pad_bytes(s, sl, x, frames)      # cleans up on its own
+        if s.offset < s.inuse and val == SLUB_RED_ACTIVE:
+            return True          # object and free pointer overlap: not checkable while in use
+        return self._check_freepointer(s, sl, x, frames)
+
+    def check_pad_bytes(self, s, sl, x, frames) -> bool:
+        """check_pad_bytes: POISON_INUSE from the end of the metadata (free pointer outside
+        the object, tracks, kmalloc's orig_size) to the end of the slot."""
+        off = self.pad_start(s)
+        size_from_object = s.size - s.red_left_pad
+        if off == size_from_object:
+            return True
+        return self.check_bytes_and_report(s, sl, x, "Object padding", x + off, POISON_INUSE,
+                                           size_from_object - off,
+                                           _check_object_frame("Object padding") + frames)
+
+    def get_info_end(self, s: KmemCache) -> int:
+        """get_info_end: where the object's metadata (the free pointer) ends."""
+        return s.inuse + s.ptr if s.offset >= s.inuse else s.inuse
+
+    def pad_start(self, s: KmemCache) -> int:
+        """Offset of the padding from the object: after the free pointer, the two tracks
+        (SLAB_STORE_USER) and a kmalloc cache's orig_size, as check_pad_bytes and
+        print_trailer count them."""
+        off = self.get_info_end(s)
+        if s.store_user:
+            off += 2 * (TRACK_SIZE if s.ptr == 8 else 24) + (4 if s.kmalloc else 0)
+        return off
+
+    def _check_freepointer(self, s, sl, x, frames) -> bool:
+        """check_object's last step: a free pointer that is no object of the slab is
+        "Freepointer corrupt", and is zapped to NULL (the rest of the chain is lost)."""
+        fp = self.get_freepointer(s, x) & self.k.machine.addr_mask
+        if self.check_valid_pointer(s, sl, fp):
+            return True
+        self.object_err(s, sl, x, "Freepointer corrupt", _check_object_frame("Freepointer corrupt")
+                        + frames)
+        self.set_freepointer(s, x, 0)
+        self._cut_chain(sl, x)
+        return False
+
+    def check_valid_pointer(self, s: KmemCache, sl: Slab, p: int) -> bool:
+        """check_valid_pointer: NULL, or the start of one of the slab's objects."""
+        return p == 0 or s.object_index_ok(sl, p)
+
+    def on_freelist(self, s, sl, search, frames) -> bool:
+        """on_freelist (6.1): walk the chain from slab->freelist.  True if search is on it.
+        A free pointer that is no object is "Freechain corrupt" (the chain is cut there);
+        when search is not found, slab->inuse is checked against the objects counted."""
+        chain = sl.freelist[::-1]
+        bad = self._first_bad_fp(s, sl, chain)
+        nr = len(chain) if bad is None else bad + 1
+        if search is not None and search in chain[:nr]:
+            return True
+        if bad is not None:
+            obj = chain[bad]
+            self.object_err(s, sl, obj, "Freechain corrupt", ["on_freelist.cold+0x2d/0x111"] + frames)
+            self.set_freepointer(s, obj, 0)
+            self._cut_chain(sl, obj)
+        if sl.inuse != sl.objects - nr:
+            self.slab_err(s, sl, f"Wrong object count. Counter is {sl.inuse} but counted were "
+                                 f"{sl.objects - nr}",
+                          ["slab_err+0xae/0xe7", "on_freelist.cold+0x95/0x111"] + frames)
+            sl.lost = 0                          # slab->inuse = slab->objects - nr
+            self.slab_fix(s, "Object count adjusted")
+        return search is None
+
+    def _first_bad_fp(self, s: KmemCache, sl: Slab, chain: list[int]) -> int | None:
+        """Index in chain of the first free object whose stored free pointer is no valid
+        object (a module wrote over it), or None; numpy reads them all at once."""
+        if not chain:
+            return None
+        dt = np.uint64 if s.ptr == 8 else np.uint32
+        objs = np.array(chain, dtype=dt)
+        first = sl.base + s.red_left_pad
+        idx = (objs - dt(first)) // dt(s.size)
+        words = np.frombuffer(self.k.phys.mm, dtype=dt)
+        raw = words[((objs - dt(s.fpbase)) >> dt(s.wshift)).astype(np.int64)]
+        fp = raw ^ np.frombuffer(sl.keys, dtype=dt)[idx.astype(np.int64)]
+        off = fp - dt(first)                     # wraps around below the slab: invalid
+        ok = (fp == 0) | ((off % dt(s.size) == 0) & (off < dt(sl.objects * s.size)))
+        bad = np.flatnonzero(~ok)
+        return int(bad[0]) if len(bad) else None
 
     # -- report pieces -------------------------------------------------------------------
     def taint(self) -> None:
@@ -873,6 +1026,8 @@ class Slub:
         """print_slab_info."""
         k = self.k
         head = sl.freelist[-1] if sl.freelist else 0
+        if sl.bad_head is not None:
+            head = sl.bad_head
         zone = k.buddy.zone_of(sl.pfn)
         zi = zone.idx if zone is not None else 0
         return (f"Slab 0x{self.hp(k.page_struct_addr(sl.pfn))} objects={sl.objects} used={sl.inuse} "
@@ -904,9 +1059,7 @@ class Slub:
         lines += self.print_section("Object   ", x, min(s.object_size, PAGE_SIZE))
         if s.redzone:
             lines += self.print_section("Redzone  ", x + s.object_size, s.inuse - s.object_size)
-        off = s.offset + s.ptr if s.offset >= s.inuse else s.inuse
-        if s.store_user:
-            off += 2 * TRACK_SIZE
+        off = self.pad_start(s)
         size_from_object = s.size - s.red_left_pad
         if off != size_from_object:
             lines += self.print_section("Padding  ", x + off, size_from_object - off)
@@ -916,7 +1069,7 @@ class Slub:
     def object_err(self, s, sl, x, reason, frames) -> None:
         """object_err: banner and trailer."""
         self.slab_bug(s, reason)
-        self.print_trailer(s, sl, x, ["object_err+0x34/0x40"] + frames)
+        self.print_trailer(s, sl, x, ["object_err+0x8a/0xb6"] + frames)
         self.taint()
 
     def slab_err(self, s, sl, msg, frames) -> None:
@@ -936,27 +1089,7 @@ class Slub:
             if s.aliases:
                 s.aliases.pop()
             return True
-        self._deactivate(s)
-        remaining = False
-        for sl in list(s.partial):
-            if sl.inuse == 0:
-                del s.partial[sl]
-                self.discard_slab(s, sl)
-                continue
-            remaining = True
-            self.slab_err(s, sl, f"Objects remaining in {s.name} on __kmem_cache_shutdown()",
-                          ["slab_err+0xae/0xe7", "__kmem_cache_shutdown.cold+0x34/0xe9",
-                           "kmem_cache_destroy+0x51/0x150"])
-            free = set(sl.freelist)
-            for i in range(sl.objects):
-                x = sl.base + s.red_left_pad + i * s.size
-                if x not in free:
-                    self.k.printk.emit(3, f"Object 0x{self.hp(x)} @offset={x - sl.base}")
-                    for line in self.tracking_lines(s, x):
-                        self.k.printk.emit(3, line)
-        if s.full:
-            remaining = True
-        if remaining:
+        if self.kmem_cache_shutdown(s):
             s.refcount = 1
             s.destroy_failed = True          # kmemleak then says so instead of "not destroyed"
             frames = _caller_frames(self.k)
@@ -970,6 +1103,32 @@ class Slub:
         if s in self.caches:
             self.caches.remove(s)
         return True
+
+    def kmem_cache_shutdown(self, s: KmemCache) -> bool:
+        """__kmem_cache_shutdown (6.1): flush the cpu slab, then free_partial: empty partial
+        slabs go, the others are listed.  True (busy) if any slab is left."""
+        self._deactivate(s)
+        for sl in list(s.partial):
+            if sl.inuse == 0:
+                del s.partial[sl]
+                self.discard_slab(s, sl)
+            else:
+                self.list_slab_objects(s, sl, f"Objects remaining in {s.name} on "
+                                              f"__kmem_cache_shutdown()")
+        return bool(s.partial or s.full)
+
+    def list_slab_objects(self, s: KmemCache, sl: Slab, text: str) -> None:
+        """list_slab_objects: slab_err, then 'Object 0x%p @offset=%tu' (and the tracks) of
+        every object not on the slab's freelist."""
+        self.slab_err(s, sl, text, ["slab_err+0xae/0xe7", "__kmem_cache_shutdown.cold+0x34/0xe9",
+                                    "kmem_cache_destroy+0x51/0x150"])
+        free = set(sl.freelist)
+        for i in range(sl.objects):
+            x = sl.base + s.red_left_pad + i * s.size
+            if x not in free:
+                self.k.printk.emit(3, f"Object 0x{self.hp(x)} @offset={x - sl.base}")
+                for line in self.tracking_lines(s, x):
+                    self.k.printk.emit(3, line)
 
     # -- queries -------------------------------------------------------------------------
     def find_slab(self, addr: int) -> Slab | None:
@@ -1002,7 +1161,7 @@ class Slub:
         slabs = s.slabs()
         num_slabs = len(slabs)
         num_objs = sum(sl.objects for sl in slabs)
-        free_partial = sum(len(sl.freelist) for sl in s.partial)
+        free_partial = sum(sl.objects - sl.inuse for sl in s.partial)   # count_free
         active = num_objs - free_partial
         inuse = sum(sl.inuse for sl in slabs)
         return {"active_objs": active, "num_objs": num_objs, "num_slabs": num_slabs,
@@ -1026,8 +1185,12 @@ class Slub:
                 fl = sl.freelist
                 if len(set(fl)) != len(fl):
                     bad.append(f"{s.name}: slab {sl.pfn:#x} has a free object listed twice")
-                if len(fl) > sl.objects:
-                    bad.append(f"{s.name}: slab {sl.pfn:#x} has {len(fl)} free of {sl.objects}")
+                if len(fl) + sl.lost > sl.objects or sl.lost < 0:
+                    bad.append(f"{s.name}: slab {sl.pfn:#x} has {len(fl)} free and {sl.lost} lost "
+                               f"of {sl.objects}")
+                if sl.lost and not s.debug:
+                    bad.append(f"{s.name}: slab {sl.pfn:#x} of a cache without debugging lost "
+                               f"{sl.lost} objects")
                 for x in fl:
                     if not s.object_index_ok(sl, x):
                         bad.append(f"{s.name}: free object {x:#x} not in slab {sl.pfn:#x}")
@@ -1060,17 +1223,30 @@ class Slub:
             self.discard_slab(s, sl)
 
     def validate(self, s: KmemCache) -> None:
-        """validate_slab_cache: check every object of a cache with consistency checks."""
+        """validate_slab_cache: validate_slab on each partial slab, and on each full one when
+        SLAB_STORE_USER keeps a full list (a cache with consistency checks only)."""
         if not s.checks:
             return
-        for sl in s.slabs():
-            free = set(sl.freelist)
-            for i in range(sl.objects):
-                x = sl.base + s.red_left_pad + i * s.size
-                val = SLUB_RED_INACTIVE if x in free else SLUB_RED_ACTIVE
-                self.check_object(s, sl, x, val, ["check_object+0x1a1/0x280",
-                                                  "validate_slab+0x9a/0x120",
-                                                  "validate_slab_cache+0x101/0x160"])
+        for sl in list(s.partial) + (list(s.full) if s.store_user else []):
+            self.validate_slab(s, sl)
+
+    def validate_slab(self, s: KmemCache, sl: Slab) -> None:
+        """validate_slab: on_freelist(NULL) (the chain and the count), then check_object of
+        every object against its state, stopping at the first that fails."""
+        frames = ["validate_slab+0x9a/0x120", "validate_slab_cache+0x101/0x160"]
+        if not self.on_freelist(s, sl, None, frames):
+            return
+        free = set(sl.freelist)
+        for i in range(sl.objects):
+            x = sl.base + s.red_left_pad + i * s.size
+            val = SLUB_RED_INACTIVE if x in free else SLUB_RED_ACTIVE
+            if not self.check_object(s, sl, x, val, frames):
+                break
+
+
+def _check_object_frame(what: str) -> list[str]:
+    """check_object's own frame for the check that failed."""
+    return [f"check_object+{_CHECK_OBJECT_RET[what]:#x}/0x280"]
 
 
 def _caller_frames(k) -> list:
@@ -1096,7 +1272,7 @@ def kmem_cache_alloc(s, gfpflags):
     try:
         if s.fast:
             x = s.cpu_freelist.pop()
-            if s.init or gfpflags & 0x100:          # init_on_alloc or __GFP_ZERO
+            if s.init or gfpflags & s.zgfp:         # slab_want_init_on_alloc
                 o = x - s.po
                 s.mm[o:o + s.object_size] = s.zeros
             return x
