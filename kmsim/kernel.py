@@ -224,15 +224,15 @@ class Kernel:
         self.phys_end, self.phys_holes = self._e820()
         self.nr_pages = self.phys_end >> PAGE_SHIFT
         self.phys = PhysMem(self.nr_pages)
+        self._malformed: list[str] = []
         cap = log_buf_len_update(self._param_size("log_buf_len", 0))
         self.printk = LogBuffer(self.clock_ns, cap, m.ptr_size)
         if "loglevel" in self.params:
             try:
-                self.printk.console_loglevel = int(self.params["loglevel"])
+                self.printk.console_loglevel = int(str(self.params["loglevel"]), 0)
             except ValueError:
-                pass
-        if "ignore_loglevel" in self.params:
-            self.printk.console_loglevel = 15
+                self._malformed.append("loglevel")
+        self.printk.ignore_loglevel = "ignore_loglevel" in self.params
         key = self.rng.getrandbits(256).to_bytes(32, "little")
         self.printk_ctx = FormatContext(m.ptr_size, key, "no_hash_pointers" in self.params)
         self.reporter = Reporter(self)
@@ -343,6 +343,10 @@ class Kernel:
         p.emit(5, f"Linux version {RELEASE} (kmsim@kmsim) (Python simulation of the Linux 6.1 "
                   f"memory allocators) {VERSION}")
         p.emit(6, f"Command line: {self.kernel_cmdline}")
+        for name in self._malformed:                  # do_early_param: the option refused
+            p.emit(4, f"Malformed early option '{name}'")
+        if self.printk.ignore_loglevel:
+            p.emit(6, "debug: ignoring loglevel setting.")
         if "no_hash_pointers" in self.params:
             for line in _NO_HASH_NOTICE.split("\n"):
                 p.emit(4, line)

@@ -90,6 +90,7 @@ class LogBuffer:
         self.clear_seq = 0          # dmesg -C / -c: records before this are not shown
         self.read_seq = 0           # for "unread" counters and dmesg -w
         self.console_loglevel = 4
+        self.ignore_loglevel = False          # the ignore_loglevel boot option: print everything
         self.default_message_loglevel = 4
         self.minimum_console_loglevel = 1
         self.default_console_loglevel = 7
@@ -119,7 +120,7 @@ class LogBuffer:
             del self.records[:drop]
 
     def _publish(self, rec: Record) -> None:
-        if self.console is not None and rec.level < self.console_loglevel:
+        if self.console is not None and (rec.level < self.console_loglevel or self.ignore_loglevel):
             self.console(rec)
         for fn in self.listeners:
             fn(rec)

@@ -146,3 +146,18 @@ def test_a_continuation_that_fills_the_ring_pushes_the_oldest_out():
     lb.vprintk(KERN_CONT + "\n")
     assert lb.used <= lb.capacity
     assert lb.records[-1].text.startswith("start yyyy")
+
+
+def test_ignore_loglevel_and_a_malformed_loglevel():
+    """ignore_loglevel prints everything on the console without changing the sysctl;
+    loglevel=x is refused with do_early_param's message."""
+    from kmsim.kernel import Kernel
+    k = Kernel("x86_64", "64M", "ignore_loglevel loglevel=x", seed=1)
+    assert k.printk.sysctl_text() == "4\t4\t1\t7\n"
+    texts = [r.text for r in k.printk.records]
+    assert "Malformed early option 'loglevel'" in texts
+    assert "debug: ignoring loglevel setting." in texts
+    shown = []
+    k.printk.console = shown.append
+    k.printk.emit(7, "a debug line")
+    assert [r.text for r in shown] == ["a debug line"]
