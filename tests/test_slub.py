@@ -328,3 +328,22 @@ def test_shrink_gives_empty_slabs_back(kernel):
     assert sh.execute("cat /sys/kernel/slab/shrinkme/usersize /sys/kernel/slab/kmalloc-64/usersize "
                       "/sys/kernel/slab/shrinkme/slabs_cpu_partial").out == "0\n64\n0(0)\n"
     assert slub.debug_check() == []
+
+
+def test_sysfs_objects_counts_as_slabinfo_and_min_partial_is_writable():
+    """objects_show is total minus the free objects of the partial list (the cpu slab's
+    free objects count as in use, as slabinfo's active_objs); min_partial and cpu_partial
+    take a decimal number, and a debug cache refuses a nonzero cpu_partial."""
+    from conftest import make_shell
+    sh = make_shell(append="slab_nomerge")
+    k = sh.kernel
+    st = k.subsystems["slab"].stats(k.subsystems["slab"].find("kmalloc-64"))
+    assert sh.execute("cat /sys/kernel/slab/kmalloc-64/objects").out == \
+        f"{st['active_objs']} N0={st['active_objs']}\n"
+    assert sh.execute("echo 7 > /sys/kernel/slab/kmalloc-64/min_partial").status == 0
+    assert sh.execute("cat /sys/kernel/slab/kmalloc-64/min_partial").out == "7\n"
+    r = sh.execute("echo -1 > /sys/kernel/slab/kmalloc-64/min_partial")
+    assert r.status == 1 and "Invalid argument" in r.err
+    sh.execute("insmod modules/slab_cache.py")
+    r = sh.execute("echo 4 > '/sys/kernel/slab/example cache/cpu_partial'")
+    assert r.status == 1 and "Invalid argument" in r.err

@@ -111,7 +111,7 @@ def _reader(k, rel: str) -> str:
     vals = {
         "object_size": s.object_size, "slab_size": s.size, "objs_per_slab": s.objects,
         "order": s.order, "align": s.align, "aliases": len(s.aliases),
-        "objects": _node(st["objects"]), "objects_partial": _node(st["objects_partial"]),
+        "objects": _node(st["active_objs"]), "objects_partial": _node(st["objects_partial"]),
         "total_objects": _node(st["num_objs"]), "slabs": _node(st["num_slabs"]),
         "partial": _node(st["partial"]), "cpu_slabs": _node(st["cpu_slabs"]),
         "red_zone": _flag(s, S.SLAB_RED_ZONE), "poison": _flag(s, S.SLAB_POISON),
@@ -139,7 +139,9 @@ def _writer(k, rel: str, text: str) -> None:
         raise FsError("Permission denied", 13)
     s = _cache_of(k, parts[0])
     attr, on = parts[1], text.strip()[:1] == "1"
-    if attr == "failslab":                      # failslab_store: not on a merged cache
+    if attr in ("min_partial", "cpu_partial"):
+        _store_partial(s, attr, text)
+    elif attr == "failslab":                      # failslab_store: not on a merged cache
         if s.refcount > 1:
             raise FsError("Invalid argument", 22)
         s.flags = s.flags | S.SLAB_FAILSLAB if on else s.flags & ~S.SLAB_FAILSLAB
@@ -151,6 +153,20 @@ def _writer(k, rel: str, text: str) -> None:
         _slub(k).validate(s)
     else:
         _slub(k).shrink(s)
+
+
+def _store_partial(s, attr: str, text: str) -> None:
+    """min_partial_store / cpu_partial_store: kstrtoul(buf, 10); a debug cache keeps no
+    per-cpu partial slabs, so it refuses a nonzero cpu_partial."""
+    t = text.strip()
+    if not t.isdigit():
+        raise FsError("Invalid argument", 22)
+    val = int(t)
+    if val >> 64 or (attr == "cpu_partial" and val >> 32):
+        raise FsError("Numerical result out of range", 34)
+    if attr == "cpu_partial" and val and s.debug:
+        raise FsError("Invalid argument", 22)
+    setattr(s, attr, val)
 
 
 proc_dir("/sys/kernel/slab", _lister, _reader, _writer)

@@ -1012,10 +1012,9 @@ class Slub:
     def slab_bug(self, s: KmemCache, msg: str) -> None:
         """slab_bug: the ===== banner."""
         from ..report import print_tainted
-        lines = [_BANNER, f"BUG {s.name} ({print_tainted(self.k.taint)}): {msg}".rstrip("\n")]
-        if msg.endswith("\n"):
-            lines.append("")
-        lines += [_DASHES, ""]
+        # one record per pr_err; a message's second newline is a blank line of its record
+        bug = f"BUG {s.name} ({print_tainted(self.k.taint)}): {msg}".rstrip("\n")
+        lines = [_BANNER, bug + ("\n\n" if msg.endswith("\n") else ""), _DASHES + "\n\n"]
         self.k.reporter.emit(lines, level=3)
 
     def slab_fix(self, s: KmemCache, msg: str) -> None:
@@ -1051,7 +1050,7 @@ class Slub:
         fp = self.get_freepointer(s, x) & k.machine.addr_mask
         fps = self.hp(fp) if fp else "0" * (2 * self.ptr)
         lines = self.tracking_lines(s, x)
-        lines += [self.slab_info_line(sl), f"Object 0x{self.hp(x)} @offset={x - sl.base} fp=0x{fps}", ""]
+        lines += [self.slab_info_line(sl), f"Object 0x{self.hp(x)} @offset={x - sl.base} fp=0x{fps}\n\n"]
         if s.redzone:
             lines += self.print_section("Redzone  ", x - s.red_left_pad, s.red_left_pad)
         elif x > sl.base + 16:
