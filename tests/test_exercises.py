@@ -24,15 +24,17 @@ def messages(shell) -> list[str]:
 
 
 def kmalloc_usage(shell) -> dict:
-    """Objects in use per kmalloc cache, as /sys/kernel/slab/CACHE/objects counts them.
+    """Objects in use per kmalloc cache (slab->inuse summed over the slabs).
 
-    slabinfo's num_objs may grow across a run (an emptied slab stays cached, as in
-    SLUB), so a leak shows in the objects in use, not in the slab count.
+    slabinfo's columns and sysfs' objects count a cpu slab's free objects as active, as
+    SLUB does, and an emptied slab may stay cached, so a leak shows only in the objects
+    the slabs count as allocated.
     """
+    slub = shell.kernel.subsystems["slab"]
     names = [ln.split()[0] for ln in shell.execute("cat /proc/slabinfo").out.splitlines()
              if ln.startswith("kmalloc-")]
     assert names, "no kmalloc caches in /proc/slabinfo"
-    return {n: shell.execute(f"cat /sys/kernel/slab/{n}/objects").out.split()[0] for n in names}
+    return {n: slub.stats(slub.find(n))["objects"] for n in names}
 
 
 def run_exercise(shell, name, count):
