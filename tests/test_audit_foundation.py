@@ -113,7 +113,7 @@ def test_dmesg_long_options_and_level_ranges():
     r = _run(sh, "dmesg --clear")
     assert r.status == 0 and _run(sh, "dmesg").out == ""
     r = _run(sh, "dmesg -l 9")
-    assert r.status == 2 and "unknown level '9'" in r.err
+    assert r.status == 1 and "unknown level '9'" in r.err
 
 
 def test_modinfo_json_is_one_object():
@@ -244,5 +244,5 @@ def test_writing_a_provider_directory_and_an_empty_level_list():
     sh = make_shell()
     r = _run(sh, "echo 1 > /sys/kernel/slab/kmalloc-64")
     assert r.status == 1 and r.err == "kmsim: /sys/kernel/slab/kmalloc-64: Is a directory\n"
-    r = _run(sh, "dmesg --level=")
-    assert r.status == 2 and "unknown level ''" in r.err
+    r = _run(sh, "dmesg --level=")          # util-linux: no level selected, nothing printed
+    assert r.status == 0 and r.out == "" and r.err == ""

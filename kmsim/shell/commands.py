@@ -7,8 +7,8 @@ from pathlib import Path
 from .. import fs
 from ..errors import ModuleError
 from ..machine import PAGE_SHIFT
-from ..printk import LEVEL_NAMES, format_dmesg_line
 from .core import COMMANDS, UsageError, command
+from .dmesg import DmesgError, boot_epoch, format_record, parse_dmesg_args, parse_levels
 
 # ./modules, then the lab's modules of the checkout kmsim runs from (an editable install)
 MODULE_DIRS = ["modules", str(Path(__file__).resolve().parent.parent.parent / "modules")]
@@ -140,86 +140,49 @@ def cmd_modinfo(ctx, args):
     return status
 
 
-@command("dmesg", help="print the kernel log", usage="dmesg [-c] [-C] [-l LEVELS] [-x] [-r] [-w] [-n LEVEL]",
-         options=("-c", "-C", "-l", "-x", "-r", "-w", "-n", "-t"))
+@command("dmesg", help="print the kernel log",
+         usage="dmesg [-c] [-C] [-k] [-l LEVELS] [-n LEVEL] [-r] [-t] [-T] [-x] [-w]",
+         options=("-c", "-C", "-k", "-l", "-x", "-r", "-w", "-n", "-t", "-T", "-H", "-u"))
 def cmd_dmesg(ctx, args):
+    try:
+        opts = parse_dmesg_args(args)
+    except DmesgError as e:
+        (ctx.out if e.status == 0 else ctx.err)(str(e))
+        return e.status
     k = ctx.kernel
-    opts, levels = set(), None
-    it = iter(args)
-    for a in it:
-        if a in ("-l", "--level"):
-            levels = next(it, None)
-            if levels is None:
-                raise UsageError("option requires an argument -- 'l'")
-        elif a.startswith("--level="):
-            levels = a.split("=", 1)[1]
-        elif a in ("-n", "--console-level"):
-            lvl = next(it, None)
-            return _dmesg_console_level(ctx, lvl)
-        elif a in _DMESG_LONG:
-            opts.add(_DMESG_LONG[a])
-        elif a.startswith("--console-level="):
-            return _dmesg_console_level(ctx, a.split("=", 1)[1])
-        elif a.startswith("-l") and len(a) > 2:         # -lerr,warn
-            levels = a[2:]
-        elif a.startswith("-") and len(a) > 1 and not a.startswith("--"):
-            for c in a[1:]:
-                if c not in "cCxrwt":
-                    raise UsageError(f"invalid option -- '{c}'")
-                opts.add(c)
-        else:
-            raise UsageError(f"unrecognized option '{a}'")
-    if "C" in opts:
+    if opts.console_level is not None:
+        return _dmesg_console_level(ctx, opts.console_level)
+    if "C" in opts.flags:
         k.printk.clear()
         return 0
-    want = _parse_levels(levels) if levels is not None else None
-    recs = [r for r in k.printk.visible() if want is None or r.level in want]
-    for r in recs:
-        line = format_dmesg_line(r, raw="r" in opts, decode="x" in opts)
-        if "t" in opts:
-            line = line.split("] ", 1)[1] if "] " in line else line
-        ctx.out(line)
+    boot = boot_epoch(k) if opts.time_format == "ctime" else None
+    for r in filter(_dmesg_filter(opts), k.printk.visible()):
+        ctx.out(format_record(r, opts, boot))
     k.printk.read_seq = k.printk.next_seq
-    if "c" in opts:
+    if "c" in opts.flags:
         k.printk.clear()
-    if "w" in opts and ctx.shell.tty and getattr(ctx.shell, "follow_dmesg", None):
-        ctx.shell.follow_dmesg(ctx, want)
+    if "w" in opts.flags and ctx.shell.tty and getattr(ctx.shell, "follow_dmesg", None):
+        ctx.shell.follow_dmesg(ctx, opts.levels, fmt=lambda r: format_record(r, opts, boot),
+                               keep=_dmesg_filter(opts))
     return 0
 
 
-_DMESG_LONG = {"--clear": "C", "--read-clear": "c", "--decode": "x", "--raw": "r",
-               "--follow": "w", "--notime": "t"}
+def _dmesg_filter(opts):
+    """The records -l and -k/-u let through."""
+    def keep(rec) -> bool:
+        return (opts.levels is None or rec.level in opts.levels) and \
+            (opts.facilities is None or rec.facility in opts.facilities)
+    return keep
 
 
-def _dmesg_console_level(ctx, lvl) -> int:
-    if lvl is None:
-        raise UsageError("option requires an argument -- 'n'")
-    want = _parse_levels(lvl)
+def _dmesg_console_level(ctx, lvl: str) -> int:
+    try:
+        want = parse_levels(lvl)
+    except DmesgError as e:
+        ctx.err(str(e))
+        return e.status
     ctx.kernel.printk.console_loglevel = max(want) + 1 if not lvl.isdigit() else int(lvl)
     return 0
-
-
-def _parse_levels(text: str) -> set[int]:
-    out = set()
-    for word in text.split(","):
-        w = word.strip().lower()
-        # util-linux: 'err+' adds the more urgent levels, '+err' the less urgent ones
-        up, down = w.endswith("+"), w.startswith("+")
-        w = w.strip("+")
-        if w.isdigit() and int(w) < len(LEVEL_NAMES):
-            lvl = int(w)
-        elif w in LEVEL_NAMES:
-            lvl = LEVEL_NAMES.index(w)
-        elif w == "warning":
-            lvl = 4
-        else:
-            raise UsageError(f"unknown level '{word}'")
-        out.add(lvl)
-        if up:
-            out.update(range(lvl))
-        if down:
-            out.update(range(lvl, len(LEVEL_NAMES)))
-    return out
 
 
 @command("cat", help="print a virtual file (or a host file)", usage="cat PATH...", complete="paths")
@@ -413,7 +376,7 @@ def cmd_help(ctx, args):
             continue
         seen.add(cmd.name)
         ctx.out(f"  {cmd.usage:<36} {cmd.help}")
-    ctx.out("Filters: CMD | grep PATTERN | head [-n N] | tail [-n N] | wc -l")
+    ctx.out("Filters: CMD | grep [-E|-F] PATTERN | head [-n N] | tail [-n N|+N] | wc [-l|-w|-c] | sort")
     return 0
 
 

@@ -1,10 +1,11 @@
-"""The shell's core: ``Shell.execute(line) -> Result``, commands, filters.
+"""The shell's core: ``Shell.execute(line) -> Result``, commands, pipelines.
 
 Commands register once with ``@command(name, help=..., usage=..., options=...,
 complete=...)``, so dispatch, ``help`` and Tab completion share one table.  A
 command is ``fn(ctx, args) -> status``; it writes with ``ctx.out``/``ctx.err``
 and renders tables with ``ctx.table``.  Kernel messages more urgent than the
-console level reach ``Result.console`` as they are printed.  The interactive
+console level reach ``Result.console`` as they are printed.  The filters of a
+pipeline (grep, head, tail, wc, sort) are in ``filters.py``.  The interactive
 REPL and the batch runner are thin layers over this.
 """
 from __future__ import annotations
@@ -12,14 +13,14 @@ from __future__ import annotations
 import importlib
 import json
 import pkgutil
-import re
 from dataclasses import dataclass, field
 from typing import Callable
 
 from ..printk import format_dmesg_line
+from .filters import FilterError, apply_filter
 from .parser import ParseError, parse
 
-__all__ = ["Shell", "Result", "Context", "Command", "command", "COMMANDS", "UsageError"]
+__all__ = ["Shell", "Result", "Context", "Command", "command", "COMMANDS", "UsageError", "apply_filter"]
 
 
 class UsageError(Exception):
@@ -183,10 +184,13 @@ class Shell:
         text = ctx.text()
         for st in filters:
             try:
-                text, fstatus = apply_filter(st.words, text)
-            except UsageError as e:
-                ctx.err(f"{(st.words or ['kmsim'])[0]}: {e}")     # 'ls | >x': no words
-                return 2
+                text, fstatus = apply_filter(st.words, text, ctx.err)
+            except FilterError as e:
+                ctx.err(str(e))
+                return e.status
+            except KeyboardInterrupt:         # a pattern that backtracks for ever
+                ctx.err("^C")
+                return 130
             if fstatus and not status:
                 status = fstatus
         if first.redirect is not None:
@@ -249,112 +253,6 @@ class Shell:
     def unread_messages(self) -> int:
         """Kernel messages printed since the last dmesg (for the toolbar)."""
         return self.kernel.printk.unread()
-
-
-# ------------------------------------------------------------------------------------
-# filters
-
-def apply_filter(words: list[str], text: str) -> tuple[str, int]:
-    """grep, head, tail, wc -l, sort over a command's output."""
-    if not words:
-        raise UsageError("empty filter")
-    name, args = words[0], words[1:]
-    lines = text.splitlines(keepends=True)
-    if name == "grep":
-        return _grep(args, lines)
-    if name in ("head", "tail"):
-        n = _count(args)
-        sel = lines[:n] if name == "head" else (lines[-n:] if n else [])
-        return "".join(sel), 0
-    if name == "wc":
-        if args not in (["-l"], []):
-            raise UsageError("only 'wc -l' is supported")
-        return f"{len(lines)}\n", 0
-    if name == "sort":
-        rev = "-r" in args
-        return "".join(sorted(lines, reverse=rev)), 0
-    if name == "cat":
-        return text, 0
-    raise UsageError("not a filter (use grep, head, tail, wc -l, sort)")
-
-
-def _count(args: list[str]) -> int:
-    n = 10
-    it = iter(args)
-    for a in it:
-        if a == "-n":
-            a = next(it, None)
-            if a is None:
-                raise UsageError("option requires an argument -- 'n'")
-        elif a.startswith("-n"):
-            a = a[2:]
-        elif a.startswith("-"):
-            a = a[1:]
-        try:
-            n = int(a)
-        except ValueError:
-            raise UsageError(f"invalid number of lines: '{a}'")
-    return max(n, 0)
-
-
-def _grep_options(args: list[str]) -> tuple[dict, str]:
-    """Parse grep's options: -i -v -c -n -w -F -E and -A/-B/-C N (also -A3)."""
-    opt = {"i": False, "v": False, "c": False, "n": False, "w": False, "F": False, "A": 0, "B": 0}
-    pattern = None
-    it = iter(args)
-    for a in it:
-        if pattern is None and a.startswith("-") and len(a) > 1:
-            i = 1
-            while i < len(a):
-                c = a[i]
-                if c in "ABC":
-                    num = a[i + 1:] or next(it, None)
-                    if num is None or not num.isdigit():
-                        raise UsageError(f"{num or ''}: invalid context length argument")
-                    for key in ("AB" if c == "C" else c):
-                        opt[key] = int(num)
-                    break
-                if c not in "ivcnwFE":
-                    raise UsageError(f"invalid option -- '{c}'")
-                opt[c] = True
-                i += 1
-        elif pattern is None:
-            pattern = a
-        else:
-            raise UsageError("only one pattern, no files")
-    if pattern is None:
-        raise UsageError("usage: grep [-ivcnwFE] [-A N] [-B N] [-C N] PATTERN")
-    return opt, pattern
-
-
-def _grep(args: list[str], lines: list[str]) -> tuple[str, int]:
-    opt, pattern = _grep_options(args)
-    body = re.escape(pattern) if opt["F"] else _bre(pattern)
-    if opt["w"]:
-        body = rf"\b(?:{body})\b"
-    try:
-        rx = re.compile(body, re.I if opt["i"] else 0)
-    except re.error as e:
-        raise UsageError(f"invalid pattern: {e}")
-    hits = [i for i, ln in enumerate(lines) if bool(rx.search(ln)) != opt["v"]]
-    if opt["c"]:
-        return f"{len(hits)}\n", 0 if hits else 1
-    keep: set[int] = set()
-    for i in hits:
-        keep.update(range(max(0, i - opt["B"]), min(len(lines), i + opt["A"] + 1)))
-    out, prev = [], None
-    for i in sorted(keep):
-        if prev is not None and i > prev + 1 and (opt["A"] or opt["B"]):
-            out.append("--\n")
-        sep = ":" if i in hits else "-"
-        out.append(f"{i + 1}{sep}{lines[i]}" if opt["n"] else lines[i])
-        prev = i
-    return "".join(out), 0 if hits else 1
-
-
-def _bre(p: str) -> str:
-    """grep's extended-regex spelling of alternation also works in basic mode."""
-    return p.replace(r"\|", "|")
 
 
 _loaded = False

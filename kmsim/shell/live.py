@@ -51,8 +51,12 @@ def run_slabtop(ctx, sort: str = "o") -> int:
     return 0
 
 
-def follow_dmesg(ctx, levels) -> None:
-    """dmesg -w on a terminal: what dmesg printed, then new records until q or Ctrl-C."""
+def follow_dmesg(ctx, levels, fmt=None, keep=None) -> None:
+    """dmesg -w on a terminal: what dmesg printed, then new records until q or Ctrl-C.
+
+    fmt formats a record (dmesg -T, -x ...), keep chooses the records (-k, -u).
+    """
+    fmt = fmt or format_dmesg_line
     from .keys import KeyReader
     from .render import colour_dmesg_line
     k = ctx.kernel
@@ -66,8 +70,8 @@ def follow_dmesg(ctx, levels) -> None:
         with KeyReader() as keys:
             while keys.key(0.25) not in ("q", "Q", "\x03"):
                 for rec in k.printk.since(seq):
-                    if levels is None or rec.level in levels:
-                        sys.stdout.write(colour_dmesg_line(format_dmesg_line(rec), rec.level) + "\n")
+                    if (levels is None or rec.level in levels) and (keep is None or keep(rec)):
+                        sys.stdout.write(colour_dmesg_line(fmt(rec), rec.level) + "\n")
                 seq = k.printk.next_seq
                 sys.stdout.flush()
     except KeyboardInterrupt:

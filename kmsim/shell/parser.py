@@ -2,7 +2,8 @@
 
 A line is split on unquoted ``;`` and newlines into commands, each command on
 unquoted ``|`` into a pipeline; ``#`` at the start of a word begins a comment;
-words are split as a POSIX shell splits them.  ``py`` keeps its raw text.
+a backslash before a newline joins the lines (outside single quotes); words are
+split as a POSIX shell splits them.  ``py`` keeps its raw text.
 """
 from __future__ import annotations
 
@@ -39,6 +40,9 @@ def _scan(text: str, seps: str):
     i, n = 0, len(text)
     while i < n:
         c = text[i]
+        if c == "\\" and text.startswith("\n", i + 1) and quote != "'":
+            i += 2              # a line continuation: both characters vanish
+            continue
         if quote:
             buf.append(c)
             if c == "\\" and quote == '"' and i + 1 < n:
@@ -112,3 +116,21 @@ def _stage(raw: str) -> Stage:
 def parse(text: str) -> list[Pipeline]:
     """Parse a whole line: a list of pipelines."""
     return [parse_pipeline(c) for c in split_commands(text)]
+
+
+def scan_options(args: list[str], long_option, short_options) -> list[str]:
+    """getopt_long's permuting scan: call long_option(arg, it) for '--name[=value]' and
+    short_options(cluster, it) for '-abc' (it yields the following arguments, for option
+    values); '--' ends the options.  Returns the operands."""
+    operands: list[str] = []
+    it = iter(args)
+    for a in it:
+        if a == "--":
+            operands.extend(it)
+        elif a.startswith("--"):
+            long_option(a, it)
+        elif a.startswith("-") and len(a) > 1:
+            short_options(a[1:], it)
+        else:
+            operands.append(a)
+    return operands
