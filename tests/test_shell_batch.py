@@ -144,3 +144,24 @@ def test_grep_context_numbers_and_words():
     assert apply_filter(["grep", "-A1", "a"], "a\nx\ny\nba\nz\n")[0] == "a\nx\n--\nba\nz\n"
     assert apply_filter(["grep", "-cw", "foo"], text)[0] == "2\n"
     assert sh.execute("dmesg | grep -A").status == 2
+
+
+def test_kmod_tools_without_arguments_say_what_kmod_says():
+    """kmod 30's messages and status 1 for a missing operand; modinfo -F prints one field."""
+    sh = make_shell()
+    for cmd, msg in (("insmod", "insmod: ERROR: missing filename.\n"),
+                     ("rmmod", "rmmod: ERROR: missing module name.\n"),
+                     ("modinfo", "modinfo: ERROR: missing module or filename.\n"),
+                     ("modprobe", "modprobe: ERROR: missing parameters. See -h.\n"),
+                     ("rmmod -x hello", "rmmod: invalid option -- 'x'\n")):
+        r = sh.execute(cmd)
+        assert (r.status, r.err) == (1, msg), cmd
+    assert sh.execute("modinfo -F license modules/hello.py").out == "GPL\n"
+    assert sh.execute("modinfo --field=name modules/hello.py").out == "hello\n"
+
+
+def test_py_that_never_returns_is_stopped_by_the_watchdog():
+    """A batch must not hang on 'py while True: pass': the soft-lockup watchdog stops it."""
+    p = run_kmsim("--append", "watchdog_thresh=1", "-c", "py while True: pass; echo after")
+    assert "py: stopped after 4s of simulated time" in p.stderr
+    assert p.stdout == "after\n"

@@ -29,7 +29,8 @@ def _module_result(ctx, fn, *args) -> int:
          complete="module_files")
 def cmd_insmod(ctx, args):
     if not args:
-        raise UsageError("missing module file")
+        ctx.err("insmod: ERROR: missing filename.")        # kmod 30
+        return 1
     return _module_result(ctx, ctx.kernel.modules.insmod, args[0], args[1:])
 
 
@@ -48,7 +49,8 @@ def find_module_file(name: str) -> str | None:
          usage="modprobe [-r] NAME [param=value ...]", options=("-r",), complete="module_names")
 def cmd_modprobe(ctx, args):
     if not args:
-        raise UsageError("missing module name")
+        ctx.err("modprobe: ERROR: missing parameters. See -h.")
+        return 1
     if args[0] == "-r":
         if len(args) < 2:
             raise UsageError("missing module name")
@@ -77,11 +79,14 @@ def cmd_rmmod(ctx, args):
         if a in ("-f", "--force"):
             force = True
         elif a.startswith("-"):
-            raise UsageError(f"invalid option '{a}'")
+            ctx.err(f"rmmod: unrecognized option '{a}'" if a.startswith("--")
+                    else f"rmmod: invalid option -- '{a[1:2]}'")
+            return 1
         else:
             names.append(a)
     if not names:
-        raise UsageError("missing module name")
+        ctx.err("rmmod: ERROR: missing module name.")
+        return 1
     status = 0
     for n in names:
         status = _module_result(ctx, ctx.kernel.modules.rmmod, n, force) or status
@@ -105,14 +110,43 @@ def cmd_lsmod(ctx, args):
     return 0
 
 
-@command("modinfo", help="show a module's information", usage="modinfo NAME-or-FILE",
-         complete="module_files")
+def _modinfo_args(ctx, args) -> tuple[str | None, list[str]] | None:
+    """modinfo's -F FIELD (--field=FIELD, -FFIELD): the field and the modules; None after
+    an error already printed."""
+    field, names = None, []
+    it = iter(args)
+    for a in it:
+        if a in ("-F", "--field"):
+            field = next(it, None)
+            if field is None:
+                ctx.err("modinfo: option requires an argument -- 'F'")
+                return None
+        elif a.startswith("--field="):
+            field = a[8:]
+        elif a.startswith("-F"):
+            field = a[2:]
+        elif a.startswith("-") and a != "-":
+            ctx.err(f"modinfo: invalid option -- '{a[1:2]}'" if not a.startswith("--")
+                    else f"modinfo: unrecognized option '{a}'")
+            return None
+        else:
+            names.append(a)
+    return field, names
+
+
+@command("modinfo", help="show a module's information", usage="modinfo [-F FIELD] NAME-or-FILE",
+         options=("-F",), complete="module_files")
 def cmd_modinfo(ctx, args):
-    if not args:
-        raise UsageError("missing module")
+    parsed = _modinfo_args(ctx, args)
+    if parsed is None:
+        return 1
+    field, names = parsed
+    if not names:
+        ctx.err("modinfo: ERROR: missing module or filename.")
+        return 1
     from .modinfo import modinfo_fields
     status = 0
-    for a in args:
+    for a in names:
         try:
             fields = modinfo_fields(ctx.kernel, a)
         except ValueError as e:
@@ -136,7 +170,10 @@ def cmd_modinfo(ctx, args):
             ctx.out(json.dumps(obj, indent=2))
             continue
         for key, val in fields:
-            ctx.out(f"{key + ':':<16}{val}")
+            if field is None:
+                ctx.out(f"{key + ':':<16}{val}")
+            elif key == field:
+                ctx.out(val)
     return status
 
 

@@ -24,6 +24,9 @@ def run_py(ctx, src: str) -> int:
     ns = py_namespace(ctx.shell)
     out: list[str] = []
     ns["print"] = lambda *a, sep=" ", end="\n", **_k: out.append(sep.join(map(str, a)) + end)
+    wd = ctx.kernel.subsystems.get("watchdog")
+    if wd is not None:
+        wd.arm()                        # a py loop that never ends must not hang a batch
     try:
         try:
             code = compile(src, "<py>", "eval")
@@ -35,6 +38,14 @@ def run_py(ctx, src: str) -> int:
         if is_expr and val is not None:
             out.append((f"{val:#x}" if isinstance(val, int) and not isinstance(val, bool) and val > 0xffff
                         else repr(val)) + "\n")
+    except KeyboardInterrupt:
+        ctx.out("".join(out), end="")
+        if wd is not None and wd.fired:
+            ctx.err(f"py: stopped after {wd.timeout_seconds()}s of simulated time "
+                    f"(the soft-lockup watchdog's limit, watchdog_thresh={wd.thresh})")
+        else:
+            ctx.err("py: interrupted")
+        return 130
     except KernelEvent as e:
         ctx.out("".join(out), end="")
         ctx.err(f"py: {type(e).__name__}: {e} (see dmesg)")
@@ -48,6 +59,8 @@ def run_py(ctx, src: str) -> int:
         ctx.err(f"py: {type(e).__name__}: {e} (line {last.lineno})")
         return 1
     finally:
+        if wd is not None:
+            wd.disarm()
         ns.pop("print", None)
     ctx.out("".join(out), end="")
     return 0
