@@ -60,12 +60,18 @@ def format_frame(func: str, lineno: int, code, modname: str | None) -> str:
     return f" {func}+{off:#x}/{_code_size(code):#x}{tail}"
 
 
+_API_CODES: set | None = None
+
+
 def _is_api(fr) -> bool:
     """A frame of a function of kmsim's module API (kmsim.linux, or a fast path in mm/)."""
+    global _API_CODES
     if fr.f_globals.get("__name__", "").startswith("kmsim.linux."):
         return True
-    from .module import API_CODES
-    return fr.f_code in API_CODES
+    if _API_CODES is None:
+        from .module import API_CODES
+        _API_CODES = API_CODES
+    return fr.f_code in _API_CODES
 
 
 def module_frames(module_files: dict[str, str], tb: TracebackType | None = None,

@@ -124,19 +124,29 @@ class VirtMem:
 
     def read_int(self, addr: int, size: int, signed: bool = False) -> int:
         """Read a little-endian integer of size bytes."""
-        if self.kasan is None and self.page_offset <= addr and addr + size <= self.direct_end and size <= 8:
-            return _UNPACK[size + (signed << 4)](self.mm, addr - self.page_offset)[0]
+        if self.kasan is None and size <= 8:
+            if self.page_offset <= addr and addr + size <= self.direct_end:
+                return _UNPACK[size + (signed << 4)](self.mm, addr - self.page_offset)[0]
+            base = self.tlb.get(addr >> PAGE_SHIFT)
+            if base is not None and (addr & (PAGE_SIZE - 1)) + size <= PAGE_SIZE:
+                return _UNPACK[size + (signed << 4)](self.mm, base | (addr & (PAGE_SIZE - 1)))[0]
         return int.from_bytes(self.read(addr, size), "little", signed=signed)
 
     def write_int(self, addr: int, size: int, value: int) -> None:
         """Write a little-endian integer of size bytes (truncated to its width, as C does)."""
-        if self.kasan is None and self.page_offset <= addr and addr + size <= self.direct_end and size <= 8:
-            p = addr - self.page_offset
-            self.dirty[p >> PAGE_SHIFT] = 1
-            if (p & (PAGE_SIZE - 1)) + size > PAGE_SIZE:
-                self.dirty[(p + size - 1) >> PAGE_SHIFT] = 1
-            _PACK[size](self.mm, p, value & _MASK[size])
-            return
+        if self.kasan is None and size <= 8:
+            if self.page_offset <= addr and addr + size <= self.direct_end:
+                p = addr - self.page_offset
+                self.dirty[p >> PAGE_SHIFT] = 1
+                if (p & (PAGE_SIZE - 1)) + size > PAGE_SIZE:
+                    self.dirty[(p + size - 1) >> PAGE_SHIFT] = 1
+                _PACK[size](self.mm, p, value & _MASK[size])
+                return
+            base = self.tlb.get(addr >> PAGE_SHIFT)
+            if base is not None and (addr & (PAGE_SIZE - 1)) + size <= PAGE_SIZE:
+                self.dirty[base >> PAGE_SHIFT] = 1
+                _PACK[size](self.mm, base | (addr & (PAGE_SIZE - 1)), value & _MASK[size])
+                return
         self.write(addr, (value & ((1 << (size * 8)) - 1)).to_bytes(size, "little"))
 
     def fill(self, addr: int, n: int, byte: int) -> None:
