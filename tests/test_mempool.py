@@ -71,7 +71,9 @@ def test_slab_pool_guarantee_with_failslab(kernel):
     kmem_cache_destroy(cache)
 
 
-def test_sleeping_mask_with_empty_reserve_reports_hung_task(kernel):
+def test_sleeping_mask_with_empty_reserve_waits_silently_then_hints(kernel):
+    """mempool_alloc retries every 5 s forever; the hung-task detector stays quiet (the
+    task wakes up); kmsim gives up after 120 simulated seconds with a kmsim: hint."""
     from kmsim.linux.mempool import mempool_create_page_pool
     pool = mempool_create_page_pool(1, 0)
     kernel.buddy.fail_hook = lambda gfp, order: True
@@ -81,10 +83,7 @@ def test_sleeping_mask_with_empty_reserve_reports_hung_task(kernel):
     assert M.mempool_alloc(kernel, pool, G.GFP_KERNEL) == 0
     kernel.buddy.fail_hook = None
     text = _log(kernel)
-    assert "INFO: task kmsim:1 blocked for more than 120 seconds." in text
-    assert '"echo 0 > /proc/sys/kernel/hung_task_timeout_secs" disables this message.' in text
-    assert "task:kmsim           state:D stack:0     pid:1" in text
-    assert "mempool_alloc+0x15b/0x190" in text and "io_schedule_timeout" in text
+    assert "blocked for more than" not in text
     assert "kmsim: mempool_alloc() with a mask that may sleep never returns NULL" in text
     M.mempool_free(kernel, first, pool)
     M.mempool_destroy(kernel, pool)

@@ -148,7 +148,7 @@ def test_highmem_module_on_i386():
     m = re.match(r"kmap returned (ff8[0-9a-f]{5}), page_address is now (ff8[0-9a-f]{5})", texts[2])
     assert m and m.group(1) == m.group(2)
     assert texts[3] == "the page holds: written through the pkmap"
-    assert texts[4] == "page_address after kunmap: 00000000"
+    assert texts[4] == "page_address after kunmap: ff801000"   # kept until the slots are flushed
     assert "highmem                16384  0" in r.stdout
 
 

@@ -2,9 +2,12 @@
 
 A HighMem frame has no address in the direct map: ``page_address()`` is 0 until
 ``kmap(page)`` puts it in one of the LAST_PKMAP slots of the pkmap window
-(PKMAP_BASE ...), through the kernel's page tables.  ``kunmap`` drops the
-reference; kmsim clears the PTE as soon as the count reaches zero (the kernel
-waits for the next flush_all_zero_pkmaps), so a student sees the address go.
+(PKMAP_BASE ...), through the kernel's page tables.  As in the kernel, a slot's
+count is 0 when free, 1 when mapped with no user, n+1 with n users: ``kunmap``
+drops a user but leaves the page mapped (``page_address`` still returns the
+address) until ``flush_all_zero_pkmaps`` runs when the search for a free slot
+wraps around.  ``kunmap_local`` (kmsim's kmap_local_page shares the pkmap
+slots) unmaps at once, as the kernel's per-CPU kmap_local slots do.
 """
 from __future__ import annotations
 
@@ -52,29 +55,40 @@ class Pkmap:
             slot = self.map_new_virtual(pfn)
             if slot < 0:
                 return 0
+        self.k.phys.c_flags[pfn] |= PG_highmem_mapped
         self.count[slot] += 1
         return self.start + (slot << PAGE_SHIFT)
 
     def map_new_virtual(self, pfn: int) -> int:
-        """Take the next free slot (round robin, as last_pkmap_nr) and set its PTE."""
-        for i in range(1, self.n + 1):
-            slot = (self.last_nr + i) % self.n
-            if self.slot_pfn[slot] < 0:
+        """The next free slot after last_pkmap_nr (flushing unused ones on wrap); its PTE set."""
+        for _ in range(self.n):
+            self.last_nr = (self.last_nr + 1) % self.n
+            if self.last_nr == 0:
+                self.flush_all_zero_pkmaps()
+            if self.count[self.last_nr] == 0:
                 break
         else:
             self.k.printk.emit(4, f"kmsim: all {self.n} pkmap slots are in use: kmap() would sleep "
                                   f"until someone calls kunmap(); returning NULL instead")
             return -1
+        slot = self.last_nr
         if not self.vm.pt.map(self.start + (slot << PAGE_SHIFT), pfn):
             return -1
-        self.last_nr = slot
+        self.count[slot] = 1
         self.slot_pfn[slot] = pfn
         self.slot_of[pfn] = slot
         self.k.phys.c_flags[pfn] |= PG_highmem_mapped
         return slot
 
+    def flush_all_zero_pkmaps(self) -> None:
+        """Unmap every slot that is mapped but has no user (count 1)."""
+        for slot in range(self.n):
+            if self.count[slot] == 1:
+                self.count[slot] = 0
+                self.unmap_slot(slot)
+
     def kunmap(self, page) -> None:
-        """kunmap: drop the reference; the last one unmaps (kunmap_high)."""
+        """kunmap: drop a user (kunmap_high); the page stays mapped until the next flush."""
         pfn = self._check(page, "kunmap")
         if self.k.pfn_to_virt(pfn):
             return
@@ -84,7 +98,9 @@ class Pkmap:
                             hint=f"kunmap() of pfn {pfn:#x}, which is not kmapped")
         self.count[slot] -= 1
         if self.count[slot] == 0:
-            self.unmap_slot(slot)
+            raise KernelBUG("mm/highmem.c:355", rip="kunmap_high+0xa5/0xb0",
+                            hint=f"kunmap() of pfn {pfn:#x} once more than kmap(): "
+                                 "pkmap_count went down to zero")
 
     def unmap_slot(self, slot: int) -> None:
         """Clear a slot's PTE and forget its page."""
@@ -102,13 +118,21 @@ class Pkmap:
         return 0 if slot is None else self.start + (slot << PAGE_SHIFT)
 
     def kunmap_addr(self, addr: int) -> None:
-        """kunmap_local(addr): unmap by address (a direct-map address needs nothing)."""
+        """kunmap_local(addr): drop the mapping at once (a direct-map address needs nothing)."""
         if not isinstance(addr, int) or not self.contains(addr):
             return
-        pfn = self.slot_pfn[(addr - self.start) >> PAGE_SHIFT]
-        if pfn >= 0:
-            from .page import Page
-            self.kunmap(Page(self.k, pfn))
+        slot = (addr - self.start) >> PAGE_SHIFT
+        if self.slot_pfn[slot] < 0:
+            return
+        from .page import Page
+        self.kunmap(Page(self.k, self.slot_pfn[slot]))
+        if self.count[slot] == 1:
+            self.count[slot] = 0
+            self.unmap_slot(slot)
+
+    def idle(self, addr: int) -> bool:
+        """True for a slot still mapped but with no user (waiting for the next flush)."""
+        return self.contains(addr) and self.count[(addr - self.start) >> PAGE_SHIFT] == 1
 
     def mappings(self) -> dict[int, int]:
         """{virtual address: pfn} of the slots in use."""

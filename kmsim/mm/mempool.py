@@ -4,9 +4,11 @@
 ``mempool_alloc`` asks the underlying allocator first (without reclaim, retries
 or warnings) and falls back to the reserve; ``mempool_free`` tops the reserve up
 before giving anything back to the allocator.  The reserve is a LIFO array, as
-the kernel's ``elements[curr_nr]``.  Where the kernel would sleep forever
-(a sleeping mask and an empty reserve), kmsim prints what the hung-task
-detector prints and returns NULL.
+the kernel's ``elements[curr_nr]``.  With a mask that may sleep and an empty
+reserve the kernel waits on the pool (``io_schedule_timeout(5*HZ)``) and retries
+the allocator every 5 seconds, forever: kmsim advances the clock and retries the
+same way for a while, then says so and returns NULL.  The hung-task detector
+stays silent, since the task wakes every 5 seconds.
 """
 from __future__ import annotations
 
@@ -23,7 +25,12 @@ _GFP_NOWARN = getattr(G, "__GFP_NOWARN")
 _GFP_DIRECT_RECLAIM = getattr(G, "__GFP_DIRECT_RECLAIM")
 _GFP_IO = getattr(G, "__GFP_IO")
 _POISON_POINTER = 0x6b6b6b6b6b6b6b6b
-HUNG_TASK_TIMEOUT = 120
+MEMPOOL_WAIT_NS = 5 * 1_000_000_000   # io_schedule_timeout(5*HZ)
+MEMPOOL_MAX_WAITS = 24                # kmsim stops retrying after 2 simulated minutes
+# offset of the field each function reads first: struct mempool_s is
+# { spinlock_t lock; int min_nr; int curr_nr; void **elements; void *pool_data; ... }
+_FIRST_FIELD = {"mempool_alloc": (0x18, 0x10), "mempool_free": (0x8, 0x8),
+                "mempool_resize": (0x0, 0x0), "mempool_destroy": (0x8, 0x8)}
 
 
 class Mempool:
@@ -59,9 +66,10 @@ class Mempool:
 
 
 def _check_pool(pool, fn: str, ptr_size: int = 8) -> Mempool:
-    if pool is None or pool == 0:     # the first field read is pool->pool_data
-        raise PageFault(24 if ptr_size == 8 else 16, False, hint=f"{fn}() was given a NULL pool: mempool_create() "
-                                          f"returns NULL on failure, test it with 'if not pool:'")
+    if pool is None or pool == 0:     # the NULL pool's first field read faults
+        off = _FIRST_FIELD.get(fn, (0, 0))[0 if ptr_size == 8 else 1]
+        raise PageFault(off, fn == "mempool_resize", hint=f"{fn}() was given a NULL pool: "
+                        "mempool_create() returns NULL on failure, test it with 'if not pool:'")
     if not isinstance(pool, Mempool):
         raise TypeError(f"{fn}() takes a mempool_t (from mempool_create), not {type(pool).__name__}")
     if pool.destroyed:
@@ -109,7 +117,8 @@ def mempool_alloc(k, pool, gfp_mask: int):
         raise TypeError(f"gfp_mask must be a GFP_* int, not {type(gfp_mask).__name__}")
     gfp_mask |= _GFP_NOMEMALLOC | _GFP_NORETRY | _GFP_NOWARN
     gfp_temp = gfp_mask & ~(_GFP_DIRECT_RECLAIM | _GFP_IO)
-    while True:
+    waits = 0
+    while True:                                     # repeat_alloc:
         elem = pool.alloc(gfp_temp, pool.pool_data)
         if _element_ok(elem):
             pool.out += 1
@@ -122,27 +131,20 @@ def mempool_alloc(k, pool, gfp_mask: int):
             continue
         if not gfp_mask & _GFP_DIRECT_RECLAIM:
             return 0
-        report_hung_task(k)
-        return 0
+        if waits == MEMPOOL_MAX_WAITS:
+            report_endless_wait(k, waits)
+            return 0
+        waits += 1
+        k.tick(MEMPOOL_WAIT_NS)         # io_schedule_timeout(5*HZ), then try again
 
 
-def report_hung_task(k) -> None:
-    """What khungtaskd prints about a task stuck in mempool_alloc (kernel/hung_task.c)."""
-    if hasattr(k, "tick"):
-        k.tick(HUNG_TASK_TIMEOUT * 1_000_000_000 + 7_000_000)
-    t = k.current
-    from ..report import print_tainted
-    r = k.reporter
-    k.printk.emit(3, f"INFO: task {t.comm}:{t.pid} blocked for more than {HUNG_TASK_TIMEOUT} seconds.")
-    k.printk.emit(3, f"      {print_tainted(k.taint)} {k.release} {k.version.split(' ')[0]}")
-    k.printk.emit(3, '"echo 0 > /proc/sys/kernel/hung_task_timeout_secs" disables this message.')
-    k.printk.emit(6, f"task:{t.comm:<15.15} state:D stack:0     pid:{t.pid:<5d} ppid:{max(1, t.pid - 1):<6d} "
-                     f"flags:0x00004000")
-    r.emit(r.trace_lines(["__schedule+0x34d/0x9e0", "schedule+0x5a/0xd0",
-                          "io_schedule_timeout+0x4b/0x70", "mempool_alloc+0x15b/0x190"]), level=6)
-    k.printk.emit(4, "kmsim: mempool_alloc() with a mask that may sleep never returns NULL: with the "
-                     "reserve empty it waits until someone calls mempool_free(); nobody will, so "
-                     "the task would hang forever; kmsim returns NULL instead")
+def report_endless_wait(k, waits: int) -> None:
+    """A kmsim: hint where mempool_alloc would keep sleeping and retrying forever."""
+    k.printk.emit(4, f"kmsim: mempool_alloc() with a mask that may sleep never returns NULL: with the "
+                     f"allocator failing and the reserve empty it sleeps in state D and retries every "
+                     f"5 seconds until someone calls mempool_free(); after {waits * 5} simulated seconds "
+                     f"of that, kmsim returns NULL instead (the real task would hang, silently: the "
+                     f"hung-task detector does not report a task that wakes up every 5 seconds)")
 
 
 def mempool_free(k, element, pool) -> None:

@@ -28,10 +28,14 @@ _GFP_NORETRY = getattr(G, "__GFP_NORETRY")
 _GFP_RETRY_MAYFAIL = getattr(G, "__GFP_RETRY_MAYFAIL")
 _GFP_NOFAIL = getattr(G, "__GFP_NOFAIL")
 _GFP_ZERO = getattr(G, "__GFP_ZERO")
+_GFP_DMA = getattr(G, "__GFP_DMA")
+_GFP_DMA32 = getattr(G, "__GFP_DMA32")
 
 __all__ = ["VmArea", "VmapSpace", "Vmalloc", "vmalloc_init"]
 
 _PAGE_MASK = PAGE_SIZE - 1
+GFP_RECLAIM_MASK = 0x400 | 0x800 | 0x20 | 0x40 | 0x80 | 0x2000 | 0x4000 | 0x8000 | 0x10000 \
+    | 0x20000 | 0x80000        # mm/internal.h: RECLAIM HIGH IO FS NOWARN RETRY_MAYFAIL NOFAIL ...
 GFP_VMALLOC = G.GFP_KERNEL
 VM_NO_GUARD = 0x40
 _LOAD_MODULE = "load_module+0xbb7/0x21a0"
@@ -50,6 +54,7 @@ class VmArea:
     guard: bool = True
     owner: int = 0
     module: object = None            # the module that asked for it (None: the kernel)
+    pages_area: int = 0              # area->pages when it was vmalloc()ed (more than a page)
 
     @property
     def end(self) -> int:
@@ -229,7 +234,7 @@ class Vmalloc:
 
     # -- vmalloc -------------------------------------------------------------------
     def vmalloc(self, size, gfp: int = GFP_VMALLOC, caller=None, space: VmapSpace | None = None,
-                module=None) -> int:
+                module=None, hooks: bool = True) -> int:
         """__vmalloc_node_range: map order-0 frames at consecutive addresses; 0 on failure."""
         k = self.k
         if not isinstance(size, int) or isinstance(size, bool):
@@ -247,23 +252,24 @@ class Vmalloc:
         sp = space or self.vmalloc_space
         area = self.get_vm_area(size, sp, caller)
         if area is None:
-            k.printk.emit(4, f"vmap allocation for size {size + PAGE_SIZE} failed: "
-                             f"use vmalloc=<size> to increase size")
+            if not gfp & _GFP_NOWARN:
+                k.printk.emit(4, f"vmap allocation for size {size + PAGE_SIZE} failed: "
+                                 f"use vmalloc=<size> to increase size")
             self.warn_alloc(gfp, f"vmalloc error: size {real_size}, vm_struct allocation failed")
             return 0
         area.module = module
         area.owner = module.owner if module is not None else self.owner
-        err = self.vmalloc_area_node(area, gfp | self.highmem_bit(), module is not None)
-        if err:
-            self.warn_alloc(gfp, f"vmalloc error: size {area.usable}, {err}")
+        if not self.vmalloc_area_node(area, gfp, module is not None):
             return 0
-        for hook in self.alloc_hooks:
-            hook(area.start, real_size)
+        if hooks:
+            for hook in self.alloc_hooks:
+                hook(area.start, real_size)
         return area.start
 
-    def highmem_bit(self) -> int:
-        """__GFP_HIGHMEM where the machine has HighMem (vmalloc's data pages may be there)."""
-        return _GFP_HIGHMEM if "HighMem" in self.k.buddy.zone_by_name else 0
+    @staticmethod
+    def page_gfp(gfp: int) -> int:
+        """__vmalloc_area_node's mask for the data pages: __GFP_HIGHMEM unless DMA/DMA32."""
+        return gfp if gfp & (_GFP_DMA | _GFP_DMA32) else gfp | _GFP_HIGHMEM
 
     def get_vm_area(self, size: int, sp: VmapSpace, caller, guard: bool = True) -> VmArea | None:
         """__get_vm_area_node: reserve size (+ a guard page) in sp."""
@@ -275,33 +281,74 @@ class Vmalloc:
         sp.insert(area)
         return area
 
-    def vmalloc_area_node(self, area: VmArea, gfp: int, module: bool) -> str | None:
-        """__vmalloc_area_node: allocate and map the frames; on failure undo, give the reason."""
-        k = self.k
-        ph = k.phys
-        flag = PG_module if module else PG_vmalloc
+    def vmalloc_area_node(self, area: VmArea, gfp: int, module: bool) -> bool:
+        """__vmalloc_area_node: the page array, then the frames, then the mapping; on
+        failure warn_alloc (with the pages' mask), undo and False."""
+        gfp = self.page_gfp(gfp)
+        nr = area.usable >> PAGE_SHIFT
         try:
-            for _ in range(area.usable >> PAGE_SHIFT):
-                pfn = k.buddy.alloc(gfp, 0)
-                if pfn < 0:
-                    self._undo(area)
-                    return "failed to allocate pages"
-                area.pages.append(pfn)
-                ph.c_flags[pfn] |= flag
-                ph.c_owner[pfn] = area.owner
-            if self.pt.map_range(area.start, area.pages) < len(area.pages):
+            if not self.alloc_page_array(area, nr, gfp):
+                return False
+            self.alloc_pages_into(area, nr, gfp | _GFP_NOWARN, PG_module if module else PG_vmalloc)
+            if len(area.pages) != nr:
+                if not self.k.current.oom_victim:        # fatal_signal_pending(): no warning
+                    self.warn_alloc(gfp, f"vmalloc error: size {len(area.pages) << PAGE_SHIFT}, "
+                                         "failed to allocate pages")
                 self._undo(area)
-                return "failed to map pages"
+                return False
+            if self.pt.map_range(area.start, area.pages) < nr:
+                self.warn_alloc(gfp, f"vmalloc error: size {nr << PAGE_SHIFT}, failed to map pages")
+                self._undo(area)
+                return False
         except BaseException:
             self._undo(area)
             raise
-        self.nr_vmalloc_pages += len(area.pages)      # vmalloc_nr_pages: module memory too
-        return None
+        self.nr_vmalloc_pages += nr       # vmalloc_nr_pages: module memory too
+        return True
+
+    def alloc_page_array(self, area: VmArea, nr: int, gfp: int) -> bool:
+        """area->pages: kmalloc'd up to a page (not shown), else vmalloc'd by the same
+        caller (its own vmallocinfo line, and 'vpages' on the area's)."""
+        size = nr * self.k.machine.ptr_size
+        if size <= PAGE_SIZE:
+            return True
+        nested = (gfp & GFP_RECLAIM_MASK) | _GFP_ZERO
+        area.pages_area = self.vmalloc(size, nested, caller=area.caller, hooks=False)
+        if area.pages_area:
+            area.types = area.types + ("vpages",)
+            return True
+        self.warn_alloc(gfp, f"vmalloc error: size {nr << PAGE_SHIFT}, "
+                             f"failed to allocated page array size {size}")
+        self.space_of(area.start).remove(area)
+        return False
+
+    def alloc_pages_into(self, area: VmArea, nr: int, gfp: int, flag: int) -> None:
+        """vm_area_alloc_pages: order-0 frames one by one, stopping at a failure or once
+        the OOM killer has chosen the task."""
+        k = self.k
+        ph = k.phys
+        task = k.current
+        while len(area.pages) < nr and not task.oom_victim:
+            pfn = k.buddy.alloc(gfp, 0)
+            if pfn < 0:
+                return
+            area.pages.append(pfn)
+            ph.c_flags[pfn] |= flag
+            ph.c_owner[pfn] = area.owner
 
     def _undo(self, area: VmArea) -> None:
         self.unmap_area(area)
         self.free_frames(area)
+        self.free_page_array(area)
         self.space_of(area.start).remove(area)
+
+    def free_page_array(self, area: VmArea) -> None:
+        """kvfree(area->pages) when it was a vmalloc area of its own."""
+        if area.pages_area:
+            inner = self.vmalloc_space.areas.get(area.pages_area)
+            area.pages_area = 0
+            if inner is not None:
+                self.remove_vm_area(inner)
 
     def unmap_area(self, area: VmArea) -> None:
         """vunmap_range: clear the PTEs (and drop their TLB entries)."""
@@ -350,6 +397,7 @@ class Vmalloc:
         self.nr_vmalloc_pages -= len(area.pages)
         self.unmap_area(area)
         self.free_frames(area)
+        self.free_page_array(area)
         self.space_of(area.start).remove(area)
         self.freed.append(area)
         del self.freed[:-_FREED_MEMORY]
@@ -472,7 +520,12 @@ class Vmalloc:
                 expect[a.start + (i << PAGE_SHIFT)] = pfn
         if self.pkmap is not None:
             expect.update(self.pkmap.mappings())
+        pk = self.pkmap
+        mapped = set()
         for va, pfn in self.pt.leaves():
+            mapped.add(va)
+            if pk is not None and pk.idle(va):      # a stale kmap of a page that may be reused
+                continue
             if pfn in seen:
                 errs.append(f"pfn {pfn:#x} mapped twice: {seen[pfn]:#x} and {va:#x}")
             seen[pfn] = va
@@ -481,7 +534,6 @@ class Vmalloc:
                 errs.append(f"{va:#x} maps pfn {pfn:#x}, no area gave it that frame")
             elif kind not in ("vmalloc", "module") and not (self.pkmap and self.pkmap.contains(va)):
                 errs.append(f"{va:#x} maps pfn {pfn:#x} owned by a {kind}")
-        mapped = set(seen.values())
         for va, pfn in expect.items():
             if va not in mapped:
                 errs.append(f"{va:#x} should map pfn {pfn:#x} but the tables have no entry")
