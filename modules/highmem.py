@@ -2,7 +2,8 @@
 
 On a 32-bit PC the kernel maps only the first 896 MiB of RAM (ZONE_DMA and
 ZONE_NORMAL) into its address space.  A page from ZONE_HIGHMEM has no address
-until kmap() maps it into the pkmap window; after kunmap() it has none again.
+until kmap() maps it into the pkmap window; after the last kunmap() the slot stays
+mapped (so page_address() still answers) until the kernel flushes unused slots.
 """
 from kmsim.linux.module import *        # #include<linux/module.h>
 from kmsim.linux.gfp import *           # #include<linux/gfp.h>
