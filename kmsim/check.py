@@ -20,12 +20,15 @@ import os
 import re
 import sys
 
-__all__ = ["main", "check_module", "AllocCounter", "run_once"]
+__all__ = ["main", "check_module", "iter_runs", "choose_calls", "AllocCounter", "run_once",
+           "format_runs", "format_head", "format_run", "format_tail"]
 
 SEED = 1
+DEFAULT_MAX_RUNS = 50       # a module allocating in a long loop must not take hours
 APPEND = "kasan"
 REPORT_RE = re.compile(r"^(BUG: |kernel BUG at |watchdog: BUG: |WARNING: |BUG [\w\-:() ]+: |"
                        r"general protection fault|Bad page state|kmsim: .*(host out of memory))")
+TAINT_LINES = ("taints kernel.", "tainting kernel")
 KIND_OF = [("BUG: KASAN", "kasan"), ("watchdog: BUG", "lockup"), ("WARNING:", "warning"),
            ("Bad page state", "bad-page"), ("kmsim:", "host-oom"), ("BUG ", "slab-corruption")]
 
@@ -147,8 +150,12 @@ def run_once(path: str, target: int) -> dict:
             run["unloaded"] = True
         except ModuleError as e:
             run["rmmod_error"] = e.message
+            findings.append(_rmmod_finding(e.message))
+    reasons = []
     for rec in k.printk.visible()[seq:]:
         text = getattr(rec, "text", str(rec))
+        if text.startswith(f"{name}: ") and not text.endswith(TAINT_LINES):
+            reasons.append(text)
         if REPORT_RE.match(text):
             kind = next((kd for pre, kd in KIND_OF if text.startswith(pre)), "oops")
             findings.append({"kind": kind, "message": text})
@@ -175,6 +182,8 @@ def run_once(path: str, target: int) -> dict:
     if target == 0 and not loaded and not findings:
         findings.insert(0, {"kind": "load-failed", "message": f"insmod failed with no injected "
                             f"failure: {run.get('insmod_error') or _init_text(run)}"})
+        if reasons:             # the loader's dmesg line says why (a SyntaxError and its line)
+            findings[0]["hints"] = reasons
     if target and counter.failed and run["init"] == 0 and (findings or counter.null_returned):
         f = {"kind": "success-despite-failure",
              "message": f"init returned 0 although allocation call {target} failed"}
@@ -189,6 +198,15 @@ def run_once(path: str, target: int) -> dict:
     run["reached"] = counter.failed or target == 0
     run["verdict"] = "findings" if findings else "clean"
     return run
+
+
+def _rmmod_finding(message: str) -> dict:
+    """A module that cannot be unloaded is a finding (it needs a reboot to go)."""
+    f = {"kind": "rmmod-failed", "message": message.splitlines()[-1]}
+    if "Device or resource busy" in message:
+        f["hints"] = ["the module has an init but no module_exit function: the kernel "
+                      "refuses to unload it until the next reboot"]
+    return f
 
 
 def _obj_site(o) -> dict | None:
@@ -207,18 +225,41 @@ def _module_owner(k, name: str) -> int | None:
     return None
 
 
-def check_module(path: str) -> list[dict]:
-    """Every run of the explorer: run 0 without failures, then one run per allocation call."""
+def check_module(path: str, max_runs: int = 0) -> list[dict]:
+    """Every run of the explorer: run 0 without failures, then one run per allocation call
+    (at most `max_runs` of them when it is not 0, chosen by `choose_calls`)."""
+    return list(iter_runs(path, max_runs))
+
+
+def iter_runs(path: str, max_runs: int = 0):
+    """The runs of `check_module`, one at a time (run 0 first, which has 'calls' and
+    'tested', the calls that will be failed)."""
     base = run_once(path, 0)
-    runs = [base]
-    for target in range(1, base["calls"] + 1):
+    sites = base.pop("sites")
+    base["tested"] = choose_calls(sites, max_runs)
+    yield base
+    for target in base["tested"]:
         run = run_once(path, target)
-        if run["call_site"] is None and target <= len(base["sites"]):
-            run["call_site"] = base["sites"][target - 1]
-        runs.append(run)
-    for run in runs:
+        if run["call_site"] is None and target <= len(sites):
+            run["call_site"] = sites[target - 1]
         run.pop("sites", None)
-    return runs
+        yield run
+
+
+def choose_calls(sites: list[dict], max_runs: int = 0) -> list[int]:
+    """The calls to fail (1-based), all of them unless there are more than `max_runs`.
+    Then, in this order of priority: the first call of each source line, the last
+    (a loop's end), the second (cleanup of one element), then the earliest others."""
+    n = len(sites)
+    if not max_runs or n <= max_runs:
+        return list(range(1, n + 1))
+    by_line: dict[tuple, list[int]] = {}
+    for k, site in enumerate(sites, 1):
+        by_line.setdefault((site["file"], site["line"]), []).append(k)
+    lines = list(by_line.values())
+    order = [c[0] for c in lines] + [c[-1] for c in lines] + [c[1] for c in lines if len(c) > 1]
+    picked = list(dict.fromkeys(order + list(range(1, n + 1))))[:max_runs]
+    return sorted(picked)
 
 
 def _init_text(run: dict) -> str:
@@ -228,62 +269,140 @@ def _init_text(run: dict) -> str:
     if isinstance(init, int):
         from .module import mod_strerror
         return f"init returned {init} ({mod_strerror(-init)})"
+    if str(init).startswith("insmod: ERROR"):     # the loader refused the file itself
+        return "insmod failed"
     return f"insmod failed: {init}"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+def format_head(path: str, base: dict) -> str:
+    """The first line of the report: the calls counted by run 0 and the runs made."""
+    calls = base["calls"]
+    tested = base.get("tested", range(1, calls + 1))
+    head = (f"kmsim check: {path}: {_plural(calls, 'allocation call')}, "
+            f"{_plural(len(tested) + 1, 'run')}")
+    if len(tested) < calls:
+        head += (f" (failing {len(tested)} of the {calls} calls: the first, second and last of "
+                 f"each line, then the earliest; --max-runs 0 fails every one)")
+    return head
+
+
+def format_run(run: dict) -> list[str]:
+    """The lines of one run: its head, then 'clean' or its findings."""
+    if run["k"] == 0:
+        out = ["run 0: no injected failure"]
+    else:
+        out = [f"run {run['k']}: failing call {run['k']} at {_site_text(run['call_site'])}"]
+    if run["verdict"] == "clean":
+        tail = ("rmmod left nothing allocated" if run["init"] == 0 and run["unloaded"]
+                else "nothing left allocated")
+        return out + [f"  clean: {_init_text(run)}, {tail}"]
+    out.append(f"  FINDINGS ({_init_text(run)}):")
+    for f in run["findings"]:
+        out.append(f"    {f['kind']}: {f['message']}")
+        out += [f"      hint: {h}" for h in f.get("hints", [])]
+        out += _object_lines(f.get("objects", []))
+    return out
+
+
+def _object_lines(objects: list[dict]) -> list[str]:
+    """One line per allocation site and size: a loop's thousand leaked pages is one line."""
+    groups: dict[tuple, int] = {}
+    for o in objects:
+        key = (o["size"], o["kind"], _site_text(o["site"]))
+        groups[key] = groups.get(key, 0) + 1
+    return [f"      {f'{n} objects of ' if n > 1 else ''}{size} bytes ({kind}) allocated at {site}"
+            for (size, kind, site), n in groups.items()]
+
+
+def format_tail(runs: list[dict]) -> str:
+    """The last line: all clean, or how many runs had findings."""
+    bad = sum(1 for r in runs if r["verdict"] != "clean")
+    return f"kmsim check: {'all runs clean' if not bad else f'{bad} of {len(runs)} runs with findings'}"
 
 
 def format_runs(path: str, runs: list[dict]) -> list[str]:
     """The text report: one block per run."""
-    calls = runs[0]["calls"]
-    out = [f"kmsim check: {path}: {calls} allocation call{'s' if calls != 1 else ''}, "
-           f"{len(runs)} run{'s' if len(runs) != 1 else ''}"]
+    base = dict(runs[0])
+    base.setdefault("tested", [r["k"] for r in runs[1:]])
+    out = [format_head(path, base)]
     for run in runs:
-        if run["k"] == 0:
-            head = "run 0: no injected failure"
-        else:
-            head = f"run {run['k']}: failing call {run['k']} at {_site_text(run['call_site'])}"
-        out.append(head)
-        if run["verdict"] == "clean":
-            tail = ("rmmod left nothing allocated" if run["init"] == 0 and run["unloaded"]
-                    else "nothing left allocated")
-            out.append(f"  clean: {_init_text(run)}, {tail}")
-            continue
-        out.append(f"  FINDINGS ({_init_text(run)}):")
-        for f in run["findings"]:
-            out.append(f"    {f['kind']}: {f['message']}")
-            for h in f.get("hints", []):
-                out.append(f"      hint: {h}")
-            for o in f.get("objects", []):
-                out.append(f"      {o['size']} bytes ({o['kind']}) allocated at "
-                           f"{_site_text(o['site'])}")
-    bad = sum(1 for r in runs if r["verdict"] != "clean")
-    out.append(f"kmsim check: {'all runs clean' if not bad else f'{bad} of {len(runs)} runs with findings'}")
-    return out
+        out += format_run(run)
+    return out + [format_tail(runs)]
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of `kmsim check [--json] MODULE.py`."""
+def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kmsim check", description="Fail each allocation call of a "
                                 "module in turn and report leaks, Oopses and KASAN reports.")
     p.add_argument("--json", action="store_true", help="a JSON list of runs (for graders)")
+    p.add_argument("--max-runs", type=_max_runs, default=DEFAULT_MAX_RUNS, metavar="N",
+                   help=f"fail at most N of the calls (default {DEFAULT_MAX_RUNS}; 0: every one)")
     p.add_argument("module", help="the module's Python file")
-    args = p.parse_args(argv)
-    if not os.path.isfile(args.module):
-        print(f"kmsim check: {args.module}: No such file or directory", file=sys.stderr)
+    return p
+
+
+def _max_runs(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid count: '{text}'") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more: '{text}'")
+    return n
+
+
+def _file_error(path: str) -> str | None:
+    """Why `path` cannot be checked (as open() says it), or None."""
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as e:
+        return e.strerror or str(e)
+    return "Is a directory" if os.path.isdir(path) else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `kmsim check [--json] [--max-runs N] MODULE.py`: status 0 when every
+    run is clean, 1 with findings, 2 for a usage error, 130 when interrupted."""
+    args = _parser().parse_args(argv)
+    error = _file_error(args.module)
+    if error:
+        print(f"kmsim check: {args.module}: {error}", file=sys.stderr)
         if args.json:           # a grader parsing stdout still gets JSON
             print(json.dumps({"module": args.module, "calls": 0, "runs": [], "clean": False,
-                              "error": "No such file or directory"}, indent=2))
+                              "error": error}, indent=2))
         return 2
     try:
-        runs = check_module(args.module)
+        runs = _json_report(args) if args.json else _text_report(args)
     except KeyboardInterrupt:
+        print("kmsim check: interrupted", file=sys.stderr)
         return 130
-    if args.json:
-        print(json.dumps({"module": args.module, "calls": runs[0]["calls"], "runs": runs,
-                          "clean": all(r["verdict"] == "clean" for r in runs)}, indent=2,
-                         default=str))
-    else:
-        print("\n".join(format_runs(args.module, runs)))
     return 0 if all(r["verdict"] == "clean" for r in runs) else 1
+
+
+def _text_report(args) -> list[dict]:
+    """Print the report run by run, as the runs finish."""
+    runs = []
+    for run in iter_runs(args.module, args.max_runs):
+        if not runs:
+            print(format_head(args.module, run), flush=True)
+        runs.append(run)
+        print("\n".join(format_run(run)), flush=True)
+    print(format_tail(runs))
+    return runs
+
+
+def _json_report(args) -> list[dict]:
+    runs = list(iter_runs(args.module, args.max_runs))
+    tested = runs[0].pop("tested")
+    calls = runs[0]["calls"]
+    print(json.dumps({"module": args.module, "calls": calls, "runs": runs,
+                      "clean": all(r["verdict"] == "clean" for r in runs),
+                      "untested_calls": calls - len(tested)}, indent=2, default=str))
+    return runs
 
 
 _ALLOCATORS = ("alloc_pages", "alloc_page", "__get_free_pages", "__get_free_page",
