@@ -179,3 +179,13 @@ def _json_stream(text: str) -> list:
         doc, i = dec.raw_decode(text, i)
         docs.append(doc)
     return docs
+
+
+def test_vmallocinfo_json_gives_addresses_as_hex_strings_and_exit_foo_is_bash():
+    """JSON numbers above 2^53 lose bits in jq: addresses are strings; 'exit foo' as bash."""
+    import json
+    p = run_kmsim("--json", "-c", "vmallocinfo")
+    rows = json.loads(p.stdout)
+    assert rows[0]["start"].startswith("0xffffc9") and isinstance(rows[0]["size"], int)
+    p = run_kmsim("-c", "exit foo")
+    assert (p.returncode, p.stderr) == (2, "kmsim: exit: foo: numeric argument required\n")

@@ -3,6 +3,13 @@ from __future__ import annotations
 
 from .. import fs
 from ..fs.vmalloc import vmallocinfo_rows
+
+
+def _json_addresses(row: dict) -> dict:
+    """Addresses as "0x..." strings in JSON: above 2^53 a JSON number loses its low bits
+    in jq and JavaScript (kmemleak's JSON does the same)."""
+    return {key: f"{v:#x}" if key in ("start", "end", "phys") and isinstance(v, int) else v
+            for key, v in row.items()}
 from ..machine import PAGE_SHIFT, PAGE_SIZE
 from ..mm.pagetable import decode_flags
 from .core import UsageError, command
@@ -16,7 +23,7 @@ def cmd_vmallocinfo(ctx, args):
     if args:
         raise UsageError("takes no arguments")
     raw = fs.read_file(ctx.kernel, "/proc/vmallocinfo")
-    ctx.table("vmallocinfo", raw, vmallocinfo_rows(ctx.kernel))
+    ctx.table("vmallocinfo", raw, [_json_addresses(r) for r in vmallocinfo_rows(ctx.kernel)])
     return 0
 
 

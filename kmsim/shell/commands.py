@@ -371,7 +371,8 @@ def cmd_exit(ctx, args):
     try:
         return int(args[0]) & 0xff if args else ctx.result.status     # exit 256 is 0, as in sh
     except ValueError:
-        raise UsageError(f"numeric argument required: {args[0]}")
+        ctx.err(f"kmsim: exit: {args[0]}: numeric argument required")     # bash's words, status 2
+        return 2
 
 
 @command("set", help="shell settings: set -o vi|emacs, set follow on|off, set -e", usage="set [-o vi|emacs] [-e|+e] [follow on|off]")
