@@ -93,7 +93,8 @@ def _roundup_pow_of_two(n: int) -> int:
 def kfifo_alloc(fifo, size: int, gfp_mask) -> int:
     """Allocate the buffer: size elements rounded up to a power of two (0, -EINVAL, -ENOMEM)."""
     f = _F(fifo)
-    size = _roundup_pow_of_two(size) if size > 0 else 0
+    size &= _U32                      # unsigned int size: -1 is 4294967295
+    size = _roundup_pow_of_two(size) & _U32 if size else 0     # 2**32 truncates to 0
     f.store(in_=0, out=0, esize=f.esize)
     if size < 2:
         f.store(data=0, mask=0)
@@ -109,7 +110,7 @@ def kfifo_alloc(fifo, size: int, gfp_mask) -> int:
 def kfifo_init(fifo, buffer, size: int) -> int:
     """Use a buffer of size bytes; the element count is rounded *down* to a power of two."""
     f = _F(fifo)
-    n = size // f.esize
+    n = (size & _U32) // f.esize
     if n & (n - 1):
         n = 1 << (n.bit_length() - 1)
     f.store(in_=0, out=0, data=to_addr(buffer, "buffer"))
@@ -158,7 +159,7 @@ def _shift(src, nbytes: int):
 def kfifo_in(fifo, buf, n: int) -> int:
     """Copy up to n elements from buf (an address, a view or bytes); returns how many fitted."""
     f = _F(fifo)
-    n = min(n, f.unused())
+    n = min(n & _U32, f.unused())          # unsigned int n
     if n > 0:
         _copy_in(f, buf, n, f.in_)
     f.store(in_=f.in_ + n)
@@ -166,7 +167,7 @@ def kfifo_in(fifo, buf, n: int) -> int:
 
 
 def _peek(f, buf, n: int) -> int:
-    n = min(n, f.used())
+    n = min(n & _U32, f.used())
     if n > 0:
         _copy_out(f, buf, n, f.out)
     return n

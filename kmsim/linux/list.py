@@ -6,11 +6,19 @@ student can look at them with ``x ADDR``).  ``list_del`` poisons the entry with
 LIST_POISON1/2 as the kernel does, so touching a deleted entry faults.  Helpers
 take views or addresses; the ``*_entry`` helpers and iterators give views.
 
+As on Debian's 6.1 (CONFIG_DEBUG_LIST), adding and deleting first call the
+out-of-line checks of lib/list_debug.c, ``__list_add_valid`` and
+``__list_del_entry_valid``: a corrupted list is a ``list_add corruption`` or
+``list_del corruption`` line and a BUG.  Everything else is inlined into the
+module's function in C, so a fault in it is reported in that function.
+
 >>> class node(Struct):
 ...     _fields_ = [("value", int_), ("list", list_head)]
 >>> for n in list_for_each_entry(my_list, node, "list"):   # doctest: +SKIP
 ...     pr_notice("%d\\n", n.value)
 """
+import types as _types
+
 from ..kernel import current_kernel
 from ..mm.typed import Struct, container_of, offsetof, to_addr
 from .types import pointer
@@ -24,7 +32,13 @@ __all__ = ["list_head", "LIST_HEAD", "INIT_LIST_HEAD", "list_add", "list_add_tai
            "list_first_entry_or_null", "list_next_entry", "list_prev_entry", "list_for_each",
            "list_for_each_prev", "list_for_each_safe", "list_for_each_entry",
            "list_for_each_entry_reverse", "list_for_each_entry_safe", "list_count_nodes",
-           "container_of"]
+           "container_of",
+           # added after API.md's list
+           "__list_add_valid", "__list_del_entry_valid", "list_replace_init", "list_swap",
+           "list_empty_careful", "list_is_singular", "list_rotate_left", "list_splice",
+           "list_splice_tail", "list_splice_init", "list_splice_tail_init",
+           "list_for_each_entry_safe_reverse", "list_for_each_entry_continue",
+           "list_for_each_entry_from"]
 
 
 class list_head(Struct):
@@ -70,27 +84,34 @@ def _corrupt(line: int, fn: str, fmt: str, *args) -> None:
     raise KernelBUG(f"lib/list_debug.c:{line}", rip=f"{fn}.cold+0x1d/0x47")
 
 
-def _list_add_valid(vm, ps, new, prev, nxt) -> None:
-    """__list_add_valid (CONFIG_DEBUG_LIST)."""
+def __list_add_valid(new, prev, next) -> bool:
+    """lib/list_debug.c (CONFIG_DEBUG_LIST): may new go between prev and next?
+    A corrupted list or a double add is reported and is a BUG."""
+    vm, ps = _rw()
+    new, prev, nxt = to_addr(new), to_addr(prev), to_addr(next)
     fn = "__list_add_valid"
     if prev == 0:
         _corrupt(23, fn, "list_add corruption. prev is NULL.")
     if nxt == 0:
         _corrupt(25, fn, "list_add corruption. next is NULL.")
-    if _prev(vm, ps, nxt) != prev:
+    if vm.read_int(nxt + ps, ps) != prev:
         _corrupt(27, fn, "list_add corruption. next->prev should be prev (%s), but was %s. "
-                 "(next=%s).", prev, _prev(vm, ps, nxt), nxt)
-    if _next(vm, ps, prev) != nxt:
+                 "(next=%s).", prev, vm.read_int(nxt + ps, ps), nxt)
+    if vm.read_int(prev, ps) != nxt:
         _corrupt(30, fn, "list_add corruption. prev->next should be next (%s), but was %s. "
-                 "(prev=%s).", nxt, _next(vm, ps, prev), prev)
+                 "(prev=%s).", nxt, vm.read_int(prev, ps), prev)
     if new in (prev, nxt):
         _corrupt(33, fn, "list_add double add: new=%s, prev=%s, next=%s.", new, prev, nxt)
+    return True
 
 
-def _list_del_entry_valid(vm, ps, e) -> tuple[int, int]:
-    """__list_del_entry_valid (CONFIG_DEBUG_LIST): (prev, next) of a linked entry."""
+def __list_del_entry_valid(entry) -> bool:
+    """lib/list_debug.c (CONFIG_DEBUG_LIST): is entry linked in a list?  A NULL or
+    poisoned pointer (a second list_del) or a broken neighbour is reported and is a BUG."""
+    vm, ps = _rw()
+    e = to_addr(entry)
     fn = "__list_del_entry_valid"
-    prev, nxt = _prev(vm, ps, e), _next(vm, ps, e)
+    prev, nxt = vm.read_int(e + ps, ps), vm.read_int(e, ps)
     if nxt == 0:
         _corrupt(49, fn, "list_del corruption, %s->next is NULL", e)
     if prev == 0:
@@ -99,18 +120,18 @@ def _list_del_entry_valid(vm, ps, e) -> tuple[int, int]:
         _corrupt(53, fn, "list_del corruption, %s->next is LIST_POISON1 (%s)", e, nxt)
     if prev == _poison(0x122):
         _corrupt(56, fn, "list_del corruption, %s->prev is LIST_POISON2 (%s)", e, prev)
-    if _next(vm, ps, prev) != e:
+    if vm.read_int(prev, ps) != e:
         _corrupt(59, fn, "list_del corruption. prev->next should be %s, but was %s. (prev=%s)",
-                 e, _next(vm, ps, prev), prev)
-    if _prev(vm, ps, nxt) != e:
+                 e, vm.read_int(prev, ps), prev)
+    if vm.read_int(nxt + ps, ps) != e:
         _corrupt(62, fn, "list_del corruption. next->prev should be %s, but was %s. (next=%s)",
-                 e, _prev(vm, ps, nxt), nxt)
-    return prev, nxt
+                 e, vm.read_int(nxt + ps, ps), nxt)
+    return True
 
 
 def _link(vm, ps, prev, new, nxt):
     """__list_add: put new between prev and next."""
-    _list_add_valid(vm, ps, new, prev, nxt)
+    __list_add_valid(new, prev, nxt)
     vm.write_int(nxt + ps, ps, new)
     vm.write_int(new, ps, nxt)
     vm.write_int(new + ps, ps, prev)
@@ -121,6 +142,12 @@ def _unlink(vm, ps, prev, nxt):
     """__list_del: make prev and next point to each other."""
     vm.write_int(nxt + ps, ps, prev)
     vm.write_int(prev, ps, nxt)
+
+
+def _del_entry(vm, ps, e):
+    """__list_del_entry: check the entry, then unlink it."""
+    __list_del_entry_valid(e)
+    _unlink(vm, ps, _prev(vm, ps, e), _next(vm, ps, e))
 
 
 def LIST_HEAD():
@@ -157,7 +184,7 @@ def list_del(entry) -> None:
     following its pointers faults."""
     vm, ps = _rw()
     e = to_addr(entry)
-    _unlink(vm, ps, *_list_del_entry_valid(vm, ps, e))
+    _del_entry(vm, ps, e)
     vm.write_int(e, ps, _poison(0x100))
     vm.write_int(e + ps, ps, _poison(0x122))
 
@@ -166,24 +193,22 @@ def list_del_init(entry) -> None:
     """Unlink entry and make it an empty list of its own."""
     vm, ps = _rw()
     e = to_addr(entry)
-    _unlink(vm, ps, *_list_del_entry_valid(vm, ps, e))
+    _del_entry(vm, ps, e)
     INIT_LIST_HEAD(e)
 
 
 def list_move(entry, head) -> None:
-    """Delete entry from its list and add it after head."""
+    """Delete entry from its list (checked, as list_del) and add it after head."""
     vm, ps = _rw()
-    e = to_addr(entry)
-    _unlink(vm, ps, _prev(vm, ps, e), _next(vm, ps, e))
-    list_add(e, head)
+    _del_entry(vm, ps, to_addr(entry))
+    list_add(entry, head)
 
 
 def list_move_tail(entry, head) -> None:
-    """Delete entry from its list and add it before head."""
+    """Delete entry from its list (checked, as list_del) and add it before head."""
     vm, ps = _rw()
-    e = to_addr(entry)
-    _unlink(vm, ps, _prev(vm, ps, e), _next(vm, ps, e))
-    list_add_tail(e, head)
+    _del_entry(vm, ps, to_addr(entry))
+    list_add_tail(entry, head)
 
 
 def list_replace(old, new) -> None:
@@ -197,11 +222,41 @@ def list_replace(old, new) -> None:
     vm.write_int(prv, ps, n)
 
 
+def list_replace_init(old, new) -> None:
+    """Put new where old is, and make old an empty list."""
+    list_replace(old, new)
+    INIT_LIST_HEAD(old)
+
+
+def list_swap(entry1, entry2) -> None:
+    """Exchange the places of two entries (of one list or of two)."""
+    vm, ps = _rw()
+    e1, e2 = to_addr(entry1), to_addr(entry2)
+    pos = _prev(vm, ps, e2)
+    list_del(e2)
+    list_replace(e1, e2)
+    list_add(e1, e2 if pos == e1 else pos)
+
+
 def list_empty(head) -> bool:
     """True when head->next == head."""
     vm, ps = _rw()
     h = to_addr(head)
     return _next(vm, ps, h) == h
+
+
+def list_empty_careful(head) -> bool:
+    """True when head->next == head and head->prev == head."""
+    vm, ps = _rw()
+    h = to_addr(head)
+    return _next(vm, ps, h) == h and _prev(vm, ps, h) == h
+
+
+def list_is_singular(head) -> bool:
+    """True when the list has exactly one entry."""
+    vm, ps = _rw()
+    h = to_addr(head)
+    return _next(vm, ps, h) != h and _next(vm, ps, h) == _prev(vm, ps, h)
 
 
 def list_is_first(entry, head) -> bool:
@@ -219,6 +274,52 @@ def list_is_last(entry, head) -> bool:
 def list_is_head(entry, head) -> bool:
     """True when entry is the head itself."""
     return to_addr(entry) == to_addr(head)
+
+
+def list_rotate_left(head) -> None:
+    """Move the first entry to the end."""
+    vm, ps = _rw()
+    if not list_empty(head):
+        list_move_tail(_next(vm, ps, to_addr(head)), head)
+
+
+def _splice(vm, ps, lst, prev, nxt) -> None:
+    """__list_splice: put the entries of lst between prev and next (no checks, as in C)."""
+    first, last = _next(vm, ps, lst), _prev(vm, ps, lst)
+    vm.write_int(first + ps, ps, prev)
+    vm.write_int(prev, ps, first)
+    vm.write_int(last, ps, nxt)
+    vm.write_int(nxt + ps, ps, last)
+
+
+def list_splice(list, head) -> None:
+    """Join the entries of list right after head (list itself is left as it was)."""
+    vm, ps = _rw()
+    h = to_addr(head)
+    if not list_empty(list):
+        _splice(vm, ps, to_addr(list), h, _next(vm, ps, h))
+
+
+def list_splice_tail(list, head) -> None:
+    """Join the entries of list right before head (list itself is left as it was)."""
+    vm, ps = _rw()
+    h = to_addr(head)
+    if not list_empty(list):
+        _splice(vm, ps, to_addr(list), _prev(vm, ps, h), h)
+
+
+def list_splice_init(list, head) -> None:
+    """list_splice, then make list empty."""
+    if not list_empty(list):
+        list_splice(list, head)
+        INIT_LIST_HEAD(list)
+
+
+def list_splice_tail_init(list, head) -> None:
+    """list_splice_tail, then make list empty."""
+    if not list_empty(list):
+        list_splice_tail(list, head)
+        INIT_LIST_HEAD(list)
 
 
 def list_entry(ptr, T, member: str):
@@ -288,37 +389,80 @@ def list_for_each_safe(head):
         p = n
 
 
-def list_for_each_entry(head, T, member: str):
-    """for pos in list_for_each_entry(head, T, "member"): each entry, first to last."""
+def _entries(T, off: int, p: int, h: int, step, safe: bool = False):
+    """The loop of the list_for_each_entry macros: from the list_head at p until head."""
+    vm, ps = _rw()
+    while p != h:
+        n = step(vm, ps, p) if safe else None
+        yield T.at(p - off)
+        p = n if safe else step(vm, ps, p)     # the plain forms read pos's link after the body
+
+
+def _loop(head, T, member: str, step, safe: bool = False):
+    """A list_for_each_entry loop over head's list, starting at head's step."""
     vm, ps = _rw()
     h, off = to_addr(head), offsetof(T, member)
-    p = _next(vm, ps, h)
-    while p != h:
-        yield T.at(p - off)
-        p = _next(vm, ps, p)
+    return _entries(T, off, step(vm, ps, h), h, step, safe)
+
+
+def list_for_each_entry(head, T, member: str):
+    """for pos in list_for_each_entry(head, T, "member"): each entry, first to last."""
+    return _loop(head, T, member, _next)
 
 
 def list_for_each_entry_reverse(head, T, member: str):
     """Each entry, last to first."""
-    vm, ps = _rw()
-    h, off = to_addr(head), offsetof(T, member)
-    p = _prev(vm, ps, h)
-    while p != h:
-        yield T.at(p - off)
-        p = _prev(vm, ps, p)
+    return _loop(head, T, member, _prev)
 
 
 def list_for_each_entry_safe(head, T, member: str):
     """Each entry, first to last; the body may list_del and free the current one."""
+    return _loop(head, T, member, _next, safe=True)
+
+
+def list_for_each_entry_safe_reverse(head, T, member: str):
+    """Each entry, last to first; the body may list_del and free the current one."""
+    return _loop(head, T, member, _prev, safe=True)
+
+
+def list_for_each_entry_continue(pos, head, T, member: str):
+    """Each entry after pos (a view of a T) until the end of the list."""
     vm, ps = _rw()
-    h, off = to_addr(head), offsetof(T, member)
-    p = _next(vm, ps, h)
-    while p != h:
-        n = _next(vm, ps, p)
-        yield T.at(p - off)
-        p = n
+    off = offsetof(T, member)
+    return _entries(T, off, _next(vm, ps, to_addr(pos) + off), to_addr(head), _next)
+
+
+def list_for_each_entry_from(pos, head, T, member: str):
+    """Each entry from pos (included) until the end of the list."""
+    off = offsetof(T, member)
+    return _entries(T, off, to_addr(pos) + off, to_addr(head), _next)
 
 
 def list_count_nodes(head) -> int:
     """How many entries the list has."""
     return sum(1 for _ in list_for_each(head))
+
+
+# -- inline code ---------------------------------------------------------------------
+# In C everything above but lib/list_debug.c's two checks is a macro or an inline
+# function, compiled into the module's own function: a fault in it (a poisoned or freed
+# entry) is reported at the module's line, never in a list.h function.  The reports
+# name the innermost kmsim.linux.* function, so the inline ones run with globals of
+# another name (their __module__ stays kmsim.linux.list).
+_OUT_OF_LINE = {"__getattr__", "_corrupt", "__list_add_valid", "__list_del_entry_valid"}
+_INLINE_GLOBALS = dict(globals(), __name__="kmsim.linux_inline.list")
+
+
+def _inline(fn):
+    f = _types.FunctionType(fn.__code__, _INLINE_GLOBALS, fn.__name__, fn.__defaults__,
+                            fn.__closure__)
+    f.__doc__, f.__qualname__, f.__module__ = fn.__doc__, fn.__qualname__, fn.__module__
+    f.__annotations__ = fn.__annotations__
+    return f
+
+
+for _name, _fn in list(globals().items()):
+    if (isinstance(_fn, _types.FunctionType) and _fn.__module__ == __name__
+            and _name not in _OUT_OF_LINE and _name != "_inline"):
+        globals()[_name] = _INLINE_GLOBALS[_name] = _inline(_fn)
+del _name, _fn
