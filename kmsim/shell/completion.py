@@ -9,6 +9,7 @@ slab caches and command names.  After ``insmod FILE`` the module's parameters
 from __future__ import annotations
 
 import os
+import re
 import shlex
 from pathlib import Path
 
@@ -17,24 +18,94 @@ from prompt_toolkit.completion import Completer, Completion
 from .core import COMMANDS
 from .lexer import FILTERS
 
-__all__ = ["KmsimCompleter", "candidates", "current_words"]
+__all__ = ["KmsimCompleter", "candidates", "current_words", "word_start", "quote_completion"]
 
 
 def current_words(text: str) -> list[str]:
-    """The words of the last command of a line up to the cursor ('' if a new word starts)."""
-    for sep in (";", "|"):
-        text = text.rsplit(sep, 1)[-1]
+    """The words of the last command of a line up to the cursor ('' if a new word starts);
+    quotes are removed, an unclosed one included (``cat '/proc/bu``)."""
+    text = _last_command(text)
+    start = word_start(text)
     try:
-        words = shlex.split(text)
+        words = shlex.split(text[:start])
     except ValueError:
-        words = text.split()
-    if not text or text[-1].isspace():
-        words.append("")
-    return words or [""]
+        words = text[:start].split()
+    return words + [_unquote(text[start:])]
+
+
+def _last_command(text: str) -> str:
+    """The text after the last unquoted ';' or '|'."""
+    return text[_last_sep(text)[0]:]
+
+
+def _last_sep(text: str) -> tuple[int, str]:
+    """(index after, character) of the last unquoted ';' or '|' ((0, '') if none)."""
+    cut, sep, quote = 0, "", None
+    for i, c in enumerate(text):
+        if quote:
+            quote = None if c == quote else quote
+        elif c in "'\"":
+            quote = c
+        elif c in ";|":
+            cut, sep = i + 1, c
+    return cut, sep
+
+
+def word_start(text: str) -> int:
+    """Index in text where the word under the cursor begins (len(text) after a space)."""
+    start, quote, escaped = 0, None, False
+    for i, c in enumerate(text):
+        if escaped:
+            escaped = False
+        elif quote:
+            quote = None if c == quote else quote
+        elif c == "\\":
+            escaped = True
+        elif c in "'\"":
+            quote = c
+        elif c.isspace() or c == ">":
+            start = i + 1
+    return start
+
+
+def _unquote(raw: str) -> str:
+    """A word as the shell will see it, closing a quote left open."""
+    for close in ("", "'", '"'):
+        try:
+            parts = shlex.split(raw + close)
+        except ValueError:
+            continue
+        return parts[0] if parts else ""
+    return raw
+
+
+def _open_quote(raw: str) -> str | None:
+    """The quote character left open in a raw word, or None."""
+    try:
+        shlex.split(raw)
+        return None
+    except ValueError:
+        return "'" if _unquote(raw) != raw and not raw.startswith('"') else '"'
+
+
+def quote_completion(raw: str, cand: str) -> str:
+    """The text that replaces the raw word: the candidate, quoted when the word was opened
+    with a quote or the candidate needs one, and a space after a finished word (as bash)."""
+    finished = not cand.endswith(("/", "="))
+    q = _open_quote(raw) or ("'" if raw.startswith("'") else None)
+    if q is None and cand and not _SAFE.fullmatch(cand):
+        q = "'"
+    if q is None:
+        return cand + (" " if finished else "")
+    body = cand.replace(q, f"{q}\\{q}{q}") if q == "'" else cand.replace('"', '\\"')
+    return q + body + (q + " " if finished else "")
+
+
+_SAFE = re.compile(r"[\w@%+=:,./~-]+")
 
 
 def _in_filter(text: str) -> bool:
-    return "|" in text and ";" not in text.rsplit("|", 1)[-1]
+    return _last_sep(text)[1] == "|"
 
 
 def candidates(shell, text: str) -> list[str]:
@@ -49,14 +120,26 @@ def candidates(shell, text: str) -> list[str]:
         return []
     if word.startswith("-"):
         return [o for o in cmd.options if o.startswith(word)]
-    kind = cmd.complete
-    if cmd.name == "modinfo" or (cmd.name == "modprobe" and "-r" in words[1:-1]):
-        extra = list(shell.kernel.modules.modules)
-        return sorted(c for c in set(extra) | set(_kind_candidates(shell, kind, word))
-                      if c.startswith(word))
-    if kind == "module_files" and len(words) > 2:
-        return _module_params(words[1], word)
-    return sorted(c for c in _kind_candidates(shell, kind, word) if c.startswith(word))
+    special = _module_args(shell, cmd, words[1:-1], word)
+    if special is not None:
+        return special
+    return sorted(c for c in _kind_candidates(shell, cmd.complete, word) if c.startswith(word))
+
+
+def _module_args(shell, cmd, before: list[str], word: str) -> list[str] | None:
+    """modprobe -r: loaded modules; modinfo: every module name (as modinfo finds them in
+    modules.dep); after the module of
+    insmod or modprobe: its parameters.  None for every other command."""
+    loaded = list(shell.kernel.modules.modules)
+    args = [w for w in before if not w.startswith("-")]
+    if cmd.name == "modprobe" and "-r" in before:        # only a loaded module comes out
+        return sorted(m for m in loaded if m.startswith(word))
+    if cmd.name == "modinfo":
+        known = _kind_candidates(shell, cmd.complete, word) + _module_names()
+        return sorted(c for c in set(loaded) | set(known) if c.startswith(word))
+    if args and (cmd.complete == "module_files" or cmd.name == "modprobe"):
+        return _module_params(args[0], word, args[1:])
+    return None
 
 
 def _kind_candidates(shell, kind: str | None, word: str) -> list[str]:
@@ -90,11 +173,13 @@ def cache_names(kernel) -> list[str]:
 
 
 def _module_files(word: str) -> list[str]:
+    """Python files and directories under word; without a '/', ./modules/*.py too (then
+    the 'modules/' directory itself is left out: its files are listed)."""
     out = [p for p in _host_paths(word) if p.endswith((".py", "/"))]
     if "/" not in word:
-        out += [f"modules/{p.name}" for p in sorted(Path("modules").glob("*.py"))]
-        out += [f"./modules/{p.name}" for p in sorted(Path("modules").glob("*.py"))
-                if word.startswith("./")]
+        files = [f"modules/{p.name}" for p in sorted(Path("modules").glob("*.py"))]
+        if any(f.startswith(word) for f in files):
+            out = [p for p in out if p != "modules/"] + files
     return sorted(set(out))
 
 
@@ -131,14 +216,16 @@ def _virtual_paths(kernel, word: str) -> list[str]:
     return out
 
 
-def _module_params(path: str, word: str) -> list[str]:
+def _module_params(path: str, word: str, given=()) -> list[str]:
+    """'name=' for each parameter of the module at path (or by name) not given yet."""
     from .modinfo import file_metadata
     from .commands import find_module_file
     real = path if Path(path).is_file() else find_module_file(path)
     if real is None:
         return []
     params = file_metadata(real)["params"]
-    return [f"{p}=" for p in params if f"{p}=".startswith(word)]
+    done = {g.split("=", 1)[0] for g in given if "=" in g}
+    return [f"{p}=" for p in params if f"{p}=".startswith(word) and p not in done]
 
 
 class KmsimCompleter(Completer):
@@ -148,14 +235,13 @@ class KmsimCompleter(Completer):
         self.shell = shell
 
     def get_completions(self, document, complete_event):
+        """Completions of the word under the cursor (the whole word, quotes included)."""
         text = document.text_before_cursor
-        word = current_words(text)[-1]
         try:
+            raw = text[word_start(text):]
             cands = candidates(self.shell, text)
         except Exception:       # completion must never break the prompt
             return
         for c in cands:
             display = c.rstrip("/").rsplit("/", 1)[-1] + ("/" if c.endswith("/") else "")
-            # a finished word gets its space, as bash adds one; directories and 'name=' do not
-            text = c if c.endswith(("/", "=")) else c + " "
-            yield Completion(text, start_position=-len(word), display=display)
+            yield Completion(quote_completion(raw, c), start_position=-len(raw), display=display)

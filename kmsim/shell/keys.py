@@ -10,8 +10,13 @@ __all__ = ["make_key_bindings", "KeyReader"]
 
 def make_key_bindings(shell):
     """Bindings added to the defaults (Emacs or Vi, Ctrl-R search, Ctrl-C clears the line)."""
+    from prompt_toolkit.filters import emacs_mode, is_searching
     from prompt_toolkit.key_binding import KeyBindings
+    from prompt_toolkit.key_binding.bindings.search import accept_search_and_accept_input
     kb = KeyBindings()
+    # Enter in a Ctrl-R search runs the line found, as readline does (prompt_toolkit's
+    # default only ends the search and waits for a second Enter).
+    kb.add("enter", filter=is_searching & emacs_mode)(accept_search_and_accept_input)
 
     @kb.add("escape", "m")
     def _memmap(event):

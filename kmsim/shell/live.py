@@ -5,6 +5,7 @@ redrawn after each key.
 """
 from __future__ import annotations
 
+import os
 import sys
 
 from ..printk import format_dmesg_line
@@ -62,7 +63,8 @@ def follow_dmesg(ctx, levels, fmt=None, keep=None) -> None:
     k = ctx.kernel
     pending = ctx.text()
     ctx._out.clear()
-    sys.stdout.write(colour_log_lines(k, pending))
+    colour = not os.environ.get("NO_COLOR")
+    sys.stdout.write(colour_log_lines(k, pending) if colour else pending)
     sys.stdout.write("\x1b[2m(following the kernel log: q or Ctrl-C to stop)\x1b[0m\n")
     sys.stdout.flush()
     seq = k.printk.next_seq
@@ -71,7 +73,9 @@ def follow_dmesg(ctx, levels, fmt=None, keep=None) -> None:
             while keys.key(0.25) not in ("q", "Q", "\x03"):
                 for rec in k.printk.since(seq):
                     if (levels is None or rec.level in levels) and (keep is None or keep(rec)):
-                        sys.stdout.write(colour_dmesg_line(fmt(rec), rec.level) + "\n")
+                        line = fmt(rec)
+                        sys.stdout.write((colour_dmesg_line(line, rec.level) if colour
+                                          else line) + "\n")
                 seq = k.printk.next_seq
                 sys.stdout.flush()
     except KeyboardInterrupt:

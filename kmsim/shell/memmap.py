@@ -25,6 +25,7 @@ __all__ = ["ZoneMap", "build_zone_map", "build_maps", "plain_picture", "rich_pic
 
 COLUMNS = 64
 MAX_ROWS = 32
+LEGEND_CACHES = 8          # boot slab caches named in the legend (the biggest)
 ORDER_CHARS = "0123456789ABCDEF"
 
 # Cell kinds (the owner kinds of kmsim.kernel.Owner plus free and hole).
@@ -176,11 +177,12 @@ def build_maps(kernel, zone_name: str | None = None) -> list[ZoneMap]:
 # drawing: one list of (text, style) segments, printed plain or through rich
 
 def _size(frames: int) -> str:
+    """The exact size in the largest unit that divides it: 16M, 4080M, 49024K (never the
+    rounded 3.98438G)."""
     kb = frames << (PAGE_SHIFT - 10)
-    if kb >= 1 << 20:
-        return f"{kb / (1 << 20):g}G"
-    if kb >= 1024:
-        return f"{kb / 1024:g}M"
+    for unit, shift in (("G", 20), ("M", 10)):
+        if kb >= 1 << shift and kb % (1 << shift) == 0:
+            return f"{kb >> shift}{unit}"
     return f"{kb}K"
 
 
@@ -237,16 +239,44 @@ def _legend(kernel, maps: list[ZoneMap]) -> list[tuple[str, str]]:
         if kind in kinds_seen:
             seg += [("        ", ""), (KIND_CHARS[kind], KIND_STYLES[kind] or "reverse"),
                      (f" {KIND_LABELS[kind]}\n", "")]
-    slab_owners: dict[int, int] = {}
+    seg += _slab_legend(kernel, maps)
+    seg.append(("A cell holding any allocated frame shows its most common owner.\n", "dim"))
+    return seg
+
+
+def _frames(n: int) -> str:
+    return f"{n} frame{'s' if n != 1 else ''}"
+
+
+def _slab_legend(kernel, maps: list[ZoneMap]) -> list[tuple[str, str]]:
+    """One line per slab cache created after boot (a module's), then the biggest boot
+    caches up to LEGEND_CACHES lines, then one line for the rest: a legend of sixty
+    caches would push the picture off the screen."""
+    owners: dict[int, int] = {}
     for zm in maps:
         for oid, n in zm.owners_seen.items():
             if 0 <= oid < len(kernel.owners) and kernel.owners[oid].kind == "slab":
-                slab_owners[oid] = slab_owners.get(oid, 0) + n
-    for oid, n in sorted(slab_owners.items(), key=lambda t: -t[1]):
+                owners[oid] = owners.get(oid, 0) + n
+    limit = _boot_owner_limit(kernel)
+    ranked = sorted(owners.items(), key=lambda t: (t[0] <= limit, -t[1], t[0]))
+    late = sum(1 for oid, _n in ranked if oid > limit)
+    shown, rest = ranked[:max(LEGEND_CACHES, late)], ranked[max(LEGEND_CACHES, late):]
+    seg: list[tuple[str, str]] = []
+    for oid, n in shown:
         seg += [("        ", ""), ("s", SLAB_STYLES[oid % len(SLAB_STYLES)]),
-                (f" slab: {_owner_name(kernel, oid)} ({n} frame{'s' if n > 1 else ''})\n", "")]
-    seg.append(("A cell holding any allocated frame shows its most common owner.\n", "dim"))
+                (f" slab: {_owner_name(kernel, oid)} ({_frames(n)})\n", "")]
+    if rest:
+        seg += [("        ", ""), ("s", SLAB_STYLES[0]),
+                (f" slab: {len(rest)} other caches ({_frames(sum(n for _o, n in rest))}; "
+                 "slabinfo lists them)\n", "")]
     return seg
+
+
+def _boot_owner_limit(kernel) -> int:
+    """The last owner id registered while booting (vmalloc's page tables come last);
+    a slab owner above it is a cache created later, by a module or py."""
+    ids = [o.id for o in kernel.owners if o.kind in ("vmalloc", "pgtable")]
+    return max(ids) if ids else -1
 
 
 def plain_picture(kernel, maps: list[ZoneMap]) -> str:

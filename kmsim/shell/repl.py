@@ -17,7 +17,7 @@ import signal
 import sys
 from pathlib import Path
 
-__all__ = ["run_repl", "history_path", "prompt_fragments", "Repl"]
+__all__ = ["run_repl", "history_path", "prompt_fragments", "Repl", "no_color", "clean_line"]
 
 
 def history_path() -> Path:
@@ -46,11 +46,12 @@ class Repl:
         self.err = err or sys.stderr
         self.session = None
         self.toolbar = None
+        self.interrupted = False        # a Ctrl-C arrived during the last command
         shell.tty = True
         from .live import follow_dmesg, run_slabtop
         from .render import highlight_python, render_table
-        shell.renderer = render_table
-        shell.highlight_file = highlight_python
+        shell.renderer = _no_colour_renderer(render_table) if no_color() else render_table
+        shell.highlight_file = None if no_color() else highlight_python
         shell.follow_dmesg = follow_dmesg
         shell.live_slabtop = run_slabtop
         shell.on_setting = self.on_setting
@@ -77,12 +78,12 @@ class Repl:
         return self.session
 
     def _history(self):
-        from prompt_toolkit.history import FileHistory, InMemoryHistory
+        from prompt_toolkit.history import InMemoryHistory
         path = history_path()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.touch(exist_ok=True)
-            return FileHistory(str(path))
+            return _safe_file_history(str(path))
         except OSError:
             return InMemoryHistory()
 
@@ -101,7 +102,8 @@ class Repl:
         """Execute a line with SIGINT raising KeyboardInterrupt, then print what it printed."""
         k = self.shell.kernel
         seq = k.printk.next_seq
-        old = signal.signal(signal.SIGINT, signal.default_int_handler)
+        self.interrupted = False
+        old = signal.signal(signal.SIGINT, self._on_sigint)
         try:
             result = self.shell.execute(line)
         except KeyboardInterrupt:
@@ -110,6 +112,8 @@ class Repl:
             return None
         finally:
             signal.signal(signal.SIGINT, old)
+        if self.interrupted and _tty_echoes_ctrl():
+            self.out.write("\n")      # end the line the terminal's '^C' is on, as sh does
         self.print_result(result, line)
         if self.shell.kernel is k:
             self.print_follow(seq, result)
@@ -117,30 +121,46 @@ class Repl:
             self.toolbar.update()
         return result
 
+    def _on_sigint(self, signum, frame):
+        """SIGINT during a command: remember it, then interrupt as Python's default does."""
+        self.interrupted = True
+        raise KeyboardInterrupt
+
     def print_result(self, result, line: str) -> None:
         """Write the chunks in the order printed: out, err, console messages."""
-        colour_log = "dmesg" in line
-        hexdump = re.match(r"\s*x\s", line) is not None and "|" not in line
         for stream, text in result.chunks:
             if stream == "err":
                 self.out.flush()
                 if text in ("^C\n", "Interrupted\n") and _tty_echoes_ctrl():
-                    text = "\n"                # the terminal has echoed ^C already, as in sh
+                    # the terminal has echoed ^C already, as in sh (and run_line ended its line)
+                    text = "" if self.interrupted else "\n"
                 self.err.write(text)
                 self.err.flush()
             elif stream == "console":
-                from .render import colour_dmesg_line
-                rec_level = _console_level(self.shell.kernel, text)
-                self.out.write(colour_dmesg_line(text.rstrip("\n"), rec_level) + "\n")
+                self.out.write(self._console_text(text))
             else:
-                if colour_log and "\x1b[" not in text:
-                    from .live import colour_log_lines
-                    text = colour_log_lines(self.shell.kernel, text)
-                elif hexdump and "\x1b[" not in text:
-                    from .render import colour_xxd
-                    text = colour_xxd(text)
-                self.out.write(text)
+                self.out.write(self._colour_out(text, line))
         self.out.flush()
+
+    def _console_text(self, text: str) -> str:
+        """A message printed on the console during the command, coloured by its level."""
+        if no_color():
+            return text
+        from .render import colour_dmesg_line
+        rec_level = _console_level(self.shell.kernel, text)
+        return colour_dmesg_line(text.rstrip("\n"), rec_level) + "\n"
+
+    def _colour_out(self, text: str, line: str) -> str:
+        """dmesg coloured by level and x's dump by byte kind, unless NO_COLOR is set."""
+        if "\x1b[" in text or no_color():
+            return text
+        if "dmesg" in line:
+            from .live import colour_log_lines
+            return colour_log_lines(self.shell.kernel, text)
+        if re.match(r"\s*x\s", line) is not None and "|" not in line:
+            from .render import colour_xxd
+            return colour_xxd(text)
+        return text
 
     def print_follow(self, seq: int, result) -> None:
         """The kernel messages logged by the command (not those already on the console), dimmed."""
@@ -157,7 +177,10 @@ class Repl:
             line = format_dmesg_line(rec)
             if line + "\n" in shown:
                 continue
-            self.out.write(colour_dmesg_line(line, rec.level, dim=True) + "\n")
+            if no_color():
+                self.out.write(f"\x1b[2m{line}\x1b[0m\n")
+            else:
+                self.out.write(colour_dmesg_line(line, rec.level, dim=True) + "\n")
         self.out.flush()
         pr.read_seq = max(pr.read_seq, pr.next_seq)
 
@@ -172,11 +195,47 @@ class Repl:
             except EOFError:
                 self.out.write("\n")
                 return 0
+            line = clean_line(line)
             if not line.strip():
                 continue
             result = self.run_line(line)
             if result is not None and result.exit:
                 return result.status
+
+
+def no_color() -> bool:
+    """True when the NO_COLOR environment variable asks for no colours (no-color.org)."""
+    return bool(os.environ.get("NO_COLOR"))
+
+
+def _no_colour_renderer(render_table):
+    """Tables under NO_COLOR (rich drops their colours itself); x's dump stays plain."""
+    def render(kind, raw, data, ctx, width=None):
+        return None if kind == "xxd" else render_table(kind, raw, data, ctx, width)
+    return render
+
+
+def clean_line(line: str) -> str:
+    """The line with undecodable bytes (lone surrogates from the terminal) as U+FFFD."""
+    return _SURROGATES.sub("\ufffd", line)
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _safe_file_history(path: str):
+    """A FileHistory that never breaks the prompt: a line that cannot be encoded (binary
+    garbage pasted, lone surrogates) is stored with U+FFFD, and a full or read-only disk
+    only loses the entry."""
+    from prompt_toolkit.history import FileHistory
+
+    class SafeFileHistory(FileHistory):
+        def store_string(self, string: str) -> None:
+            try:
+                super().store_string(clean_line(string))
+            except OSError:
+                pass
+    return SafeFileHistory(path)
 
 
 def _tty_echoes_ctrl() -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from ..machine import PAGE_SHIFT
 from ..report import taint_letters
 
-__all__ = ["Toolbar", "toolbar_fields"]
+__all__ = ["Toolbar", "toolbar_fields", "fit"]
 
 
 def _size(pages: int) -> str:
@@ -57,12 +57,38 @@ class Toolbar:
 
     def __call__(self):
         """The longest variant that fits the terminal, so taint and unread stay whole."""
-        import shutil
-        width = shutil.get_terminal_size((80, 24)).columns
-        for frags in getattr(self, "variants", [self.fragments]):
-            if sum(len(t) for _s, t in frags) <= width:
-                return frags
-        return self.variants[-1]
+        return fit(getattr(self, "variants", [self.fragments]), _width())
+
+
+def fit(variants, width: int) -> list[tuple[str, str]]:
+    """The first variant no wider than width (the last one, cut, if none fits)."""
+    for frags in variants:
+        if sum(len(t) for _s, t in frags) <= width:
+            return frags
+    return variants[-1]
+
+
+def _width() -> int:
+    """Columns of the terminal the prompt is drawn on (its size now, after a resize)."""
+    try:
+        from prompt_toolkit.application import get_app_or_none
+        app = get_app_or_none()
+        if app is not None:
+            return app.output.get_size().columns
+    except Exception:       # no running application: ask the terminal
+        pass
+    import shutil
+    return shutil.get_terminal_size((80, 24)).columns
+
+
+def _total_free(value: str) -> str:
+    """'DMA 15M DMA32 930M' -> '945M': the zones' free memory added up."""
+    units = {"K": 1, "M": 1 << 10, "G": 1 << 20}
+    try:
+        kb = sum(float(v[:-1]) * units[v[-1]] for v in value.split()[1::2])
+    except (KeyError, ValueError, IndexError):
+        return value
+    return _size(int(kb) >> (PAGE_SHIFT - 10))
 
 
 def _fragments(fields, sep: str) -> list[tuple[str, str]]:
@@ -85,4 +111,11 @@ def _shorter(fields):
         return str(len(names) - 1 + int(names[-1][1:]) if names[-1].startswith("+") else len(names))
     short = [(k, count(v) if k == "mods" else v, st) for k, v, st in fields]
     yield short, " "
-    yield [f for f in short if f[0] != "up"], " "
+    short = [f for f in short if f[0] != "up"]
+    yield short, " "
+    # a narrow terminal: the free memory of all zones in one number, no slab, then only
+    # taint and unread (what a student must not miss)
+    total = [(k, _total_free(v) if k == "free" else v, st) for k, v, st in short]
+    yield total, " "
+    yield [f for f in total if f[0] != "slab"], " "
+    yield [f for f in total if f[0] in ("taint", "unread")], " "
