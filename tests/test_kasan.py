@@ -215,3 +215,11 @@ def test_shadow_matches_requested_sizes(sizes):
         kfree(p)
         assert ks._first_bad(p, 1) == p                      # freed: poisoned
     assert k.subsystems["slab"].debug_check() == []
+
+
+def test_printk_percent_s_reads_only_the_string_and_its_nul():
+    """%s reads up to the NUL: a 5-byte object holding 'abcd' is not out of bounds."""
+    sh = make_shell(append="kasan")
+    assert sh.execute("insmod tests/check_modules/kasan_cstring.py").status == 0
+    d = sh.execute("dmesg").out
+    assert "kstr: abcd" in d and "KASAN" not in d

@@ -91,15 +91,9 @@ class node(Struct):
 
 
 def lst(values):
-    """A list of nodes on a page of its own."""
-    page = __get_free_page(GFP_KERNEL)
-    head = list_head.at(page)
-    INIT_LIST_HEAD(head)
-    for i, v in enumerate(values):
-        n = node.at(page + 64 + i * sizeof(node))
-        n.value = v
-        list_add_tail(n.list, head)
-    return head
+    """A list of nodes on a page of its own (test_list's builder)."""
+    from test_list import build
+    return build(values)
 
 
 def vals(head):
