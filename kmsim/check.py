@@ -24,7 +24,7 @@ __all__ = ["main", "check_module", "iter_runs", "choose_calls", "AllocCounter", 
            "format_runs", "format_head", "format_run", "format_tail"]
 
 SEED = 1
-DEFAULT_MAX_RUNS = 50       # a module allocating in a long loop must not take hours
+DEFAULT_MAX_RUNS = 500      # every call of a lab module; a module allocating in a long loop must not take hours
 APPEND = "kasan"
 REPORT_RE = re.compile(r"^(BUG: |kernel BUG at |watchdog: BUG: |WARNING: |BUG [\w\-:() ]+: |"
                        r"general protection fault|Bad page state|kmsim: .*(host out of memory))")
