@@ -223,3 +223,13 @@ def test_printk_percent_s_reads_only_the_string_and_its_nul():
     assert sh.execute("insmod tests/check_modules/kasan_cstring.py").status == 0
     d = sh.execute("dmesg").out
     assert "kstr: abcd" in d and "KASAN" not in d
+
+
+def test_an_access_inside_an_api_function_is_named_after_it():
+    """KASAN's title names the function that made the access (strlen), the module's
+    function follows in the call trace."""
+    sh = make_shell(append="kasan")
+    r, rep = _report(sh, "insmod tests/check_modules/kasan_strlen.py")
+    assert rep[1].startswith("BUG: KASAN: use-after-free in strlen+0x")
+    trace = rep[rep.index("Call Trace:"):]
+    assert any(line.startswith(" sl_init+0x") for line in trace)

@@ -315,7 +315,7 @@ class Kasan:
         if not self.report_enabled():
             return
         k, r, w = self.k, self.k.reporter, self.k.machine.ptr_size * 2
-        mods, where = self._start(sys._getframe(1))
+        mods, where = self._start(sys._getframe(1), access=False)
         head = [RULER, f"BUG: KASAN: {kind} in {where}",
                 f"Free of addr {x:0{w}x} by task {k.current.comm}/{k.current.pid}", "",
                 r.cpu_line(), r.hardware_line(), "Call Trace:", " <TASK>",
@@ -342,10 +342,15 @@ class Kasan:
                 " print_report+0x184/0x4be", " kasan_report+0xc2/0x100"]
         self._finish(head, mods, addr, bad, f"KASAN: {self.bug_type(bad)} at {addr:#x}")
 
-    def _start(self, frame) -> tuple[list, str]:
-        """Count a report; the module frames of the live stack and the function it is 'in'."""
+    def _start(self, frame, access: bool = True) -> tuple[list, str]:
+        """Count a report; the module frames of the live stack and the function it is 'in'.
+        For an access, the API function that made it (strlen, memcpy ...) when there is
+        one, as KASAN names the instrumented function; for a bad free, the caller of
+        kfree/kmem_cache_free (_RET_IP_ of the inlined free hooks): the module's."""
         self.reports += 1
         mods = module_frames(self.k.modules.module_files(), frame=frame)
+        if access and mods:
+            return mods, format_frame(*_reorder(mods[0])).strip()
         return mods, next((format_frame(*_reorder(m)).strip() for m in mods if m[2]), "0x0")
 
     def _finish(self, head: list[str], mods, addr: int, bad: int, msg: str) -> None:
