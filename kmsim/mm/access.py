@@ -161,35 +161,36 @@ class VirtMem:
     def read_cstring(self, addr: int, limit: int = 4096) -> bytes:
         """Bytes up to the first NUL (at most limit).  Read in chunks, but KASAN checks
         only the bytes a byte-at-a-time loop would read: the string and its NUL."""
-        kasan, self.kasan = self.kasan, None
         out = bytearray()
         start, found = addr, False
-        try:
-            while len(out) < limit:
-                step = min(64, limit - len(out), PAGE_SIZE - (addr & (PAGE_SIZE - 1)))
-                chunk = self.read(addr, step)
-                i = chunk.find(b"\0")
-                if i >= 0:
-                    out += chunk[:i]
-                    found = True
-                    break
-                out += chunk
-                addr += step
-        finally:
-            self.kasan = kasan
-        if kasan is not None:
-            kasan.check(start, len(out) + found, False)
+        while len(out) < limit:
+            step = min(64, limit - len(out), PAGE_SIZE - (addr & (PAGE_SIZE - 1)))
+            chunk = self._read_unchecked(addr, step)
+            i = chunk.find(b"\0")
+            if i >= 0:
+                out += chunk[:i]
+                found = True
+                break
+            out += chunk
+            addr += step
+        if self.kasan is not None:
+            self.kasan.check(start, len(out) + found, False)
         return bytes(out)
 
-    def peek(self, addr: int, n: int) -> bytes | None:
-        """Read without KASAN and without faulting: None if unmapped (for x, reports)."""
+    def _read_unchecked(self, addr: int, n: int) -> bytes:
+        """read() without KASAN's check (PageFault still raised)."""
         kasan, self.kasan = self.kasan, None
         try:
             return self.read(addr, n)
-        except PageFault:
-            return None
         finally:
             self.kasan = kasan
+
+    def peek(self, addr: int, n: int) -> bytes | None:
+        """Read without KASAN and without faulting: None if unmapped (for x, reports)."""
+        try:
+            return self._read_unchecked(addr, n)
+        except PageFault:
+            return None
 
     def virt_to_pfn(self, addr: int) -> int:
         """pfn of a direct-map address (no check)."""

@@ -22,10 +22,7 @@ from .physmem import PG_buddy, PG_hole, PG_pcp, PG_reserved, PhysMem
 
 _GFP_ATOMIC = getattr(G, "__GFP_ATOMIC")
 _GFP_DIRECT_RECLAIM = getattr(G, "__GFP_DIRECT_RECLAIM")
-_GFP_DMA = getattr(G, "__GFP_DMA")
-_GFP_DMA32 = getattr(G, "__GFP_DMA32")
 _GFP_HIGH = getattr(G, "__GFP_HIGH")
-_GFP_HIGHMEM = getattr(G, "__GFP_HIGHMEM")
 _GFP_NORETRY = getattr(G, "__GFP_NORETRY")
 _GFP_NOWARN = getattr(G, "__GFP_NOWARN")
 _GFP_RETRY_MAYFAIL = getattr(G, "__GFP_RETRY_MAYFAIL")
@@ -74,7 +71,6 @@ class PageAllocator:
         self.mem = mem
         self.zones: list[Zone] = []
         self.zone_by_name: dict[str, Zone] = {}
-        self._zonelists: dict[int, list[Zone]] = {}
         self._fail_hook = None           # fault injection: fn(gfp, order) -> bool
         self.hooked = False              # some list below is not empty
         self.alloc_hooks: list = HookList(self._update_hooked)  # fn(pfn, order, gfp) after an allocation
@@ -177,18 +173,14 @@ class PageAllocator:
 
     # -- zonelists -------------------------------------------------------------------
     def zonelist(self, gfp: int) -> list[Zone]:
-        """Zones a mask may use, highest first: GFP_KERNEL Normal, DMA32, DMA."""
-        key = gfp & (_GFP_DMA | _GFP_DMA32 | _GFP_HIGHMEM)
-        zl = self._zonelists.get(key)
-        if zl is None:
-            names = [z.name for z in self.zones]
-            top = G.gfp_zone_name(gfp, names)
-            if top is None:
-                return []
-            top_idx = names.index(top)
-            zl = [z for z in reversed(self.zones) if names.index(z.name) <= top_idx]
-            self._zonelists[key] = zl
-        return zl
+        """Zones a mask may use, highest first: GFP_KERNEL Normal, DMA32, DMA.  Built once
+        per zone modifier at boot (``zonelists``)."""
+        names = [z.name for z in self.zones]
+        top = G.gfp_zone_name(gfp, names)
+        if top is None:
+            return []
+        top_idx = names.index(top)
+        return [z for z in reversed(self.zones) if names.index(z.name) <= top_idx]
 
     # -- allocation ------------------------------------------------------------------
     def alloc(self, gfp: int, order: int) -> int:
@@ -232,7 +224,7 @@ class PageAllocator:
         zl = self.zonelists[gfp & 0x7]
         for z in zl:
             if z.nr_free - (1 << order) >= z.wmark_low:
-                pfn = z.rmqueue_smallest(order) if order > PAGE_ALLOC_COSTLY_ORDER else z.rmqueue(order)
+                pfn = z.rmqueue(order)
                 if pfn >= 0:
                     return self.prep_new_page(pfn, order, gfp)
         return self.alloc_slowpath(gfp, order, zl)
