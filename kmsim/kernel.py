@@ -27,7 +27,7 @@ __all__ = ["Kernel", "Task", "Owner", "current_kernel", "set_current_kernel", "K
 RELEASE = "6.1.0-kmsim"
 VERSION = "#1 kmsim 6.1.0"
 
-_current: "Kernel | None" = None
+_current: Kernel | None = None
 
 # Later boot steps: module path and function; each is optional until it exists.
 BOOT_STEPS = [
@@ -46,14 +46,14 @@ KNOWN_PARAMS = {"slub_debug", "log_buf_len", "loglevel", "no_hash_pointers", "sl
                 "slub_max_order", "slub_min_objects", "mem", "kasan.fault", "kasan_multi_shot"}
 
 
-def current_kernel() -> "Kernel":
+def current_kernel() -> Kernel:
     """The kernel that module code is running on."""
     if _current is None:
         raise RuntimeError("no kernel is booted (module code must run under kmsim)")
     return _current
 
 
-def set_current_kernel(k: "Kernel | None") -> None:
+def set_current_kernel(k: Kernel | None) -> None:
     """Make k the kernel that module code calls into."""
     global _current
     _current = k

@@ -14,8 +14,15 @@ from pathlib import Path
 
 from .errors import KernelBUG, KernelEvent, ModuleError, PageFault, SoftLockup
 from .machine import PAGE_SIZE
-from .report import (CUT_HERE, TAINT_FORCED_RMMOD, TAINT_OOT_MODULE, TAINT_PROPRIETARY_MODULE,
-                     TAINT_UNSIGNED_MODULE, module_frames, taint_letters)
+from .report import (
+    CUT_HERE,
+    TAINT_FORCED_RMMOD,
+    TAINT_OOT_MODULE,
+    TAINT_PROPRIETARY_MODULE,
+    TAINT_UNSIGNED_MODULE,
+    module_frames,
+    taint_letters,
+)
 
 __all__ = ["Module", "ModuleLoader", "ModParam", "GPL_COMPATIBLE", "mod_strerror", "CallResult"]
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 KERN_SOH = "\001"
 KERN_EMERG = KERN_SOH + "0"

@@ -143,8 +143,9 @@ def test_kmemleak_dump_writes_the_object_info(tmp_path):
 
 
 def test_check_json_for_a_missing_file_is_still_json():
-    from conftest import run_kmsim
     import json
+
+    from conftest import run_kmsim
     p = run_kmsim("check", "--json", "/nonexistent/mod.py")
     assert p.returncode == 2
     data = json.loads(p.stdout)

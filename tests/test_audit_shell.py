@@ -17,6 +17,7 @@ def test_toolbar_fits_80_columns_without_cutting_unread(monkeypatch):
     """At 80 columns the full toolbar was cut after 'unread 1' of 'unread 14'."""
     import os
     import shutil
+
     from kmsim.shell.toolbar import Toolbar
     sh = make_shell()
     sh.execute("insmod modules/hello.py; insmod modules/slab_cache.py; insmod modules/zone_allocator.py;"
@@ -34,6 +35,7 @@ def test_toolbar_fits_80_columns_without_cutting_unread(monkeypatch):
 def test_ctrl_c_is_not_shown_twice_when_the_tty_echoes_it(monkeypatch):
     """With ECHOCTL the terminal prints '^C' itself: the REPL adds only the newline."""
     import io
+
     from kmsim.shell import repl as R
     from kmsim.shell.core import Result
     sh = make_shell()

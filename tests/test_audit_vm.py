@@ -75,7 +75,7 @@ def test_pagewalk_of_every_kind_of_address(tmp_path, machine):
     assert "guard page of vmalloc area" in out and "not mapped: an access Oopses with" in out
     out = sh.execute("pagewalk 0x100").out
     assert "no mapped range" in out and "not mapped" in out
-    assert sh.execute(f"rmmod t").status == 0
+    assert sh.execute("rmmod t").status == 0
 
 
 def test_i386_oops_prints_pde_and_pte_as_the_32bit_kernel():

@@ -20,8 +20,8 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, make_shell
+
 from kmsim.mm.debug_vm import check_kernel
 
 CORPUS = ROOT / "tests" / "bad_modules"

@@ -3,8 +3,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import run_kmsim
+
 from kmsim.check import check_module, format_runs, is_err_hint
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from conftest import ROOT
+
 from kmsim.check import check_module
 
 IGNORES_NULL = '''from kmsim.linux import *

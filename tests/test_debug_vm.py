@@ -4,8 +4,8 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from conftest import make_shell
+
 from kmsim.kernel import Kernel
 from kmsim.mm.debug_vm import check_buddy, check_kernel, check_printk, debug_vm_after_command
 from kmsim.mm.physmem import PG_buddy, PG_pcp, PG_slab

@@ -2,6 +2,7 @@
 import random
 
 from conftest import make_shell, run_kmsim
+
 from kmsim.kernel import Kernel
 from kmsim.mm.faultinject import FaultAttr, setup_fault_attr
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import inspect
 
 import pytest
+from test_stateful_kernel import boot_with_dummy_module
 
 import kmsim.linux as L
 from kmsim.mm.debug_vm import check_kernel
-from test_stateful_kernel import boot_with_dummy_module
 
 GARBAGE = [None, "x", 1.5, -1, 1 << 70, object(), 0, 0xffff888000001000]
 # Raw memory writers: garbage addresses corrupt memory, as in C; only "no traceback" holds.

@@ -100,7 +100,7 @@ def test_printk_through_a_module(shell_for_printk, calls):
     """printk from module code (through ModuleLoader.call): no report, the log buffer intact."""
     k = shell_for_printk.kernel
     mod = k.modules.modules["hello"]
-    from kmsim.linux.printk import printk, pr_cont
+    from kmsim.linux.printk import pr_cont, printk
 
     def body():
         for fmt, args in calls:
@@ -118,6 +118,7 @@ def test_printk_through_a_module(shell_for_printk, calls):
 def shell_for_printk():
     """A small machine with hello loaded (its module context runs the printks)."""
     import os
+
     from conftest import ROOT, make_shell
     sh = make_shell(mem="64M")
     sh.kernel.printk.capacity = 16 * 1024     # a small ring (log_buf_len= only grows it)

@@ -11,10 +11,10 @@ argument pattern in test_every_command_with_nasty_words.
 from __future__ import annotations
 
 import pytest
+from conftest import make_shell
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import make_shell
 from kmsim.mm.debug_vm import check_kernel
 from kmsim.shell.core import COMMANDS, _load_commands
 

@@ -2,6 +2,7 @@
 import re
 
 from conftest import make_shell, run_kmsim
+
 from kmsim.kernel import Kernel
 
 RULER = "=" * 66
@@ -187,7 +188,8 @@ def test_kasan_end_to_end():
     assert "Traceback" not in p.stderr
 
 
-from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st
 
 _KASAN_KERNEL = []
 

@@ -5,7 +5,8 @@ import os
 import tempfile
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kmsim.kernel import Kernel
 from kmsim.linux.gfp import GFP_KERNEL, __get_free_page

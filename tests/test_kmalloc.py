@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from kmsim.errors import PageFault
-from kmsim.mm import kmalloc as KM
 from kmsim.mm import gfp as G
+from kmsim.mm import kmalloc as KM
 
 GFP = G.GFP_KERNEL
 

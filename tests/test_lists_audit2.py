@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from kmsim.linux.gfp import GFP_KERNEL, __get_free_page
-from kmsim.linux.kfifo import kfifo, kfifo_alloc, kfifo_in, kfifo_len, kfifo_size
 from kmsim.linux.list import *  # noqa: F403
 from kmsim.linux.string import strcmp, strncmp, strscpy
-from kmsim.linux.types import Struct, int_, sizeof
+from kmsim.linux.types import Struct, int_
 
 HEAD = '''from kmsim.linux import *
 class node(Struct):
@@ -55,9 +52,10 @@ def test_deleting_in_a_plain_loop_faults_in_list_del_entry_valid(shell, tmp_path
 
 
 def test_kasan_use_after_free_in_a_list_loop_is_in_the_module_function():
-    from tests.conftest import make_shell
     import tempfile
     from pathlib import Path
+
+    from tests.conftest import make_shell
     shell = make_shell(append="kasan")
     with tempfile.TemporaryDirectory() as d:
         out = load(shell, Path(d), "uaf", "    build(3)\n"

@@ -222,7 +222,6 @@ def test_pages_freed_at_rmmod_return_to_boot_state(shell):
 
 def test_integer_parameters_parse_as_kstrtox_base_0():
     """010 is octal, 0x hex, a sign where the type has one; out of range is -ERANGE."""
-    from conftest import make_shell
     sh = make_shell()
     mod = "tests/check_modules/params_kstrtox.py"
     r = sh.execute(f"insmod {mod} u=010 i=-0x10 sh=+7 h=255")

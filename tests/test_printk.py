@@ -3,8 +3,16 @@ from __future__ import annotations
 
 import pytest
 
-from kmsim.printk import (KERN_CONT, KERN_NOTICE, FormatContext, LogBuffer, Record,
-                          format_dmesg_line, parse_level, vsprintf)
+from kmsim.printk import (
+    KERN_CONT,
+    KERN_NOTICE,
+    FormatContext,
+    LogBuffer,
+    Record,
+    format_dmesg_line,
+    parse_level,
+    vsprintf,
+)
 
 CTX = FormatContext(8, b"key")
 

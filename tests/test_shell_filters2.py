@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from conftest import make_shell, run_kmsim
+
 from kmsim.shell.filters import FilterError, apply_filter
 
 TEXT = "kmalloc(32)\na+b\nab\naab\na|b\n{1}\nfoo bar\n"

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import ROOT
+
 from kmsim.errors import ModuleError
 from kmsim.kernel import Kernel
 from kmsim.mm.debug_vm import check_kernel

@@ -1,5 +1,6 @@
 """Taint letters: /proc/sys/kernel/tainted, the Tainted: field, set by each report."""
 from conftest import make_shell
+
 from kmsim.report import print_tainted, taint_letters
 
 

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 from conftest import ROOT, run_kmsim
+
 from kmsim.check import choose_calls
 
 USAGE = ("usage: kmsim [-h] [--machine {x86_64,i386,rpi2}] [--mem MEM] [--append APPEND]\n"

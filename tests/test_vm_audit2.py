@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 
-from tests.conftest import make_shell
-
 from kmsim.kernel import Kernel
 from kmsim.machine import PAGE_SIZE
 from kmsim.mm import gfp as G
 from kmsim.mm import mempool as M
 from kmsim.mm.page import Page, page_address
+from tests.conftest import make_shell
 
 
 def _log(k):

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kmsim.errors import PageFault
 from kmsim.kernel import Kernel
@@ -112,8 +113,7 @@ def test_stats_and_meminfo(kernel):
 
 
 def test_lookups(kernel):
-    from kmsim.linux.vmalloc import (is_vmalloc_addr, vfree, vmalloc, vmalloc_to_page,
-                                     vmalloc_to_pfn, vzalloc)
+    from kmsim.linux.vmalloc import is_vmalloc_addr, vfree, vmalloc, vmalloc_to_page, vmalloc_to_pfn, vzalloc
     a = vzalloc(3 * PAGE_SIZE)
     assert is_vmalloc_addr(a) and not is_vmalloc_addr(kernel.machine.page_offset)
     assert kernel.vm.read(a, 3 * PAGE_SIZE) == bytes(3 * PAGE_SIZE)

@@ -11,7 +11,7 @@ files of the foundation (buddy, printk, modules, taint).
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from ..machine import MAX_ORDER, PAGE_SHIFT
 from ..report import taint_letters
@@ -21,7 +21,7 @@ __all__ = ["FsError", "proc_file", "proc_write", "proc_dir", "read_file", "write
 
 _READERS: dict[str, Callable] = {}
 _WRITERS: dict[str, Callable] = {}
-_DIRS: dict[str, "DirProvider"] = {}
+_DIRS: dict[str, DirProvider] = {}
 
 
 class FsError(Exception):
@@ -210,22 +210,8 @@ def pagetypeinfo(k) -> str:
 
 
 # Linux 6.1's vmstat_text, as Debian's kernel prints them in /proc/zoneinfo
-_NODE_STATS = (
-    "nr_inactive_anon nr_active_anon nr_inactive_file nr_active_file nr_unevictable "
-    "nr_slab_reclaimable nr_slab_unreclaimable nr_isolated_anon nr_isolated_file "
-    "workingset_nodes workingset_refault_anon workingset_refault_file "
-    "workingset_activate_anon workingset_activate_file workingset_restore_anon "
-    "workingset_restore_file workingset_nodereclaim nr_anon_pages nr_mapped nr_file_pages "
-    "nr_dirty nr_writeback nr_writeback_temp nr_shmem nr_shmem_hugepages nr_shmem_pmdmapped "
-    "nr_file_hugepages nr_file_pmdmapped nr_anon_transparent_hugepages nr_vmscan_write "
-    "nr_vmscan_immediate_reclaim nr_dirtied nr_written nr_throttled_written "
-    "nr_kernel_misc_reclaimable nr_foll_pin_acquired nr_foll_pin_released nr_kernel_stack "
-    "nr_page_table_pages nr_sec_page_table_pages nr_swapcached pgpromote_success "
-    "pgpromote_candidate").split()
-_ZONE_STATS = (
-    "nr_zone_inactive_anon nr_zone_active_anon nr_zone_inactive_file nr_zone_active_file "
-    "nr_zone_unevictable nr_zone_write_pending nr_mlock nr_bounce nr_zspages nr_free_cma "
-    "numa_hit numa_miss numa_foreign numa_interleave numa_local numa_other").split()
+_NODE_STATS = ["nr_inactive_anon", "nr_active_anon", "nr_inactive_file", "nr_active_file", "nr_unevictable", "nr_slab_reclaimable", "nr_slab_unreclaimable", "nr_isolated_anon", "nr_isolated_file", "workingset_nodes", "workingset_refault_anon", "workingset_refault_file", "workingset_activate_anon", "workingset_activate_file", "workingset_restore_anon", "workingset_restore_file", "workingset_nodereclaim", "nr_anon_pages", "nr_mapped", "nr_file_pages", "nr_dirty", "nr_writeback", "nr_writeback_temp", "nr_shmem", "nr_shmem_hugepages", "nr_shmem_pmdmapped", "nr_file_hugepages", "nr_file_pmdmapped", "nr_anon_transparent_hugepages", "nr_vmscan_write", "nr_vmscan_immediate_reclaim", "nr_dirtied", "nr_written", "nr_throttled_written", "nr_kernel_misc_reclaimable", "nr_foll_pin_acquired", "nr_foll_pin_released", "nr_kernel_stack", "nr_page_table_pages", "nr_sec_page_table_pages", "nr_swapcached", "pgpromote_success", "pgpromote_candidate"]
+_ZONE_STATS = ["nr_zone_inactive_anon", "nr_zone_active_anon", "nr_zone_inactive_file", "nr_zone_active_file", "nr_zone_unevictable", "nr_zone_write_pending", "nr_mlock", "nr_bounce", "nr_zspages", "nr_free_cma", "numa_hit", "numa_miss", "numa_foreign", "numa_interleave", "numa_local", "numa_other"]
 
 
 @proc_file("/proc/zoneinfo")

@@ -3,9 +3,17 @@
 The functions are kmsim.mm.page_api's (the common case is written out there)."""
 from ..mm.gfp import *  # noqa: F401,F403  (the GFP_* and __GFP_* constants)
 from ..mm.gfp import __all__ as _gfp_all
-from ..mm.page_api import (__free_page, __free_pages, __get_free_page,  # noqa: F401
-                           __get_free_pages, alloc_page, alloc_pages, free_page, free_pages,
-                           get_zeroed_page)
+from ..mm.page_api import (  # noqa: F401
+                           __free_page,
+                           __free_pages,
+                           __get_free_page,
+                           __get_free_pages,
+                           alloc_page,
+                           alloc_pages,
+                           free_page,
+                           free_pages,
+                           get_zeroed_page,
+)
 
 __all__ = [n for n in _gfp_all if n.startswith(("GFP_", "__GFP_"))] + [
     "alloc_pages", "alloc_page", "__get_free_pages", "__get_free_page", "get_zeroed_page",

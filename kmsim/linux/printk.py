@@ -1,7 +1,19 @@
 """linux/printk.h, kern_levels.h: printk, pr_* and the KERN_* levels."""
 from ..kernel import current_kernel
-from ..printk import (KERN_ALERT, KERN_CONT, KERN_CRIT, KERN_DEBUG, KERN_DEFAULT, KERN_EMERG,
-                      KERN_ERR, KERN_INFO, KERN_NOTICE, KERN_SOH, KERN_WARNING, vsprintf)
+from ..printk import (
+    KERN_ALERT,
+    KERN_CONT,
+    KERN_CRIT,
+    KERN_DEBUG,
+    KERN_DEFAULT,
+    KERN_EMERG,
+    KERN_ERR,
+    KERN_INFO,
+    KERN_NOTICE,
+    KERN_SOH,
+    KERN_WARNING,
+    vsprintf,
+)
 
 __all__ = ["printk", "pr_emerg", "pr_alert", "pr_crit", "pr_err", "pr_warn", "pr_warning",
            "pr_notice", "pr_info", "pr_debug", "pr_cont", "pr_devel", "KERN_EMERG", "KERN_ALERT",

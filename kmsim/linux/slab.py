@@ -4,13 +4,30 @@ from ..mm import kmalloc as _km
 from ..mm import slub as _slub
 from ..mm.gfp import *  # noqa: F401,F403  (slab.h includes gfp.h)
 from ..mm.gfp import __all__ as _gfp_all
-from ..mm.slub import (SLAB_ACCOUNT, SLAB_CACHE_DMA, SLAB_CACHE_DMA32,  # noqa: F401
-                       SLAB_CONSISTENCY_CHECKS, SLAB_DEBUG_OBJECTS, SLAB_FAILSLAB,
-                       SLAB_HWCACHE_ALIGN, SLAB_KASAN, SLAB_MEM_SPREAD, SLAB_NO_USER_FLAGS,
-                       SLAB_NOLEAKTRACE, SLAB_PANIC, SLAB_POISON, SLAB_RECLAIM_ACCOUNT,
-                       SLAB_RED_ZONE, SLAB_SKIP_KFENCE, SLAB_STORE_USER, SLAB_TEMPORARY,
-                       SLAB_TRACE, SLAB_TYPESAFE_BY_RCU)
-from ..mm.slub import kmem_cache_alloc, kmem_cache_free  # the fast paths themselves
+from ..mm.slub import (  # noqa: F401  # the fast paths themselves
+    SLAB_ACCOUNT,
+    SLAB_CACHE_DMA,
+    SLAB_CACHE_DMA32,
+    SLAB_CONSISTENCY_CHECKS,
+    SLAB_DEBUG_OBJECTS,
+    SLAB_FAILSLAB,
+    SLAB_HWCACHE_ALIGN,
+    SLAB_KASAN,
+    SLAB_MEM_SPREAD,
+    SLAB_NO_USER_FLAGS,
+    SLAB_NOLEAKTRACE,
+    SLAB_PANIC,
+    SLAB_POISON,
+    SLAB_RECLAIM_ACCOUNT,
+    SLAB_RED_ZONE,
+    SLAB_SKIP_KFENCE,
+    SLAB_STORE_USER,
+    SLAB_TEMPORARY,
+    SLAB_TRACE,
+    SLAB_TYPESAFE_BY_RCU,
+    kmem_cache_alloc,
+    kmem_cache_free,
+)
 
 ZERO_SIZE_PTR = _km.ZERO_SIZE_PTR
 KMALLOC_MAX_SIZE = _km.KMALLOC_MAX_SIZE

@@ -10,9 +10,12 @@ red zones or KASAN see it), as in C.
 import types as _types
 
 from ..kernel import current_kernel
+
 # the helpers live outside kmsim.linux so that an Oops names the string function
 # (strlen, strcpy ...) the module called, not a helper
-from ..mm.typed import cstr_bytes as _cstr, src_bytes as _src_bytes, to_addr
+from ..mm.typed import cstr_bytes as _cstr
+from ..mm.typed import src_bytes as _src_bytes
+from ..mm.typed import to_addr
 
 E2BIG = 7
 

@@ -12,10 +12,19 @@ from .. import kernel as _kmod
 from ..errors import PageFault
 from ..machine import MAX_ORDER, PAGE_SHIFT, PAGE_SIZE
 from . import gfp as G
+from .slub import (
+    SLAB_CACHE_DMA,
+    SLAB_HWCACHE_ALIGN,
+    SLAB_KMALLOC,
+    SLAB_POISON,
+    SLAB_RECLAIM_ACCOUNT,
+    SLAB_RED_ZONE,
+    SLAB_STORE_USER,
+    SLAB_TYPESAFE_BY_RCU,
+    KmemCache,
+    Slub,
+)
 from .slub import kmem_cache_free as _cache_free
-from .slub import (SLAB_CACHE_DMA, SLAB_HWCACHE_ALIGN, SLAB_KMALLOC, SLAB_POISON,
-                   SLAB_RECLAIM_ACCOUNT, SLAB_RED_ZONE, SLAB_STORE_USER, SLAB_TYPESAFE_BY_RCU,
-                   KmemCache, Slub)
 
 __all__ = ["do_kmalloc", "do_kfree", "ZERO_SIZE_PTR", "KMALLOC_MAX_CACHE_SIZE", "KMALLOC_MAX_SIZE",
            "kmalloc", "kfree", "ksize", "krealloc", "kcalloc", "kmalloc_array", "kstrdup", "kmemdup",

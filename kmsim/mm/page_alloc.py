@@ -15,8 +15,13 @@ import numpy as np
 
 from ..machine import MAX_ORDER, PAGE_SHIFT, PAGE_SIZE
 from . import gfp as G
-from .buddy import (PAGE_ALLOC_COSTLY_ORDER, Zone, free_range_to_blocks,
-                    setup_per_zone_lowmem_reserve, setup_per_zone_wmarks)
+from .buddy import (
+    PAGE_ALLOC_COSTLY_ORDER,
+    Zone,
+    free_range_to_blocks,
+    setup_per_zone_lowmem_reserve,
+    setup_per_zone_wmarks,
+)
 from .hooks import HookList
 from .physmem import PG_buddy, PG_hole, PG_pcp, PG_reserved, PhysMem
 

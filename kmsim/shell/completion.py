@@ -218,8 +218,8 @@ def _virtual_paths(kernel, word: str) -> list[str]:
 
 def _module_params(path: str, word: str, given=()) -> list[str]:
     """'name=' for each parameter of the module at path (or by name) not given yet."""
-    from .modinfo import file_metadata
     from .commands import find_module_file
+    from .modinfo import file_metadata
     real = path if Path(path).is_file() else find_module_file(path)
     if real is None:
         return []

@@ -13,8 +13,8 @@ from __future__ import annotations
 import importlib
 import json
 import pkgutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from ..printk import format_dmesg_line
 from .filters import FilterError, apply_filter
@@ -67,7 +67,7 @@ class Result:
 class Context:
     """What a running command sees: the kernel, the output streams, the mode."""
 
-    def __init__(self, shell: "Shell", result: Result):
+    def __init__(self, shell: Shell, result: Result):
         self.shell = shell
         self.kernel = shell.kernel
         self.tty = shell.tty

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from .parser import scan_options
 from .regex import RegexError, translate

@@ -1,8 +1,8 @@
 """A module whose error paths are right: check must find every run clean."""
-from kmsim.linux.module import *
-from kmsim.linux.gfp import *
-from kmsim.linux.slab import *
 from kmsim.linux.errno import *
+from kmsim.linux.gfp import *
+from kmsim.linux.module import *
+from kmsim.linux.slab import *
 
 page = 0
 obj = 0

@@ -1,7 +1,7 @@
 """A buggy module for kmsim check: when the second allocation fails, the first is not freed."""
-from kmsim.linux.module import *
-from kmsim.linux.gfp import *
 from kmsim.linux.errno import *
+from kmsim.linux.gfp import *
+from kmsim.linux.module import *
 from kmsim.linux.printk import *
 
 first = second = 0

@@ -1,7 +1,7 @@
 """Tests kmalloc's result with IS_ERR only, then writes through the NULL."""
+from kmsim.linux.err import *
 from kmsim.linux.module import *
 from kmsim.linux.slab import *
-from kmsim.linux.err import *
 from kmsim.linux.types import *
 
 buf = 0

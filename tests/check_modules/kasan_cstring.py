@@ -1,8 +1,10 @@
 """printk %s of a 5-byte kmalloc holding "abcd": no KASAN report (only the string and its NUL are read)."""
 from kmsim.linux.module import *
+from kmsim.linux.printk import *
 from kmsim.linux.slab import *
 from kmsim.linux.string import *
-from kmsim.linux.printk import *
+
+
 def k_init():
     p = kmalloc(5, GFP_KERNEL)
     strcpy(p, "abcd")

@@ -1,7 +1,8 @@
 """Allocates pages until one fails, frees them all and returns -ENOMEM (the OOM killer picks insmod)."""
-from kmsim.linux.module import *
 from kmsim.linux.gfp import *
+from kmsim.linux.module import *
 from kmsim.linux.printk import *
+
 pages = []
 def ex_init():
     while True:

@@ -1,6 +1,7 @@
 """Integer parameters of every width: kstrtox with base 0 (insmod u=010 is 8)."""
 from kmsim.linux.module import *
 from kmsim.linux.printk import *
+
 u = 0
 i = 0
 sh = 0

@@ -1,5 +1,6 @@
 """Destroy a cache (lab flags + SLAB_STORE_USER) while one object is still allocated."""
 from kmsim.linux import *
+
 cachep = None
 def busy_init():
     global cachep

@@ -1,5 +1,6 @@
 """Free an object twice (checks, keep: another object stays allocated, plain: no debug flags)."""
 from kmsim.linux import *
+
 checks = 0
 keep = 0
 plain = 0

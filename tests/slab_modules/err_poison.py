@@ -1,5 +1,6 @@
 """Write into a freed SLAB_POISON object, then allocate again (checks=1: consistency checks)."""
 from kmsim.linux import *
+
 checks = 0
 module_param("checks", "int", 0o644)
 cachep = None

@@ -1,5 +1,6 @@
 """Write one byte past a RED_ZONE object, then free it (checks=1 adds SLAB_CONSISTENCY_CHECKS)."""
 from kmsim.linux import *
+
 checks = 0
 module_param("checks", "int", 0o644)
 cachep = None
