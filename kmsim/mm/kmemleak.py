@@ -24,6 +24,7 @@ import numpy as np
 
 from ..machine import PAGE_SHIFT, PAGE_SIZE
 from ..report import format_frame
+from .physmem import PG_buddy, PG_hole, PG_pcp, PG_reserved
 
 __all__ = ["KmemleakObject", "Kmemleak", "kmemleak_init", "alloc_context", "hex_dump_lines",
            "INITIAL_JIFFIES", "HZ"]
@@ -32,6 +33,7 @@ HZ = 250
 INITIAL_JIFFIES = (1 << 32) - 300 * HZ
 HEX_MAX = 32
 _REPORTED, _IGNORED = 1, 2
+_FREE_OR_ABSENT = PG_buddy | PG_pcp | PG_reserved | PG_hole
 
 # Allocator internals whose own allocations are not objects of the module
 # (SLUB's slab pages, vmalloc's backing pages, the loader's module memory).
@@ -251,6 +253,13 @@ class Kmemleak:
         self.cache_snapshots: dict[int, dict[int, int]] = {}
         self.enabled = True
         self._clock = kernel.clock_ns
+        # A module's pages: struct page-like arrays by pfn (zero pages until written), the
+        # depot handle + 1 and the time of the allocation.  A record counts while its block
+        # is allocated to the owner it names (checked when asked): freeing costs nothing.
+        n = kernel.phys.nr_pages
+        self.page_handle = np.zeros(n, np.uint32)
+        self.page_ns = np.zeros(n, np.int64)
+        self._ph, self._pns = memoryview(self.page_handle), memoryview(self.page_ns)
 
     # -- recording -------------------------------------------------------------------
     def _record(self, addr: int, size: int, kind: str, internal, cache: str = "") -> None:
@@ -265,6 +274,8 @@ class Kmemleak:
     def get(self, addr: int) -> KmemleakObject | None:
         """The tracked object that starts at addr, as a report sees it."""
         rec = self.objects.get(addr)
+        if rec is None:
+            rec = next((r for a, r in self.page_records() if a == addr), None)
         return None if rec is None else self._object(addr, rec)
 
     def _object(self, addr: int, rec: int) -> KmemleakObject:
@@ -281,12 +292,11 @@ class Kmemleak:
 
     def all_objects(self) -> list[KmemleakObject]:
         """Every tracked object (unordered)."""
-        return [self._object(a, r) for a, r in self.objects.items()]
+        return [self._object(a, r) for a, r in (*self.objects.items(), *self.page_records())]
 
     def mark(self, o: KmemleakObject, flag: int) -> None:
         """Set _REPORTED or _IGNORED on a tracked object."""
-        if o.addr in self.objects:
-            self.flags[o.addr] = self.flags.get(o.addr, 0) | flag
+        self.flags[o.addr] = self.flags.get(o.addr, 0) | flag
         if flag == _REPORTED:
             o.reported = True
         else:
@@ -303,21 +313,38 @@ class Kmemleak:
         buddy = self.k.buddy
         if self.page_alloc not in buddy.module_alloc_hooks:
             buddy.module_alloc_hooks.append(self.page_alloc)
-            buddy.module_free_hooks.append(self.page_free)
 
     def page_alloc(self, pfn: int, order: int, gfp: int) -> None:
-        """buddy alloc hook."""
-        if self.k.current_owner == self.k.kernel_owner:
+        """buddy alloc hook (module context): two array writes and the depot handle."""
+        sid = self.depot.stack_of(3, INTERNAL_PAGE)
+        if sid < 0:
+            self._ph[pfn] = 0                   # allocated on the module's behalf
             return
-        self._record(self.page_key(pfn), PAGE_SIZE << order, "page", INTERNAL_PAGE)
+        self._ph[pfn] = self.depot.handle(sid, "page", PAGE_SIZE << order, "") + 1
+        self._pns[pfn] = self._clock()
+        if self.flags:
+            self.flags.pop(self.page_key(pfn), None)
 
-    def page_free(self, pfn: int, order: int) -> None:
-        """buddy free hook."""
-        if self.objects:
-            key = self.page_key(pfn)
-            self.objects.pop(key, None)
-            if self.flags:
-                self.flags.pop(key, None)
+    def page_records(self, owner: int | None = None) -> list[tuple[int, int]]:
+        """(addr, record) of the modules' page blocks still allocated to the owner that
+        allocated them (of one owner if given); stale records are dropped."""
+        cand = np.flatnonzero(self.page_handle)
+        if not len(cand):
+            return []
+        entries = self.depot.entries
+        h = self.page_handle[cand].astype(np.int64) - 1
+        owners = np.array([e[3] for e in entries], np.int32)[h]
+        orders = np.array([(e[1] >> PAGE_SHIFT).bit_length() - 1 for e in entries], np.int8)[h]
+        ph = self.k.phys
+        ok = ((ph.refcount[cand] > 0) & (ph.owner[cand] == owners) & (ph.order[cand] == orders)
+              & (ph.flags[cand] & _FREE_OR_ABSENT == 0))
+        self.page_handle[cand[~ok]] = 0
+        if owner is not None:
+            ok &= owners == owner
+        out = []
+        for pfn, hh in zip(cand[ok].tolist(), h[ok].tolist(), strict=True):
+            out.append((self.page_key(pfn), int(self.page_ns[pfn]) << HANDLE_BITS | hh))
+        return out
 
     def slab_alloc(self, cache, addr: int, size: int) -> None:
         """SLUB alloc hook (kmalloc included, with the requested size)."""
@@ -364,8 +391,9 @@ class Kmemleak:
         """Objects an owner (a module's id) still holds, oldest first."""
         self.forget_freed()
         entries = self.depot.entries
-        return sorted((self._object(a, r) for a, r in self.objects.items()
-                       if entries[r & HANDLE_MASK][3] == owner), key=lambda o: o.ns)
+        pages = self.page_records(owner)
+        mine = [(a, r) for a, r in self.objects.items() if entries[r & HANDLE_MASK][3] == owner]
+        return sorted((self._object(a, r) for a, r in mine + pages), key=lambda o: o.ns)
 
     def forget_freed(self) -> None:
         """Drop records of slab objects freed while SLUB's fast path ran (no hook saw it):
@@ -383,8 +411,10 @@ class Kmemleak:
 
     def suspects(self) -> list[KmemleakObject]:
         """Objects reported as unreferenced and not cleared."""
-        return sorted((self._object(a, self.objects[a]) for a, f in self.flags.items()
-                       if f == _REPORTED and a in self.objects), key=lambda o: o.ns)
+        live = dict(self.page_records()) if self.flags else {}
+        live.update(self.objects)
+        return sorted((self._object(a, live[a]) for a, f in self.flags.items()
+                       if f == _REPORTED and a in live), key=lambda o: o.ns)
 
     # -- report ----------------------------------------------------------------------
     def format_object(self, o: KmemleakObject) -> list[str]:
