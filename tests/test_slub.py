@@ -10,6 +10,8 @@ from kmsim.errors import KernelBUG
 from kmsim.kernel import Kernel
 from kmsim.mm import slub as S
 from kmsim.mm.physmem import PG_slab
+from kmsim.mm.slab import OBJECT_POISON, get_freepointer, swab
+from kmsim.mm.slub_debug import tracking_lines
 
 REF = "/work/shared/reference/out/transcript-main.txt"
 LAB = S.SLAB_HWCACHE_ALIGN | S.SLAB_POISON | S.SLAB_RED_ZONE
@@ -38,7 +40,7 @@ def test_geometry_reference_figures(kernel, flags, ctor, size, objs):
 def test_lab_cache_layout(kernel):
     s = slub(kernel).create("example cache", 16, 0, LAB, lambda x: None)
     assert (s.align, s.red_left_pad, s.inuse, s.offset) == (16, 16, 24, 24)
-    assert not s.flags & S._OBJECT_POISON          # a ctor disables object poisoning
+    assert not s.flags & OBJECT_POISON          # a ctor disables object poisoning
 
 
 def test_kmalloc_geometry(kernel):
@@ -104,10 +106,9 @@ def test_free_is_lifo_and_pointer_hardened(kernel):
     b = S.kmem_cache_alloc(s, GFP)
     S.kmem_cache_free(s, a)
     S.kmem_cache_free(s, b)
-    sl = slub(kernel)
-    assert sl.get_freepointer(s, b) == a        # b is the head, it points to a
+    assert get_freepointer(s, b) == a        # b is the head, it points to a
     raw = kernel.vm.read_int(b + s.offset, 8)
-    assert raw != a and raw == a ^ s.random ^ S._swab(b + s.offset, 8)
+    assert raw != a and raw == a ^ s.random ^ swab(b + s.offset, 8)
     assert S.kmem_cache_alloc(s, GFP) == b
 
 
@@ -299,7 +300,7 @@ def test_store_user_tracks_free(kernel):
     s = S.kmem_cache_create(kernel, "su", 16, 0, S.SLAB_STORE_USER | S.SLAB_RED_ZONE, None)
     x = S.kmem_cache_alloc(s, GFP)
     S.kmem_cache_free(s, x)
-    lines = slub(kernel).tracking_lines(s, x)
+    lines = tracking_lines(s, x)
     assert lines[0].startswith("Allocated in ") and any(ln.startswith("Freed in ") for ln in lines)
 
 

@@ -264,41 +264,44 @@ class Kasan:
         """Route SLUB's frees through the quarantine: a freed object stays allocated in
         SLUB's eyes (poisoned 0xfb) until QUARANTINE_MAX later frees push it out, so a
         stale pointer is caught even after the next allocations."""
-        self._orig_free = slub.slab_free
-        self._orig_destroy = slub.destroy
         self._slub = slub
-        slub.slab_free = self.quarantine_free
-        slub.destroy = self.quarantine_destroy
+        slub.free_intercept = self.quarantine_free
+        slub.destroy_hooks.append(self.quarantine_destroy)
+        slub.update_fast()
 
-    def quarantine_free(self, s, x: int, caller: str = "kmem_cache_free") -> None:
-        """kasan_slab_free: catch a double free, poison, and delay the real free."""
+    def quarantine_free(self, s, x: int, caller: str = "kmem_cache_free") -> bool:
+        """kasan_slab_free (SLUB's free_intercept): catch a double free, poison, and delay
+        the real free.  True: KASAN has the object (or refused the free); False: free it now."""
         slub = self._slub
         sl = slub.find_slab(x) if isinstance(x, int) else None
         if sl is None or self._releasing:
-            return self._orig_free(s, x, caller)
+            return False
         if s is not None and sl.cache is not s:
-            return self._orig_free(s, x, caller)         # cache_from_obj's report
+            return False                                 # cache_from_obj's report
         if (x - sl.base - sl.cache.red_left_pad) % sl.cache.size:
-            return self.report_free(x, "invalid-free")   # ____kasan_slab_free: nearest_obj != object
+            self.report_free(x, "invalid-free")          # ____kasan_slab_free: nearest_obj != object
+            return True
         if x in self.q_set or self._get(x) >= 0x80 or slub.is_free(sl.cache, x):
-            return self.report_free(x, "double-free")    # !kasan_byte_accessible: not freed again
+            self.report_free(x, "double-free")           # !kasan_byte_accessible: not freed again
+            return True
         for hook in slub.free_hooks:
             hook(sl.cache, x)
         self.quarantine.append((s, x, caller))
         self.q_set.add(x)
         while len(self.quarantine) > QUARANTINE_MAX:
             self._release(*self.quarantine.popleft())
+        return True
 
     def _release(self, s, x: int, caller: str) -> None:
         self.q_set.discard(x)
         self._releasing = True
         try:
-            self._orig_free(s, x, caller)
+            self._slub.slab_free(s, x, caller)
         finally:
             self._releasing = False
 
-    def quarantine_destroy(self, s, caller: str | None = None) -> bool:
-        """kasan_cache_shutdown: release the cache's quarantined objects first."""
+    def quarantine_destroy(self, s) -> None:
+        """kasan_cache_shutdown (a SLUB destroy hook): release the cache's quarantined objects."""
         keep = []
         for item in self.quarantine:
             sl = self._slub.find_slab(item[1])
@@ -308,7 +311,6 @@ class Kasan:
                 keep.append(item)
         self.quarantine.clear()
         self.quarantine.extend(keep)
-        return self._orig_destroy(s, caller)
 
     def report_free(self, x: int, kind: str) -> None:
         """'BUG: KASAN: double-free in FUNC', 'Free of addr ... by task ...'."""
@@ -462,8 +464,7 @@ def kasan_init(kernel) -> Kasan | None:
     if slab is not None:
         slab.alloc_hooks.append(ks.slab_alloc)
         slab.free_hooks.append(ks.slab_free)
-        if hasattr(slab, "slab_free") and hasattr(slab, "destroy"):
-            ks.attach_quarantine(slab)
+        ks.attach_quarantine(slab)
     vm = kernel.subsystems.get("vmalloc")
     if vm is not None:
         vm.alloc_hooks.append(ks.vmalloc_alloc)

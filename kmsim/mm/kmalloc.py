@@ -25,6 +25,7 @@ from .slub import (
     Slub,
 )
 from .slub import kmem_cache_free as _cache_free
+from .slub_debug import init_object
 
 __all__ = ["do_kmalloc", "do_kfree", "ZERO_SIZE_PTR", "KMALLOC_MAX_CACHE_SIZE", "KMALLOC_MAX_SIZE",
            "kmalloc", "kfree", "ksize", "krealloc", "kcalloc", "kmalloc_array", "kstrdup", "kmemdup",
@@ -114,6 +115,7 @@ def create_boot_caches(k, slub: Slub) -> None:
     normal = slub.kmalloc_caches["kmalloc"]
     for size in range(1, KMALLOC_MAX_CACHE_SIZE + 1):
         lookup[size] = normal[kmalloc_index(size, sizes)]
+    slub.kmalloc_lookup = lookup
     k.kmalloc_lookup = lookup
     k.slab_of = slub.slab_of
     scale = min(1.0, k.mem_bytes / (512 << 20))
@@ -148,7 +150,7 @@ def boot_fill(slub: Slub, s: KmemCache, n: int) -> None:
         for _ in range(take):
             x = sl.freelist.pop()
             if s.debug:
-                slub.init_object(s, x, 0xcc)
+                init_object(s, x, 0xcc)
         if s.debug:
             sl.where = "partial" if sl.freelist else "full"
             (s.partial if sl.freelist else s.full)[sl] = None
