@@ -253,6 +253,7 @@ class Kmemleak:
         self.cache_snapshots: dict[int, dict[int, int]] = {}
         self.enabled = True
         self._clock = kernel.clock_ns
+        self._last_handle: tuple = (-1, -1, None, -1)       # (stack id, size, cache, handle)
         # A module's pages: struct page-like arrays by pfn (zero pages until written), the
         # depot handle + 1 and the time of the allocation.  A record counts while its block
         # is allocated to the owner it names (checked when asked): freeing costs nothing.
@@ -358,6 +359,32 @@ class Kmemleak:
         """SLUB free hook."""
         if self.objects.pop(addr, None) is not None and self.flags:
             self.flags.pop(addr, None)
+
+    def slab_fast(self, cache, addr: int, size: int) -> int:
+        """What SLUB's fast paths call while module code runs (Slub.tracker): the record of
+        slab_alloc, with the depot's cached frame tried first (the API's caller)."""
+        k = self.k
+        if k.current_owner == k.kernel_owner:
+            return addr
+        f = sys._getframe(2)
+        last = self.depot._last
+        if f is last[0] and f.f_lasti == last[1]:
+            sid = last[2]
+        else:
+            sid = self.depot.stack_of(3, INTERNAL_SLAB)
+            if sid < 0:
+                return addr
+        lh = self._last_handle
+        if lh[0] == sid and lh[1] == size and lh[2] is cache:
+            h = lh[3]
+        else:
+            name = str(cache.name)
+            h = self.depot.handle(sid, "kmalloc" if name.startswith("kmalloc") else "slab", size, name)
+            self._last_handle = (sid, size, cache, h)
+        self.objects[addr] = self._clock() << HANDLE_BITS | h
+        if self.flags:
+            self.flags.pop(addr, None)
+        return addr
 
     # SLUB may skip these while only the kernel's own code runs (its fast paths).
     slab_alloc.module_only = True
@@ -629,6 +656,8 @@ def kmemleak_init(kernel) -> Kmemleak | None:
     if slab is not None:
         getattr(slab, "alloc_hooks", []).append(kl.slab_alloc)
         getattr(slab, "free_hooks", []).append(kl.slab_free)
+        slab.tracker = kl
+        slab.update_fast()
     vm = kernel.subsystems.get("vmalloc")
     if vm is not None:
         getattr(vm, "alloc_hooks", []).append(kl.vmalloc_alloc)
