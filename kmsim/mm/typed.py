@@ -614,7 +614,7 @@ def _scalars():
              ("char", 1, True), ("short", 2, True), ("unsigned_short", 2, False),
              ("int_", 4, True), ("unsigned_int", 4, False), ("long", 0, True),
              ("unsigned_long", 0, False), ("size_t", 0, False), ("bool_", 1, False)]
-    out = {n: Scalar(n.rstrip("_").replace("_", " "), s, sg) for n, s, sg in table}
+    out = {n: Scalar(n if n == "size_t" else n.rstrip("_").replace("_", " "), s, sg) for n, s, sg in table}
     out["pointer"] = Scalar("void *", 0, False, pointer=True)
     return out
 
