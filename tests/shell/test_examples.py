@@ -87,6 +87,9 @@ def test_an_installed_layout_finds_kmsim_examples(tmp_path):
 
 
 def test_setup_maps_the_modules_folder_into_the_package():
+    import tomllib
     text = (ROOT / "setup.py").read_text()
     assert '"kmsim.examples": "modules"' in text
-    assert "include modules" in (ROOT / "MANIFEST.in").read_text().replace("graft", "include")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "*.c" in project["tool"]["setuptools"]["package-data"]["kmsim.examples"]
+    assert "graft modules" in (ROOT / "MANIFEST.in").read_text()
