@@ -492,10 +492,10 @@ def _check_fields(name: str, fields) -> None:
                         f"not {type(fields).__name__}")
     seen = set()
     for entry in fields:
-        if not (isinstance(entry, (list, tuple)) and len(entry) == 2 and isinstance(entry[0], str)):
+        if not (isinstance(entry, (list, tuple)) and len(entry) >= 2 and isinstance(entry[0], str)):
             raise TypeError(f"struct {name}: each _fields_ entry is a (\"name\", type) pair, "
                             f"not {entry!r}")
-        member, t = entry
+        member, t = entry[0], entry[1]
         if member in seen:
             raise TypeError(f"struct {name}: duplicate member '{member}'")
         seen.add(member)
