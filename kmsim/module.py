@@ -367,7 +367,7 @@ class ModuleLoader:
         api = _api_function(tb)
         msg = f"{type(e).__name__}: {e}"
         hint = f"{api}(): {msg}" if api else f"the module raised {msg}"
-        if frames:
+        if frames and not api:       # an API function's own message names its caller already
             hint += f" (at {where})"
         k.reporter.emit([CUT_HERE, f"kernel BUG at {where}!"])
         k.reporter.oops([], "invalid opcode: 0000", k.reporter.rip_of(tb), tb=tb, hints=[hint])
