@@ -140,6 +140,9 @@ def run_once(path: str, target: int) -> dict:
         k.modules.insmod(path, [])
         run["init"] = 0
         loaded = True
+        if getattr(k.modules.modules.get(name), "init_returned_none", False):    # the loader's flag
+            findings.append({"kind": "init-returned-none", "message": "init returned None (it fell "
+                             "off its end): an init returns 0 or a negative errno"})
     except ModuleError as e:
         run["init"] = -e.errno if e.errno else e.message
         run["insmod_error"] = e.message
