@@ -13,6 +13,10 @@ _INTS = {"BOOL": False, "CHAR_U": False, "UCHAR": False, "USHORT": False, "UINT"
          "CHAR32": False, "UINT128": False, "INT128": True}
 
 
+# kernel objects kmsim keeps as Python objects; their fields read as the objects' attributes
+HANDLES = {"kmem_cache", "page", "mempool_s", "zone", "module"}
+
+
 class Unsupported(Exception):
     """A construct kmsim does not translate (the message says which)."""
 
@@ -91,7 +95,8 @@ def _classify(can, cursor) -> CT:
         size = can.get_size()
         if pt.kind.name in ("FUNCTIONPROTO", "FUNCTIONNOPROTO"):
             return CT("fptr", size, False, can.get_align(), clang=can, name=can.spelling)
-        if pt.kind.name == "RECORD" and pt.get_size() < 0 and _in_include(pt.get_declaration()):
+        if pt.kind.name == "RECORD" and _in_include(pt.get_declaration()) and \
+                (pt.get_size() < 0 or pt.get_declaration().spelling in HANDLES):
             return CT("handle", size, False, can.get_align(), clang=can, name=can.spelling)
         ct = CT("ptr", size, False, can.get_align(), clang=can, name=can.spelling)
         ct.pointee = classify(pt)

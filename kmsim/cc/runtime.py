@@ -203,7 +203,8 @@ def runtime_names(k, ns: CNamespace, display: str) -> dict:
             "_kc_enter": enter, "_kc_S": stack, "_kc_static": static, "_kc_rodata": rodata,
             "_kc_param": param, "_kc_cstr": cstr, "_kc_bug": bug, "_kc_warn": warn,
             "_kc_snprintf": snprintf, "_kc_scnprintf": scnprintf, "_kc_sprintf": sprintf,
-            "_kc_dump_stack": dump_stack, "_kc_DIV": DIV, "_kc_MOD": MOD}
+            "_kc_dump_stack": dump_stack, "_kc_page_offset": lambda: k.machine.page_offset,
+            "_kc_vmalloc_start": lambda: k.vmalloc_start, "_kc_vmalloc_end": lambda: k.vmalloc_end, "_kc_DIV": DIV, "_kc_MOD": MOD}
 
 
 class _Symbol:

@@ -85,6 +85,13 @@ def c_string(spelling: str) -> bytes:
     return bytes(out)
 
 
+def _initializer(ct: CT, init):
+    """The initializer among a declaration's children (an array's size is one too)."""
+    if init is None or ct.kind != "array":
+        return init
+    return init if _strip(init).kind in (K.INIT_LIST_EXPR, K.STRING_LITERAL) else None
+
+
 class Var:
     """Where a C variable lives: a Python name ('py'), or memory at an address ('mem')."""
 
@@ -216,6 +223,7 @@ class Translator:
                 and not x.kind.is_attribute()]
         init = kids[-1] if kids and kids[-1].kind.is_expression() else None
         ct = classify(c.type, c)
+        init = _initializer(ct, init)
         if c.storage_class.name == "EXTERN" and init is None:
             if key not in self.globals:
                 self.err(c, f"'{name}' is declared extern but kmsim has no such kernel symbol")
@@ -270,16 +278,13 @@ class Translator:
             ptype = c_string(_strip(fields[1]).spelling).decode()
             perm = evaluate(fields[2]) or 0
             target = _strip(fields[3])
-            num = _strip(fields[4])
+            if evaluate(fields[5]):
+                self.err(c, "module_param_array() is not supported by kmsim yet")
             if target.kind == K.UNARY_OPERATOR:
                 target = _strip(_children(target)[0])
             if target.kind != K.DECL_REF_EXPR or target.referenced.canonical not in self.globals:
                 self.err(c, "module_param() needs a variable of this file")
             var = self.globals[target.referenced.canonical]
-            if evaluate(num) not in (0, None) or num.kind != K.INTEGER_LITERAL and \
-                    evaluate(num) is None and ptype:
-                if evaluate(num) is None:
-                    self.err(c, "module_param_array() is not supported by kmsim yet")
             self.meta.append(("call", f"{RT}param({pname!r}, {ptype!r}, {perm}, {var.addr}, "
                                       f"{var.ct.size}, {int(var.ct.signed)})", line))
         elif name.startswith("__kmsim_export_"):
@@ -434,7 +439,15 @@ class Translator:
 
     # -- statements -------------------------------------------------------------------
     def stmt(self, s) -> None:
-        """One statement."""
+        """One statement (an error without a place gets the statement's)."""
+        try:
+            self._stmt(s)
+        except Unsupported as e:
+            if e.cursor is None:
+                e.cursor = s
+            raise
+
+    def _stmt(self, s) -> None:
         k = K
         self.line = s.location.line or self.line
         kind = s.kind
@@ -692,7 +705,7 @@ class Translator:
             self.err(d, "extern declarations inside a function are not supported by kmsim")
         ct = classify(d.type, d)
         kids = [x for x in _children(d) if x.kind.is_expression()]
-        init = kids[-1] if kids else None
+        init = _initializer(ct, kids[-1] if kids else None)
         if ct.kind == "array" and ct.n == 0 and init is not None:
             ct = classify(init.type, init)
         if ct.kind == "array" and d.type.get_canonical().kind.name == "VARIABLE_ARRAY":
@@ -1006,6 +1019,8 @@ class Translator:
             return self.ref(c)
         if kind in (k.MEMBER_REF_EXPR, k.ARRAY_SUBSCRIPT_EXPR):
             lv = self.lv(c)
+            if lv.where == "attr":
+                return lv.name
             return self.load(lv.addr, lv.ct)
         if kind == k.UNARY_OPERATOR:
             return self.unary(c)
@@ -1136,6 +1151,8 @@ class Translator:
                 self.err(c, "bit-fields are not supported by kmsim")
             if bt.kind.name == "POINTER":
                 rec = bt.get_pointee().get_canonical()
+                if classify(bt, base).kind == "handle":      # mempool_t's curr_nr, a zone's name
+                    return LV("attr", classify(c.type, c), name=f"{self.rv(base)}.{c.spelling}")
                 addr = self.rv(base)
             else:
                 rec = bt
@@ -1325,8 +1342,13 @@ class Translator:
                     out.append(f"{RT}cstr({self.rv(arg)})")
                     continue
             out.append(self.rv(arg))
-        if name in ("sprintf", "snprintf", "scnprintf", "printk") and api:
-            return f"{fn}({', '.join(out)})"
+        fmt_i = {"printk": 0, "sprintf": 1, "snprintf": 2, "scnprintf": 2}.get(name or "")
+        if fmt_i is not None and api and fmt_i < len(args):
+            lit = _strip(args[fmt_i])
+            if lit.kind == K.STRING_LITERAL:      # %pa takes a pointer to the phys_addr_t
+                for j in pa_args(c_string(lit.spelling).decode("latin-1")):
+                    if fmt_i + 1 + j < len(out):
+                        out[fmt_i + 1 + j] = f"{RT}RI({out[fmt_i + 1 + j]}, {self.ps}, 0)"
         return f"{fn}({', '.join(out)})"
 
     def str_param(self, decl, i: int) -> bool:
@@ -1342,8 +1364,33 @@ class Translator:
             t.get_pointee().is_const_qualified()
 
 
+def pa_args(fmt: str) -> list[int]:
+    """Indexes of the arguments a format prints with %pa (%pap, %pad)."""
+    out, i, n = [], 0, 0
+    while True:
+        i = fmt.find("%", i)
+        if i < 0 or i + 1 >= len(fmt):
+            return out
+        j = i + 1
+        if fmt[j] == "%":
+            i = j + 1
+            continue
+        while j < len(fmt) and fmt[j] in "-+ #0":
+            j += 1
+        while j < len(fmt) and (fmt[j].isdigit() or fmt[j] in "*."):
+            if fmt[j] == "*":
+                n += 1
+            j += 1
+        while j < len(fmt) and fmt[j] in "hlzjtL":
+            j += 1
+        if j < len(fmt) and fmt[j] == "p" and fmt[j + 1:j + 2] == "a":
+            out.append(n)
+        n += 1
+        i = j + 1
+
+
 RUNTIME_CALLS = {f"{RT}{n}" for n in ("bug", "warn", "dump_stack", "sprintf", "snprintf",
-                                     "scnprintf")}
+                                     "scnprintf", "vmalloc_start", "vmalloc_end", "page_offset")}
 
 
 def pyn_addr(var: Var) -> str:

@@ -7,9 +7,10 @@
 #define PAGE_SIZE	(1UL << PAGE_SHIFT)
 #define PAGE_MASK	(~(PAGE_SIZE - 1))
 
+unsigned long __kmsim_page_offset(void);
+#define PAGE_OFFSET	(__kmsim_page_offset())
+
 unsigned long __pa(const volatile void *x);
 void *__va(unsigned long x);
-#define virt_to_phys(x)	__pa(x)
-#define phys_to_virt(x)	__va(x)
 
 #endif

@@ -7,7 +7,11 @@
 #include <linux/gfp.h>
 
 struct kmem_cache;
-struct mempool_s;
+/* kmsim keeps a pool as its own object: these fields read its state */
+struct mempool_s {
+	int min_nr;
+	int curr_nr;
+};
 typedef struct mempool_s mempool_t;
 
 typedef void *(mempool_alloc_t)(gfp_t gfp_mask, void *pool_data);

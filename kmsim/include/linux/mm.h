@@ -6,6 +6,13 @@
 #include <linux/gfp.h>
 #include <linux/mmzone.h>
 #include <asm/page.h>
+#include <asm/io.h>
+#include <asm/pgtable.h>
+
+/* kmsim keeps a struct page as its own object; this is only its size */
+struct page {
+	unsigned long __kmsim_flags[64 / sizeof(unsigned long)];
+};
 
 void *page_address(const struct page *page);
 struct page *virt_to_page(const void *addr);

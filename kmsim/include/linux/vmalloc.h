@@ -5,6 +5,7 @@
 
 #include <linux/types.h>
 #include <linux/gfp.h>
+#include <asm/pgtable.h>
 
 void *vmalloc(unsigned long size);
 void *vzalloc(unsigned long size);
