@@ -761,30 +761,56 @@ class Translator:
         self.emit(self.store_stmt(addr, ct, self.rv(init)))
 
     def init_list(self, addr: str, ct: CT, init) -> None:
-        """{ ... } for an array or a struct (clang gives the semantic form: in order)."""
+        """{ ... } for an array or a struct, designated initialisers included."""
         kids = _children(init)
         if ct.kind == "array":
             el = ct.pointee
             assert el is not None
-            for i, x in enumerate(kids):
-                if x.kind == K.UNEXPOSED_EXPR and not _children(x):
-                    continue              # an implicit zero
-                self.init_mem(f"({addr} + {i * el.size})", el, x)
+            pos = 0
+            for x in kids:
+                des, x = self.designator(x)
+                if des is not None:
+                    v = evaluate(des)
+                    if v is None:
+                        self.err(des, "an array designator must be an integer constant")
+                    pos = v
+                if not (x.kind == K.UNEXPOSED_EXPR and not _children(x)):   # an implicit zero
+                    self.init_mem(f"({addr} + {pos * el.size})", el, x)
+                pos += 1
             return
         if ct.kind == "record":
             rec = ct.clang
-            fields = [f for f in rec.get_fields()]
-            if rec.get_declaration().kind == K.UNION_DECL:
-                fields = fields[:1]
-                # designated union members come as the only child; match by type
-            for fld, x in zip(fields, kids):
-                if x.kind == K.UNEXPOSED_EXPR and not _children(x):
-                    continue
-                off = rec.get_offset(fld.spelling) // 8
-                self.init_mem(f"({addr} + {off})", classify(fld.type, fld), x)
+            fields = list(rec.get_fields())
+            pos = 0
+            for x in kids:
+                des, x = self.designator(x)
+                if des is not None:
+                    names = [f.spelling for f in fields]
+                    if des.spelling not in names:
+                        self.err(des, "this designator is not supported by kmsim")
+                    pos = names.index(des.spelling)
+                if pos >= len(fields):
+                    break
+                fld = fields[pos]
+                if not (x.kind == K.UNEXPOSED_EXPR and not _children(x)):
+                    off = rec.get_offset(fld.spelling) // 8
+                    self.init_mem(f"({addr} + {off})", classify(fld.type, fld), x)
+                pos += 1
+                if rec.get_declaration().kind == K.UNION_DECL:
+                    break
             return
         if kids:
             self.init_mem(addr, ct, kids[0])
+
+    def designator(self, x):
+        """(designator cursor or None, value) of one initializer (.f = v, [i] = v)."""
+        if x.kind == K.UNEXPOSED_EXPR and x.type.kind.name == "VOID":
+            kids = _children(x)
+            if len(kids) > 2:
+                self.err(x, "nested designators (.a.b = ...) are not supported by kmsim")
+            if len(kids) == 2:
+                return kids[0], kids[1]
+        return None, x
 
     # -- expression statements ---------------------------------------------------
     def expr_stmt(self, e) -> None:
@@ -1014,6 +1040,11 @@ class Translator:
             kids = [x for x in _children(c) if x.kind != k.TYPE_REF and x.kind.is_expression()]
             if not kids:
                 return self.zero(classify(c.type, c))
+            if kind == k.UNEXPOSED_EXPR and c.type.get_canonical().kind.name in ("ULONG", "UINT", "ULONGLONG") \
+                    and kids[-1].type.get_canonical().kind.name in ("POINTER", "RECORD", "CONSTANTARRAY"):
+                v = evaluate(c)             # __builtin_offsetof(type, member)
+                if v is not None:
+                    return str(v)
             return self.cast(c, kids[-1])
         if kind == k.DECL_REF_EXPR:
             return self.ref(c)
