@@ -565,7 +565,7 @@ class ModuleLoader:
     def rmmod(self, name: str, force: bool = False) -> list[str]:
         """Unload a module.  Returns extra shell lines (leak summary); raises ModuleError."""
         name = Path(name).name
-        for suffix in (".py", ".ko"):
+        for suffix in (".py", ".ko", ".c"):
             if name.endswith(suffix):
                 name = name[:-len(suffix)]
         name = name.replace("-", "_")
