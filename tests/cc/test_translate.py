@@ -152,7 +152,7 @@ fail:
 """
     r, msgs, _sh = load(tmp_path, body)
     assert r.status == 0, r.err
-    assert msgs == ["switch 100 111 112 103 -1", "find 20 41 -1", "do 6 6", "while 10 0 9",
+    assert msgs == ["switch 100 111 112 103 -1", "find 20 41 -1", "do 12 6", "while 10 0 9",
                     "snprintf ab-42 5"]
 
 
