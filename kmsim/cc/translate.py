@@ -298,6 +298,8 @@ class Translator:
     def function(self, c) -> None:
         """def NAME(params): the body, with a stack frame when a local needs memory."""
         pyn = self.funcs[c.canonical]
+        if c.type.kind.name == "FUNCTIONPROTO" and c.type.is_function_variadic():
+            self.err(c, "variadic functions (...) defined in a module are not supported by kmsim")
         f = Func(pyn)
         self.f = f
         body = [x for x in _children(c) if x.kind == K.COMPOUND_STMT][0]

@@ -197,6 +197,8 @@ static void ctor(void *p) { calls++; *(int *)p = 7; }
 static int twice(int x) { return 2 * x; }
 static int (*op)(int) = twice;
 static struct kmem_cache *c;
+struct ops { const char *name; int (*fn)(int); };
+static struct ops table[2] = { { "double", twice }, { .fn = NULL, .name = "none" } };
 
 static int __init t_init(void)
 {
@@ -206,6 +208,7 @@ static int __init t_init(void)
 	o = kmem_cache_alloc(c, GFP_KERNEL);
 	pr_info("tt: %d %d %s\n", *o, op(21), calls > 0 ? "ctor" : "none");
 	pr_info("tt: %pS\n", op);
+	pr_info("tt: %s %d %s %d\n", table[0].name, table[0].fn(5), table[1].name, table[1].fn == NULL);
 	kmem_cache_free(c, o);
 	kmem_cache_destroy(c);
 	return 0;
@@ -215,6 +218,7 @@ static int __init t_init(void)
     assert r.status == 0, r.err
     assert msgs[0] == "7 42 ctor"
     assert re.fullmatch(r"twice\+0x0/0x[0-9a-f]+ \[t\]", msgs[1])
+    assert msgs[2] == "double 10 none 1"
 
 
 def test_a_null_dereference_oopses_at_the_c_line(tmp_path):
