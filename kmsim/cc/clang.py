@@ -124,9 +124,10 @@ def format_diagnostic(d, path: str, source: str, display: str) -> list[str]:
     shown = display if fname == path else fname
     msg = d.spelling
     option = d.option
-    if option and sev in ("warning", "error") and "-Werror" not in option:
-        msg += f" [{option}]"
-    elif option and option.startswith("-Werror="):
+    if option and option.startswith("-W") and not option.startswith("-Werror"):
+        # a warning made an error by -Werror=...: gcc names the option so
+        msg += f" [-Werror={option[2:]}]" if sev == "error" else f" [{option}]"
+    elif option:
         msg += f" [{option}]"
     if not loc.file:
         return [f"{shown}: {sev}: {msg}"]
@@ -144,8 +145,7 @@ def parse(path: str, source: str, machine_name: str, display: str | None = None)
     ci = _cindex()
     display = display or path
     try:
-        tu = _index.parse(path, args=flags(machine_name), unsaved_files=[(path, source)],
-                          options=ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD * 0)
+        tu = _index.parse(path, args=flags(machine_name), unsaved_files=[(path, source)])
     except ci.TranslationUnitLoadError as e:
         raise CompileError([f"{display}: fatal error: cannot parse: {e}"])
     errors, warnings = [], []

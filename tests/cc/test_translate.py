@@ -279,3 +279,61 @@ def test_module_param_in_c_reaches_the_c_variable(tmp_path):
     assert r.status == 0, r.err
     assert msgs == ["42"]
     assert sh.execute("cat /sys/module/t/parameters/count").out.strip() == "21"
+
+
+def test_unions_anonymous_members_2d_arrays_recursion(tmp_path):
+    body = r"""
+struct s { int kind; union { int i; char c[4]; }; struct { short a, b; } pair; };
+static int grid[3][4];
+
+static int fact(int n) { return n <= 1 ? 1 : n * fact(n - 1); }
+
+static int pick(int v)
+{
+	switch (v) {
+	default:
+		return -1;
+	case 1:
+		return 10;
+	}
+}
+
+static int __init t_init(void)
+{
+	struct s x = { .kind = 2, .pair = { 3, 4 } };
+	int i, j, total = 0;
+	unsigned char uc = 250;
+	long *lp;
+	void *vp;
+
+	x.i = 0x41424344;
+	for (i = 0; i < 3; i++)
+		for (j = 0; j < 4; j++)
+			grid[i][j] = i * 10 + j;
+	for (i = 0; i < 3; i++)
+		total += grid[i][3];
+	uc += 10;
+	vp = kmalloc(8, GFP_KERNEL);
+	lp = vp;
+	*lp = -5;
+	pr_info("tt: %d %c %d %d %d %d %d %u %ld %d\n", x.kind, x.c[0], x.pair.a + x.pair.b,
+		total, fact(10), pick(1), pick(5), uc, lp[0], (int)sizeof(x));
+	kfree(vp);
+	return 0;
+}
+"""
+    r, msgs, _sh = load(tmp_path, body)
+    assert r.status == 0, r.err
+    assert msgs == ["2 D 7 39 3628800 10 -1 4 -5 12"]
+
+
+def test_implicit_declaration_is_an_error_as_kbuild_makes_it(tmp_path):
+    r, _msgs, _sh = load(tmp_path, "static int __init t_init(void)\n{\n\treturn kmaloc(3);\n}\n")
+    assert r.status == 1
+    lines = r.err.splitlines()
+    assert lines[0].endswith("[-Werror=implicit-function-declaration]")
+    assert re.match(r"t\.c:6:9: error: call to undeclared function 'kmaloc'", lines[0].split("/")[-1])
+    assert lines[1] == "    6 | \treturn kmaloc(3);"
+    assert lines[2] == "      | \t       ^"
+    assert lines[-1].startswith("insmod: ERROR: could not insert module ") and \
+        lines[-1].endswith("t.c: Invalid module format")
