@@ -12,6 +12,7 @@ import hashlib
 import marshal
 import os
 from pathlib import Path
+from typing import Any
 
 from ..errors import ModuleError
 from .clang import CompileError
@@ -70,7 +71,7 @@ def translate_source(filename: str, source: str, machine: str, display: str | No
                 lines.append(f" {loc.line:4d} | {text}")
                 caret = "".join(ch if ch == "\t" else " " for ch in text[:max(0, loc.column - 1)])
                 lines.append(f"      | {caret}^")
-        raise CompileError(warnings + lines)
+        raise CompileError(warnings + lines) from None
     if not any("module_init(" in t for _k, t, _ln in tr.meta):
         pass
     py: list[str] = []
@@ -92,6 +93,7 @@ def translate_source(filename: str, source: str, machine: str, display: str | No
 
 def _compile(pysrc: str, cmap: list[int], filename: str):
     tree = ast.parse(pysrc, filename)
+    node: Any
     for node in ast.walk(tree):
         if hasattr(node, "lineno") and getattr(node, "lineno", None):
             ln = cmap[node.lineno - 1] if node.lineno - 1 < len(cmap) else cmap[-1]
@@ -125,7 +127,8 @@ def compile_c(kernel, path: str, filename: str, source: str):
                                                                 kernel.machine.ptr_size)
             except CompileError as e:
                 raise ModuleError("\n".join(e.lines + [
-                    f"insmod: ERROR: could not insert module {path}: Invalid module format"]), errno=8)
+                    f"insmod: ERROR: could not insert module {path}: Invalid module format"]),
+                    errno=8) from None
             code = _compile(pysrc, cmap, filename)
             got = (code, warnings)
             if f is not None:

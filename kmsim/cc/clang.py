@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ctypes
 from pathlib import Path
+from typing import Any
 
 __all__ = ["INCLUDE_DIR", "TARGETS", "CompileError", "parse", "binop", "unop", "evaluate",
            "headers_available"]
@@ -30,8 +31,8 @@ class CompileError(Exception):
         self.lines = lines
 
 
-_ci = None
-_index = None
+_ci: Any = None
+_index: Any = None
 
 
 def _cindex():
@@ -40,7 +41,7 @@ def _cindex():
         try:
             import clang.cindex as ci
         except ImportError as e:      # pragma: no cover - libclang is a dependency
-            raise CompileError([f"kmsim: C modules need libclang (pip install libclang): {e}"])
+            raise CompileError([f"kmsim: C modules need libclang (pip install libclang): {e}"]) from e
         lib = ci.conf.lib
         for name, res in (("clang_getCursorBinaryOperatorKind", ctypes.c_int),
                           ("clang_getCursorUnaryOperatorKind", ctypes.c_int),
@@ -147,7 +148,7 @@ def parse(path: str, source: str, machine_name: str, display: str | None = None)
     try:
         tu = _index.parse(path, args=flags(machine_name), unsaved_files=[(path, source)])
     except ci.TranslationUnitLoadError as e:
-        raise CompileError([f"{display}: fatal error: cannot parse: {e}"])
+        raise CompileError([f"{display}: fatal error: cannot parse: {e}"]) from e
     errors, warnings = [], []
     missing = False
     for d in tu.diagnostics:
@@ -157,7 +158,8 @@ def parse(path: str, source: str, machine_name: str, display: str | None = None)
         if d.severity >= 3:
             if "file not found" in d.spelling:
                 name = d.spelling.split("'")[1] if "'" in d.spelling else d.spelling
-                text = [text[0].split(": fatal error:")[0] + f": fatal error: {name}: No such file or directory"] + text[1:]
+                where = text[0].split(": fatal error:")[0]
+                text = [f"{where}: fatal error: {name}: No such file or directory"] + text[1:]
                 missing = True
             errors += text
         else:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from .clang import INCLUDE_DIR, CompileError
 
@@ -35,7 +36,7 @@ class CT:
     align: int = 1
     pointee: CT | None = None       # ptr: the pointed-to type; array: the element
     n: int = 0                      # array: the length
-    clang: object = None
+    clang: Any = None
     name: str = ""
 
     @property

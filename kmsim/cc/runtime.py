@@ -5,6 +5,8 @@ the kernel's checked access (``k.vm``): Oops on a bad address, KASAN, poison.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from ..errors import KernelBUG
 from ..machine import PAGE_SIZE
 
@@ -26,6 +28,7 @@ class CNamespace(dict):
     """A C module's globals: module parameters read and write the C variable in memory."""
 
     params: dict
+    vm: Any
 
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
@@ -78,7 +81,7 @@ def _get_stack(k) -> Stack:
     return st
 
 
-def runtime_names(k, ns: CNamespace, display: str) -> dict:
+def runtime_names(k, ns: CNamespace, display: str) -> dict:  # noqa: C901 - one closure a helper
     """The _kc_ names of one loaded C module, bound to a kernel."""
     vm = k.vm
     ps = k.machine.ptr_size
@@ -113,8 +116,7 @@ def runtime_names(k, ns: CNamespace, display: str) -> dict:
         got = handles.get(v)
         if got is not None:
             return got
-        if vmemmap <= v < vmemmap + (k.phys.nr_pages if hasattr(k.phys, "nr_pages") else 1 << 30) * 64 \
-                and not (v - vmemmap) % 64:
+        if vmemmap <= v < vmemmap + k.nr_pages * 64 and not (v - vmemmap) % 64:
             return _page.pfn_to_page(k, (v - vmemmap) // 64)
         return v
 
@@ -204,7 +206,8 @@ def runtime_names(k, ns: CNamespace, display: str) -> dict:
             "_kc_param": param, "_kc_cstr": cstr, "_kc_bug": bug, "_kc_warn": warn,
             "_kc_snprintf": snprintf, "_kc_scnprintf": scnprintf, "_kc_sprintf": sprintf,
             "_kc_dump_stack": dump_stack, "_kc_page_offset": lambda: k.machine.page_offset,
-            "_kc_vmalloc_start": lambda: k.vmalloc_start, "_kc_vmalloc_end": lambda: k.vmalloc_end, "_kc_DIV": DIV, "_kc_MOD": MOD}
+            "_kc_vmalloc_start": lambda: k.vmalloc_start, "_kc_vmalloc_end": lambda: k.vmalloc_end,
+            "_kc_DIV": DIV, "_kc_MOD": MOD}
 
 
 class _Symbol:

@@ -11,13 +11,14 @@ in the module's memory.  Each emitted line carries the C line it came from.
 from __future__ import annotations
 
 import keyword
+from typing import Any
 
 from .clang import INCLUDE_DIR, binop, evaluate, unop
 from .ctypes_ import CT, Unsupported, classify
 
 __all__ = ["Translator", "Unsupported"]
 
-K = None        # clang.cindex.CursorKind, set on first use
+K: Any = None   # clang.cindex.CursorKind, set on first use
 RT = "_kc_"     # prefix of the runtime's names in the module namespace
 SPECIAL = ("__kmsim_module_init", "__kmsim_module_exit", "__kmsim_modinfo_", "__kmsim_param_",
            "__kmsim_parmdesc_", "__kmsim_export_")
@@ -197,9 +198,9 @@ class Translator:
             elif c.kind in (k.STRUCT_DECL, k.UNION_DECL, k.ENUM_DECL, k.TYPEDEF_DECL,
                             k.FUNCTION_DECL):
                 self.check_record(c)
-            elif c.kind.name in ("ASM_STMT", "FILE_SCOPE_ASM", "UNEXPOSED_DECL"):
-                if "asm" in " ".join(t.spelling for t in c.get_tokens())[:40]:
-                    self.err(c, "inline assembly is not supported by kmsim")
+            elif c.kind.name in ("ASM_STMT", "FILE_SCOPE_ASM", "UNEXPOSED_DECL") and \
+                    "asm" in " ".join(t.spelling for t in c.get_tokens())[:40]:
+                self.err(c, "inline assembly is not supported by kmsim")
 
     def check_record(self, c) -> None:
         """Bit-fields are refused where they are declared."""
@@ -260,6 +261,7 @@ class Translator:
             fn = _strip(init) if init is not None else None
             if fn is None or fn.kind != K.DECL_REF_EXPR or fn.referenced.canonical not in self.funcs:
                 self.err(c, f"{name[8:]}() needs the name of a function of this file")
+            assert fn is not None
             self.meta.append(("call", f"{name[8:]}({self.funcs[fn.referenced.canonical]})", line))
         elif name.startswith(("__kmsim_modinfo_", "__kmsim_parmdesc_")):
             text = c_string(_strip(init).spelling).decode("utf-8", "replace")
@@ -449,7 +451,7 @@ class Translator:
                 e.cursor = s
             raise
 
-    def _stmt(self, s) -> None:
+    def _stmt(self, s) -> None:  # noqa: C901 - one branch per statement kind
         k = K
         self.line = s.location.line or self.line
         kind = s.kind
@@ -494,6 +496,7 @@ class Translator:
                 self.emit("return")
         elif kind == k.GOTO_STMT:
             label = [x for x in _children(s) if x.kind == k.LABEL_REF][0].spelling
+            assert self.f is not None
             self.do_goto(self.f.labels[label])
         elif kind == k.LABEL_STMT:
             for x in _children(s):
@@ -645,6 +648,7 @@ class Translator:
         stmts = _children(body) if body.kind == K.COMPOUND_STMT else [body]
         segs: list = []         # [(labels, statements)]
         labels_seen: list = []
+        labels: list
         for st in stmts:
             labels = []
             while st.kind in (K.CASE_STMT, K.DEFAULT_STMT):
@@ -775,7 +779,7 @@ class Translator:
                     v = evaluate(des)
                     if v is None:
                         self.err(des, "an array designator must be an integer constant")
-                    pos = v
+                    pos = v or 0
                 if not (x.kind == K.UNEXPOSED_EXPR and not _children(x)):   # an implicit zero
                     self.init_mem(f"({addr} + {pos * el.size})", el, x)
                 pos += 1
@@ -901,7 +905,8 @@ class Translator:
         """No side effects: the expression can be evaluated twice."""
         for n in c.walk_preorder():
             if n.kind in (K.CALL_EXPR, K.BINARY_OPERATOR, K.COMPOUND_ASSIGNMENT_OPERATOR) and \
-                    (n.kind == K.CALL_EXPR or binop(n).endswith("=") and binop(n) not in ("==", "!=", "<=", ">=")):
+                    (n.kind == K.CALL_EXPR or binop(n).endswith("=") and
+                     binop(n) not in ("==", "!=", "<=", ">=")):
                 return False
             if n.kind == K.UNARY_OPERATOR and unop(n) in ("++", "--", "post++", "post--"):
                 return False
@@ -986,7 +991,7 @@ class Translator:
         h = 1 << (bits - 1)
         return f"(((({val}) + {h:#x}) & {m:#x}) - {h:#x})"
 
-    def convert(self, val: str, src: CT, dst: CT, c=None) -> str:
+    def convert(self, val: str, src: CT, dst: CT, c=None) -> str:  # noqa: C901 - C's conversion table
         """C's conversion of a value from one type to another."""
         if dst.kind == "void":
             return val
@@ -999,7 +1004,8 @@ class Translator:
                         (not src.signed and dst.signed and dst.size > src.size):
                     return val
                 return self.wrap(val, dst)
-            if sk in ("handle", "fptr") or sk == "ptr" and (src.pointee is None or src.pointee.kind == "void"):
+            if sk in ("handle", "fptr") or sk == "ptr" and (src.pointee is None or
+                                                            src.pointee.kind == "void"):
                 v = f"{RT}h2i({val})"
                 return v if dst.size >= src.size and not dst.signed else self.wrap(v, dst)
             if sk == "ptr":
@@ -1027,7 +1033,7 @@ class Translator:
             return val
         return val
 
-    def rv(self, c) -> str:
+    def rv(self, c) -> str:  # noqa: C901 - one branch per expression kind
         """The value of an expression, in its type's representation."""
         k = K
         kind = c.kind
@@ -1037,12 +1043,14 @@ class Translator:
             v = evaluate(c)
             if v is None:
                 self.err(c, "cannot evaluate this constant")
+                return ""
             return str(v) if v >= 0 else f"({v})"
         if kind == k.UNEXPOSED_EXPR or kind == k.CSTYLE_CAST_EXPR:
             kids = [x for x in _children(c) if x.kind != k.TYPE_REF and x.kind.is_expression()]
             if not kids:
                 return self.zero(classify(c.type, c))
-            if kind == k.UNEXPOSED_EXPR and c.type.get_canonical().kind.name in ("ULONG", "UINT", "ULONGLONG") \
+            if kind == k.UNEXPOSED_EXPR and \
+                    c.type.get_canonical().kind.name in ("ULONG", "UINT", "ULONGLONG") \
                     and kids[-1].type.get_canonical().kind.name in ("POINTER", "RECORD", "CONSTANTARRAY"):
                 v = evaluate(c)             # __builtin_offsetof(type, member)
                 if v is not None:
@@ -1158,7 +1166,7 @@ class Translator:
                     f"does not define it)")
         return ""
 
-    def lv(self, c) -> LV:
+    def lv(self, c) -> LV:  # noqa: C901 - one branch per lvalue kind
         """An lvalue: where an expression designates."""
         k = K
         kind = c.kind
@@ -1399,7 +1407,8 @@ class Translator:
 
 def pa_args(fmt: str) -> list[int]:
     """Indexes of the arguments a format prints with %pa (%pap, %pad)."""
-    out, i, n = [], 0, 0
+    out: list[int] = []
+    i = n = 0
     while True:
         i = fmt.find("%", i)
         if i < 0 or i + 1 >= len(fmt):
