@@ -378,9 +378,12 @@ class ModuleLoader:
     def insmod(self, path: str, args: list[str] | None = None) -> list[str]:
         """Load a module file.  Returns extra lines for the shell; raises ModuleError."""
         before = set(self.modules)
+        self.build_warnings: list[str] = []     # a C module's compiler warnings (kmsim/cc)
         try:
-            return self._insmod(path, args)
-        except ModuleError:
+            return self.build_warnings + self._insmod(path, args)
+        except ModuleError as e:
+            if self.build_warnings:
+                e.message = "\n".join(self.build_warnings + [e.message])
             raise
         except BaseException:
             for name in set(self.modules) - before:
@@ -406,8 +409,13 @@ class ModuleLoader:
         except (OSError, UnicodeDecodeError) as e:
             raise ModuleError(f"insmod: ERROR: could not load module {path}: {getattr(e, 'strerror', None) or 'Invalid module format'}")
         filename = str(p.resolve())
+        c_ns = None
         try:
-            code = compile(source, filename, "exec")
+            if p.suffix == ".c":      # a C module: kmsim/cc builds it; a build error raises ModuleError
+                from .cc import compile_c
+                code, c_ns, self.build_warnings[:] = compile_c(self.k, path, filename, source)
+            else:
+                code = compile(source, filename, "exec")
         except (SyntaxError, ValueError) as e:
             line = getattr(e, "lineno", None)
             self.k.printk.emit(3, f"{name}: invalid module format: {type(e).__name__}: "
@@ -418,6 +426,9 @@ class ModuleLoader:
         mod.param_args = dict(_split_param(a) for a in (args or []))
         mod.namespace = {"__name__": name, "__file__": filename, "__builtins__": __builtins__,
                          "__kmsim_source__": source}
+        if c_ns is not None:          # the translated C runs without Python's builtins
+            c_ns.update(mod.namespace, __builtins__={})
+            mod.namespace = c_ns
         self._files[filename] = name
         self.modules[name] = mod
         self.loading = mod
@@ -558,7 +569,7 @@ class ModuleLoader:
     def rmmod(self, name: str, force: bool = False) -> list[str]:
         """Unload a module.  Returns extra shell lines (leak summary); raises ModuleError."""
         name = Path(name).name
-        for suffix in (".py", ".ko"):
+        for suffix in (".py", ".ko", ".c"):
             if name.endswith(suffix):
                 name = name[:-len(suffix)]
         name = name.replace("-", "_")

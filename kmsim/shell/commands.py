@@ -38,11 +38,13 @@ def cmd_insmod(ctx, args):
 def find_module_file(name: str) -> str | None:
     """modprobe's search: ./modules/NAME.py, then the installed examples."""
     stem = name[:-3] if name.endswith(".py") else name
+    stem, exts = (stem[:-2], (".c",)) if stem.endswith(".c") else (stem, (".py", ".c"))
     for d in MODULE_DIRS:
         for cand in (stem, stem.replace("-", "_")):
-            p = Path(d) / f"{cand}.py"
-            if p.is_file():
-                return str(p)
+            for ext in exts:          # NAME.py, else NAME.c (a C module)
+                p = Path(d) / f"{cand}{ext}"
+                if p.is_file():
+                    return str(p)
     return None
 
 
