@@ -173,5 +173,4 @@ def watchdog_init(kernel) -> Watchdog:
         with contextlib.suppress(ValueError):
             limit = max(0.0, float(val))
     wd = Watchdog(kernel, thresh, limit)
-    kernel.subsystems["watchdog"] = wd
     return wd

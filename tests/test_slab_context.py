@@ -24,18 +24,18 @@ MOD = textwrap.dedent("""
 def test_fast_path_records_in_module_code_and_not_outside(tmp_path):
     sh = make_shell()
     k = sh.kernel
-    slub = k.subsystems["slab"]
+    slub = k.slab
     cache = next(s for s in slub.caches if s.name == "kmalloc-64")
     assert cache.fast and cache.leak is None          # kernel context: kmemleak does not record
     f = tmp_path / "ctx.py"
     f.write_text(MOD.replace("current_fast()", "[(c.fast, c.leak is not None) for c in "
-                             "__import__('kmsim.kernel').kernel.current_kernel().subsystems['slab'].caches"
+                             "__import__('kmsim.kernel').kernel.current_kernel().slab.caches"
                              " if c.name == 'kmalloc-64'][0]"))
     assert sh.execute(f"insmod {f}").status == 0
     ns = k.modules.modules["ctx"].namespace
     assert ns["seen"] == [(True, True)]               # module context: fast, and kmemleak records
     assert cache.fast and cache.leak is None          # kernel context again
-    kl = k.subsystems["kmemleak"]
+    kl = k.kmemleak
     assert ns["ptr"] in kl.objects
 
 

@@ -19,7 +19,7 @@ GFP = 0xcc0
 
 
 def slub(k):
-    return k.subsystems["slab"]
+    return k.slab
 
 
 def no_hooks(k):
@@ -116,7 +116,7 @@ def test_init_on_alloc_zeroes_and_can_be_turned_off():
     for append, want in (("", bytes(32)), ("init_on_alloc=0", None)):
         k = Kernel("x86_64", "256M", append, seed=1)
         s = S.kmem_cache_create(k, "z", 32, 0, 0, None)
-        x = S.kmem_cache_alloc(k.subsystems["slab"].find("z") or s, GFP)
+        x = S.kmem_cache_alloc(k.slab.find("z") or s, GFP)
         k.vm.write(x, b"\xff" * 32)
         S.kmem_cache_free(s, x)
         y = S.kmem_cache_alloc(s, GFP)
@@ -200,12 +200,12 @@ def test_duplicate_name_fails_like_sysfs(kernel):
 def test_flags_outside_slab_flags_permitted_are_einval(kernel):
     """GFP_KERNEL passed as cache flags: 6.1 refuses it (-EINVAL), prints the failure and
     the stack, returns NULL; kmsim adds which bits were wrong."""
-    before = len(kernel.subsystems["slab"].caches)
+    before = len(kernel.slab.caches)
     assert S.kmem_cache_create(kernel, "gfp_cache", 16, 0, 0xcc0, None) is None
     text = "\n".join(r.text for r in kernel.printk.visible())
     assert "kmem_cache_create_usercopy(gfp_cache) failed with error -22" in text
     assert "kmsim: kmem_cache_create('gfp_cache') flags 0xcc0 include 0xc0," in text
-    assert len(kernel.subsystems["slab"].caches) == before
+    assert len(kernel.slab.caches) == before
     assert S.kmem_cache_create(kernel, "ok_cache", 16, 0, S.SLAB_FLAGS_PERMITTED & ~S.SLAB_PANIC,
                                None) is not None
 
@@ -318,7 +318,7 @@ def test_shrink_gives_empty_slabs_back(kernel):
     keep = objs[0]
     for x in objs[1:]:
         L.kmem_cache_free(c, x)
-    slub = k.subsystems["slab"]
+    slub = k.slab
     assert slub.stats(c)["num_slabs"] > 1            # min_partial keeps empty slabs around
     assert sh.execute("cat /sys/kernel/slab/shrinkme/shrink").out == ""
     assert sh.execute("echo 1 > /sys/kernel/slab/shrinkme/shrink").status == 0
@@ -338,7 +338,7 @@ def test_sysfs_objects_counts_as_slabinfo_and_min_partial_is_writable():
     from conftest import make_shell
     sh = make_shell(append="slab_nomerge")
     k = sh.kernel
-    st = k.subsystems["slab"].stats(k.subsystems["slab"].find("kmalloc-64"))
+    st = k.slab.stats(k.slab.find("kmalloc-64"))
     assert sh.execute("cat /sys/kernel/slab/kmalloc-64/objects").out == \
         f"{st['active_objs']} N0={st['active_objs']}\n"
     assert sh.execute("echo 7 > /sys/kernel/slab/kmalloc-64/min_partial").status == 0

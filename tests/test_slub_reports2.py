@@ -24,7 +24,7 @@ HP = r"[0-9a-f]{16}"                    # a hashed pointer
 
 # -- helpers ------------------------------------------------------------------------------
 def slub(k):
-    return k.subsystems["slab"]
+    return k.slab
 
 
 def log(k, since: int = 0) -> list[str]:
@@ -92,7 +92,7 @@ def test_double_free_with_checks_matches_reference_at_insmod_and_rmmod():
     ref_rm = ref_block("transcript-main.txt", step, "/sbin/rmmod err_doublefree")
     assert shape(from_line(ins, "err_doublefree: kept object")) == shape(ref_ins)
     assert shape(rm) == shape(ref_rm)
-    assert sh.kernel.subsystems["slab"].find("dfree_cache") is not None
+    assert sh.kernel.slab.find("dfree_cache") is not None
     assert check_kernel(sh.kernel) == []
 
 

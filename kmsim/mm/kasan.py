@@ -184,12 +184,12 @@ class Kasan:
 
     def slab_alloc(self, cache, addr: int, size: int) -> None:
         """__kasan_kmalloc: the requested bytes valid, the rest of the slot a red zone."""
-        slab = self.k.subsystems.get("slab")
+        slab = self.k.slab
         if cache is None:
-            order = slab.large.get(self.k.virt_to_pfn(addr), 0) if slab is not None else 0
+            order = slab.large.get(self.k.virt_to_pfn(addr), 0)
             self._set(addr, PAGE_SIZE << order, KASAN_PAGE_REDZONE)
         else:
-            sl = slab.find_slab(addr) if slab is not None else None
+            sl = slab.find_slab(addr)
             if sl is not None and id(sl) not in self.seen_slabs:
                 self.seen_slabs.add(id(sl))
                 self._set(sl.base, PAGE_SIZE << sl.order, KASAN_SLAB_REDZONE)
@@ -204,8 +204,8 @@ class Kasan:
         if self._releasing:
             return
         if cache is None:
-            slab = self.k.subsystems.get("slab")
-            order = slab.large.get(self.k.virt_to_pfn(addr), 0) if slab is not None else 0
+            slab = self.k.slab
+            order = slab.large.get(self.k.virt_to_pfn(addr), 0)
             self._set(addr, PAGE_SIZE << order, KASAN_FREE_PAGE)
         else:
             size = int(getattr(cache, "object_size", 0) or 8)
@@ -378,10 +378,9 @@ class Kasan:
         if var is not None:         # a module global: no object, no vmalloc area, no page
             return ["The buggy address belongs to the variable:", var, ""]
         w = k.machine.ptr_size * 2
-        slab = k.subsystems.get("slab")
-        found = slab.find_object(addr) if slab is not None and hasattr(slab, "find_object") else None
-        if found is None and slab is not None and hasattr(slab, "find_object") \
-                and slab.find_slab(addr) is not None:       # only in addr's own slab
+        slab = k.slab
+        found = slab.find_object(addr)
+        if found is None and slab.find_slab(addr) is not None:       # only in addr's own slab
             found = slab.find_object(addr - 8)
         base = found[1] if found else self._area_start(addr)
         out = []
@@ -457,18 +456,13 @@ def kasan_init(kernel) -> Kasan | None:
     if not kernel.params.get("kasan") or kernel.params.get("kasan") in ("off", "0"):
         return None
     ks = Kasan(kernel)
-    kernel.subsystems["kasan"] = ks
     kernel.buddy.alloc_hooks.append(ks.page_alloc)
     kernel.buddy.free_hooks.append(ks.page_free)
-    slab = kernel.subsystems.get("slab")
-    if slab is not None:
-        slab.alloc_hooks.append(ks.slab_alloc)
-        slab.free_hooks.append(ks.slab_free)
-        ks.attach_quarantine(slab)
-    vm = kernel.subsystems.get("vmalloc")
-    if vm is not None:
-        vm.alloc_hooks.append(ks.vmalloc_alloc)
-        vm.free_hooks.append(ks.vmalloc_free)
+    kernel.slab.alloc_hooks.append(ks.slab_alloc)
+    kernel.slab.free_hooks.append(ks.slab_free)
+    ks.attach_quarantine(kernel.slab)
+    kernel.vmalloc.alloc_hooks.append(ks.vmalloc_alloc)
+    kernel.vmalloc.free_hooks.append(ks.vmalloc_free)
     kernel.vm.kasan = ks
     kernel.printk.emit(6, "kasan: KernelAddressSanitizer initialized")
     return ks

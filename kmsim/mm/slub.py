@@ -58,6 +58,7 @@ from .slab import (
     Slab,
     set_freepointer,
 )
+from .typed import alignof, sizeof, to_addr
 from .slub_debug import (
     alloc_checked,
     caller_frames,
@@ -107,7 +108,7 @@ _GFP_DMA32 = G.__GFP_DMA32
 
 # -- the allocator ------------------------------------------------------------------------
 class Slub:
-    """The slab allocator of one kernel (kernel.subsystems['slab'])."""
+    """The slab allocator of one kernel (k.slab)."""
 
     def __init__(self, k: Kernel):
         self.k = k
@@ -129,7 +130,7 @@ class Slub:
             self.debug_flags, self.debug_blocks, bad = parse_slub_debug_blocks(k.params["slub_debug"])
             for ch in bad:
                 k.printk.emit(3, f"slub_debug option '{ch}' unknown. skipped")
-            if self.debug_flags & SLAB_POISON and getattr(k.buddy, "init_on_alloc", True):
+            if self.debug_flags & SLAB_POISON and k.buddy.init_on_alloc:
                 k.printk.emit(6, "mem auto-init: SLAB_POISON will take precedence over "
                                  "init_on_alloc/init_on_free")
         self.min_objects = _int_param(k.params.get("slub_min_objects"), 0)
@@ -600,6 +601,12 @@ class Slub:
         """Pages held by every cache plus kmalloc_large blocks (meminfo's Slab)."""
         return len(self.slab_of) + sum(1 << o for o in self.large.values())
 
+    def boot_message(self) -> None:
+        """kmem_cache_init's line, once the boot caches exist."""
+        k = self.k
+        k.printk.emit(6, f"SLUB: HWalign={k.machine.cache_line}, Order=0-{self.max_order}, "
+                         f"MinObjects={self.min_objects}, CPUs=1, Nodes=1")
+
     def debug_check(self) -> list[str]:
         """Invariant violations of every cache (debug_vm's check_subsystems)."""
         return slub_invariants(self)
@@ -674,7 +681,6 @@ def _to_addr(x, what: str) -> int:
         return x
     if isinstance(x, bool):
         raise TypeError(f"{what} must be an address (int), not bool")
-    from .typed import to_addr
     return to_addr(x, what)
 
 
@@ -689,21 +695,18 @@ def _bad_cache(s, fn: str):
                     f"not {type(s).__name__}")
 
 
-def kmem_cache_init(k) -> None:
-    """Boot: the SLUB allocator, kmalloc caches and the kernel's own caches with their usage."""
+def kmem_cache_init(k: Kernel) -> Slub:
+    """Boot: the SLUB allocator (the kernel then creates the kmalloc and boot caches,
+    mm/kmalloc.py create_boot_caches, and Slub.boot_message says so)."""
     slub = Slub(k)
-    k.subsystems["slab"] = slub
     k.context_hooks.append(slub.update_fast)
-    from . import kmalloc
-    kmalloc.create_boot_caches(k, slub)
-    k.printk.emit(6, f"SLUB: HWalign={k.machine.cache_line}, Order=0-{slub.max_order}, "
-                     f"MinObjects={slub.min_objects}, CPUs=1, Nodes=1")
+    return slub
 
 
 # -- module API bodies ----------------------------------------------------------------------
 def kmem_cache_create(k, name, size, align, flags, ctor):
     """kmem_cache_create: checks as mm/slab_common.c does, then Slub.create (None on failure)."""
-    slub = k.subsystems["slab"]
+    slub = k.slab
     for arg, what in ((size, "size"), (align, "align"), (flags, "flags")):
         if isinstance(arg, bool) or not isinstance(arg, int):
             raise TypeError(f"kmem_cache_create() {what} must be an int, not {type(arg).__name__}")
@@ -760,8 +763,7 @@ def _sysfs_name_taken(slub, name, size, align, flags, ctor) -> bool:
 
 def KMEM_CACHE(k, struct, flags):
     """KMEM_CACHE(struct, flags): kmem_cache_create(#struct, sizeof, __alignof__, flags, NULL)."""
-    from ..linux import types as T
-    return kmem_cache_create(k, struct.__name__, T.sizeof(struct), T.alignof(struct), flags, None)
+    return kmem_cache_create(k, struct.__name__, sizeof(struct), alignof(struct), flags, None)
 
 
 def kmem_cache_destroy(k, s) -> None:
@@ -774,14 +776,14 @@ def kmem_cache_destroy(k, s) -> None:
         k.printk.emit(4, f"kmsim: kmem_cache_destroy('{s.name}') called again on a destroyed "
                          f"cache (a use after free in a real kernel); ignored")
         return
-    k.subsystems["slab"].destroy(s)
+    k.slab.destroy(s)
 
 
 def kmem_cache_shrink(k, s) -> int:
     """kmem_cache_shrink: release the cache's empty slabs; 0."""
     if not isinstance(s, KmemCache) or not s.alive:
         _bad_cache(s, "kmem_cache_shrink")
-    k.subsystems["slab"].shrink(s)
+    k.slab.shrink(s)
     return 0
 
 

@@ -56,7 +56,7 @@ def test_every_leaked_object_names_its_own_allocation_lines(tmp_path):
     assert sh.execute(f"insmod {path}").status == 0
     r = sh.execute("rmmod depot")
     assert r.err.strip() == "rmmod: depot left 9 objects (16739 bytes) allocated"
-    kl = sh.kernel.subsystems["kmemleak"]
+    kl = sh.kernel.kmemleak
     traces = [(o.kind, o.size, [t for t in o.trace if "[depot]" in t]) for o in kl.suspects()]
     init = "depot_init"
     h, g, d = (_frame(SRC, "helper", "kmalloc"), _frame(SRC, "gen", "kmalloc"),
