@@ -241,7 +241,7 @@ class ModuleLoader:
             k.printk.emit(3, f"kmsim: host out of memory while running {mod.name}: "
                              f"the module function was stopped")
             return CallResult(event="oops", status=139, message="Segmentation fault")
-        except (Exception, SystemExit) as e:  # the module raised (sys.exit too): a BUG in module code
+        except BaseException as e:  # the module raised (sys.exit, GeneratorExit too): a BUG in module code
             if toplevel:
                 self.report_toplevel(mod, e, sys.exc_info()[2])
                 return CallResult(event="format", status=1, message="Invalid module format")

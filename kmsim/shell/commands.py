@@ -40,9 +40,17 @@ def find_module_file(name: str) -> str | None:
     for d in MODULE_DIRS:
         for cand in (stem, stem.replace("-", "_")):
             p = Path(d) / f"{cand}.py"
-            if p.is_file():
+            if is_file(p):
                 return str(p)
     return None
+
+
+def is_file(p: Path) -> bool:
+    """Path.is_file(), False for a name the host refuses (longer than 255 bytes, a NUL)."""
+    try:
+        return p.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 @command("modprobe", help="load a module by name from ./modules (-r removes)",

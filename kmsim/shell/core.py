@@ -240,7 +240,9 @@ class Shell:
         except KeyboardInterrupt:
             ctx.err("^C")
             return 130
-        except Exception as e:  # a bug in kmsim itself: say so, keep the shell
+        except BaseException as e:  # a bug in kmsim itself (or a module's GeneratorExit): keep the shell
+            if isinstance(e, SystemExit):
+                raise
             import traceback
             self.kernel.printk.emit(3, f"kmsim: internal error in '{words[0]}': "
                                        f"{type(e).__name__}: {e}")
