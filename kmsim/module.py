@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .errors import KernelBUG, KernelEvent, ModuleError, PageFault, SoftLockup
 from .machine import PAGE_SIZE
+from .modsource import MAX_MODULE_SIZE, read_module_source
 from .report import (
     CUT_HERE,
     TAINT_FORCED_RMMOD,
@@ -24,7 +25,8 @@ from .report import (
     taint_letters,
 )
 
-__all__ = ["Module", "ModuleLoader", "ModParam", "GPL_COMPATIBLE", "mod_strerror", "CallResult"]
+__all__ = ["Module", "ModuleLoader", "ModParam", "GPL_COMPATIBLE", "mod_strerror", "CallResult",
+           "MAX_MODULE_SIZE"]
 
 GPL_COMPATIBLE = {"GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL",
                   "Dual MIT/GPL", "Dual MPL/GPL"}
@@ -401,10 +403,7 @@ class ModuleLoader:
         name = p.stem.replace("-", "_")
         if name in self.modules:
             raise ModuleError(f"insmod: ERROR: could not insert module {path}: File exists", errno=17)
-        try:
-            source = p.read_text(encoding="utf-8-sig")     # a BOM (an editor on Windows) is not code
-        except (OSError, UnicodeDecodeError) as e:
-            raise ModuleError(f"insmod: ERROR: could not load module {path}: {getattr(e, 'strerror', None) or 'Invalid module format'}")
+        source = read_module_source(path, name, self.k.printk.emit)
         filename = str(p.resolve())
         try:
             code = compile(source, filename, "exec")
