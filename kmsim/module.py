@@ -117,6 +117,7 @@ class ModuleLoader:
         self.load_hooks: list = []       # fn(module)
         self.symbols: dict[str, tuple[object, Module]] = {}
         self._files: dict[str, str] = {}
+        self.output = None      # fn(stream, text): where a module's print() goes (the shell's command)
 
     # -- queries ---------------------------------------------------------------------
     def module_files(self) -> dict[str, str]:
@@ -143,6 +144,17 @@ class ModuleLoader:
     def current_module(self) -> Module | None:
         """The module whose code is running or being loaded."""
         return self.running or self.loading
+
+    def module_print(self, *args, sep: str | None = " ", end: str | None = "\n", file=None,
+                     flush: bool = False) -> None:
+        """A module's print(): into the running command's output (pipes, > FILE), as a
+        user program's stdout, instead of the terminal behind the shell's back."""
+        stream = "err" if file is sys.stderr else "out"
+        if self.output is None or (file is not None and stream == "out" and file is not sys.stdout):
+            print(*args, sep=sep, end=end, file=file, flush=flush)
+            return
+        text = (" " if sep is None else sep).join(map(str, args)) + ("\n" if end is None else end)
+        self.output(stream, text)
 
     # -- module memory -----------------------------------------------------------------
     def _alloc_core(self, mod: Module, size: int) -> int:
@@ -416,7 +428,7 @@ class ModuleLoader:
         self.k.owners[mod.owner].module = mod
         mod.param_args = dict(_split_param(a) for a in (args or []))
         mod.namespace = {"__name__": name, "__file__": filename, "__builtins__": __builtins__,
-                         "__kmsim_source__": source}
+                         "__kmsim_source__": source, "print": self.module_print}
         self._files[filename] = name
         self.modules[name] = mod
         self.loading = mod

@@ -182,3 +182,10 @@ def test_module_print_through_head_in_batch(tmp_path):
     p = run_kmsim("-c", f"insmod {path} | head -n 3; rmmod printer > {tmp_path}/out.txt")
     assert p.stdout == "line 0\nline 1\nline 2\n" and p.returncode == 0
     assert (tmp_path / "out.txt").read_text() == "bye\n"
+
+
+@pytest.mark.e2e
+def test_module_print_stays_out_of_check_json(tmp_path):
+    path = write(tmp_path, "printer", PRINTER)
+    p = run_kmsim("check", "--json", path)
+    assert json.loads(p.stdout) and "line 0" not in p.stdout

@@ -177,10 +177,13 @@ class Shell:
         first, filters = pl.stages[0], pl.stages[1:]
         ctx = Context(self, result)
         self.piping = bool(filters) or first.redirect is not None
+        loader = self.kernel.modules
+        loader.output = lambda stream, text: (ctx.out if stream == "out" else ctx.err)(text, end="")
         try:
             status = self.dispatch(ctx, first.words)
         finally:
             self.piping = False
+            loader.output = None
         text = ctx.text()
         for st in filters:
             try:
