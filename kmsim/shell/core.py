@@ -204,12 +204,15 @@ class Shell:
         return status
 
     def redirect(self, ctx: Context, stage, text: str, status: int) -> int:
-        """CMD > PATH: write the output to a virtual file (or a host file outside /proc, /sys)."""
+        """CMD > PATH, CMD >> PATH: a virtual file in /proc and /sys (however the path gets
+        there), a host file anywhere else (shell/hostfs.py)."""
         from .. import fs
+        from .hostfs import HostError, virtual_path, write_host
         target = stage.redirect
-        if target.startswith(("/proc", "/sys")):
+        vpath = virtual_path(target)
+        if vpath is not None:
             try:
-                fs.write_file(self.kernel, target, text)
+                fs.write_file(self.kernel, vpath, text)
             except fs.FsError as e:    # as bash: open errors name the file, the others the command
                 if e.errno in (2, 13, 20, 21):
                     ctx.err(f"kmsim: {target}: {e}")
@@ -218,10 +221,9 @@ class Shell:
                 return 1
             return status
         try:
-            with open(target, "a" if stage.append else "w", encoding="utf-8") as f:
-                f.write(text)
-        except (OSError, ValueError) as e:      # ValueError: a NUL byte in the name
-            ctx.err(f"kmsim: {target}: {getattr(e, 'strerror', None) or 'Invalid argument'}")
+            write_host(target, text, stage.append)
+        except HostError as e:
+            ctx.err(f"kmsim: {target}: {e}")
             return 1
         return status
 
