@@ -14,7 +14,7 @@ import importlib
 import json
 import pkgutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..printk import format_dmesg_line
 from .filters import FilterError, apply_filter
@@ -53,15 +53,46 @@ def command(name: str, help: str = "", usage: str = "", options=(), complete=Non
     return deco
 
 
-@dataclass
+class _Stream:
+    """A str attribute of Result kept as a list of pieces, so that a line printing
+    40,000 messages costs linear time; joined (once) when read."""
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            return self
+        parts = obj._parts[self.name]
+        if len(parts) != 1:
+            parts[:] = ["".join(parts)]
+        return parts[0]
+
+    def __set__(self, obj, value: str) -> None:
+        obj._parts[self.name] = [value]
+
+
 class Result:
-    """What a line printed and its exit status."""
-    out: str = ""
-    err: str = ""
-    status: int = 0
-    console: str = ""
-    exit: bool = False
-    chunks: list = field(default_factory=list)    # (stream, text) in the order printed
+    """What a line printed and its exit status; chunks: (stream, text) in the order printed."""
+    out = _Stream()
+    err = _Stream()
+    console = _Stream()
+
+    def __init__(self, out: str = "", err: str = "", status: int = 0, console: str = "",
+                 exit: bool = False, chunks: list | None = None):
+        self._parts: dict[str, list[str]] = {"out": [out], "err": [err], "console": [console]}
+        self.status = status
+        self.exit = exit
+        self.chunks: list = [] if chunks is None else chunks
+
+    def write(self, stream: str, text: str) -> None:
+        """Add text to stream ('out', 'err', 'console') and to the chunks, in O(1)."""
+        self._parts[stream].append(text)
+        self.chunks.append((stream, text))
+
+    def __repr__(self) -> str:
+        return (f"Result(out={self.out!r}, err={self.err!r}, status={self.status!r}, "
+                f"console={self.console!r}, exit={self.exit!r})")
 
 
 class Context:
@@ -81,8 +112,7 @@ class Context:
 
     def err(self, text: str, end: str = "\n") -> None:
         """Write to standard error (kmod's messages)."""
-        self.result.err += text + end
-        self.result.chunks.append(("err", text + end))
+        self.result.write("err", text + end)
 
     def table(self, kind: str, raw: str, data=None) -> None:
         """Print a table: JSON with --json, rich on a terminal, else the raw kernel text."""
@@ -135,8 +165,7 @@ class Shell:
         line = format_dmesg_line(rec) + "\n"
         self._console.append(line)
         if self._active is not None:
-            self._active.console += line
-            self._active.chunks.append(("console", line))
+            self._active.write("console", line)
 
     _active: Result | None = None
 
@@ -148,8 +177,7 @@ class Shell:
             try:
                 pipelines = parse(line)
             except ParseError as e:
-                result.err += f"kmsim: {e}\n"
-                result.chunks.append(("err", f"kmsim: {e}\n"))
+                result.write("err", f"kmsim: {e}\n")
                 result.status = 2
                 return result
             for pl in pipelines:
@@ -199,8 +227,7 @@ class Shell:
         if first.redirect is not None:
             return self.redirect(ctx, first, text, status)
         if text:
-            result.out += text
-            result.chunks.append(("out", text))
+            result.write("out", text)
         return status
 
     def redirect(self, ctx: Context, stage, text: str, status: int) -> int:
