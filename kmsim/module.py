@@ -15,6 +15,7 @@ from pathlib import Path
 from .errors import KernelBUG, KernelEvent, ModuleError, PageFault, SoftLockup
 from .machine import PAGE_SIZE
 from .modsource import MAX_MODULE_SIZE, read_module_source
+from .modthread import adopt_threads, prune_threads, thread_idents
 from .report import (
     CUT_HERE,
     TAINT_FORCED_RMMOD,
@@ -211,12 +212,14 @@ class ModuleLoader:
         """
         k = self.k
         prev = (k.current, k.current_owner, self.running)
+        threads = thread_idents()
         if comm is not None:
             k.current = k.new_task(comm)
         k.current_owner = mod.owner
         self.running = mod
         k.module_depth += 1
         if k.module_depth == 1:
+            prune_threads(k)
             for hook in k.context_hooks:
                 hook()
         wd = k.subsystems.get("watchdog")
@@ -265,6 +268,7 @@ class ModuleLoader:
             if wd is not None:
                 wd.disarm()
             k.printk.flush_cont()
+            adopt_threads(k, mod.owner, threads)      # a thread it started is charged to it
             k.current, k.current_owner, self.running = prev
             k.module_depth -= 1
             if k.module_depth == 0:

@@ -189,3 +189,61 @@ def test_module_print_stays_out_of_check_json(tmp_path):
     path = write(tmp_path, "printer", PRINTER)
     p = run_kmsim("check", "--json", path)
     assert json.loads(p.stdout) and "line 0" not in p.stdout
+
+
+SPAWNER = """
+import builtins
+import threading
+
+from kmsim.linux.slab import *
+from kmsim.linux.gfp import *
+
+ev = builtins._kmsim_thread_test
+held = []
+
+def worker():
+    ev["go"].wait(30)
+    for _ in range(3):
+        held.append(kmalloc(128, GFP_KERNEL))
+    ev["done"].set()
+
+@module_init
+def spawner_init():
+    threading.Thread(target=worker, daemon=True).start()
+    return 0
+
+@module_exit
+def spawner_exit():
+    pass
+MODULE_LICENSE("GPL")
+"""
+
+INNOCENT = """
+import builtins
+
+@module_init
+def innocent_init():
+    ev = builtins._kmsim_thread_test
+    ev["go"].set()                 # the spawner's thread allocates while this init runs
+    ev["done"].wait(30)
+    return 0
+
+@module_exit
+def innocent_exit():
+    pass
+MODULE_LICENSE("GPL")
+"""
+
+
+def test_a_module_threads_allocations_are_charged_to_it(shell, tmp_path, monkeypatch):
+    import builtins
+    import threading
+    monkeypatch.setattr(builtins, "_kmsim_thread_test",
+                        {"go": threading.Event(), "done": threading.Event()}, raising=False)
+    spawner, innocent = write(tmp_path, "spawner", SPAWNER), write(tmp_path, "innocent", INNOCENT)
+    assert shell.execute(f"insmod {spawner}; insmod {innocent}").status == 0
+    assert builtins._kmsim_thread_test["done"].is_set()
+    r = shell.execute("rmmod innocent")
+    assert r.status == 0 and r.err == ""
+    r = shell.execute("rmmod spawner")
+    assert r.err == "rmmod: spawner left 3 objects (384 bytes) allocated\n"

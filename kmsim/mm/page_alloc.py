@@ -416,8 +416,9 @@ class PageAllocator:
         from ..report import TAINT_BAD_PAGE
         lines = [f"BUG: Bad page state in process {k.current.comm}  pfn:{pfn:05x}"]
         if 0 <= pfn < self.mem.nr_pages:
+            ref = int(self.mem.refcount[pfn]) if refcount is None else refcount
             lines.append(f"page:{k.printk_ctx.hash_pointer(k.page_struct_addr(pfn))} "
-                         f"refcount:{int(self.mem.refcount[pfn]) if refcount is None else refcount} mapcount:0 "
+                         f"refcount:{ref} mapcount:0 "
                          f"mapping:0000000000000000 index:0x0 pfn:{pfn:#x}")
             lines.append(f"flags: {int(self.mem.flags[pfn]):#x}({self.k.page_flag_names(pfn)})")
         lines.append(f"page dumped because: {reason}")

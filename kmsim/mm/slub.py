@@ -359,7 +359,8 @@ class Slub:
         hooks = list(self.alloc_hooks) + list(self.free_hooks)
         if self._fail_hook is not None or any(not getattr(h, "module_only", False) for h in hooks):
             return True
-        return bool(hooks) and self.k.module_depth > 0
+        # a module's thread may allocate while no module code runs here (kmsim/modthread.py)
+        return bool(hooks) and (self.k.module_depth > 0 or bool(self.k.__dict__.get("thread_owners")))
 
     def update_fast(self) -> None:
         """Allow the fast paths only for caches without debug flags while no hook must run

@@ -3,6 +3,7 @@ host's /proc or /sys, module files by extension only, no host text in dmesg (iss
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -35,7 +36,7 @@ def test_every_spelling_of_a_virtual_path_is_the_machines(shell, tmp_path, monke
 def test_virtual_trees_never_reach_the_host(shell, cmd):
     for path in ("/proc/version", "/proc/self/status", "/sys/kernel/debug/nothere", "/sys/power/state"):
         r = shell.execute(cmd.format(path))
-        host = open("/proc/version").read() if path == "/proc/version" else "\0"
+        host = Path("/proc/version").read_text() if path == "/proc/version" else "\0"
         assert host not in r.out
         assert "Input/output error" not in r.err and "internal error" not in r.err
 

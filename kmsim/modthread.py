@@ -1,0 +1,76 @@
+"""Threads a module starts (Python's threading, as a kthread_run stand-in): their
+allocations are charged to the module that started them, not to whatever module
+happens to be loading when they run.
+
+The loader notes the threads alive before it runs module code and, when that code
+returns, adopts the new ones: from then on ``kernel.current_owner`` read in such a
+thread is its module's owner (a per-thread value), and SLUB leaves its fast paths so
+that kmemleak sees what the thread allocates.  Until a module starts a thread the
+kernel is untouched: ``current_owner`` stays a plain attribute (the hot paths read it).
+"""
+from __future__ import annotations
+
+import threading
+
+__all__ = ["thread_idents", "adopt_threads", "prune_threads"]
+
+_THREADED: dict[type, type] = {}
+
+
+class _ThreadOwner:
+    """Kernel.current_owner once a module thread exists: the thread's own owner in an
+    adopted thread, the shared attribute everywhere else."""
+
+    def __get__(self, k, cls=None):
+        if k is None:
+            return self
+        own = k.__dict__["thread_owners"].get(threading.get_ident())
+        return own if own is not None else k.__dict__["current_owner"]
+
+    def __set__(self, k, value: int) -> None:
+        owners = k.__dict__["thread_owners"]
+        ident = threading.get_ident()
+        if ident in owners:
+            owners[ident] = value
+        else:
+            k.__dict__["current_owner"] = value
+
+
+def thread_idents() -> set[int]:
+    """The idents of the threads alive now (taken before module code runs)."""
+    return {t.ident for t in threading.enumerate() if t.ident is not None}
+
+
+def adopt_threads(kernel, owner: int, before: set[int]) -> None:
+    """Charge the threads started since `before` to `owner` (the module that ran)."""
+    new = thread_idents() - before
+    if not new:
+        return
+    if "thread_owners" not in kernel.__dict__:
+        kernel.__dict__["thread_owners"] = {}
+        cls = kernel.__class__
+        if cls not in _THREADED:
+            _THREADED[cls] = type(cls.__name__, (cls,), {"current_owner": _ThreadOwner(),
+                                                          "__doc__": cls.__doc__})
+        kernel.__class__ = _THREADED[cls]
+    for ident in new:
+        kernel.__dict__["thread_owners"].setdefault(ident, owner)
+    _update_slab(kernel)
+
+
+def prune_threads(kernel) -> None:
+    """Forget adopted threads that have ended (SLUB may take its fast paths again)."""
+    owners = kernel.__dict__.get("thread_owners")
+    if not owners:
+        return
+    alive = thread_idents()
+    for ident in [i for i in owners if i not in alive]:
+        del owners[ident]
+    if not owners:
+        _update_slab(kernel)
+
+
+def _update_slab(kernel) -> None:
+    slab = kernel.subsystems.get("slab")
+    if slab is not None and hasattr(slab, "update_fast"):
+        slab.update_fast()
