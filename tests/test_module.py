@@ -75,6 +75,21 @@ def test_py_raise_base_exception_is_an_error_line(shell):
     assert r.err == "py: GeneratorExit:  (line 1)\n"
 
 
+def test_base_exception_at_the_interactive_prompt(shell, tmp_path):
+    import io
+
+    from kmsim.shell.repl import Repl
+    out, err = io.StringIO(), io.StringIO()
+    repl = Repl(shell, out, err)
+    path = write(tmp_path, "raiser", RAISERS["init"].format(exc="GeneratorExit"))
+    result = repl.run_line(f"insmod {path}")
+    assert result.status == 139 and "Segmentation fault" in err.getvalue()
+    import re
+    assert "kmsim: the module raised GeneratorExit: x" in re.sub(r"\x1b\[[0-9;]*m", "", out.getvalue())
+    assert repl.run_line('py raise BaseException("y")').status == 1
+    assert "py: BaseException: y (line 1)" in err.getvalue()
+
+
 @pytest.mark.e2e
 def test_base_exception_in_batch_and_check(tmp_path):
     path = write(tmp_path, "raiser", RAISERS["init"].format(exc="BaseException"))
