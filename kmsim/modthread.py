@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 
-__all__ = ["thread_idents", "adopt_threads", "prune_threads"]
+__all__ = ["thread_idents", "threads_now", "adopt_threads", "prune_threads"]
 
 _THREADED: dict[type, type] = {}
 
@@ -37,13 +37,21 @@ class _ThreadOwner:
 
 
 def thread_idents() -> set[int]:
-    """The idents of the threads alive now (taken before module code runs)."""
+    """The idents of the threads alive now."""
     return {t.ident for t in threading.enumerate() if t.ident is not None}
 
 
-def adopt_threads(kernel, owner: int, before: set[int]) -> None:
-    """Charge the threads started since `before` to `owner` (the module that ran)."""
-    new = thread_idents() - before
+def threads_now() -> set[threading.Thread]:
+    """The threads alive now (taken before module code runs).  The objects, not their
+    idents: a thread that has just ended leaves its ident to the next one started."""
+    return set(threading.enumerate())
+
+
+def adopt_threads(kernel, owner: int, before: set[threading.Thread], files) -> None:
+    """Charge the threads started since `before` that run module code (a function of
+    one of `files`) to `owner`, the module that ran; kmsim's own (the watchdog's) stay."""
+    new = {t.ident for t in threading.enumerate()
+           if t.ident is not None and t not in before and _runs_module_code(t, files)}
     if not new:
         return
     if "thread_owners" not in kernel.__dict__:
@@ -56,6 +64,12 @@ def adopt_threads(kernel, owner: int, before: set[int]) -> None:
     for ident in new:
         kernel.__dict__["thread_owners"].setdefault(ident, owner)
     _update_slab(kernel)
+
+
+def _runs_module_code(t: threading.Thread, files) -> bool:
+    fn = getattr(t, "_target", None) or type(t).run
+    code = getattr(fn, "__code__", None)
+    return code is not None and code.co_filename in files
 
 
 def prune_threads(kernel) -> None:

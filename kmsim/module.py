@@ -15,7 +15,7 @@ from pathlib import Path
 from .errors import KernelBUG, KernelEvent, ModuleError, PageFault, SoftLockup
 from .machine import PAGE_SIZE
 from .modsource import MAX_MODULE_SIZE, read_module_source
-from .modthread import adopt_threads, prune_threads, thread_idents
+from .modthread import adopt_threads, prune_threads, threads_now
 from .report import (
     CUT_HERE,
     TAINT_FORCED_RMMOD,
@@ -212,7 +212,7 @@ class ModuleLoader:
         """
         k = self.k
         prev = (k.current, k.current_owner, self.running)
-        threads = thread_idents()
+        threads = threads_now()
         if comm is not None:
             k.current = k.new_task(comm)
         k.current_owner = mod.owner
@@ -268,7 +268,7 @@ class ModuleLoader:
             if wd is not None:
                 wd.disarm()
             k.printk.flush_cont()
-            adopt_threads(k, mod.owner, threads)      # a thread it started is charged to it
+            adopt_threads(k, mod.owner, threads, self._files)     # a thread it started is charged to it
             k.current, k.current_owner, self.running = prev
             k.module_depth -= 1
             if k.module_depth == 0:
