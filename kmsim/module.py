@@ -14,7 +14,8 @@ from pathlib import Path
 
 from .errors import KernelBUG, KernelEvent, ModuleError, PageFault, SoftLockup
 from .machine import PAGE_SIZE
-from .modsource import MAX_MODULE_SIZE, read_module_source
+from .hostpath import virtual_path
+from .modsource import MAX_MODULE_SIZE, MODULE_SUFFIXES, read_module_source
 from .modthread import adopt_threads, prune_threads, threads_now
 from .report import (
     CUT_HERE,
@@ -409,8 +410,8 @@ class ModuleLoader:
 
     def _insmod(self, path: str, args: list[str] | None) -> list[str]:
         p = Path(path)
-        try:
-            is_file = p.is_file()
+        try:      # /proc and /sys hold no module files (their files are refused unread)
+            is_file = (p.suffix not in MODULE_SUFFIXES) if virtual_path(path) is not None else p.is_file()
         except (OSError, ValueError) as e:      # a name too long, a NUL byte
             raise ModuleError(f"insmod: ERROR: could not load module {path}: "
                               f"{getattr(e, 'strerror', None) or 'Invalid argument'}")

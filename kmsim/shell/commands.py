@@ -6,6 +6,7 @@ from pathlib import Path
 
 from .. import fs
 from ..errors import ModuleError
+from ..hostpath import virtual_path
 from ..machine import PAGE_SHIFT
 from .core import COMMANDS, UsageError, command
 from .dmesg import DmesgError, boot_epoch, format_record, parse_dmesg_args, parse_levels
@@ -46,9 +47,10 @@ def find_module_file(name: str) -> str | None:
 
 
 def is_file(p: Path) -> bool:
-    """Path.is_file(), False for a name the host refuses (longer than 255 bytes, a NUL)."""
+    """Path.is_file(), False for a name the host refuses (longer than 255 bytes, a NUL)
+    and in the virtual trees (never the host's /proc or /sys)."""
     try:
-        return p.is_file()
+        return virtual_path(str(p)) is None and p.is_file()
     except (OSError, ValueError):
         return False
 

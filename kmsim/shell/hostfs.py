@@ -12,31 +12,13 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["VIRTUAL_TREES", "virtual_path", "HostError", "read_host", "write_host", "host_call"]
+from ..hostpath import VIRTUAL_TREES, virtual_path
 
-VIRTUAL_TREES = ("/proc", "/sys")
+__all__ = ["VIRTUAL_TREES", "virtual_path", "HostError", "read_host", "write_host", "host_call"]
 
 
 class HostError(Exception):
     """A host file operation failed: the message is strerror ('Permission denied')."""
-
-
-def _in_tree(path: str) -> bool:
-    return any(path == t or path.startswith(t + "/") for t in VIRTUAL_TREES)
-
-
-def virtual_path(path: str) -> str | None:
-    """The path in the virtual trees that `path` names, or None for a host path."""
-    if path.startswith(VIRTUAL_TREES):       # as typed (/procfoo too: never the host's)
-        return path
-    try:
-        absolute = "/" + os.path.normpath(os.path.join(os.getcwd(), path)).lstrip("/")
-        if _in_tree(absolute):
-            return absolute
-        real = os.path.realpath(path)          # a host symbolic link into /proc or /sys
-    except (OSError, ValueError):
-        return None
-    return real if _in_tree(real) else None
 
 
 def host_call(fn, *args):

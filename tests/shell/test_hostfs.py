@@ -105,3 +105,15 @@ def test_help_states_the_boundary(shell):
 def test_host_permissions_are_the_users(shell):
     r = shell.execute("cat /etc/shadow")
     assert r.err == "cat: /etc/shadow: Permission denied\n"
+
+
+@pytest.mark.parametrize("cmd", ["insmod {}", "modinfo {}"])
+def test_module_commands_never_read_the_hosts_virtual_trees(shell, tmp_path, monkeypatch, cmd):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "m.py").write_text("raise ValueError('RAN-MARKER')\n")
+    (tmp_path / "link.py").symlink_to("/proc/self/cwd/m.py")     # the host's /proc
+    r = shell.execute(cmd.format("link.py"))
+    assert r.status == 1 and "RAN-MARKER" not in shell.execute("dmesg").out
+    assert "No such file or directory" in r.err or "not found" in r.err
+    r = shell.execute(cmd.format("/proc/meminfo"))
+    assert r.status == 1 and "MemTotal" not in r.err + shell.execute("dmesg").out
