@@ -85,6 +85,6 @@ def prune_threads(kernel) -> None:
 
 
 def _update_slab(kernel) -> None:
-    slab = kernel.subsystems.get("slab")
-    if slab is not None and hasattr(slab, "update_fast"):
+    slab = getattr(kernel, "slab", None)      # None while the kernel boots
+    if slab is not None:
         slab.update_fast()

@@ -95,7 +95,7 @@ def module_source(steps, bad=None, where_bad="init") -> str:
 def state(k) -> tuple:
     """Free pages per zone (pcp lists drained) and objects in use per cache."""
     k.buddy.drain_all_pages()
-    slab = k.subsystems["slab"]
+    slab = k.slab
     return ([z.nr_free for z in k.buddy.zones],
             {s.name: slab.stats(s)["objects"] for s in slab.caches})
 
@@ -164,13 +164,13 @@ def test_soak_random_modules_under_fault_injection(tmp_path):
         bad = rng.choice(sorted(BAD)) if rng.random() < 0.25 else None
         path = tmp_path / "rnd.py"
         path.write_text(module_source(steps, bad, rng.choice(["init", "exit"])))
-        k.buddy.fail_hook = k.subsystems["slab"].fail_hook = fail
+        k.buddy.fail_hook = k.slab.fail_hook = fail
         try:
             r = sh.execute(f"insmod {path}; rmmod rnd")
             if "rnd" in k.modules.modules:
                 r = sh.execute("rmmod -f rnd")
         finally:
-            k.buddy.fail_hook = k.subsystems["slab"].fail_hook = None
+            k.buddy.fail_hook = k.slab.fail_hook = None
         _clean(r, f"cycle {i}")
         if i % 50 == 0:
             assert check_kernel(k) == [], f"cycle {i}"

@@ -10,9 +10,10 @@ from ..hostpath import virtual_path
 from ..machine import PAGE_SHIFT
 from .core import COMMANDS, UsageError, command
 from .dmesg import DmesgError, boot_epoch, format_record, parse_dmesg_args, parse_levels
+from .examples import module_dirs
 
-# ./modules, then the lab's modules of the checkout kmsim runs from (an editable install)
-MODULE_DIRS = ["modules", str(Path(__file__).resolve().parent.parent.parent / "modules")]
+# ./modules, then the lab's modules installed with kmsim (or those of the checkout it runs from)
+MODULE_DIRS = module_dirs()
 
 
 def _module_result(ctx, fn, *args) -> int:
@@ -38,11 +39,13 @@ def cmd_insmod(ctx, args):
 def find_module_file(name: str) -> str | None:
     """modprobe's search: ./modules/NAME.py, then the installed examples."""
     stem = name[:-3] if name.endswith(".py") else name
+    stem, exts = (stem[:-2], (".c",)) if stem.endswith(".c") else (stem, (".py", ".c"))
     for d in MODULE_DIRS:
         for cand in (stem, stem.replace("-", "_")):
-            p = Path(d) / f"{cand}.py"
-            if is_file(p):
-                return str(p)
+            for ext in exts:          # NAME.py, else NAME.c (a C module)
+                p = Path(d) / f"{cand}{ext}"
+                if is_file(p):
+                    return str(p)
     return None
 
 
@@ -55,7 +58,7 @@ def is_file(p: Path) -> bool:
         return False
 
 
-@command("modprobe", help="load a module by name from ./modules (-r removes)",
+@command("modprobe", help="load a module by name from ./modules, then the installed lab modules (-r removes)",
          usage="modprobe [-r] NAME [param=value ...]", options=("-r",), complete="module_names")
 def cmd_modprobe(ctx, args):
     if not args:
