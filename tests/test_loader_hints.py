@@ -59,8 +59,7 @@ def test_kmsim_check_finds_an_init_that_falls_off_its_end(tmp_path):
     path.write_text(HEAD + FELL_OFF + TAIL)
     runs = check_module(str(path))
     assert [f["kind"] for f in runs[0]["findings"]] == ["init-returned-none"]
-    assert runs[0]["findings"][0]["hints"][0].startswith("fell.py:5: t_init() returned None: an init "
-                                                          "returns 0 or a negative errno; this one fell off")
+    assert "t_init() returned None" in str(runs[0]["findings"][0])
     path.write_text(HEAD + FELL_OFF + "    return 0\n" + TAIL)
     assert check_module(str(path))[0]["verdict"] == "clean"
 
