@@ -97,16 +97,8 @@ def cmd_rmmod(ctx, args):
 def cmd_lsmod(ctx, args):
     if args:
         raise UsageError("takes no arguments")
-    mods = list(reversed(list(ctx.kernel.modules.modules.values())))
-    rows = ["Module                  Size  Used by"]
-    data = []
-    for m in mods:
-        used = m.refcnt + len(m.holders)
-        holders = " " + ",".join(sorted(m.holders)) if m.holders else ""
-        rows.append(f"{m.name:<19} {m.size:8d}  {used}{holders}")
-        data.append({"name": m.name, "size": m.size, "used_by": used,
-                     "holders": sorted(m.holders), "state": m.state})
-    ctx.table("lsmod", "\n".join(rows) + "\n", data)
+    rows = fs.module_rows(ctx.kernel)
+    ctx.table("lsmod", fs.format_lsmod(rows), rows, fs.lsmod_json(rows))
     return 0
 
 
@@ -279,69 +271,34 @@ def cmd_echo(ctx, args):
 
 @command("free", help="memory totals, as procps free", usage="free [-h] [-k] [-m]", options=("-h", "-k", "-m"))
 def cmd_free(ctx, args):
-    from ..fs import meminfo_values
     for a in args:
         if a not in ("-h", "-k", "-m", "--human", "--kibi", "--mebi"):
             raise UsageError(f"unrecognized option '{a}'" if a.startswith("--")
                              else f"invalid option -- '{a.lstrip('-')[:1]}'")
-    args = ["-h" if a == "--human" else "-m" if a == "--mebi" else a for a in args]
-    v = meminfo_values(ctx.kernel)
-    total, free = v["MemTotal"], v["MemFree"]
-    slab = v["Slab"]
-    cache = v["Buffers"] + v["Cached"] + v["SReclaimable"]     # procps: buff/cache
-    used = total - free - cache
-    human = "-h" in args
-    unit = 1024 if "-m" in args else 1
-
-    def f(x):
-        if human:               # procps: 0B, one decimal below 10, else whole units
-            if x == 0:
-                return "0B"
-            for suf, div in (("Ki", 1), ("Mi", 1 << 10), ("Gi", 1 << 20), ("Ti", 1 << 30)):
-                v = x / div
-                if v < 9.95:
-                    return f"{v:.1f}{suf}"
-                if v < 1023.5 or suf == "Ti":
-                    return f"{round(v)}{suf}"
-        return str(x // unit)
-    raw = (f"{'':8}{'total':>12}{'used':>12}{'free':>12}{'shared':>12}{'buff/cache':>12}{'available':>12}\n"
-           f"{'Mem:':<8}{f(total):>12}{f(used):>12}{f(free):>12}{f(v['Shmem']):>12}{f(cache):>12}{f(v['MemAvailable']):>12}\n"
-           f"{'Swap:':<8}{f(0):>12}{f(0):>12}{f(0):>12}\n")
-    ctx.table("free", raw, {"total_kb": total, "used_kb": used, "free_kb": free,
-                            "slab_kb": slab, "buff_cache_kb": cache,
-                            "available_kb": v["MemAvailable"]})
+    human = "-h" in args or "--human" in args
+    unit = 1024 if "-m" in args or "--mebi" in args else 1
+    vals = fs.free_values(ctx.kernel)
+    ctx.table("free", fs.format_free(vals, human, unit), fs.free_cells(vals, human, unit),
+              fs.free_json(vals))
     return 0
 
 
-def _proc_table(kind: str, path: str, data_fn=None):
+def _proc_table(kind: str, rows_fn, text_fn, json_fn=None):
     def fn(ctx, args):
         if args:
             raise UsageError("takes no arguments")
-        raw = fs.read_file(ctx.kernel, path)
-        ctx.table(kind, raw, data_fn(ctx.kernel) if data_fn else {"text": raw})
+        rows = rows_fn(ctx.kernel)
+        ctx.table(kind, text_fn(rows), rows, json_fn(rows) if json_fn else None)
         return 0
     return fn
 
 
-def _buddy_data(k):
-    return [{"zone": z.name, "free_blocks": z.nr_free_blocks(), "free_pages": z.nr_free,
-             "pcp_pages": z.pcp_count} for z in k.buddy.zones]
-
-
-def _zone_data(k):
-    return [{"zone": z.name, "free": z.nr_free, "min": z.wmark_min, "low": z.wmark_low,
-             "high": z.wmark_high, "spanned": z.spanned, "present": z.present,
-             "managed": z.managed, "start_pfn": z.zone_start_pfn,
-             "pcp": {"count": z.pcp_count, "high": z.pcp_high, "batch": z.pcp_batch}}
-            for z in k.buddy.zones]
-
-
 command("buddyinfo", help="free blocks per order and zone (/proc/buddyinfo)")(
-    _proc_table("buddyinfo", "/proc/buddyinfo", _buddy_data))
+    _proc_table("buddyinfo", fs.buddyinfo_rows, fs.format_buddyinfo))
 command("zoneinfo", help="zones, watermarks and pagesets (/proc/zoneinfo)")(
-    _proc_table("zoneinfo", "/proc/zoneinfo", _zone_data))
+    _proc_table("zoneinfo", fs.zoneinfo_rows, fs.format_zoneinfo, fs.zoneinfo_json))
 command("meminfo", help="memory counters (/proc/meminfo)")(
-    _proc_table("meminfo", "/proc/meminfo", lambda k: fs.meminfo_values(k)))
+    _proc_table("meminfo", fs.meminfo_values, fs.format_meminfo))
 
 
 @command("py", help="run Python with the kernel and every kmsim.linux name in scope",

@@ -84,14 +84,16 @@ class Context:
         self.result.err += text + end
         self.result.chunks.append(("err", text + end))
 
-    def table(self, kind: str, raw: str, data=None) -> None:
-        """Print a table: JSON with --json, rich on a terminal, else the raw kernel text."""
-        if self.json and data is not None:
-            self.out(json.dumps(data, indent=2))
+    def table(self, kind: str, raw: str, rows=None, doc=None) -> None:
+        """Print a view, three renderings of one set of rows: with --json the document (doc,
+        else the rows themselves), on a terminal the rich table of the rows (shell.renderer),
+        otherwise raw, the kernel's text of them."""
+        if self.json and (rows is not None or doc is not None):
+            self.out(json.dumps(rows if doc is None else doc, indent=2))
             return
         renderer = self.shell.renderer
         if self.tty and renderer is not None and not self.shell.piping:
-            text = renderer(kind, raw, data, self)
+            text = renderer(kind, raw, rows, self)
             if text is not None:
                 self.out(text, end="")
                 return
