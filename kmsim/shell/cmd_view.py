@@ -51,18 +51,12 @@ def cmd_memmap(ctx, args):
         ctx.out(f"memmap: saved {svg}")
         return 0
     if ctx.json:
-        ctx.out(json.dumps([_zone_json(zm) for zm in maps], indent=2))
+        ctx.out(json.dumps([mm.zone_map_json(zm) for zm in maps], indent=2))
     elif ctx.tty and not ctx.shell.piping:
         ctx.out(mm.render_ansi(ctx.kernel, maps, _term_width()), end="")
     else:
         ctx.out(mm.plain_picture(ctx.kernel, maps), end="")
     return 0
-
-
-def _zone_json(zm) -> dict:
-    return {"zone": zm.name, "start_pfn": zm.start_pfn, "end_pfn": zm.end_pfn,
-            "frames_per_cell": zm.frames_per_cell, "cells": "".join(c.char for c in zm.cells),
-            "free_blocks": zm.nr_free_blocks, "unusable_index": zm.unusable}
 
 
 def _term_width() -> int:

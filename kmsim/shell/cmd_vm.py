@@ -85,7 +85,7 @@ def cmd_pagewalk(ctx, args):
         elif leaf:
             ctx.out(line + f" -> frame pfn {(s.entry & v.pt.addr_mask) >> PAGE_SHIFT:#x}")
         else:
-            ctx.out(line + f" -> table at pfn {v.pt._next_table(s.entry, 0) >> PAGE_SHIFT:#x}")
+            ctx.out(line + f" -> table at pfn {v.pt.next_table(s.entry) >> PAGE_SHIFT:#x}")
     pfn = v.pt.lookup(addr)
     if pfn < 0:
         ctx.out(f"  not mapped: an access Oopses with '{v.pt.pgd_line(addr).strip()}'")

@@ -1,6 +1,7 @@
 """The foundation's shell commands: modules, dmesg, files, memory, py, reboot, help."""
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -136,7 +137,7 @@ def cmd_modinfo(ctx, args):
     if not names:
         ctx.err("modinfo: ERROR: missing module or filename.")
         return 1
-    from .modinfo import modinfo_fields
+    from .modinfo import modinfo_fields, modinfo_json
     status = 0
     for a in names:
         try:
@@ -149,17 +150,8 @@ def cmd_modinfo(ctx, args):
             ctx.err(f"modinfo: ERROR: Module {a} not found.")
             status = 1
             continue
-        if ctx.json:            # one object; author and parm (which repeat) are lists
-            import json
-            obj: dict = {}
-            for key, val in fields:
-                if key in ("author", "parm"):
-                    obj.setdefault(key, []).append(val)
-                else:
-                    obj[key] = val
-            obj.setdefault("author", [])
-            obj.setdefault("parm", [])
-            ctx.out(json.dumps(obj, indent=2))
+        if ctx.json:
+            ctx.out(json.dumps(modinfo_json(fields), indent=2))
             continue
         for key, val in fields:
             if field is None:
