@@ -76,9 +76,9 @@ def test_zoneinfo_text_json_and_table_agree(views):
     zones = {}
     for block in re.split(r"^Node 0, zone\s+", text, flags=re.M)[1:]:
         name = block.split()[0]
-        zones[name] = {m.group(1): int(m.group(2)) for m in re.finditer(
-            r"^\s+(?:pages )?(free|min|low|high|spanned|present|managed|count:|high:|batch:|start_pfn:)\s+(\d+)$",
-            block, flags=re.M)}
+        keys = "free|min|low|high|spanned|present|managed|count:|high:|batch:|start_pfn:"
+        zones[name] = {m.group(1): int(m.group(2))
+                       for m in re.finditer(rf"^\s+(?:pages )?({keys})\s+(\d+)$", block, flags=re.M)}
     assert [z["zone"] for z in doc] == [n for n, v in zones.items() if v["present"]]
     rows = _table_rows(table)
     for i, z in enumerate(doc):
@@ -140,7 +140,8 @@ def test_slabinfo_text_json_table_and_sysfs_agree(views):
         nums = [int(w) for w in head.split()[-5:]]
         assert " ".join(head.split()[:-5]) == c["name"]
         assert nums == [c["active_objs"], c["num_objs"], c["objsize"], c["objperslab"], c["pagesperslab"]]
-        assert [int(w) for w in tail.split(": slabdata")[1].split()[:2]] == [c["active_slabs"], c["num_slabs"]]
+        slabs = [int(w) for w in tail.split(": slabdata")[1].split()[:2]]
+        assert slabs == [c["active_slabs"], c["num_slabs"]]
         if " " not in c["name"]:
             assert rows[c["name"]][:6] == [str(c[k]) for k in ("active_objs", "num_objs", "objsize",
                                                                  "objperslab", "pagesperslab", "num_slabs")]
@@ -163,8 +164,8 @@ def test_slabtop_text_json_and_table_agree(views):
     lines = text.splitlines()
     caches = lines[lines.index(next(ln for ln in lines if ln.strip().startswith("OBJS"))) + 1:]
     assert [c["cache_size"] for c in doc] == sorted((c["cache_size"] for c in doc), reverse=True)
-    assert lines[0] == f" Active / Total Objects (% used)    : {sum(c['active_objs'] for c in doc)} / " \
-        f"{sum(c['num_objs'] for c in doc)} ({100 * sum(c['active_objs'] for c in doc) / sum(c['num_objs'] for c in doc):.1f}%)"
+    active, objs = sum(c["active_objs"] for c in doc), sum(c["num_objs"] for c in doc)
+    assert lines[0] == f" Active / Total Objects (% used)    : {active} / {objs} ({100 * active / objs:.1f}%)"
     assert ANSI.sub("", table).splitlines()[0] == lines[0]
     for c, line in zip(doc, caches, strict=True):
         w = line.split()
