@@ -4,7 +4,8 @@ from __future__ import annotations
 import fnmatch
 
 from ..fs.slab import format_slabinfo, format_slabtop, slabinfo_json, slabinfo_rows, slabtop_rows
-from .core import UsageError, command
+from .core import UsageError, command, read_options
+from .options import Options
 
 __all__ = ["cmd_slabinfo", "cmd_slabtop"]
 
@@ -30,24 +31,17 @@ def cmd_slabinfo(ctx, args):
     return 0
 
 
+SLABTOP_OPTIONS = Options("os:", {"once": "o", "sort=": "s"})
+
+
 @command("slabtop", help="the caches sorted by size, like procps slabtop (-o: once)",
-         usage="slabtop [-o] [-s KEY]", options=("-o", "-s", "--once", "--sort"))
+         usage="slabtop [-o] [-s KEY]", options=("-o", "-s", "--once", "--sort"), opts=SLABTOP_OPTIONS)
 def cmd_slabtop(ctx, args):
-    once, key = False, "o"
-    it = iter(args)
-    for a in it:
-        if a in ("-o", "--once"):
-            once = True
-        elif a in ("-s", "--sort"):
-            key = next(it, None)
-            if key is None:
-                raise UsageError("option requires an argument -- 's'")
-        elif a.startswith("-s") and len(a) > 2:
-            key = a[2:]
-        elif a.startswith("--sort="):
-            key = a[7:]
-        else:
-            raise UsageError(f"invalid option -- '{a.lstrip('-')}'")
+    found, operands = read_options(SLABTOP_OPTIONS, args)
+    if operands:
+        raise UsageError(f"extra operand '{operands[0]}'")
+    once = any(key == "o" for key, _val in found)
+    key = next((val for k, val in reversed(found) if k == "s"), None) or "o"
     if len(key) != 1 or key not in _KEYS:
         raise UsageError(f"invalid sort criteria -- '{key}'")
     live = getattr(ctx.shell, "live_slabtop", None)

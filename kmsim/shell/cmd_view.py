@@ -7,36 +7,25 @@ from __future__ import annotations
 
 import json
 
-from .core import UsageError, command
+from .core import UsageError, command, read_options
+from .options import Options
 
 __all__ = ["cmd_memmap"]
 
 
-def _parse_memmap_args(args: list[str]) -> tuple[str | None, str | None]:
-    zone, svg = None, None
-    it = iter(args)
-    for a in it:
-        if a == "--svg":
-            svg = next(it, None)
-            if svg is None:
-                raise UsageError("option '--svg' requires a file name")
-        elif a.startswith("--svg="):
-            svg = a.split("=", 1)[1]
-        elif a.startswith("-"):
-            raise UsageError(f"invalid option '{a}'")
-        elif zone is None:
-            zone = a
-        else:
-            raise UsageError("only one zone")
-    return zone, svg
+MEMMAP_OPTIONS = Options("", {"svg=": None})
 
 
 @command("memmap", help="a picture of physical memory: who owns each run of frames",
-         usage="memmap [ZONE] [--svg FILE]", options=("--svg",), complete="zones")
+         usage="memmap [ZONE] [--svg FILE]", options=("--svg",), complete="zones", opts=MEMMAP_OPTIONS)
 def cmd_memmap(ctx, args):
     """memmap [ZONE] [--svg FILE]: the picture (coloured on a terminal, plain otherwise)."""
+    found, zones = read_options(MEMMAP_OPTIONS, args)
+    if len(zones) > 1:
+        raise UsageError("only one zone")
+    zone = zones[0] if zones else None
+    svg = found[-1][1] if found else None
     from . import memmap as mm
-    zone, svg = _parse_memmap_args(args)
     try:
         maps = mm.build_maps(ctx.kernel, zone)
     except ValueError as e:

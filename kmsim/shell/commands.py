@@ -8,8 +8,9 @@ from pathlib import Path
 from .. import fs
 from ..errors import ModuleError
 from ..machine import PAGE_SHIFT
-from .core import COMMANDS, UsageError, command
+from .core import COMMANDS, UsageError, command, read_options
 from .dmesg import DmesgError, boot_epoch, format_record, parse_dmesg_args, parse_levels
+from .options import OptionError, Options
 
 # ./modules, then the lab's modules of the checkout kmsim runs from (an editable install)
 MODULE_DIRS = ["modules", str(Path(__file__).resolve().parent.parent.parent / "modules")]
@@ -46,22 +47,34 @@ def find_module_file(name: str) -> str | None:
     return None
 
 
+MODPROBE_OPTIONS = Options("r", {"remove": "r"})
+
+
 @command("modprobe", help="load a module by name from ./modules (-r removes)",
-         usage="modprobe [-r] NAME [param=value ...]", options=("-r",), complete="module_names")
+         usage="modprobe [-r] NAME [param=value ...]", options=("-r",), complete="module_names",
+         opts=MODPROBE_OPTIONS)
 def cmd_modprobe(ctx, args):
     if not args:
         ctx.err("modprobe: ERROR: missing parameters. See -h.")
         return 1
-    if args[0] == "-r":
-        if len(args) < 2:
+    try:
+        found, args = MODPROBE_OPTIONS.parse(args)
+    except OptionError as e:
+        ctx.err(f"modprobe: {e}")
+        return 1
+    if found:
+        if not args:
             raise UsageError("missing module name")
         k = ctx.kernel
-        if args[1] not in k.modules.modules:
-            known = find_module_file(args[1]) is not None      # kmod: in modules.dep or not
-            ctx.err(f"modprobe: FATAL: Module {args[1]} "
+        if args[0] not in k.modules.modules:
+            known = find_module_file(args[0]) is not None      # kmod: in modules.dep or not
+            ctx.err(f"modprobe: FATAL: Module {args[0]} "
                     + ("is not in kernel." if known else "not found."))
             return 1
-        return _module_result(ctx, k.modules.rmmod, args[1])
+        return _module_result(ctx, k.modules.rmmod, args[0])
+    if not args:
+        ctx.err("modprobe: ERROR: missing parameters. See -h.")
+        return 1
     path = find_module_file(args[0])
     if path is None:
         ctx.err(f"modprobe: FATAL: Module {args[0]} not found in directory ./modules")
@@ -71,26 +84,23 @@ def cmd_modprobe(ctx, args):
     return _module_result(ctx, ctx.kernel.modules.insmod, path, args[1:])
 
 
+RMMOD_OPTIONS = Options("f", {"force": "f"})
+
+
 @command("rmmod", help="unload a module", usage="rmmod [-f] NAME", options=("-f",),
-         complete="loaded_modules")
+         complete="loaded_modules", opts=RMMOD_OPTIONS)
 def cmd_rmmod(ctx, args):
-    force = False
-    names = []
-    for a in args:
-        if a in ("-f", "--force"):
-            force = True
-        elif a.startswith("-"):
-            ctx.err(f"rmmod: unrecognized option '{a}'" if a.startswith("--")
-                    else f"rmmod: invalid option -- '{a[1:2]}'")
-            return 1
-        else:
-            names.append(a)
+    try:
+        found, names = RMMOD_OPTIONS.parse(args)
+    except OptionError as e:
+        ctx.err(f"rmmod: {e}")
+        return 1
     if not names:
         ctx.err("rmmod: ERROR: missing module name.")
         return 1
     status = 0
     for n in names:
-        status = _module_result(ctx, ctx.kernel.modules.rmmod, n, force) or status
+        status = _module_result(ctx, ctx.kernel.modules.rmmod, n, bool(found)) or status
     return status
 
 
@@ -103,37 +113,18 @@ def cmd_lsmod(ctx, args):
     return 0
 
 
-def _modinfo_args(ctx, args) -> tuple[str | None, list[str]] | None:
-    """modinfo's -F FIELD (--field=FIELD, -FFIELD): the field and the modules; None after
-    an error already printed."""
-    field, names = None, []
-    it = iter(args)
-    for a in it:
-        if a in ("-F", "--field"):
-            field = next(it, None)
-            if field is None:
-                ctx.err("modinfo: option requires an argument -- 'F'")
-                return None
-        elif a.startswith("--field="):
-            field = a[8:]
-        elif a.startswith("-F"):
-            field = a[2:]
-        elif a.startswith("-") and a != "-":
-            ctx.err(f"modinfo: invalid option -- '{a[1:2]}'" if not a.startswith("--")
-                    else f"modinfo: unrecognized option '{a}'")
-            return None
-        else:
-            names.append(a)
-    return field, names
+MODINFO_OPTIONS = Options("F:", {"field=": "F"})
 
 
 @command("modinfo", help="show a module's information", usage="modinfo [-F FIELD] NAME-or-FILE",
-         options=("-F",), complete="module_files")
+         options=("-F",), complete="module_files", opts=MODINFO_OPTIONS)
 def cmd_modinfo(ctx, args):
-    parsed = _modinfo_args(ctx, args)
-    if parsed is None:
+    try:
+        found, names = MODINFO_OPTIONS.parse(args)
+    except OptionError as e:
+        ctx.err(f"modinfo: {e}")
         return 1
-    field, names = parsed
+    field = found[-1][1] if found else None
     if not names:
         ctx.err("modinfo: ERROR: missing module or filename.")
         return 1
@@ -261,14 +252,17 @@ def cmd_echo(ctx, args):
     return 0
 
 
-@command("free", help="memory totals, as procps free", usage="free [-h] [-k] [-m]", options=("-h", "-k", "-m"))
+FREE_OPTIONS = Options("hkm", {"human": "h", "kibi": "k", "mebi": "m"})
+
+
+@command("free", help="memory totals, as procps free", usage="free [-h] [-k] [-m]", options=("-h", "-k", "-m"),
+         opts=FREE_OPTIONS)
 def cmd_free(ctx, args):
-    for a in args:
-        if a not in ("-h", "-k", "-m", "--human", "--kibi", "--mebi"):
-            raise UsageError(f"unrecognized option '{a}'" if a.startswith("--")
-                             else f"invalid option -- '{a.lstrip('-')[:1]}'")
-    human = "-h" in args or "--human" in args
-    unit = 1024 if "-m" in args or "--mebi" in args else 1
+    found, operands = read_options(FREE_OPTIONS, args)
+    if operands:
+        raise UsageError(f"extra operand '{operands[0]}'")
+    keys = {key for key, _val in found}
+    human, unit = "h" in keys, 1024 if "m" in keys else 1
     vals = fs.free_values(ctx.kernel)
     ctx.table("free", fs.format_free(vals, human, unit), fs.free_cells(vals, human, unit),
               fs.free_json(vals))
@@ -367,17 +361,22 @@ def cmd_help(ctx, args):
     return 0
 
 
-@command("uname", help="print system information", usage="uname [-a|-r|-m]", options=("-a", "-r", "-m"))
+UNAME_OPTIONS = Options("amrs", {"all": "a", "machine": "m", "kernel-release": "r", "kernel-name": "s"})
+
+
+@command("uname", help="print system information", usage="uname [-a|-r|-m]", options=("-a", "-r", "-m"),
+         opts=UNAME_OPTIONS)
 def cmd_uname(ctx, args):
     k = ctx.kernel
-    for a in args:
-        if a not in ("-a", "-r", "-m", "-s"):
-            raise UsageError(f"invalid option -- '{a.lstrip('-')[:1]}'")
-    if "-r" in args:
+    found, operands = read_options(UNAME_OPTIONS, args)
+    if operands:
+        raise UsageError(f"extra operand '{operands[0]}'")
+    keys = {key for key, _val in found}
+    if "r" in keys:
         ctx.out(k.release)
-    elif "-m" in args:
+    elif "m" in keys:
         ctx.out(k.machine.utsname_machine)
-    elif "-a" in args:
+    elif "a" in keys:
         ctx.out(f"Linux kmsim {k.release} {k.version} {k.machine.utsname_machine} GNU/Linux")
     else:
         ctx.out("Linux")

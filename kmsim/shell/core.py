@@ -1,7 +1,9 @@
 """The shell's core: ``Shell.execute(line) -> Result``, commands, pipelines.
 
-Commands register once with ``@command(name, help=..., usage=..., options=...,
-complete=...)``, so dispatch, ``help`` and Tab completion share one table.  A
+Commands register once with ``@command(name, help=..., usage=..., opts=...,
+complete=...)``, so dispatch, ``help`` and Tab completion share one table; ``opts`` is
+the command's GNU option spec (kmsim.shell.options.Options), which it reads its
+arguments with and completion offers (``options`` overrides the offered ones).  A
 command is ``fn(ctx, args) -> status``; it writes with ``ctx.out``/``ctx.err``
 and renders tables with ``ctx.table``.  Kernel messages more urgent than the
 console level reach ``Result.console`` as they are printed.  The filters of a
@@ -18,9 +20,11 @@ from dataclasses import dataclass, field
 
 from ..printk import format_dmesg_line
 from .filters import FilterError, apply_filter
+from .options import OptionError, Options
 from .parser import ParseError, parse
 
-__all__ = ["Shell", "Result", "Context", "Command", "command", "COMMANDS", "UsageError", "apply_filter"]
+__all__ = ["Shell", "Result", "Context", "Command", "command", "COMMANDS", "UsageError", "apply_filter",
+           "read_options"]
 
 
 class UsageError(Exception):
@@ -29,23 +33,35 @@ class UsageError(Exception):
 
 @dataclass
 class Command:
-    """A shell command: its function, help text, usage line and completion hints."""
+    """A shell command: its function, help text, usage line, options and completion hints."""
     name: str
     fn: Callable
     help: str = ""
     usage: str = ""
-    options: tuple = ()
+    options: tuple = ()              # what Tab offers after '-'
     complete: str | None = None      # "module_files", "loaded_modules", "paths", "caches" ...
     aliases: tuple = ()
+    opts: Options | None = None      # the GNU option spec the command parses its arguments with
 
 
 COMMANDS: dict[str, Command] = {}
 
 
-def command(name: str, help: str = "", usage: str = "", options=(), complete=None, aliases=()):
-    """Register a shell command."""
+def read_options(spec: Options, args: list[str]) -> tuple[list[tuple[str, str | None]], list[str]]:
+    """spec.parse(args), a rejected option being a usage error ('CMD: invalid option -- 'z''
+    and the usage line, status 2)."""
+    try:
+        return spec.parse(args)
+    except OptionError as e:
+        raise UsageError(str(e)) from None
+
+
+def command(name: str, help: str = "", usage: str = "", options=(), complete=None, aliases=(),
+            opts: Options | None = None):
+    """Register a shell command (options: what completion offers, by default opts' names)."""
     def deco(fn):
-        cmd = Command(name, fn, help, usage or name, tuple(options), complete, tuple(aliases))
+        offered = tuple(options) or (tuple(opts.names()) if opts is not None else ())
+        cmd = Command(name, fn, help, usage or name, offered, complete, tuple(aliases), opts)
         COMMANDS[name] = cmd
         for a in aliases:
             COMMANDS[a] = cmd
