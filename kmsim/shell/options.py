@@ -49,6 +49,11 @@ class Options:
         except getopt.GetoptError as e:
             raise OptionError(self._message(e, args), self._before(e, args)) from None
 
+    def takes_value(self, spelled: str) -> bool:
+        """True if the long option an abbreviation stands for takes a value (--max-count)."""
+        name = self._resolve(spelled)
+        return name is not None and name + "=" in self.long
+
     def _parse(self, args: list[str]):
         args, values = self._optional_values(args)
         longs = [n for n in self.long]

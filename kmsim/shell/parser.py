@@ -209,21 +209,3 @@ def _check_quotes(tokens: list[Token]) -> None:
 def parse(text: str) -> list[Pipeline]:
     """Parse a whole line: a list of pipelines."""
     return [parse_pipeline(c) for c in split_commands(text)]
-
-
-def scan_options(args: list[str], long_option, short_options) -> list[str]:
-    """getopt_long's permuting scan: call long_option(arg, it) for '--name[=value]' and
-    short_options(cluster, it) for '-abc' (it yields the following arguments, for option
-    values); '--' ends the options.  Returns the operands."""
-    operands: list[str] = []
-    it = iter(args)
-    for a in it:
-        if a == "--":
-            operands.extend(it)
-        elif a.startswith("--"):
-            long_option(a, it)
-        elif a.startswith("-") and len(a) > 1:
-            short_options(a[1:], it)
-        else:
-            operands.append(a)
-    return operands
