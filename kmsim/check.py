@@ -126,7 +126,7 @@ def run_once(path: str, target: int) -> dict:
     from .kernel import Kernel
     k = Kernel("x86_64", "1G", APPEND, seed=SEED)
     counter = AllocCounter(k, target)
-    fi = k.subsystems.get("faultinject")
+    fi = k.faultinject
     if fi is not None:
         fi.extra.append(counter)
         fi.update_hooks()
@@ -167,7 +167,7 @@ def run_once(path: str, target: int) -> dict:
     mod = k.modules.modules.get(name)
     if mod is not None and mod.stuck:
         run["stuck"] = True
-    kl = k.subsystems.get("kmemleak")
+    kl = k.kmemleak
     if kl is not None and owner is not None and (run["unloaded"] or not loaded):
         for cname in kl.leaked_caches(k.owners[owner].module) if k.owners[owner].module else []:
             findings.append({"kind": "leak", "message": f"cache {cname} was not destroyed"})

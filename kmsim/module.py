@@ -14,8 +14,11 @@ from pathlib import Path
 
 from .errors import KernelBUG, KernelEvent, ModuleError, PageFault, SoftLockup
 from .machine import PAGE_SIZE
+from .kernel import SYSCALL_FRAMES, Task, current_kernel, install_loader
 from .report import (
+    API_CODES,
     CUT_HERE,
+    ENTRY_CODES,
     TAINT_FORCED_RMMOD,
     TAINT_OOT_MODULE,
     TAINT_PROPRIETARY_MODULE,
@@ -30,7 +33,6 @@ GPL_COMPATIBLE = {"GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL",
                   "Dual MIT/GPL", "Dual MPL/GPL"}
 KASAN_SHADOW_OFFSET = 0xdffffc0000000000     # x86_64, generic KASAN
 BASE_CORE_SIZE = 16384       # text, headers and one page of .data/.bss: lsmod's 16384
-API_CODES: set = set()       # code of API functions defined outside kmsim.linux (slab fast paths)
 
 PARAM_TYPES = {"int": (-(1 << 31), (1 << 31) - 1), "uint": (0, (1 << 32) - 1),
                "short": (-(1 << 15), (1 << 15) - 1), "ushort": (0, (1 << 16) - 1),
@@ -144,7 +146,7 @@ class ModuleLoader:
 
     # -- module memory -----------------------------------------------------------------
     def _alloc_core(self, mod: Module, size: int) -> int:
-        addr = self.k.module_alloc(size) if hasattr(self.k, "module_alloc") else 0
+        addr = self.k.module_alloc(size)
         if not addr:
             addr = self._alloc_core_pages(size)
         if addr:
@@ -158,7 +160,7 @@ class ModuleLoader:
 
     def _free_core(self, mod: Module) -> None:
         for addr, size in mod.chunks:
-            if hasattr(self.k, "module_memfree") and self.k.module_memfree(addr):
+            if self.k.module_memfree(addr):
                 continue
             order = max(0, (size - 1).bit_length() - 12)
             self.k.buddy.free(self.k.virt_to_pfn(addr), order)
@@ -170,7 +172,7 @@ class ModuleLoader:
         if mod is None:
             raise RuntimeError("static objects can only be created by a module's top level")
         align = max(1, align)
-        kasan = self.k.subsystems.get("kasan")
+        kasan = self.k.kasan
         pad = kasan.global_redzone(size) if kasan is not None else 0   # KASAN's global red zone
         size += pad
         ptr = (mod.data_ptr + align - 1) & ~(align - 1)
@@ -205,7 +207,7 @@ class ModuleLoader:
         if k.module_depth == 1:
             for hook in k.context_hooks:
                 hook()
-        wd = k.subsystems.get("watchdog")
+        wd = k.watchdog
         if wd is not None:
             wd.arm()
         try:
@@ -228,8 +230,8 @@ class ModuleLoader:
         except KernelEvent:
             return CallResult(event="oops", status=139, message="Segmentation fault")
         except KeyboardInterrupt:
-            if k.subsystems.get("watchdog") is not None and k.subsystems["watchdog"].fired:
-                k.subsystems["watchdog"].report(sys.exc_info()[2])
+            if k.watchdog is not None and k.watchdog.fired:
+                k.watchdog.report(sys.exc_info()[2])
                 return CallResult(event="lockup", status=137, message="Killed")
             k.printk.emit(4, f"kmsim: {k.current.comm}[{k.current.pid}] interrupted (Ctrl-C) in "
                              f"{getattr(fn, '__name__', 'module code')} [{mod.name}]")
@@ -270,7 +272,7 @@ class ModuleLoader:
         if k.machine.name == "rpi2":
             self.report_arm_fault(e, tb)
             return
-        if "kasan" in k.subsystems and k.machine.name == "x86_64" and e.addr < 1 << 47:
+        if k.kasan is not None and k.machine.name == "x86_64" and e.addr < 1 << 47:
             self.report_kasan_gp(e, tb)
             return
         if e.addr < PAGE_SIZE:
@@ -541,7 +543,6 @@ class ModuleLoader:
             k.printk.emit(4, f"do_init_module: '{mod.name}'->init suspiciously returned {ret}, "
                              f"it should follow 0/-E convention")
             k.printk.emit(4, "do_init_module: loading module anyway...")
-            from .kernel import SYSCALL_FRAMES, Task
             prev, k.current = k.current, Task(k.next_pid, "insmod", SYSCALL_FRAMES["insmod"][2:])
             try:                 # still insmod's task (the pid of the init call), in do_init_module
                 k.reporter.dump_stack(["do_init_module+0x1b6/0x1f0"])
@@ -640,7 +641,6 @@ def parse_param_value(ptype: str, text: str):
         return text
     rng = PARAM_TYPES.get(ptype)
     if ptype in ("long", "ulong"):
-        from .kernel import current_kernel
         bits = current_kernel().machine.ptr_size * 8
         rng = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if ptype == "long" else (0, (1 << bits) - 1)
     if rng is None:
@@ -715,3 +715,7 @@ def _last_tb(tb, keep: int):
     for e in reversed(entries[:keep] + entries[-keep:]):
         chain = TracebackType(chain, e.tb_frame, e.tb_lasti, e.tb_lineno)
     return chain
+
+
+ENTRY_CODES.add(ModuleLoader.call.__code__)     # kmemleak's stack walk stops at the loader
+install_loader(ModuleLoader)

@@ -17,7 +17,7 @@ def pointer_text(k, addr: int) -> str:
 
 def vmallocinfo_rows(k) -> list[dict]:
     """One dict per busy area, in address order."""
-    v = k.subsystems.get("vmalloc")
+    v = k.vmalloc
     if v is None:
         return []
     rows = []

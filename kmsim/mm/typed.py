@@ -11,7 +11,7 @@ laid out lazily, once per ABI, on first use under the current kernel.
 """
 from __future__ import annotations
 
-from ..kernel import current_kernel
+from ..current import current_kernel
 
 __all__ = ["CType", "Scalar", "Array", "Struct", "StructView", "ArrayView", "ScalarView",
            "CharArrayValue", "sizeof", "offsetof", "alignof", "addressof", "container_of",

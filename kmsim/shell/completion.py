@@ -137,9 +137,8 @@ def _kind_candidates(shell, kind: str | None, word: str) -> list[str]:
 
 
 def cache_names(kernel) -> list[str]:
-    """Names of the slab caches (empty before SLUB boots)."""
-    slab = kernel.subsystems.get("slab")
-    return [c.name for c in slab.caches] if slab is not None else []
+    """Names of the slab caches."""
+    return [c.name for c in kernel.slab.caches]
 
 
 def _module_files(word: str) -> list[str]:
