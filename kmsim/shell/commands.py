@@ -258,8 +258,8 @@ def cmd_echo(ctx, args):
 FREE_OPTIONS = Options("hkm", {"human": "h", "kibi": "k", "mebi": "m"})
 
 
-@command("free", help="memory totals, as procps free", usage="free [-h] [-k] [-m]", options=("-h", "-k", "-m"),
-         opts=FREE_OPTIONS)
+@command("free", help="memory totals, as procps free", usage="free [-h] [-k] [-m]",
+         options=("-h", "-k", "-m"), opts=FREE_OPTIONS)
 def cmd_free(ctx, args):
     found, operands = read_options(FREE_OPTIONS, args)
     if operands:

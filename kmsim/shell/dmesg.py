@@ -136,13 +136,13 @@ def _apply(opts: DmesgOptions, key: str, value: str | None) -> None:
         spelled = f"--{key}" if len(key) > 1 else f"-{key}"
         raise DmesgError(f"dmesg: option {spelled} is not supported by kmsim")
     if key == "l":
-        opts.levels = parse_levels(value)
+        opts.levels = parse_levels(value or "")
     elif key == "n":
         opts.console_level = value
     elif key in ("T", "t"):
         opts.time_format = "ctime" if key == "T" else "notime"
     elif key == "time-format":
-        opts.time_format = _time_format(value)
+        opts.time_format = _time_format(value or "")
     elif key in ("k", "u"):
         opts.facilities = (opts.facilities or set()) | ({0} if key == "k" else set(range(1, 24)))
     opts.flags.add(key)

@@ -8,6 +8,7 @@ the shell will answer "command not found".
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from pygments.lexer import Lexer
 from pygments.token import Comment, Error, Name, Number, Operator, Punctuation, String, Text
@@ -63,7 +64,7 @@ class KmsimLexer(Lexer):
         """(index, token type, text) for the whole line, from the shell's own tokens."""
         from .core import COMMANDS
         pos = 0
-        names = COMMANDS
+        names: Collection[str] = COMMANDS
         command_next = True
         for t in tokenize(text):
             if t.start > pos:            # a line continuation between tokens

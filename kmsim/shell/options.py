@@ -108,17 +108,15 @@ class Options:
                     values[key].append(val if eq else None)
                     a = "--" + spelled
                 elif name and not eq and name + "=" in self.long:
-                    out.append(a)
-                    a = next(it, None)
-                    if a is None:
-                        break
+                    out.append(a)                 # the next argument is its value, as it is
+                    out += [v for v in (next(it, None),) if v is not None]
+                    continue
             elif a.startswith("-") and a != "-":
                 a, skip = self._optional_short(a, values)
                 if skip:
                     out.append(a)
-                    a = next(it, None)
-                    if a is None:
-                        break
+                    out += [v for v in (next(it, None),) if v is not None]
+                    continue
             out.append(a)
         return out, values
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 import shutil
+from collections.abc import Callable
 
 __all__ = ["render_table", "render_to_text", "table_for", "colour_dmesg_line", "DMESG_STYLES",
            "colour_xxd", "highlight_python", "term_width", "TABLES"]
@@ -200,9 +201,10 @@ def table_slabtop(rows: list[dict], kernel=None, limit: int | None = None):
     return Group(Text("\n".join(slabtop_summary(rows) + [""]), style="bold"), t)
 
 
-TABLES = {"buddyinfo": table_buddyinfo, "zoneinfo": table_zoneinfo, "meminfo": table_meminfo,
-          "lsmod": table_lsmod, "free": table_free, "slabinfo": table_slabinfo,
-          "vmallocinfo": table_vmallocinfo, "slabtop": table_slabtop}
+TABLES: dict[str, Callable] = {
+    "buddyinfo": table_buddyinfo, "zoneinfo": table_zoneinfo, "meminfo": table_meminfo,
+    "lsmod": table_lsmod, "free": table_free, "slabinfo": table_slabinfo,
+    "vmallocinfo": table_vmallocinfo, "slabtop": table_slabtop}
 
 
 def table_for(kind: str, rows, kernel=None):

@@ -39,16 +39,23 @@ def views(request):
     tty.tty = True
     tty.renderer = lambda kind, raw, data, ctx: render.render_table(kind, raw, data, ctx, width=200)
 
-    def three(line: str):
+    return Views(plain, js, tty)
+
+
+class Views:
+    """views(line): a command's plain text, its --json document and its table (no colours)."""
+
+    def __init__(self, plain, js, tty):
+        self.shells = (plain, js, tty)
+        self.kernel = plain.kernel
+
+    def __call__(self, line: str):
         out = []
-        for sh in (plain, js, tty):
+        for sh in self.shells:
             r = sh.execute(line)
             assert r.status == 0, (line, r.err)
             out.append(r.out)
         return out[0], json.loads(out[1]), ANSI.sub("", out[2])
-    three.kernel = plain.kernel
-    three.shell = plain
-    return three
 
 
 def _table_rows(table: str) -> dict[str, list[str]]:
