@@ -44,7 +44,7 @@ def cmd_slabtop(ctx, args):
     key = next((val for k, val in reversed(found) if k == "s"), None) or "o"
     if len(key) != 1 or key not in _KEYS:
         raise UsageError(f"invalid sort criteria -- '{key}'")
-    live = getattr(ctx.shell, "live_slabtop", None)
+    live = ctx.shell.live_slabtop
     if not once and ctx.tty and not ctx.shell.piping and live is not None:
         return live(ctx, key)
     rows = slabtop_rows(ctx.kernel, key)

@@ -176,7 +176,7 @@ def cmd_dmesg(ctx, args):
     k.printk.read_seq = k.printk.next_seq
     if "c" in opts.flags:
         k.printk.clear()
-    if "w" in opts.flags and ctx.shell.tty and getattr(ctx.shell, "follow_dmesg", None):
+    if "w" in opts.flags and ctx.shell.tty and ctx.shell.follow_dmesg:
         ctx.shell.follow_dmesg(ctx, opts.levels, fmt=lambda r: format_record(r, opts, boot),
                                keep=_dmesg_filter(opts))
     return 0
@@ -213,7 +213,7 @@ def cmd_cat(ctx, args):
                 ctx.err(f"cat: {path}: {getattr(e, 'strerror', None) or 'Invalid argument'}")
                 status = 1
                 continue
-            hl = getattr(ctx.shell, "highlight_file", None)
+            hl = ctx.shell.highlight_file
             ctx.out(hl(path, text) if (hl and ctx.tty and not ctx.shell.piping) else text, end="")
             continue
         try:
@@ -330,7 +330,7 @@ def cmd_set(ctx, args):
         return 0
     if args[0] == "-o" and len(args) == 2 and args[1] in ("vi", "emacs"):
         s["editing"] = args[1]
-        cb = getattr(ctx.shell, "on_setting", None)
+        cb = ctx.shell.on_setting
         if cb:
             cb("editing", args[1])
         return 0

@@ -133,7 +133,13 @@ class Shell:
         self.kernel_factory = kernel_factory
         self.tty = tty
         self.json = json
-        self.renderer = None          # set by shell.render on a terminal
+        # what a terminal adds (set by the REPL, or cli for -c on a terminal); None elsewhere
+        self.renderer: Callable | None = None          # render.render_table: views as tables
+        self.highlight_file: Callable | None = None    # render.highlight_python: cat FILE.py
+        self.follow_dmesg: Callable | None = None      # live.follow_dmesg: dmesg -w
+        self.live_slabtop: Callable | None = None      # live.run_slabtop: slabtop without -o
+        self.on_setting: Callable | None = None        # the REPL's reaction to set -o vi|emacs
+        self.py_namespace: dict | None = None          # py's names, kept between lines
         self.piping = False
         self.settings = {"follow": True, "editing": "emacs"}
         self.history_seq = 0
