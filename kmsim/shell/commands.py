@@ -37,6 +37,15 @@ def cmd_insmod(ctx, args):
     return _module_result(ctx, ctx.kernel.modules.insmod, args[0], args[1:])
 
 
+def _kmod_options(ctx, tool: str, spec: Options, args: list[str]):
+    """kmod's tools on a rejected option: glibc's message and status 1 (None here)."""
+    try:
+        return spec.parse(args)
+    except OptionError as e:
+        ctx.err(f"{tool}: {e}")
+        return None
+
+
 def find_module_file(name: str) -> str | None:
     """modprobe's search: ./modules/NAME.py, then the installed examples."""
     stem = name[:-3] if name.endswith(".py") else name
@@ -60,11 +69,10 @@ def cmd_modprobe(ctx, args):
     if not args:
         ctx.err("modprobe: ERROR: missing parameters. See -h.")
         return 1
-    try:
-        found, args = MODPROBE_OPTIONS.parse(args)
-    except OptionError as e:
-        ctx.err(f"modprobe: {e}")
+    parsed = _kmod_options(ctx, "modprobe", MODPROBE_OPTIONS, args)
+    if parsed is None:
         return 1
+    found, args = parsed
     if found:
         if not args:
             raise UsageError("missing module name")
@@ -93,11 +101,10 @@ RMMOD_OPTIONS = Options("f", {"force": "f"})
 @command("rmmod", help="unload a module", usage="rmmod [-f] NAME", options=("-f",),
          complete="loaded_modules", opts=RMMOD_OPTIONS)
 def cmd_rmmod(ctx, args):
-    try:
-        found, names = RMMOD_OPTIONS.parse(args)
-    except OptionError as e:
-        ctx.err(f"rmmod: {e}")
+    parsed = _kmod_options(ctx, "rmmod", RMMOD_OPTIONS, args)
+    if parsed is None:
         return 1
+    found, names = parsed
     if not names:
         ctx.err("rmmod: ERROR: missing module name.")
         return 1
@@ -122,11 +129,10 @@ MODINFO_OPTIONS = Options("F:", {"field=": "F"})
 @command("modinfo", help="show a module's information", usage="modinfo [-F FIELD] NAME-or-FILE",
          options=("-F",), complete="module_files", opts=MODINFO_OPTIONS)
 def cmd_modinfo(ctx, args):
-    try:
-        found, names = MODINFO_OPTIONS.parse(args)
-    except OptionError as e:
-        ctx.err(f"modinfo: {e}")
+    parsed = _kmod_options(ctx, "modinfo", MODINFO_OPTIONS, args)
+    if parsed is None:
         return 1
+    found, names = parsed
     field = found[-1][1] if found else None
     if not names:
         ctx.err("modinfo: ERROR: missing module or filename.")

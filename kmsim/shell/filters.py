@@ -56,7 +56,7 @@ def apply_filter(words: list[str], text: str, err: Callable[[str], None] | None 
 # grep
 
 GREP_UNSUPPORTED = "DHILPRTUVZabdfhlruz"
-# the context digits (-5) arrive as --context-digits, one run of digits each (see _digit_runs)
+# the context digits (-5) arrive as --context-digits, one run of digits each (see _split_cluster)
 GREP_OPTIONS = Options(
     "A:B:C:EFGe:im:nocqsvwxy" + GREP_UNSUPPORTED,
     {"ignore-case": "i", "invert-match": "v", "count": "c", "line-number": "n", "word-regexp": "w",
@@ -68,31 +68,12 @@ GREP_OPTIONS = Options(
 _VALUED = "ABCem"
 
 
-def _digit_runs(args: list[str]) -> list[str]:
-    """grep's -NUM (-5, -n5): each run of digits in a cluster of short options becomes
-    --context-digits=NUM in its place, as grep counts the digits of one argument."""
-    out: list[str] = []
-    it = iter(args)
-    for a in it:
-        if a == "--":
-            out += [a, *it]
-            break
-        if a.startswith("--") or not a.startswith("-") or a == "-":
-            out.append(a)
-            name = a[2:]
-            if a.startswith("--") and "=" not in a and GREP_OPTIONS.takes_value(name):
-                out += [v for v in (next(it, None),) if v is not None]      # its value, as it is
-            continue
-        out += _split_cluster(a)
-        last = out[-1]
-        valued = next((k for k, c in enumerate(last) if k and c in _VALUED), None)
-        if not last.startswith("--") and valued == len(last) - 1:
-            out += [v for v in (next(it, None),) if v is not None]
-    return out
-
-
 def _split_cluster(a: str) -> list[str]:
-    """'-n5x' -> ['-n', '--context-digits=5', '-x']; a value-taking letter keeps the rest."""
+    """grep's -NUM (-5, -n5): each run of digits in a cluster of short options becomes
+    --context-digits=NUM in its place, as grep counts the digits of one argument:
+    '-n5x' -> ['-n', '--context-digits=5', '-x']; a value-taking letter keeps the rest."""
+    if a.startswith("--"):
+        return [a]
     pieces, flags, i = [], "", 1
     while i < len(a):
         c = a[i]
@@ -132,7 +113,7 @@ class GrepOptions:
     def parse(self, args: list[str]) -> list[str]:
         """Take the options out of args, acting on each in order; returns the operands."""
         try:
-            found, operands = GREP_OPTIONS.parse(_digit_runs(args))
+            found, operands = GREP_OPTIONS.parse(GREP_OPTIONS.rewrite(args, _split_cluster))
         except OptionError as e:
             for key, value in e.before:
                 self.option(key, value)
@@ -341,7 +322,7 @@ def _lines_spec(name: str, args: list[str]) -> str:
             shown = spec if name == "tail" else spec.removeprefix("-")
             raise FilterError(f"{name}: invalid number of lines: '{shown}'", 1)
     try:
-        found, operands = opts.parse(_obsolete_counts(args, opts))
+        found, operands = opts.parse(opts.rewrite(args, _obsolete_count))
     except OptionError as e:
         for key, value in e.before:
             count(key, value)
@@ -353,18 +334,9 @@ def _lines_spec(name: str, args: list[str]) -> str:
     return spec
 
 
-def _obsolete_counts(args: list[str], opts: Options) -> list[str]:
-    """head -5 / tail -5 (the obsolete count) as --lines=5, where it stands."""
-    out: list[str] = []
-    it = iter(args)
-    for a in it:
-        if a == "--":
-            out += [a, *it]
-            break
-        out.append("--lines=" + a[1:] if re.fullmatch(r"-\d+", a) else a)
-        if a == "-n" or (a.startswith("--") and "=" not in a and opts.takes_value(a[2:])):
-            out += [v for v in (next(it, None),) if v is not None]      # its value, as it is
-    return out
+def _obsolete_count(a: str) -> list[str]:
+    """head -5 / tail -5 (the obsolete count) as --lines=5."""
+    return ["--lines=" + a[1:]] if re.fullmatch(r"-\d+", a) else [a]
 
 
 def _usage(name: str, message: str) -> FilterError:

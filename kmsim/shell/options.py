@@ -13,6 +13,7 @@ own tail (util-linux's "Try 'dmesg --help'", grep's usage) and exit status.
 from __future__ import annotations
 
 import getopt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 __all__ = ["Options", "OptionError"]
@@ -87,50 +88,60 @@ class Options:
         found = [n for n in names if n.startswith(spelled)]
         return found[0] if len(found) == 1 else None
 
-    def _optional_values(self, args: list[str]) -> tuple[list[str], dict[str, list[str | None]]]:
-        """getopt has no optional values: take them out of the arguments (--color=always,
-        -Lalways) and hand them back in order, the option staying as a flag."""
-        values: dict[str, list[str | None]] = {k: [] for k in self.optional}
-        if not self.optional:
-            return args, values
+    def rewrite(self, args: list[str], fn: Callable[[str], list[str]]) -> list[str]:
+        """args with each option argument replaced by fn(argument), where it stands; the
+        operands, the values given as the next argument and all after '--' are kept."""
         out: list[str] = []
         it = iter(args)
         for a in it:
             if a == "--":
-                out.append(a)
-                out.extend(it)
+                out += [a, *it]
                 break
+            if not a.startswith("-") or a == "-":
+                out.append(a)
+                continue
+            out += fn(a)
+            if self.needs_next(a):
+                out += [v for v in (next(it, None),) if v is not None]      # its value, as it is
+        return out
+
+    def needs_next(self, a: str) -> bool:
+        """True if option argument a leaves its option's value to the next argument."""
+        if a.startswith("--"):
+            spelled, eq, _val = a[2:].partition("=")
+            name = self._resolve(spelled)
+            return not eq and name is not None and name + "=" in self.long and name not in self.optional
+        for i, c in enumerate(a[1:], 1):
+            if c in self.optional:
+                return False
+            j = self.short.find(c)
+            if j >= 0 and self.short[j + 1:j + 2] == ":":
+                return i == len(a) - 1
+        return False
+
+    def _optional_values(self, args: list[str]) -> tuple[list[str], dict[str, list[str | None]]]:
+        """getopt has no optional values: take them out of the arguments (--color=always,
+        -Lalways) and hand them back in order, the option staying as a flag."""
+        values: dict[str, list[str | None]] = {k: [] for k in self.optional}
+
+        def cut(a: str) -> list[str]:
             if a.startswith("--"):
                 spelled, eq, val = a[2:].partition("=")
                 name = self._resolve(spelled)
                 key = self._key("--" + name) if name else None
                 if key in self.optional:
                     values[key].append(val if eq else None)
-                    a = "--" + spelled
-                elif name and not eq and name + "=" in self.long:
-                    out.append(a)                 # the next argument is its value, as it is
-                    out += [v for v in (next(it, None),) if v is not None]
-                    continue
-            elif a.startswith("-") and a != "-":
-                a, skip = self._optional_short(a, values)
-                if skip:
-                    out.append(a)
-                    out += [v for v in (next(it, None),) if v is not None]
-                    continue
-            out.append(a)
-        return out, values
-
-    def _optional_short(self, a: str, values) -> tuple[str, bool]:
-        """A short cluster with an optional letter's value cut off, and whether the next
-        argument is the value of its last letter."""
-        for i, c in enumerate(a[1:], 1):
-            if c in self.optional:
-                values[c].append(a[i + 1:] or None)
-                return a[:i + 1], False
-            j = self.short.find(c)
-            if j >= 0 and self.short[j + 1:j + 2] == ":":
-                return a, i == len(a) - 1
-        return a, False
+                    return ["--" + spelled]
+                return [a]
+            for i, c in enumerate(a[1:], 1):
+                if c in self.optional:
+                    values[c].append(a[i + 1:] or None)
+                    return [a[:i + 1]]
+                j = self.short.find(c)
+                if j >= 0 and self.short[j + 1:j + 2] == ":":
+                    break                         # the rest is that option's value
+            return [a]
+        return (self.rewrite(args, cut) if self.optional else args), values
 
     def _failing(self, e: getopt.GetoptError, args: list[str]) -> int:
         """The index of the argument getopt rejected: the first prefix of the arguments
