@@ -13,6 +13,7 @@ from collections.abc import Collection
 from pygments.lexer import Lexer
 from pygments.token import Comment, Error, Name, Number, Operator, Punctuation, String, Text
 
+from .core import COMMANDS
 from .parser import tokenize
 
 __all__ = ["KmsimLexer", "FILTERS"]
@@ -62,7 +63,6 @@ class KmsimLexer(Lexer):
 
     def get_tokens_unprocessed(self, text):
         """(index, token type, text) for the whole line, from the shell's own tokens."""
-        from .core import COMMANDS
         pos = 0
         names: Collection[str] = COMMANDS
         command_next = True

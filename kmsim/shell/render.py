@@ -13,6 +13,10 @@ import re
 import shutil
 from collections.abc import Callable
 
+from ..fs import FREE_HEADER, NO_KB
+from ..fs.slab import SLABTOP_HEADER, slabtop_cells, slabtop_summary
+from ..fs.vmalloc import area_fields
+
 __all__ = ["render_table", "render_to_text", "table_for", "colour_dmesg_line", "DMESG_STYLES",
            "colour_xxd", "highlight_python", "term_width", "TABLES"]
 
@@ -106,7 +110,6 @@ def table_zoneinfo(rows: list[dict], kernel=None):
 
 def table_meminfo(vals: dict[str, int], kernel=None):
     """/proc/meminfo in two column pairs, values in kB and a readable size."""
-    from ..fs import NO_KB
     items = list(vals.items())
     if not items:
         return None
@@ -143,7 +146,6 @@ def table_lsmod(rows: list[dict], kernel=None):
 
 def table_free(cells: list[list[str]], kernel=None):
     """free: the Mem and Swap lines (fs.free_cells) as a table."""
-    from ..fs import FREE_HEADER
     t = _table(None)
     t.add_column("", style="bold")
     for h in FREE_HEADER:
@@ -172,7 +174,6 @@ def table_slabinfo(rows: list[dict], kernel=None):
 
 def table_vmallocinfo(rows: list[dict], kernel):
     """/proc/vmallocinfo: start, size, caller and details of each area."""
-    from ..fs.vmalloc import area_fields
     t = _table("vmalloc areas (/proc/vmallocinfo)")
     t.add_column("start", style="cyan", no_wrap=True)
     t.add_column("size", justify="right")
@@ -191,7 +192,6 @@ def table_slabtop(rows: list[dict], kernel=None, limit: int | None = None):
     from rich.console import Group
     from rich.text import Text
 
-    from ..fs.slab import SLABTOP_HEADER, slabtop_cells, slabtop_summary
     t = _table(None)
     for n in SLABTOP_HEADER:
         t.add_column(n, justify="left" if n == "NAME" else "right",
