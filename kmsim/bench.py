@@ -154,8 +154,11 @@ def bench_printk(n: int) -> dict:
 def bench_slab(n: int) -> dict:
     """kmem_cache and kmalloc pairs; flatness with many live objects; typed field access."""
     out: dict = {}
+    try:
+        from kmsim.linux import slab as S
+    except ImportError:
+        return out
     from kmsim.kernel import Kernel
-    from kmsim.linux import slab as S
     Kernel("x86_64", "1G", seed=1)
     plain = S.kmem_cache_create("bench_plain", 64, 0, 0, None)
     debug = S.kmem_cache_create("bench_debug", 64, 0, S.SLAB_POISON | S.SLAB_RED_ZONE, None)
@@ -182,7 +185,10 @@ def bench_slab(n: int) -> dict:
         out[f"cache_pair_live_{count}_s"] = _best(pairs(plain), n)
     for p in live:
         S.kmem_cache_free(plain, p)
-    from kmsim.linux.types import Struct, int_, unsigned_int
+    try:
+        from kmsim.linux.types import Struct, int_, unsigned_int
+    except ImportError:
+        return out
 
     class pt(Struct):
         _fields_ = [("x", int_), ("y", unsigned_int)]
@@ -199,8 +205,11 @@ def bench_slab(n: int) -> dict:
 
 def bench_slab_nokmemleak(n: int) -> dict:
     """Cache and kmalloc pairs with kmemleak off: SLUB's fast paths alone."""
+    try:
+        from kmsim.linux import slab as S
+    except ImportError:
+        return {}
     from kmsim.kernel import Kernel
-    from kmsim.linux import slab as S
     Kernel("x86_64", "1G", "kmemleak=off", seed=1)
     c = S.kmem_cache_create("bench_fast", 64, 0, 0, None)
 
@@ -220,9 +229,12 @@ def bench_slab_nokmemleak(n: int) -> dict:
 def bench_vm(n: int) -> dict:
     """mempool pairs, vmalloc+vfree, and access through vmalloc vs the direct map."""
     out: dict = {}
-    import importlib
-    M = importlib.import_module("kmsim.linux.mempool")
-    V = importlib.import_module("kmsim.linux.vmalloc")   # the package attribute is the function
+    try:
+        import importlib
+        M = importlib.import_module("kmsim.linux.mempool")
+        V = importlib.import_module("kmsim.linux.vmalloc")   # the package attribute is the function
+    except ImportError:
+        return out
     from kmsim.kernel import Kernel
     from kmsim.linux import slab as S
     k = Kernel("x86_64", "1G", seed=1)

@@ -1,6 +1,7 @@
 """/proc/slabinfo and /sys/kernel/slab/CACHE/* (mm/slab_common.c, mm/slub.c sysfs)."""
 from __future__ import annotations
 
+from ..mm import slub as S
 from . import FsError, proc_dir, proc_file
 
 __all__ = ["slabinfo", "slabinfo_rows", "slabinfo_json", "format_slabinfo", "format_slabinfo_row",
@@ -160,7 +161,6 @@ def _flag(s, bit) -> str:
 
 def cache_attrs(k, s) -> dict:
     """The values of /sys/kernel/slab/CACHE/* (but ctor, validate and shrink) for cache s."""
-    from ..mm import slub as S
     st = _slub(k).stats(s)
     return {
         "object_size": s.object_size, "slab_size": s.size, "objs_per_slab": s.objects,
@@ -198,7 +198,6 @@ def _reader(k, rel: str) -> str:
 
 
 def _writer(k, rel: str, text: str) -> None:
-    from ..mm import slub as S
     parts = [p for p in rel.split("/") if p]
     if len(parts) != 2:
         raise FsError("Permission denied", 13)

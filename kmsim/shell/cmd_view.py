@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+from . import memmap as mm
 from .core import UsageError, command, read_options
 from .options import Options
 
@@ -25,7 +26,6 @@ def cmd_memmap(ctx, args):
         raise UsageError("only one zone")
     zone = zones[0] if zones else None
     svg = found[-1][1] if found else None
-    from . import memmap as mm
     try:
         maps = mm.build_maps(ctx.kernel, zone)
     except ValueError as e:
