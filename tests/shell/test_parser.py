@@ -55,9 +55,9 @@ def test_lines_that_cannot_be_split(line, message):
 
 def test_completion_and_highlighting_read_the_same_words():
     from kmsim.shell.completion import current_words, word_start
-    from kmsim.shell.core import _load_commands
     from kmsim.shell.lexer import KmsimLexer
-    _load_commands()
+    from tests.conftest import make_shell
+    make_shell()                     # every command registered
     assert current_words("lsmod|gr") == ["gr"] and word_start("lsmod|gr") == 6
     assert current_words("echo a\\;b x") == ["echo", "a;b", "x"]
     toks = [(str(t), v) for t, v in KmsimLexer().get_tokens("l's'mod | 'gr'ep x") if v.strip()]
