@@ -417,7 +417,7 @@ class ModuleLoader:
             is_file = (p.suffix not in MODULE_SUFFIXES) if virtual_path(path) is not None else p.is_file()
         except (OSError, ValueError) as e:      # a name too long, a NUL byte
             raise ModuleError(f"insmod: ERROR: could not load module {path}: "
-                              f"{getattr(e, 'strerror', None) or 'Invalid argument'}")
+                              f"{getattr(e, 'strerror', None) or 'Invalid argument'}") from None
         if not is_file:
             raise ModuleError(f"insmod: ERROR: could not load module {path}: No such file or directory")
         name = p.stem.replace("-", "_")
@@ -436,7 +436,8 @@ class ModuleLoader:
             line = getattr(e, "lineno", None)
             self.k.printk.emit(3, f"{name}: invalid module format: {type(e).__name__}: "
                                   f"{getattr(e, 'msg', e)} ({p.name}, line {line})")
-            raise ModuleError(f"insmod: ERROR: could not insert module {path}: Invalid module format", errno=8)
+            raise ModuleError(f"insmod: ERROR: could not insert module {path}: Invalid module format",
+                              errno=8) from None
         mod = Module(name=name, path=filename, owner=self.k.register_owner("module", name))
         self.k.owners[mod.owner].module = mod
         mod.param_args = dict(_split_param(a) for a in (args or []))
