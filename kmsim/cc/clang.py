@@ -70,7 +70,7 @@ def _cindex():
 def _quiet_del(dispose):
     """The bindings' __del__, silent when the interpreter has already torn them down at exit."""
     def __del__(self):
-        try:
+        try:  # noqa: SIM105 - at exit the contextlib module may be gone already
             dispose(self)
         except (AttributeError, TypeError):
             pass
