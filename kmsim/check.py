@@ -132,7 +132,8 @@ def run_once(path: str, target: int) -> dict:
         fi.update_hooks()
     k.modules.load_hooks.append(counter.wrap_module)
     seq = len(k.printk.visible())
-    name = os.path.basename(path)[:-3].replace("-", "_") if path.endswith(".py") else path
+    name = (os.path.splitext(os.path.basename(path))[0].replace("-", "_")
+            if path.endswith((".py", ".c")) else path)
     run = {"k": target, "init": None, "unloaded": False, "findings": []}
     findings = run["findings"]
     loaded = False

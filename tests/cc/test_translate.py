@@ -337,3 +337,28 @@ def test_implicit_declaration_is_an_error_as_kbuild_makes_it(tmp_path):
     assert lines[2] == "      | \t       ^"
     assert lines[-1].startswith("insmod: ERROR: could not insert module ") and \
         lines[-1].endswith("t.c: Invalid module format")
+
+
+def test_small_statics_side_by_side_are_clean_under_kasan(tmp_path):
+    """KASAN's red zone after a static starts at its size rounded up to 8: the loader leaves
+    room for it, so a 4-byte or a 5-byte static does not sit in the red zone before it."""
+    body = r"""
+static unsigned int a;
+static char s[5] = "abcd";
+static unsigned int b;
+
+static int __init t_init(void)
+{
+	a = 1;
+	b = 2;
+	pr_info("tt: %u %s %u\n", a, s, b);
+	return 0;
+}
+"""
+    f = tmp_path / "t.c"
+    f.write_text(HEAD + body + TAIL)
+    sh = make_shell(append="kasan")
+    assert sh.execute(f"insmod {f}").status == 0
+    out = sh.execute("dmesg").out
+    assert "tt: 1 abcd 2" in out
+    assert "BUG: KASAN" not in out
