@@ -126,7 +126,7 @@ def run_once(path: str, target: int) -> dict:
     from .kernel import Kernel
     k = Kernel("x86_64", "1G", APPEND, seed=SEED)
     counter = AllocCounter(k, target)
-    fi = k.subsystems.get("faultinject")
+    fi = k.faultinject
     if fi is not None:
         fi.extra.append(counter)
         fi.update_hooks()
@@ -141,6 +141,9 @@ def run_once(path: str, target: int) -> dict:
         k.modules.insmod(path, [])
         run["init"] = 0
         loaded = True
+        if getattr(k.modules.modules.get(name), "init_returned_none", False):    # the loader's flag
+            findings.append({"kind": "init-returned-none", "message": "init returned None (it fell "
+                             "off its end): an init returns 0 or a negative errno"})
     except ModuleError as e:
         run["init"] = -e.errno if e.errno else e.message
         run["insmod_error"] = e.message
@@ -168,7 +171,7 @@ def run_once(path: str, target: int) -> dict:
     mod = k.modules.modules.get(name)
     if mod is not None and mod.stuck:
         run["stuck"] = True
-    kl = k.subsystems.get("kmemleak")
+    kl = k.kmemleak
     if kl is not None and owner is not None and (run["unloaded"] or not loaded):
         for cname in kl.leaked_caches(k.owners[owner].module) if k.owners[owner].module else []:
             findings.append({"kind": "leak", "message": f"cache {cname} was not destroyed"})
