@@ -78,7 +78,7 @@ def is_err_hint(source: str, first_line: int, lineno: int, filename: str = "",
     return (f"{where}{tline} tests {name} with IS_ERR only, but {alloc}() returns NULL on "
             f"failure, not an error pointer: IS_ERR(NULL) is false, so {where}{lineno} used the "
             f"NULL from line {aline}; test it with "
-            + (f"'if (!{name})'" if filename.endswith(".c") else f"'if not {name}:'"))
+            + (f"'if (!{name})'" if "#include" in source else f"'if not {name}:'"))
 
 
 def _module_entries(tb: TracebackType | None, files: dict[str, str]) -> list[tuple[FrameType, int]]:
