@@ -1041,8 +1041,9 @@ class Translator:
             return str(v) if v >= 0 else f"({v})"
         if kind == k.UNEXPOSED_EXPR or kind == k.CSTYLE_CAST_EXPR:
             kids = [x for x in _children(c) if x.kind != k.TYPE_REF and x.kind.is_expression()]
-            if not kids:
-                return self.zero(classify(c.type, c))
+            if not kids:          # offsetof(struct t, m) (a constant), or an implicit zero
+                v = evaluate(c) if c.type.get_canonical().kind.name not in ("POINTER", "RECORD") else None
+                return (str(v) if v >= 0 else f"({v})") if v is not None else self.zero(classify(c.type, c))
             if kind == k.UNEXPOSED_EXPR and \
                     c.type.get_canonical().kind.name in ("ULONG", "UINT", "ULONGLONG") \
                     and kids[-1].type.get_canonical().kind.name in ("POINTER", "RECORD", "CONSTANTARRAY"):

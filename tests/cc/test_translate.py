@@ -362,3 +362,60 @@ static int __init t_init(void)
     out = sh.execute("dmesg").out
     assert "tt: 1 abcd 2" in out
     assert "BUG: KASAN" not in out
+
+
+def test_a_students_list_of_named_items(tmp_path):
+    """list.h with an explicit struct type (list_first_entry_or_null), strscpy, snprintf
+    with sizeof, a pointer to a pointer, pointer difference."""
+    body = r"""
+#include <linux/list.h>
+
+struct item {
+	char name[16];
+	int n;
+	struct list_head link;
+};
+
+static LIST_HEAD(items);
+
+static int add(const char *name, int n)
+{
+	struct item *it = kzalloc(sizeof(*it), GFP_KERNEL);
+
+	if (!it)
+		return -ENOMEM;
+	strscpy(it->name, name, sizeof(it->name));
+	it->n = n;
+	list_add_tail(&it->link, &items);
+	return 0;
+}
+
+static void push_front(int **pp, int *arr, int i) { *pp = &arr[i]; }
+
+static int __init t_init(void)
+{
+	struct item *it;
+	char buf[32];
+	int arr[4] = { 1, 2, 3, 4 }, *p = NULL;
+	int total = 0;
+
+	add("alpha", 1);
+	add("beta", 2);
+	list_for_each_entry(it, &items, link) {
+		snprintf(buf, sizeof(buf), "%s=%d", it->name, it->n);
+		pr_info("tt: %s (%zu)\n", buf, strlen(buf));
+		total += it->n;
+	}
+	push_front(&p, arr, 2);
+	pr_info("tt: total %d *p %d p-arr %d\n", total, *p, (int)(p - arr));
+	while ((it = list_first_entry_or_null(&items, struct item, link))) {
+		list_del(&it->link);
+		kfree(it);
+	}
+	pr_info("tt: empty %d\n", list_empty(&items));
+	return 0;
+}
+"""
+    r, msgs, _sh = load(tmp_path, body)
+    assert r.status == 0, r.err
+    assert msgs == ["alpha=1 (7)", "beta=2 (6)", "total 3 *p 3 p-arr 2", "empty 1"]
