@@ -191,7 +191,8 @@ class ModuleLoader:
             raise RuntimeError("static objects can only be created by a module's top level")
         align = max(1, align)
         kasan = self.k.kasan
-        pad = kasan.global_redzone(size) if kasan is not None else 0   # KASAN's global red zone
+        rz = kasan.global_redzone(size) if kasan is not None else 0    # KASAN's global red zone
+        pad = rz + (((size + 7) & ~7) - size if rz else 0)   # it starts at the size rounded to 8
         size += pad
         ptr = (mod.data_ptr + align - 1) & ~(align - 1)
         if not mod.data_ptr or ptr + size > mod.data_end:
@@ -204,7 +205,7 @@ class ModuleLoader:
         mod.data_ptr = ptr + size
         self.k.vm.fill(ptr, size, 0)
         if kasan is not None:
-            kasan.global_alloc(ptr, size - pad, pad)
+            kasan.global_alloc(ptr, size - pad, rz)
         return ptr
 
     # -- running module code ------------------------------------------------------------
