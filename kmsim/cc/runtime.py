@@ -5,6 +5,7 @@ the kernel's checked access (``k.vm``): Oops on a bad address, KASAN, poison.
 """
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from ..errors import KernelBUG
@@ -67,9 +68,13 @@ class CNamespace(dict):
         super().__setitem__(name, value)
 
 
+# each kernel's stack for C module code (the Kernel declares its subsystems; this is cc's own)
+_STACKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def _get_stack(k) -> Stack:
     """The kernel stack of C module code, allocated once per kernel as kernel memory."""
-    st = k.subsystems.get("cc_stack")
+    st = _STACKS.get(k)
     if st is None:
         thread = 16384 if k.machine.ptr_size == 8 else 8192
         order = (thread // PAGE_SIZE - 1).bit_length()
@@ -77,7 +82,7 @@ def _get_stack(k) -> Stack:
         if pfn < 0:
             raise MemoryError("kernel stack")
         st = Stack(k.pfn_to_virt(pfn), thread)
-        k.subsystems["cc_stack"] = st
+        _STACKS[k] = st
     return st
 
 
