@@ -6,7 +6,7 @@ hold no logic: each function forwards to the subsystem of the current kernel.
 import importlib as _importlib
 
 _HEADERS = ["module", "printk", "gfp", "mm", "err", "errno", "types", "string", "slab",
-            "mempool", "vmalloc", "list", "kfifo"]
+            "mempool", "vmalloc", "list", "kfifo", "sched"]
 __all__ = []
 for _h in _HEADERS:
     _m = _importlib.import_module(f"{__name__}.{_h}")

@@ -147,9 +147,10 @@ def cache_names(kernel) -> list[str]:
 def _module_files(word: str) -> list[str]:
     """Python files and directories under word; without a '/', ./modules/*.py too (then
     the 'modules/' directory itself is left out: its files are listed)."""
-    out = [p for p in _host_paths(word) if p.endswith((".py", "/"))]
+    out = [p for p in _host_paths(word) if p.endswith((".py", ".c", "/"))]     # C modules too
     if "/" not in word:
-        files = [f"modules/{p.name}" for p in sorted(Path("modules").glob("*.py"))]
+        files = [f"modules/{p.name}" for p in sorted(Path("modules").glob("*.py"))
+                 + sorted(Path("modules").glob("*.c"))]
         if any(f.startswith(word) for f in files):
             out = [p for p in out if p != "modules/"] + files
     return sorted(set(out))
@@ -158,8 +159,9 @@ def _module_files(word: str) -> list[str]:
 def _module_names() -> list[str]:
     names = []
     for d in MODULE_DIRS:
-        names += [p.stem for p in Path(d).glob("*.py") if not p.name.startswith("_")]
-    return names
+        names += [p.stem for p in [*Path(d).glob("*.py"), *Path(d).glob("*.c")]
+                  if not p.name.startswith("_")]
+    return sorted(set(names), key=names.index)
 
 
 def _host_paths(word: str) -> list[str]:
