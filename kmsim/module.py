@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .errors import KernelBUG, KernelEvent, ModuleError, PageFault, SoftLockup
 from .machine import PAGE_SIZE
+from .mm.pagetable import dump_pagetable
 from .report import (
     CUT_HERE,
     TAINT_FORCED_RMMOD,
@@ -218,7 +219,8 @@ class ModuleLoader:
                 return CallResult(value=value, event="killed", status=137, message="Killed")
             return CallResult(value=value)
         except PageFault as e:
-            self.report_page_fault(e, sys.exc_info()[2])
+            if self.report_page_fault(e, sys.exc_info()[2]):     # page_fault_oops: SIGKILL
+                return CallResult(event="oops", status=137, message="Killed")
             return CallResult(event="oops", status=139, message="Segmentation fault")
         except KernelBUG as e:
             self.report_bug(e, sys.exc_info()[2])
@@ -257,8 +259,9 @@ class ModuleLoader:
                 for hook in k.context_hooks:
                     hook()
 
-    def report_page_fault(self, e: PageFault, tb) -> None:
-        """arch/x86/mm/fault.c: NULL dereference or unable to handle page fault."""
+    def report_page_fault(self, e: PageFault, tb) -> bool:
+        """arch/x86/mm/fault.c: NULL dereference or unable to handle page fault.  True when
+        it was a page fault (the task is killed with SIGKILL), False for a #GP (SIGSEGV)."""
         k = self.k
         w = k.machine.ptr_size * 2
         if k.machine.name == "x86_64" and (e.addr >> 47) not in (0, 0x1ffff):
@@ -266,13 +269,13 @@ class ModuleLoader:
             k.reporter.oops([], "general protection fault, probably for non-canonical "
                             f"address {e.addr:#x}: 0000", k.reporter.rip_of(tb), tb=tb,
                             hints=[e.hint] if e.hint else None)
-            return
+            return False
         if k.machine.name == "rpi2":
             self.report_arm_fault(e, tb)
-            return
+            return False
         if "kasan" in k.subsystems and k.machine.name == "x86_64" and e.addr < 1 << 47:
             self.report_kasan_gp(e, tb)
-            return
+            return False
         if e.addr < PAGE_SIZE:
             title = [f"BUG: kernel NULL pointer dereference, address: {e.addr:0{w}x}"]
         else:
@@ -282,14 +285,16 @@ class ModuleLoader:
             code |= 0x1
         title += [f"#PF: supervisor {'write' if e.write else 'read'} access in kernel mode",
                   f"#PF: error_code({code:#06x}) - {e.reason}",
-                  e.pgd_line or ("*pde = 00000000 " if k.machine.name == "i386" else "PGD 0 P4D 0 ")]
+                  e.pgd_line or dump_pagetable(k, e.addr)]
         hints = []
         if e.hint:
             hints.append(e.hint)
         if e.addr < PAGE_SIZE:
             hints += self._null_hint(tb)
         k.reporter.oops(title, f"Oops: {code:04x}", k.reporter.rip_of(tb), tb=tb,
-                        extra=[f"CR2: {e.addr:0{w}x}"], hints=hints)
+                        extra=[f"CR2: {e.addr:0{w}x}"], hints=hints, cr2=e.addr,
+                        notes=[f"note: {k.current.comm}[{k.current.pid}] exited with irqs disabled"])
+        return True
 
     def report_arm_fault(self, e: PageFault, tb) -> None:
         """arch/arm/mm/fault.c:__do_kernel_fault: '8<--- cut here ---', 'Unable to handle
@@ -333,13 +338,14 @@ class ModuleLoader:
         """BUG(): 'kernel BUG at FILE:LINE!' then the Oops."""
         k = self.k
         k.reporter.emit([CUT_HERE, f"kernel BUG at {e.where}!"])
-        k.reporter.oops([], "invalid opcode: 0000", f"{k.reporter.ip_prefix()}{e.rip}" if e.rip
-                        else k.reporter.rip_of(tb), tb=tb, hints=[e.hint] if e.hint else None)
         comm, pid = k.current.comm, k.current.pid        # make_task_dead's notes
-        if getattr(e, "irqs_disabled", False):
-            k.printk.emit(6, f"note: {comm}[{pid}] exited with irqs disabled")
+        irqs_off = bool(getattr(e, "irqs_disabled", False))
+        notes = [f"note: {comm}[{pid}] exited with irqs disabled"] if irqs_off else []
         if getattr(e, "preempt_count", 0):
-            k.printk.emit(6, f"note: {comm}[{pid}] exited with preempt_count {e.preempt_count}")
+            notes.append(f"note: {comm}[{pid}] exited with preempt_count {e.preempt_count}")
+        k.reporter.oops([], "invalid opcode: 0000", f"{k.reporter.ip_prefix()}{e.rip}" if e.rip
+                        else k.reporter.rip_of(tb), tb=tb, hints=[e.hint] if e.hint else None,
+                        irqs_off=irqs_off, notes=notes)
 
     def report_stack_overflow(self, tb) -> None:
         """A RecursionError: the kernel stack's guard page was hit."""
