@@ -233,6 +233,7 @@ class Kernel:
             except ValueError:
                 self._malformed.append("loglevel")
         self.printk.ignore_loglevel = "ignore_loglevel" in self.params
+        self.printk.hints = str(self.params.get("kmsim.hints", "1")) not in ("0", "off", "n", "N")
         key = self.rng.getrandbits(256).to_bytes(32, "little")
         self.printk_ctx = FormatContext(m.ptr_size, key, "no_hash_pointers" in self.params)
         self.reporter = Reporter(self)

@@ -406,7 +406,12 @@ class ModuleLoader:
             raise ModuleError(f"insmod: ERROR: could not load module {path}: No such file or directory")
         name = p.stem.replace("-", "_")
         if name in self.modules:
-            raise ModuleError(f"insmod: ERROR: could not insert module {path}: File exists", errno=17)
+            msg = f"insmod: ERROR: could not insert module {path}: File exists"
+            if self.modules[name].stuck and self.k.printk.hints:     # finit_module waits for it forever
+                state = self.modules[name].state.lower()
+                msg += (f"\nkmsim: a real kernel would hang here: {name} is still {state} since its "
+                        f"Oops; 'rmmod -f {name}' or 'reboot' clears it")
+            raise ModuleError(msg, errno=17)
         try:
             source = p.read_text(encoding="utf-8-sig")     # a BOM (an editor on Windows) is not code
         except (OSError, UnicodeDecodeError) as e:
@@ -578,15 +583,29 @@ class ModuleLoader:
         if force and (no_exit or mod.refcnt > 0 or mod.holders):
             self.k.add_taint(TAINT_FORCED_RMMOD)       # try_force_unload: only when it forces
         lines: list[str] = []
+        if mod.state == "Unloading" and not force:     # delete_module: "already dying"
+            raise ModuleError(f"rmmod: ERROR: could not remove module {name}: Device or resource busy")
+        going = mod.state == "Unloading"
         mod.state = "Unloading"
-        if mod.exit_fn is not None and mod.init_done:
+        if mod.exit_fn is not None and mod.init_done and not going:
             res = self.call(mod, mod.exit_fn, comm="rmmod")
+            if res.event in ("oops", "killed", "lockup"):
+                return self._exit_died(mod, res)
             if res.event is not None:
                 lines.append(res.message)
         self.remove(mod)
         for hook in self.unload_hooks:
             lines += hook(mod) or []
         return lines
+
+    def _exit_died(self, mod: Module, res: CallResult) -> list[str]:
+        """An Oops in the exit function kills rmmod inside delete_module: free_module never
+        runs, so the module stays listed as Unloading (until 'rmmod -f' or a reboot)."""
+        mod.stuck = True
+        self.k.printk.emit(4, f"kmsim: {mod.name} stays listed as Unloading: its exit function "
+                              f"died, so free_module never ran; 'rmmod -f {mod.name}' or 'reboot' "
+                              f"clears it")
+        raise ModuleError(res.message, status=res.status)
 
     def remove(self, mod: Module) -> None:
         """free_module: drop the module, its symbols and its memory."""
