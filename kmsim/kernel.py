@@ -17,6 +17,13 @@ from dataclasses import dataclass, field
 
 from .machine import PAGE_SHIFT, PAGE_SIZE, Machine, get_profile, parse_size
 from .mm.access import VirtMem
+from .mm.memblock import (
+    boot_memory_late,
+    boot_messages_memory,
+    boot_messages_nodes,
+    free_initmem,
+    memblock_reserved,
+)
 from .mm.page_alloc import PageAllocator
 from .mm.physmem import PAGE_FLAG_NAMES, PhysMem
 from .printk import FormatContext, LogBuffer
@@ -250,6 +257,7 @@ class Kernel:
         reserved = self._memblock_reserved()
         self.buddy.free_boot_memory(reserved, self.rng)
         self._boot_messages_memory(reserved)
+        boot_memory_late(self)
         self.boot_activity()
         self.modules = _make_loader(self)
         for modname, fn in BOOT_STEPS:
@@ -261,6 +269,7 @@ class Kernel:
                 raise
             getattr(mod, fn)(self)
         self._report_unknown_params()
+        free_initmem(self)
         self.fill_pcp_lists()
         for hook in self.boot_hooks_after:
             hook(self)
@@ -318,6 +327,9 @@ class Kernel:
     def _memblock_reserved(self) -> list[tuple[int, int, int]]:
         """The frames a booted kernel keeps: low memory, the image, mem_map."""
         m = self.machine
+        self.boot_layout = None
+        if m.name == "x86_64" and self.mem_bytes >= 256 << 20:
+            return memblock_reserved(self)
         res = []
         for start, end in self.phys_holes:
             self.buddy.mark_hole(start, end)
@@ -367,9 +379,14 @@ class Kernel:
             else:
                 lo = max(z.zone_start_pfn, 1 if self.machine.name != "rpi2" else 0) << PAGE_SHIFT
                 p.emit(6, f"  {spec_name:<8} [mem {lo:#018x}-{(z.end_pfn << PAGE_SHIFT) - 1:#018x}]")
+        if self.machine.name == "x86_64" and self.mem_bytes >= 256 << 20:
+            boot_messages_nodes(self)
 
     def _boot_messages_memory(self, reserved) -> None:
         p = self.printk
+        if self.boot_layout is not None:
+            boot_messages_memory(self)
+            return
         total = sum(z.managed for z in self.buddy.zones)
         p.emit(6, f"Built 1 zonelists, mobility grouping on.  Total pages: {total}")
         p.emit(5, f"Kernel command line: {self.kernel_cmdline}")
