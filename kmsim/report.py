@@ -118,7 +118,7 @@ def api_args(tb: TracebackType | None = None, frame: FrameType | None = None) ->
             frames.append(tb.tb_frame)
             tb = tb.tb_next
     else:
-        f = frame or sys._getframe(1)
+        f: FrameType | None = frame or sys._getframe(1)
         while f is not None:
             frames.insert(0, f)
             f = f.f_back

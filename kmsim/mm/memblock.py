@@ -108,7 +108,7 @@ def x86_64_layout(k) -> BootLayout:
     lay.total_pages = sum(z.present - calc_memmap_size(z.spanned, z.present) for z in zones) \
         - lay.dma_reserve
     top = k.phys_end >> PAGE_SHIFT
-    low_top = min(top, ((k.phys_holes[0][0] if k.phys_holes else top)))
+    low_top = min(top, k.phys_holes[0][0] if k.phys_holes else top)
     initrd = _pages(5768)
     irtop = min(low_top, (INITRD_ADDR_MAX + 1) >> PAGE_SHIFT)
     lay.late.append((irtop - initrd, irtop, "initrd"))
