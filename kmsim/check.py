@@ -126,7 +126,7 @@ def run_once(path: str, target: int) -> dict:
     from .kernel import Kernel
     k = Kernel("x86_64", "1G", APPEND, seed=SEED)
     counter = AllocCounter(k, target)
-    fi = k.subsystems.get("faultinject")
+    fi = k.faultinject
     if fi is not None:
         fi.extra.append(counter)
         fi.update_hooks()
@@ -140,6 +140,9 @@ def run_once(path: str, target: int) -> dict:
         k.modules.insmod(path, [])
         run["init"] = 0
         loaded = True
+        if getattr(k.modules.modules.get(name), "init_returned_none", False):    # the loader's flag
+            findings.append({"kind": "init-returned-none", "message": "init returned None (it fell "
+                             "off its end): an init returns 0 or a negative errno"})
     except ModuleError as e:
         run["init"] = -e.errno if e.errno else e.message
         run["insmod_error"] = e.message
@@ -167,7 +170,7 @@ def run_once(path: str, target: int) -> dict:
     mod = k.modules.modules.get(name)
     if mod is not None and mod.stuck:
         run["stuck"] = True
-    kl = k.subsystems.get("kmemleak")
+    kl = k.kmemleak
     if kl is not None and owner is not None and (run["unloaded"] or not loaded):
         for cname in kl.leaked_caches(k.owners[owner].module) if k.owners[owner].module else []:
             findings.append({"kind": "leak", "message": f"cache {cname} was not destroyed"})
@@ -435,7 +438,7 @@ def is_err_hint(source: str, first_line: int, lineno: int) -> str | None:
         for name in re.findall(r"\bIS_ERR\(\s*([A-Za-z_]\w*)\s*\)", text):
             tested.setdefault(name, i)
         for name in list(tested):
-            if re.search(rf"\bnot\s+{name}\b|\b{name}\s+is\s+None|\b{name}\s*==\s*(0|None|NULL)"
+            if re.search(rf"\bnot\s+{name}\b|!\s*{name}\b|\b{name}\s+is\s+None|\b{name}\s*==\s*(0|None|NULL)"
                          rf"|IS_ERR_OR_NULL\(\s*{name}\s*\)", text):
                 tested[name] = -1
     for name, (aline, alloc) in assigned.items():
@@ -443,5 +446,6 @@ def is_err_hint(source: str, first_line: int, lineno: int) -> str | None:
         if name in used and tline > 0:
             return (f"line {tline} tests {name} with IS_ERR only, but {alloc}() returns NULL on "
                     f"failure, not an error pointer: IS_ERR(NULL) is false, so line {lineno} used "
-                    f"the NULL from line {aline}; test it with 'if not {name}:'")
+                    f"the NULL from line {aline}; test it with "
+                    + (f"'if (!{name})'" if "#include" in source else f"'if not {name}:'"))
     return None

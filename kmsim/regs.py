@@ -177,8 +177,7 @@ def _user_fault_addr(k, pid: int) -> int:
 
 def _cr3(k) -> int:
     """CR3: the physical address of the kernel's page-table root."""
-    vm = k.subsystems.get("vmalloc")
-    pt = getattr(vm, "pt", None)
+    pt = getattr(getattr(k, "vmalloc", None), "pt", None)
     if pt is not None:
         return pt.root << 12
     return ((k.lowmem_bytes >> 12) - 0x16e) << 12

@@ -40,7 +40,7 @@ def test_registers_come_from_the_simulated_state():
     regs = next(ln for ln in got if ln.startswith("RDX: "))
     assert regs.endswith(f"RDI: {addr:016x}")                  # kfree's argument
     cr = next(ln for ln in got if ln.startswith("CR2: ") and "CR3" in ln)
-    root = sh.kernel.subsystems["vmalloc"].pt.root << 12
+    root = sh.kernel.vmalloc.pt.root << 12
     assert cr == f"CR2: {cr2:016x} CR3: {root:016x} CR4: 00000000000006f0"
     rsp = int(next(ln for ln in got if ln.startswith("RSP: 0018:")).split(":")[2].split()[0], 16)
     assert 0xffffc90000000000 <= rsp < 0xffffe90000000000 and rsp % 8 == 0   # a vmap'd task stack

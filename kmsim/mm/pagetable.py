@@ -388,8 +388,7 @@ def dump_pagetable(k, addr: int) -> str:
         return "*pde = 00000000 " if m.name == "i386" else f"[{addr:08x}] *pgd=00000000"
     if addr < 1 << 47:
         return "PGD 0 P4D 0 "
-    vm = k.subsystems.get("vmalloc")
-    pt = getattr(vm, "pt", None)
+    pt = getattr(getattr(k, "vmalloc", None), "pt", None)    # None while vmalloc_init runs
     if pt is not None and pt.walk(addr)[0].present:
         return pt.pgd_line(addr)
     top = k.lowmem_bytes >> PAGE_SHIFT
