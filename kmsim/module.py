@@ -101,8 +101,33 @@ class Module:
 
     @property
     def size(self) -> int:
-        """Bytes of module memory, as lsmod shows them."""
-        return sum(s for _a, s in self.chunks)
+        """Bytes of module memory, as lsmod shows them: a page each for text, rodata and data
+        (.gnu.linkonce.this_module), one more for a module with an exit function (the
+        reference's 16384; 12288 for err_kfree_bad, which has none), a page for each 4K of
+        code past the first (about two bytes of x86 a byte of bytecode), and the pages of
+        statics past the first data page."""
+        if not self.chunks:
+            return 0
+        statics = sum(s for _a, s in self.chunks[1:])
+        pages = 3 + (self.exit_fn is not None) + _code_bytes(self.namespace, self.path) * 2 // PAGE_SIZE
+        return pages * PAGE_SIZE + statics
+
+
+def _code_bytes(namespace: dict, path: str) -> int:
+    """Bytes of bytecode of the module file's functions (and the functions inside them)."""
+    seen, todo, total = set(), [], 0
+    for v in list(namespace.values()):
+        code = getattr(v, "__code__", None)
+        if code is not None and code.co_filename == path:
+            todo.append(code)
+    while todo:
+        code = todo.pop()
+        if id(code) in seen:
+            continue
+        seen.add(id(code))
+        total += len(code.co_code)
+        todo += [c for c in code.co_consts if hasattr(c, "co_code")]
+    return total
 
 
 class ModuleLoader:

@@ -241,3 +241,19 @@ def test_integer_parameters_parse_as_kstrtox_base_0():
     for bad in ("u=-1", "u=08", "i=0x", "i=1e3"):
         r = sh.execute(f"insmod {mod} {bad}")
         assert r.err == f"insmod: ERROR: could not insert module {mod}: Invalid parameters\n", bad
+
+
+def test_lsmod_size_follows_the_module(tmp_path):
+    # the reference: 16384 for modules with an exit function, 12288 for err_kfree_bad (none)
+    sh = make_shell(mem="512M")
+    sh.execute("insmod tests/slab_modules/err_kfree_bad.py mode=1")
+    assert "err_kfree_bad          12288  1" in sh.execute("lsmod").out.splitlines()
+    assert sh.execute("insmod modules/hello.py; lsmod").out.splitlines()[1].split()[1] == "16384"
+    big = tmp_path / "big.py"
+    big.write_text("from kmsim.linux import *\n" + "".join(
+        f"def f{i}(a, b):\n    return a * {i} + b - {i} if a > b else b * {i} - a\n" for i in range(400))
+        + "module_init(lambda: 0)\nmodule_exit(lambda: None)\nbuf = (u8 * 20000).static()\n"
+          "MODULE_LICENSE('GPL')\n")
+    sh.execute(f"insmod {big}")
+    size = int(next(ln for ln in sh.execute("lsmod").out.splitlines() if ln.startswith("big ")).split()[1])
+    assert size > 16384 + 20000 and size % 4096 == 0

@@ -100,6 +100,9 @@ def create_boot_caches(k, slub: Slub) -> None:
     slub.kmalloc_sizes = sizes
     slub.create("kmem_cache_node", 64, 0, SLAB_HWCACHE_ALIGN, boot=True)
     slub.create("kmem_cache", 256, 0, SLAB_HWCACHE_ALIGN, boot=True)
+    # kmem_cache_init's bootstrap() lists kmem_cache first, so slabinfo ends with
+    # kmem_cache_node then kmem_cache (the newest cache comes first)
+    slub.caches[:2] = slub.caches[1::-1]
     for prefix, extra in _FAMILIES:
         caches = []
         for sz in sizes:
