@@ -261,7 +261,7 @@ class PageAllocator:
                     return self.prep_new_page(pfn, order, gfp)
         return self.alloc_slowpath(gfp, order, zl)
 
-    def alloc_slowpath(self, gfp: int, order: int, zl: list[Zone]) -> int:
+    def alloc_slowpath(self, gfp: int, order: int, zl: list[Zone], drained: bool = False) -> int:
         """Retry at the min watermark (halved for __GFP_HIGH), then OOM or fail.
 
         A GFP_KERNEL request of a small order does not fail: the OOM killer runs and
@@ -283,6 +283,9 @@ class PageAllocator:
                     pfn = z.rmqueue(order)
                 if pfn >= 0:
                     return self.prep_new_page(pfn, order, gfp)
+        if gfp & _GFP_DIRECT_RECLAIM and not drained and any(z.pcp_count for z in zl):
+            self.drain_all_pages()     # __alloc_pages_direct_reclaim: drain the pcp lists, retry
+            return self.alloc_slowpath(gfp, order, zl, drained=True)
         if (not victim and gfp & _GFP_DIRECT_RECLAIM and order <= PAGE_ALLOC_COSTLY_ORDER
                 and not gfp & (_GFP_NORETRY | _GFP_RETRY_MAYFAIL)):
             self.out_of_memory(gfp, order)
