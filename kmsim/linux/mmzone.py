@@ -4,7 +4,4 @@
 (``#define MAX_ORDER 11``; 6.4 made it inclusive, 10)."""
 from ..machine import MAX_ORDER, PAGE_SHIFT, PAGE_SIZE
 
-MAX_ORDER_NR_PAGES = 1 << (MAX_ORDER - 1)     # #define MAX_ORDER_NR_PAGES (1 << (MAX_ORDER - 1))
-PAGE_ALLOC_COSTLY_ORDER = 3                   # #define PAGE_ALLOC_COSTLY_ORDER 3
-
-__all__ = ["MAX_ORDER", "MAX_ORDER_NR_PAGES", "PAGE_ALLOC_COSTLY_ORDER", "PAGE_SIZE", "PAGE_SHIFT"]
+__all__ = ["MAX_ORDER", "PAGE_SIZE", "PAGE_SHIFT"]
