@@ -64,7 +64,8 @@ def slabtop_rows(k, sort_key: str = "o") -> list[dict]:
 ATTRS = ["aliases", "align", "cache_dma", "cpu_partial", "cpu_slabs", "ctor", "destroy_by_rcu",
          "failslab", "hwcache_align", "min_partial", "object_size", "objects", "objects_partial",
          "objs_per_slab", "order", "partial", "poison", "reclaim_account", "red_zone",
-         "remote_node_defrag_ratio", "sanity_checks", "shrink", "slab_size", "slabs", "slabs_cpu_partial", "store_user",
+         "remote_node_defrag_ratio", "sanity_checks", "shrink", "slab_size", "slabs",
+         "slabs_cpu_partial", "store_user",
          "total_objects", "trace", "usersize", "validate"]
 
 
