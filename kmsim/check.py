@@ -133,7 +133,8 @@ def run_once(path: str, target: int) -> dict:
     k.modules.load_hooks.append(counter.wrap_module)
     k.modules.output = lambda _stream, _text: None     # a module's print() is not part of the report
     seq = len(k.printk.visible())
-    name = os.path.basename(path)[:-3].replace("-", "_") if path.endswith(".py") else path
+    name = (os.path.splitext(os.path.basename(path))[0].replace("-", "_")
+            if path.endswith((".py", ".c")) else path)
     run = {"k": target, "init": None, "unloaded": False, "findings": []}
     findings = run["findings"]
     loaded = False
