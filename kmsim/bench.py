@@ -16,6 +16,15 @@ import subprocess
 import sys
 import time
 
+from kmsim.kernel import Kernel
+from kmsim.linux import gfp as L
+from kmsim.linux import mempool as M
+from kmsim.linux import slab as S
+from kmsim.linux.printk import pr_info
+from kmsim.linux.types import Struct, int_, unsigned_int
+
+V = sys.modules["kmsim.linux.vmalloc"]   # the package's attribute of that name is the function
+
 __all__ = ["main", "run"]
 
 
@@ -103,8 +112,6 @@ def boot_probe(mem: str) -> dict:
 
 def bench_buddy(mem: str, n: int) -> dict:
     """Order-0 and mixed-order alloc+free pairs through the allocator and the module API."""
-    from kmsim.kernel import Kernel
-    from kmsim.linux import gfp as L
     k = Kernel("x86_64", mem, seed=1)
     alloc, free = k.buddy.alloc, k.buddy.free
 
@@ -141,8 +148,6 @@ def bench_buddy(mem: str, n: int) -> dict:
 
 def bench_printk(n: int) -> dict:
     """Records per second through printk (formatting included)."""
-    from kmsim.kernel import Kernel
-    from kmsim.linux.printk import pr_info
     Kernel("x86_64", "64M", seed=1)
 
     def loop(n):
@@ -154,11 +159,6 @@ def bench_printk(n: int) -> dict:
 def bench_slab(n: int) -> dict:
     """kmem_cache and kmalloc pairs; flatness with many live objects; typed field access."""
     out: dict = {}
-    try:
-        from kmsim.linux import slab as S
-    except ImportError:
-        return out
-    from kmsim.kernel import Kernel
     Kernel("x86_64", "1G", seed=1)
     plain = S.kmem_cache_create("bench_plain", 64, 0, 0, None)
     debug = S.kmem_cache_create("bench_debug", 64, 0, S.SLAB_POISON | S.SLAB_RED_ZONE, None)
@@ -185,10 +185,6 @@ def bench_slab(n: int) -> dict:
         out[f"cache_pair_live_{count}_s"] = _best(pairs(plain), n)
     for p in live:
         S.kmem_cache_free(plain, p)
-    try:
-        from kmsim.linux.types import Struct, int_, unsigned_int
-    except ImportError:
-        return out
 
     class pt(Struct):
         _fields_ = [("x", int_), ("y", unsigned_int)]
@@ -205,11 +201,6 @@ def bench_slab(n: int) -> dict:
 
 def bench_slab_nokmemleak(n: int) -> dict:
     """Cache and kmalloc pairs with kmemleak off: SLUB's fast paths alone."""
-    try:
-        from kmsim.linux import slab as S
-    except ImportError:
-        return {}
-    from kmsim.kernel import Kernel
     Kernel("x86_64", "1G", "kmemleak=off", seed=1)
     c = S.kmem_cache_create("bench_fast", 64, 0, 0, None)
 
@@ -229,14 +220,6 @@ def bench_slab_nokmemleak(n: int) -> dict:
 def bench_vm(n: int) -> dict:
     """mempool pairs, vmalloc+vfree, and access through vmalloc vs the direct map."""
     out: dict = {}
-    try:
-        import importlib
-        M = importlib.import_module("kmsim.linux.mempool")
-        V = importlib.import_module("kmsim.linux.vmalloc")   # the package attribute is the function
-    except ImportError:
-        return out
-    from kmsim.kernel import Kernel
-    from kmsim.linux import slab as S
     k = Kernel("x86_64", "1G", seed=1)
     cache = S.kmem_cache_create("bench_pool", 64, 0, 0, None)
     pool = M.mempool_create(10, M.mempool_alloc_slab, M.mempool_free_slab, cache)

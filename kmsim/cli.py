@@ -6,6 +6,13 @@ import codecs
 import os
 import sys
 
+from .check import main as check_main
+from .kernel import Kernel
+from .machine import parse_size
+from .shell.batch import run_batch
+from .shell.core import Shell
+from .shell.render import highlight_python, render_table
+
 __all__ = ["main", "build_parser"]
 
 
@@ -28,7 +35,6 @@ def build_parser() -> argparse.ArgumentParser:
 def _mem_size(text: str) -> str:
     """--mem's type: a size the kernel's memparse reads (its range depends on --machine,
     so the kernel checks that at boot)."""
-    from .machine import parse_size
     try:
         parse_size(text)
     except ValueError:
@@ -82,7 +88,6 @@ def _quiet_stdout() -> None:
 
 def _main(argv: list[str]) -> int:
     if argv and argv[0] == "check":
-        from .check import main as check_main
         return check_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -94,7 +99,7 @@ def _main(argv: list[str]) -> int:
     shell.settings["errexit"] = args.errexit
     if _interactive(args):
         try:
-            from .shell.repl import run_repl
+            from .shell.repl import run_repl  # lazy: prompt_toolkit costs ~0.4 s; batch runs skip it
         except ImportError:
             run_repl = None
         if run_repl is not None:
@@ -110,8 +115,6 @@ def _interactive(args) -> bool:
 def _make_shell(args):
     """Boot the machine (None if kmsim itself failed); a --mem out of the machine's range
     is a usage error, status 2."""
-    from .kernel import Kernel
-    from .shell.core import Shell
 
     def factory():
         return Kernel(args.machine, args.mem, args.append, args.seed)
@@ -128,7 +131,6 @@ def _make_shell(args):
               f"({tb.filename.rsplit('/', 1)[-1]}:{tb.lineno}); please report it", file=sys.stderr)
         return None
     if tty and not _interactive(args):      # -c or a script on a terminal: tables and colour
-        from .shell.render import highlight_python, render_table
         shell.renderer = render_table
         shell.highlight_file = highlight_python
     return shell
@@ -156,7 +158,6 @@ def _read_stdin() -> str:
 
 
 def _run_batch(shell, args) -> int:
-    from .shell.batch import run_batch
     source = "-c"
     if args.commands is not None:
         text = args.commands

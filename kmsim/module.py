@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import KernelBUG, KernelEvent, ModuleError, PageFault, SoftLockup
-from .machine import PAGE_SIZE
 from .kernel import SYSCALL_FRAMES, Task, current_kernel, install_loader
+from .machine import PAGE_SIZE
+from .module_hints import is_err_hint
 from .report import (
     API_CODES,
     CUT_HERE,
@@ -324,7 +325,6 @@ class ModuleLoader:
         frames = [f for f in module_frames(self.module_files(), tb=tb) if f[2] is not None]
         if not frames:
             return []
-        from .check import is_err_hint
         _fn, line, modname, code = frames[0]
         mod = self.modules.get(modname)
         source = mod.namespace.get("__kmsim_source__", "") if mod is not None else ""

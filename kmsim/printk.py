@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .mm.gfp import gfp_names     # include/linux/gfp_types.h: constants that import nothing
+from .mm.gfp import gfp_names  # include/linux/gfp_types.h: constants that import nothing
 
 KERN_SOH = "\001"
 KERN_EMERG = KERN_SOH + "0"

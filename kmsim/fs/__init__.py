@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..machine import MAX_ORDER, PAGE_SHIFT
+from ..module import format_param_value, parse_param_value
 from ..report import taint_letters
 
 __all__ = ["FsError", "proc_file", "proc_write", "proc_dir", "read_file", "write_file",
@@ -391,7 +392,6 @@ def _module_lister(k, rel: str):
 
 
 def _module_reader(k, rel: str) -> str:
-    from ..module import format_param_value
     parts = [p for p in rel.split("/") if p]
     m = k.modules.modules.get(parts[0]) if parts else None
     if m is None:
@@ -417,7 +417,6 @@ def _module_reader(k, rel: str) -> str:
 
 
 def _module_writer(k, rel: str, text: str) -> None:
-    from ..module import parse_param_value
     parts = [p for p in rel.split("/") if p]
     m = k.modules.modules.get(parts[0]) if parts else None
     if m is None or len(parts) != 3 or parts[1] != "parameters":

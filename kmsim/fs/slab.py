@@ -1,6 +1,7 @@
 """/proc/slabinfo and /sys/kernel/slab/CACHE/* (mm/slab_common.c, mm/slub.c sysfs)."""
 from __future__ import annotations
 
+from ..mm import slub as S
 from . import FsError, proc_dir, proc_file
 
 __all__ = ["slabinfo", "slabinfo_rows", "slabtop_rows", "SLABINFO_HEADER"]
@@ -98,7 +99,6 @@ def _flag(s, bit) -> str:
 
 
 def _reader(k, rel: str) -> str:
-    from ..mm import slub as S
     parts = [p for p in rel.split("/") if p]
     if len(parts) == 1:
         _cache_of(k, parts[0])
@@ -133,7 +133,6 @@ def _reader(k, rel: str) -> str:
 
 
 def _writer(k, rel: str, text: str) -> None:
-    from ..mm import slub as S
     parts = [p for p in rel.split("/") if p]
     if len(parts) != 2:
         raise FsError("Permission denied", 13)

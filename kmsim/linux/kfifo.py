@@ -15,8 +15,10 @@ C and Python, line by line::
     kfifo_get(&fifo, &p);                     kfifo_get(fifo, p_slot)  # p_slot = pointer.static()
     kfifo_free(&fifo);                        kfifo_free(fifo)
 """
+from ..errors import KernelBUG
 from ..kernel import current_kernel
 from ..mm.typed import Struct, to_addr
+from . import slab
 from .errno import EINVAL, ENOMEM
 from .string import memcpy
 from .types import pointer, sizeof, unsigned_int
@@ -50,7 +52,6 @@ class _F:
         self.esize = self.esize or 1
         self.data = self.vm.read_int(self.a + 16, self.ps)
         if self.esize > 4096:                # no element type is that large: not a kfifo
-            from ..errors import KernelBUG
             raise KernelBUG("include/linux/kfifo.h:0", hint=f"{self.a:#x} is not an initialised "
                             f"struct kfifo (its esize reads {self.esize})")
 
@@ -74,7 +75,6 @@ class _F:
 
 
 def _slab():
-    from . import slab
     return slab
 
 

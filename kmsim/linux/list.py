@@ -19,6 +19,7 @@ module's function in C, so a fault in it is reported in that function.
 """
 import types as _types
 
+from ..errors import KernelBUG
 from ..kernel import current_kernel
 from ..mm.typed import Struct, container_of, offsetof, to_addr
 from .types import pointer
@@ -77,7 +78,6 @@ def _prev(vm, ps, a):
 def _corrupt(line: int, fn: str, fmt: str, *args) -> None:
     """CHECK_DATA_CORRUPTION with CONFIG_BUG_ON_DATA_CORRUPTION=y (Debian's config):
     pr_err the finding, then BUG() at its line of lib/list_debug.c."""
-    from ..errors import KernelBUG
     k = current_kernel()
     w = k.machine.ptr_size * 2
     k.printk.emit(3, fmt % tuple(f"{a:0{w}x}" for a in args))

@@ -1,6 +1,6 @@
 """linux/module.h, moduleparam.h: init/exit, metadata, parameters, symbols."""
 from ..kernel import current_kernel
-from ..module import PARAM_TYPES, ModParam
+from ..module import PARAM_TYPES, ModParam, parse_param_value
 
 __all__ = ["module_init", "module_exit", "MODULE_LICENSE", "MODULE_AUTHOR", "MODULE_DESCRIPTION",
            "MODULE_VERSION", "MODULE_PARM_DESC", "MODULE_ALIAS", "MODULE_INFO", "module_param",
@@ -77,7 +77,6 @@ def module_param(name, type, perm):
     mod.params[name] = ModParam(name, type, int(perm), old.desc if old else "")
     mod.namespace.setdefault(name, None if type == "charp" else 0)
     if name in mod.param_args:
-        from ..module import parse_param_value
         try:
             mod.namespace[name] = parse_param_value(type, mod.param_args[name])
         except (ValueError, OverflowError):

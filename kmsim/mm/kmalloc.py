@@ -23,6 +23,7 @@ from .slub import (
     SLAB_TYPESAFE_BY_RCU,
     KmemCache,
     Slub,
+    to_address,
 )
 from .slub import kmem_cache_free as _cache_free
 from .slub_debug import init_object
@@ -256,8 +257,7 @@ def do_kfree(k, x) -> None:
     if x is None:
         return
     if not isinstance(x, int) or isinstance(x, bool):
-        from .slub import _to_addr
-        x = _to_addr(x, "kfree() object")
+        x = to_address(x, "kfree() object")
     if x <= ZERO_SIZE_PTR:
         return
     slub = k.slab
@@ -293,8 +293,7 @@ def free_large_kmalloc(k, slub: Slub, pfn: int, x: int) -> None:
 def ksize(k, x) -> int:
     """size_t ksize(const void *objp): the usable size of the object."""
     if not isinstance(x, int) or isinstance(x, bool):
-        from .slub import _to_addr
-        x = _to_addr(x, "ksize() object")
+        x = to_address(x, "ksize() object")
     if not x or x == ZERO_SIZE_PTR:
         return 0
     slub = k.slab

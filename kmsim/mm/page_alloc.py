@@ -14,6 +14,7 @@ import sys
 import numpy as np
 
 from ..machine import MAX_ORDER, PAGE_SHIFT, PAGE_SIZE
+from ..report import TAINT_BAD_PAGE
 from . import gfp as G
 from .buddy import (
     PAGE_ALLOC_COSTLY_ORDER,
@@ -371,7 +372,6 @@ class PageAllocator:
     def bad_page(self, pfn: int, reason: str) -> None:
         """mm/page_alloc.c:bad_page: 'BUG: Bad page state in process insmod  pfn:0xxxxx'."""
         k = self.k
-        from ..report import TAINT_BAD_PAGE
         lines = [f"BUG: Bad page state in process {k.current.comm}  pfn:{pfn:05x}"]
         if 0 <= pfn < self.mem.nr_pages:
             lines.append(f"page:{k.printk_ctx.hash_pointer(k.page_struct_addr(pfn))} "

@@ -39,8 +39,8 @@ from .slab import (
     SLAB_MEM_SPREAD,
     SLAB_MERGE_SAME,
     SLAB_NEVER_MERGE,
-    SLAB_NOLEAKTRACE,
     SLAB_NO_USER_FLAGS,
+    SLAB_NOLEAKTRACE,
     SLAB_PANIC,
     SLAB_POISON,
     SLAB_RECLAIM_ACCOUNT,
@@ -57,7 +57,6 @@ from .slab import (
     Slab,
     set_freepointer,
 )
-from .typed import alignof, sizeof, to_addr
 from .slub_debug import (
     alloc_checked,
     caller_frames,
@@ -81,6 +80,7 @@ from .slub_geometry import (
     parse_slub_debug_blocks,
     slub_debug_match,
 )
+from .typed import alignof, sizeof, to_addr
 
 if TYPE_CHECKING:
     from ..kernel import Kernel
@@ -656,7 +656,7 @@ def kmem_cache_free(s, x):
     if not isinstance(s, KmemCache) or not s.alive:
         _bad_cache(s, "kmem_cache_free")
         return
-    x = _to_addr(x, "kmem_cache_free() object")
+    x = to_address(x, "kmem_cache_free() object")
     if x == 0:
         raise PageFault(s.slub.k.page_struct_addr((-s.po & s.slub.k.machine.addr_mask) >> PAGE_SHIFT)
                         & s.slub.k.machine.addr_mask, False,
@@ -665,7 +665,8 @@ def kmem_cache_free(s, x):
     s.slub.slab_free(s, x)
 
 
-def _to_addr(x, what: str) -> int:
+def to_address(x, what: str) -> int:
+    """An object argument as an address: an int as it is, a typed view by its address."""
     if x.__class__ is int:
         return x
     if isinstance(x, bool):

@@ -20,11 +20,11 @@ from ..errors import PageFault
 from ..machine import PAGE_SHIFT, PAGE_SIZE
 from ..report import format_frame, module_frames
 from . import gfp as G
-from .pagetable import PageTable
 from .highmem import Pkmap
 from .hooks import VmallocHook
 from .kmalloc import kfree, kmalloc
 from .page import Page
+from .pagetable import PageTable
 from .physmem import PG_module, PG_vmalloc
 
 if TYPE_CHECKING:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+from . import memmap as mm
 from .core import UsageError, command
 
 __all__ = ["cmd_memmap"]
@@ -35,7 +36,6 @@ def _parse_memmap_args(args: list[str]) -> tuple[str | None, str | None]:
          usage="memmap [ZONE] [--svg FILE]", options=("--svg",), complete="zones")
 def cmd_memmap(ctx, args):
     """memmap [ZONE] [--svg FILE]: the picture (coloured on a terminal, plain otherwise)."""
-    from . import memmap as mm
     zone, svg = _parse_memmap_args(args)
     try:
         maps = mm.build_maps(ctx.kernel, zone)

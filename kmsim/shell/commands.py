@@ -9,6 +9,8 @@ from ..errors import ModuleError
 from ..machine import PAGE_SHIFT
 from .core import COMMANDS, UsageError, command
 from .dmesg import DmesgError, boot_epoch, format_record, parse_dmesg_args, parse_levels
+from .modinfo import modinfo_fields
+from .pyexec import run_py
 
 # ./modules, then the lab's modules of the checkout kmsim runs from (an editable install)
 MODULE_DIRS = ["modules", str(Path(__file__).resolve().parent.parent.parent / "modules")]
@@ -144,11 +146,10 @@ def cmd_modinfo(ctx, args):
     if not names:
         ctx.err("modinfo: ERROR: missing module or filename.")
         return 1
-    from .modinfo import modinfo_fields
     status = 0
     for a in names:
         try:
-            fields = modinfo_fields(ctx.kernel, a)
+            fields = modinfo_fields(ctx.kernel, a, find_module_file)
         except ValueError as e:
             ctx.err(f"modinfo: ERROR: {e}")
             status = 1
@@ -279,13 +280,12 @@ def cmd_echo(ctx, args):
 
 @command("free", help="memory totals, as procps free", usage="free [-h] [-k] [-m]", options=("-h", "-k", "-m"))
 def cmd_free(ctx, args):
-    from ..fs import meminfo_values
     for a in args:
         if a not in ("-h", "-k", "-m", "--human", "--kibi", "--mebi"):
             raise UsageError(f"unrecognized option '{a}'" if a.startswith("--")
                              else f"invalid option -- '{a.lstrip('-')[:1]}'")
     args = ["-h" if a == "--human" else "-m" if a == "--mebi" else a for a in args]
-    v = meminfo_values(ctx.kernel)
+    v = fs.meminfo_values(ctx.kernel)
     total, free = v["MemTotal"], v["MemFree"]
     slab = v["Slab"]
     cache = v["Buffers"] + v["Cached"] + v["SReclaimable"]     # procps: buff/cache
@@ -350,7 +350,6 @@ def cmd_py(ctx, args):
     src = " ".join(args).strip()
     if not src:
         raise UsageError("missing expression")
-    from .pyexec import run_py
     try:
         return run_py(ctx, src)
     except SystemExit as e:          # py sys.exit(): does not leave kmsim

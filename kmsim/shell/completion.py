@@ -15,8 +15,11 @@ from pathlib import Path
 
 from prompt_toolkit.completion import Completer, Completion
 
+from .. import fs
+from .commands import MODULE_DIRS, find_module_file
 from .core import COMMANDS
 from .lexer import FILTERS
+from .modinfo import file_metadata
 
 __all__ = ["KmsimCompleter", "candidates", "current_words", "word_start", "quote_completion"]
 
@@ -178,7 +181,6 @@ def _module_files(word: str) -> list[str]:
 
 
 def _module_names() -> list[str]:
-    from .commands import MODULE_DIRS
     names = []
     for d in MODULE_DIRS:
         names += [p.stem for p in Path(d).glob("*.py") if not p.name.startswith("_")]
@@ -200,7 +202,6 @@ def _host_paths(word: str) -> list[str]:
 
 
 def _virtual_paths(kernel, word: str) -> list[str]:
-    from .. import fs
     head = word.rsplit("/", 1)[0] if "/" in word else ""
     out = []
     for n in fs.list_dir(kernel, head or "/", quiet=True) or []:
@@ -212,8 +213,6 @@ def _virtual_paths(kernel, word: str) -> list[str]:
 
 def _module_params(path: str, word: str, given=()) -> list[str]:
     """'name=' for each parameter of the module at path (or by name) not given yet."""
-    from .commands import find_module_file
-    from .modinfo import file_metadata
     real = path if Path(path).is_file() else find_module_file(path)
     if real is None:
         return []

@@ -10,12 +10,13 @@ REPL and the batch runner are thin layers over this.
 """
 from __future__ import annotations
 
-import importlib
 import json
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .. import fs
+from ..kernel import set_current_kernel
+from ..mm.debug_vm import debug_vm_after_command
 from ..printk import format_dmesg_line
 from .filters import FilterError, apply_filter
 from .parser import ParseError, parse
@@ -111,7 +112,6 @@ class Shell:
     """
 
     def __init__(self, kernel_factory: Callable, tty: bool = False, json: bool = False):
-        _load_commands()
         self.kernel_factory = kernel_factory
         self.tty = tty
         self.json = json
@@ -154,7 +154,6 @@ class Shell:
             for pl in pipelines:
                 status = self.run_pipeline(pl, result)
                 if "debug_vm" in self.kernel.params:      # --append debug_vm
-                    from ..mm.debug_vm import debug_vm_after_command
                     debug_vm_after_command(self.kernel)
                 if status:
                     result.status = status
@@ -164,13 +163,11 @@ class Shell:
                     break
         finally:
             self._active = None
-            from .. import kernel as _kmod
-            _kmod.set_current_kernel(self.kernel)
+            set_current_kernel(self.kernel)
         return result
 
     def run_pipeline(self, pl, result: Result) -> int:
         """Run one pipeline: the first stage is a command, the rest filters."""
-        from ..kernel import set_current_kernel
         set_current_kernel(self.kernel)
         self.kernel.tick(1_000_000)
         first, filters = pl.stages[0], pl.stages[1:]
@@ -201,7 +198,6 @@ class Shell:
 
     def redirect(self, ctx: Context, stage, text: str, status: int) -> int:
         """CMD > PATH: write the output to a virtual file (or a host file outside /proc, /sys)."""
-        from .. import fs
         target = stage.redirect
         if target.startswith(("/proc", "/sys")):
             try:
@@ -253,18 +249,3 @@ class Shell:
         """Kernel messages printed since the last dmesg (for the toolbar)."""
         return self.kernel.printk.unread()
 
-
-_loaded = False
-
-
-def _load_commands() -> None:
-    """Import every kmsim.shell.cmd_* module (each registers its commands)."""
-    global _loaded
-    if _loaded:
-        return
-    _loaded = True
-    from . import commands  # noqa: F401  the foundation's commands
-    pkg = importlib.import_module("kmsim.shell")
-    for info in pkgutil.iter_modules(pkg.__path__):
-        if info.name.startswith("cmd_"):
-            importlib.import_module(f"kmsim.shell.{info.name}")

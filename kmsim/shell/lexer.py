@@ -8,6 +8,8 @@ from __future__ import annotations
 from pygments.lexer import RegexLexer, bygroups
 from pygments.token import Comment, Error, Name, Number, Operator, Punctuation, String, Text
 
+from .core import COMMANDS
+
 __all__ = ["KmsimLexer", "FILTERS"]
 
 FILTERS = ("grep", "head", "tail", "wc", "sort")
@@ -22,7 +24,6 @@ def _unquote(word: str) -> str:
 
 def _command_word(lexer, match):
     """A known command is a function name; anything else is an error."""
-    from .core import COMMANDS
     word = match.group(0)
     yield match.start(), Name.Function if _unquote(word) in COMMANDS else Error, word
 

@@ -10,6 +10,8 @@ import sys
 
 from ..printk import format_dmesg_line
 from .cmd_slab import slabtop_text
+from .keys import KeyReader
+from .render import colour_dmesg_line, table_slabtop
 
 __all__ = ["run_slabtop", "follow_dmesg", "colour_log_lines", "SORT_KEYS"]
 
@@ -24,8 +26,6 @@ def run_slabtop(ctx, sort: str = "o") -> int:
     from rich.live import Live
     from rich.text import Text
 
-    from .keys import KeyReader
-    from .render import table_slabtop
     console = Console(file=sys.stdout, force_terminal=True)
 
     def frame():
@@ -58,8 +58,6 @@ def follow_dmesg(ctx, levels, fmt=None, keep=None) -> None:
     fmt formats a record (dmesg -T, -x ...), keep chooses the records (-k, -u).
     """
     fmt = fmt or format_dmesg_line
-    from .keys import KeyReader
-    from .render import colour_dmesg_line
     k = ctx.kernel
     pending = ctx.text()
     ctx._out.clear()
@@ -85,7 +83,6 @@ def follow_dmesg(ctx, levels, fmt=None, keep=None) -> None:
 
 def colour_log_lines(kernel, text: str) -> str:
     """Colour the lines of text that are records of the kernel log, by their level."""
-    from .render import colour_dmesg_line
     levels = {format_dmesg_line(r): r.level for r in kernel.printk.visible()}
     out = []
     for line in text.splitlines(keepends=True):

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import ast
+import hashlib
+from collections.abc import Callable
 from pathlib import Path
 
 __all__ = ["modinfo_fields", "file_metadata"]
@@ -51,7 +53,6 @@ def _is_module_source(path: str) -> bool:
 
 def _srcversion(path: str) -> str:
     """24 hex digits summing the module's source, as modpost's srcversion does."""
-    import hashlib
     try:
         data = Path(path).read_bytes()
     except OSError:
@@ -59,10 +60,10 @@ def _srcversion(path: str) -> str:
     return hashlib.md5(data).hexdigest()[:24].upper()
 
 
-def modinfo_fields(kernel, name_or_file: str) -> list[tuple[str, str]] | None:
+def modinfo_fields(kernel, name_or_file: str,
+                   find_module_file: Callable[[str], str | None]) -> list[tuple[str, str]] | None:
     """kmod's modinfo fields in order, or None if the module is not found (ValueError with
-    kmod's message for a file that is not a module)."""
-    from .commands import find_module_file
+    kmod's message for a file that is not a module); find_module_file is modprobe's search."""
     p = Path(name_or_file)
     path = str(p) if p.is_file() else None
     mod = kernel.modules.modules.get(p.stem if path else name_or_file)
