@@ -29,7 +29,7 @@ CUT_HERE = "------------[ cut here ]------------"
 # Where the reference kernel faulted inside an API function given a bad pointer.
 API_FAULT_RIP = {"kfree": "kfree+0x4b/0x110"}
 
-__all__ = ["API_CODES", "ENTRY_CODES", "TAINT_FLAGS", "print_tainted", "taint_letters", "module_frames", "format_frame",
+__all__ = ["API_CODES", "ENTRY_CODES", "is_api_module", "TAINT_FLAGS", "print_tainted", "taint_letters", "module_frames", "format_frame",
            "Reporter", "CUT_HERE"]
 
 
@@ -67,11 +67,15 @@ API_CODES: set[CodeType] = set()
 ENTRY_CODES: set[CodeType] = set()
 
 
+def is_api_module(name: str) -> bool:
+    """A module of kmsim's module API: a header (kmsim.linux) or the lib/ code behind one."""
+    return name.startswith(("kmsim.linux.", "kmsim.lib."))
+
+
 def _is_api(fr: FrameType) -> bool:
-    """A frame of a function of kmsim's module API (kmsim.linux, or a fast path in mm/)."""
-    if fr.f_globals.get("__name__", "").startswith("kmsim.linux."):
-        return True
-    return fr.f_code in API_CODES
+    """A frame of a function of kmsim's module API (kmsim.linux and kmsim.lib, or a fast path
+    in mm/)."""
+    return is_api_module(fr.f_globals.get("__name__", "")) or fr.f_code in API_CODES
 
 
 def module_frames(module_files: dict[str, str], tb: TracebackType | None = None,

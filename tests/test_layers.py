@@ -1,7 +1,8 @@
 """kmsim's layers, read from its imports: arrows point down, and no module-level cycle.
 
 cli -> shell -> fs -> check -> linux (headers) -> module (loader) -> lib -> kernel -> mm
--> machine, printk, report (docs/internals.md draws it).  An import inside a function
+-> machine, printk, report (docs/internals.md draws it).  kmsim/__init__.py is the
+composition root: it imports the loader so that the loader can install itself in the kernel.  An import inside a function
 counts as an arrow too; it is allowed only where a cycle forces it, and then its line
 says so in a comment naming the cycle, or where importing it at the top would cost a
 start-up that most runs never use ("# lazy: ..." saying what it costs).  Imports under ``if TYPE_CHECKING:`` are for the
@@ -27,9 +28,10 @@ LAYERS = [
     (45, ("kmsim.lib",)),
     (40, ("kmsim.kernel",)),
     (30, ("kmsim.mm", "kmsim.watchdog")),
-    # the bottom: what every layer may use; mm/gfp.py is gfp_types.h, constants importing nothing
+    # the bottom: what every layer may use; mm/gfp.py (gfp_types.h) and linux/errno.h are
+    # constants that import nothing
     (10, ("kmsim.machine", "kmsim.printk", "kmsim.report", "kmsim.errors", "kmsim.current",
-          "kmsim.mm.gfp")),
+          "kmsim.mm.gfp", "kmsim.linux.errno")),
 ]
 
 

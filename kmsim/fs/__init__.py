@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..lib.params import format_param_value, parse_param_value
 from ..machine import MAX_ORDER, PAGE_SHIFT
-from ..module import format_param_value, parse_param_value
 from ..report import taint_letters
 
 __all__ = ["FsError", "proc_file", "proc_write", "proc_dir", "read_file", "write_file",
