@@ -23,7 +23,6 @@ import sys
 from .errors import ModuleError
 from .kernel import Kernel
 from .module import mod_strerror
-from .module_hints import is_err_hint  # noqa: F401  -- check's public name since before
 
 __all__ = ["main", "check_module", "iter_runs", "choose_calls", "AllocCounter", "run_once",
            "format_runs", "format_head", "format_run", "format_tail"]
@@ -143,6 +142,9 @@ def run_once(path: str, target: int) -> dict:
         k.modules.insmod(path, [])
         run["init"] = 0
         loaded = True
+        if getattr(k.modules.modules.get(name), "init_returned_none", False):    # the loader's flag
+            findings.append({"kind": "init-returned-none", "message": "init returned None (it fell "
+                             "off its end): an init returns 0 or a negative errno"})
     except ModuleError as e:
         run["init"] = -e.errno if e.errno else e.message
         run["insmod_error"] = e.message
@@ -405,3 +407,46 @@ def _json_report(args) -> list[dict]:
                       "clean": all(r["verdict"] == "clean" for r in runs),
                       "untested_calls": calls - len(tested)}, indent=2, default=str))
     return runs
+
+
+_ALLOCATORS = ("alloc_pages", "alloc_page", "__get_free_pages", "__get_free_page",
+               "get_zeroed_page", "kmalloc", "kzalloc", "kcalloc", "kmalloc_array", "krealloc",
+               "kmem_cache_alloc", "kmem_cache_zalloc", "kmem_cache_create", "KMEM_CACHE",
+               "kstrdup", "kmemdup", "vmalloc", "vzalloc", "kvmalloc", "kvzalloc",
+               "mempool_create", "mempool_create_slab_pool", "mempool_create_kmalloc_pool",
+               "mempool_create_page_pool", "mempool_alloc", "kmap", "page_address")
+
+
+def is_err_hint(source: str, first_line: int, lineno: int) -> str | None:
+    """The IS_ERR mistake behind a NULL dereference at `lineno`, if the function made it.
+
+    Looks in the function's lines before the fault for ``NAME = allocator(...)``
+    tested only with ``IS_ERR(NAME)`` (never with ``not NAME``, ``NAME is None``,
+    ``IS_ERR_OR_NULL``), where NAME is used on the faulting line.
+    """
+    lines = source.splitlines()
+    if not 0 < lineno <= len(lines):
+        return None
+    used = set(re.findall(r"[A-Za-z_]\w*", lines[lineno - 1]))
+    assigned: dict[str, tuple[int, str]] = {}
+    tested: dict[str, int] = {}
+    for i in range(max(1, first_line), lineno):
+        text = lines[i - 1].split("#", 1)[0]
+        m = re.match(r"\s*([A-Za-z_]\w*)\s*=\s*([A-Za-z_]\w*)\s*\(", text)
+        if m and m.group(2) in _ALLOCATORS:
+            assigned[m.group(1)] = (i, m.group(2))
+            tested.pop(m.group(1), None)
+        for name in re.findall(r"\bIS_ERR\(\s*([A-Za-z_]\w*)\s*\)", text):
+            tested.setdefault(name, i)
+        for name in list(tested):
+            if re.search(rf"\bnot\s+{name}\b|!\s*{name}\b|\b{name}\s+is\s+None|\b{name}\s*==\s*(0|None|NULL)"
+                         rf"|IS_ERR_OR_NULL\(\s*{name}\s*\)", text):
+                tested[name] = -1
+    for name, (aline, alloc) in assigned.items():
+        tline = tested.get(name, -1)
+        if name in used and tline > 0:
+            return (f"line {tline} tests {name} with IS_ERR only, but {alloc}() returns NULL on "
+                    f"failure, not an error pointer: IS_ERR(NULL) is false, so line {lineno} used "
+                    f"the NULL from line {aline}; test it with "
+                    + (f"'if (!{name})'" if "#include" in source else f"'if not {name}:'"))
+    return None

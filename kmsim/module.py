@@ -12,11 +12,12 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cc import compile_c
 from .errors import KernelBUG, KernelEvent, ModuleError, PageFault, SoftLockup
 from .kernel import SYSCALL_FRAMES, Task, install_loader
 from .lib.params import ModParam, parse_param_value
+from .loader_hints import fell_off_hint, null_hint
 from .machine import PAGE_SIZE
-from .module_hints import is_err_hint
 from .report import (
     API_CODES,
     CUT_HERE,
@@ -84,6 +85,7 @@ class Module:
     exports: dict = field(default_factory=dict)
     init_done: bool = False
     stuck: bool = False
+    init_returned_none: bool = False    # init fell off its end (a finding of kmsim check)
 
     @property
     def size(self) -> int:
@@ -310,13 +312,8 @@ class ModuleLoader:
                         hints=hints)
 
     def _null_hint(self, tb) -> list[str]:
-        frames = [f for f in module_frames(self.module_files(), tb=tb) if f[2] is not None]
-        if not frames:
-            return []
-        _fn, line, modname, code = frames[0]
-        mod = self.modules.get(modname)
-        source = mod.namespace.get("__kmsim_source__", "") if mod is not None else ""
-        hint = is_err_hint(source, code.co_firstlineno, line)
+        sources = {m.name: m.namespace.get("__kmsim_source__", "") for m in self.modules.values()}
+        hint = null_hint(tb, self.module_files(), sources)
         return [hint] if hint else []
 
     def report_bug(self, e: KernelBUG, tb) -> None:
@@ -361,6 +358,8 @@ class ModuleLoader:
         api = _api_function(tb)
         msg = f"{type(e).__name__}: {e}"
         hint = f"{api}(): {msg}" if api else f"the module raised {msg}"
+        if frames and not api:       # an API function's own message names its caller already
+            hint += f" (at {where})"
         k.reporter.emit([CUT_HERE, f"kernel BUG at {where}!"])
         k.reporter.oops([], "invalid opcode: 0000", k.reporter.rip_of(tb), tb=tb, hints=[hint])
 
@@ -368,9 +367,12 @@ class ModuleLoader:
     def insmod(self, path: str, args: list[str] | None = None) -> list[str]:
         """Load a module file.  Returns extra lines for the shell; raises ModuleError."""
         before = set(self.modules)
+        self.build_warnings: list[str] = []     # a C module's compiler warnings (kmsim/cc)
         try:
-            return self._insmod(path, args)
-        except ModuleError:
+            return self.build_warnings + self._insmod(path, args)
+        except ModuleError as e:
+            if self.build_warnings:
+                e.message = "\n".join(self.build_warnings + [e.message])
             raise
         except BaseException:
             for name in set(self.modules) - before:
@@ -396,8 +398,12 @@ class ModuleLoader:
         except (OSError, UnicodeDecodeError) as e:
             raise ModuleError(f"insmod: ERROR: could not load module {path}: {getattr(e, 'strerror', None) or 'Invalid module format'}")
         filename = str(p.resolve())
+        c_ns = None
         try:
-            code = compile(source, filename, "exec")
+            if p.suffix == ".c":      # a C module: kmsim/cc builds it; a build error raises ModuleError
+                code, c_ns, self.build_warnings[:] = compile_c(self.k, path, filename, source)
+            else:
+                code = compile(source, filename, "exec")
         except (SyntaxError, ValueError) as e:
             line = getattr(e, "lineno", None)
             self.k.printk.emit(3, f"{name}: invalid module format: {type(e).__name__}: "
@@ -408,6 +414,9 @@ class ModuleLoader:
         mod.param_args = dict(_split_param(a) for a in (args or []))
         mod.namespace = {"__name__": name, "__file__": filename, "__builtins__": __builtins__,
                          "__kmsim_source__": source}
+        if c_ns is not None:          # the translated C runs without Python's builtins
+            c_ns.update(mod.namespace, __builtins__={})
+            mod.namespace = c_ns
         self._files[filename] = name
         self.modules[name] = mod
         self.loading = mod
@@ -509,6 +518,9 @@ class ModuleLoader:
             if res.event == "oops":
                 k.printk.emit(4, f"kmsim: {mod.name} stays loaded with 'Used by 1' as after a real "
                                  f"Oops in init; 'rmmod -f {mod.name}' or 'reboot' clears it")
+            elif res.event == "interrupt":
+                k.printk.emit(4, f"kmsim: {mod.name} stays loaded with 'Used by 1' as its init was "
+                                 f"interrupted; 'rmmod -f {mod.name}' or 'reboot' clears it")
             raise ModuleError(res.message, status=res.status)
         return self._init_returned(mod, path, res.value)
 
@@ -516,6 +528,8 @@ class ModuleLoader:
         """do_init_module after init returned ret: live, or discarded with its errno."""
         k = self.k
         if ret is None:
+            mod.init_returned_none = True
+            k.printk.emit(4, fell_off_hint(mod.name, mod.init_fn))
             ret = 0
         if isinstance(ret, bool) or not isinstance(ret, int):
             k.printk.emit(3, f"kmsim: {mod.name}: init returned {type(ret).__name__} "
@@ -543,7 +557,7 @@ class ModuleLoader:
     def rmmod(self, name: str, force: bool = False) -> list[str]:
         """Unload a module.  Returns extra shell lines (leak summary); raises ModuleError."""
         name = Path(name).name
-        for suffix in (".py", ".ko"):
+        for suffix in (".py", ".ko", ".c"):
             if name.endswith(suffix):
                 name = name[:-len(suffix)]
         name = name.replace("-", "_")

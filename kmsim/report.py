@@ -111,6 +111,18 @@ def module_frames(module_files: dict[str, str], tb: TracebackType | None = None,
     return out
 
 
+def c_source_hint(module_files: dict[str, str], tb) -> list[str]:
+    """For a C module, where the fault is: 'FILE.c:LINE: the C statement' (kmsim/cc maps the
+    translated code's lines to the C lines)."""
+    frames = [f for f in module_frames(module_files, tb=tb) if f[2] is not None] if tb else []
+    if not frames or not frames[0][3].co_filename.endswith(".c"):
+        return []
+    import linecache
+    fn, line, _mod, code = frames[0]
+    text = linecache.getline(code.co_filename, line).strip()
+    return [f"in {fn}() at {code.co_filename.rsplit('/', 1)[-1]}:{line}: {text}"]
+
+
 def _mod_tag(frame: str) -> str:
     """' [mod]' of a formatted frame, or ''."""
     return frame[frame.index(" ["):] if " [" in frame else ""
@@ -246,5 +258,6 @@ class Reporter:
         lines.append("---[ end trace 0000000000000000 ]---")
         self.k.add_taint(TAINT_DIE)
         self.emit(lines, level=4)
-        for h in hints or []:
+        hints = list(hints or []) + c_source_hint(self.k.modules.module_files(), tb)
+        for h in hints:
             self.k.printk.emit(4, f"kmsim: {h}")

@@ -6,6 +6,8 @@ import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
+from ..cc import file_metadata as c_metadata
+
 __all__ = ["modinfo_fields", "file_metadata"]
 
 _META = {"MODULE_LICENSE": "license", "MODULE_AUTHOR": "author",
@@ -14,6 +16,8 @@ _META = {"MODULE_LICENSE": "license", "MODULE_AUTHOR": "author",
 
 def file_metadata(path: str) -> dict:
     """MODULE_* strings and module_param declarations of a module file, without running it."""
+    if path.endswith(".c"):           # a C module: its MODULE_* records, from kmsim/cc
+        return c_metadata(path)
     meta: dict = {"license": None, "author": [], "description": None, "version": None,
                   "params": {}, "parm_desc": {}, "entries": []}
     try:
@@ -42,6 +46,8 @@ def file_metadata(path: str) -> dict:
 
 def _is_module_source(path: str) -> bool:
     """A file modinfo can read: Python source that parses (the ELF check of kmod)."""
+    if path.endswith(".c"):
+        return bool(file_metadata(path)["entries"] or file_metadata(path)["params"])
     if not path.endswith(".py"):
         return False
     try:
