@@ -337,7 +337,8 @@ def report(res: dict) -> str:
         if key in res:
             out.append(_line(label, res, key))
     if "vmalloc_rw_pair_s" in res:
-        out.append(f"vmalloc access / direct-map access: {res['vmalloc_rw_pair_x'] / res['direct_rw_pair_x']:.2f}x")
+        ratio = res["vmalloc_rw_pair_x"] / res["direct_rw_pair_x"]
+        out.append(f"vmalloc access / direct-map access: {ratio:.2f}x")
     if "startup_to_prompt_s" in res:
         out.append(f"startup to first prompt (1 GiB machine): {res['startup_to_prompt_s']:.3f} s")
     return "\n".join(out)

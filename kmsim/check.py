@@ -28,7 +28,8 @@ __all__ = ["main", "check_module", "iter_runs", "choose_calls", "AllocCounter", 
            "format_runs", "format_head", "format_run", "format_tail"]
 
 SEED = 1
-DEFAULT_MAX_RUNS = 500      # every call of a lab module; a module allocating in a long loop must not take hours
+# every call of a lab module; a module allocating in a long loop must not take hours
+DEFAULT_MAX_RUNS = 500
 APPEND = "kasan"
 REPORT_RE = re.compile(r"^(BUG: |kernel BUG at |watchdog: BUG: |WARNING: |BUG [\w\-:() ]+: |"
                        r"general protection fault|Bad page state|kmsim: .*(host out of memory))")
@@ -124,7 +125,7 @@ def _site_text(site: dict | None) -> str:
     return f"{site['file']}:{site['line']}: {site['source']}"
 
 
-def run_once(path: str, target: int) -> dict:
+def run_once(path: str, target: int) -> dict:  # noqa: C901 -- one run in order: boot, hooks, insmod, rmmod, verdict
     """Boot a fresh kernel, fail allocation call `target` (0: none), insmod and rmmod."""
     k = Kernel("x86_64", "1G", APPEND, seed=SEED)
     counter = AllocCounter(k, target)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import codecs
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -75,10 +76,8 @@ def _safe_output() -> None:
     is escaped instead of raising UnicodeEncodeError."""
     codecs.register_error("kmsim-escape", _escape_errors)
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(AttributeError, ValueError, OSError):
             stream.reconfigure(errors="kmsim-escape")
-        except (AttributeError, ValueError, OSError):
-            pass
 
 
 def _quiet_stdout() -> None:

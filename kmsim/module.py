@@ -7,6 +7,7 @@ kernel's report, and the machine goes on.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from dataclasses import dataclass, field
@@ -181,7 +182,7 @@ class ModuleLoader:
         return ptr
 
     # -- running module code ------------------------------------------------------------
-    def call(self, mod: Module, fn, args=(), comm: str | None = None,
+    def call(self, mod: Module, fn, args=(), comm: str | None = None,  # noqa: C901 -- one except per event
              toplevel: bool = False) -> CallResult:
         """Run module code as the kernel would, turning every fault into its report.
 
@@ -387,7 +388,7 @@ class ModuleLoader:
             is_file = p.is_file()
         except (OSError, ValueError) as e:      # a name too long, a NUL byte
             raise ModuleError(f"insmod: ERROR: could not load module {path}: "
-                              f"{getattr(e, 'strerror', None) or 'Invalid argument'}")
+                              f"{getattr(e, 'strerror', None) or 'Invalid argument'}") from None
         if not is_file:
             raise ModuleError(f"insmod: ERROR: could not load module {path}: No such file or directory")
         name = p.stem.replace("-", "_")
@@ -396,7 +397,8 @@ class ModuleLoader:
         try:
             source = p.read_text(encoding="utf-8-sig")     # a BOM (an editor on Windows) is not code
         except (OSError, UnicodeDecodeError) as e:
-            raise ModuleError(f"insmod: ERROR: could not load module {path}: {getattr(e, 'strerror', None) or 'Invalid module format'}")
+            why = getattr(e, "strerror", None) or "Invalid module format"
+            raise ModuleError(f"insmod: ERROR: could not load module {path}: {why}") from None
         filename = str(p.resolve())
         c_ns = None
         try:
@@ -408,7 +410,8 @@ class ModuleLoader:
             line = getattr(e, "lineno", None)
             self.k.printk.emit(3, f"{name}: invalid module format: {type(e).__name__}: "
                                   f"{getattr(e, 'msg', e)} ({p.name}, line {line})")
-            raise ModuleError(f"insmod: ERROR: could not insert module {path}: Invalid module format", errno=8)
+            raise ModuleError(f"insmod: ERROR: could not insert module {path}: Invalid module format",
+                              errno=8) from None
         mod = Module(name=name, path=filename, owner=self.k.register_owner("module", name))
         self.k.owners[mod.owner].module = mod
         mod.param_args = dict(_split_param(a) for a in (args or []))
@@ -507,10 +510,8 @@ class ModuleLoader:
         if res.event == "killed":
             # The OOM killer chose insmod: init ran to its end, the module is loaded or not
             # as init says, then insmod dies before it can print anything.
-            try:
+            with contextlib.suppress(ModuleError):
                 self._init_returned(mod, path, res.value)
-            except ModuleError:
-                pass
             raise ModuleError(res.message, status=res.status)
         if res.event is not None:
             mod.stuck = True

@@ -210,7 +210,7 @@ class LogBuffer:
             raise ValueError("Invalid argument")
         names = ["console_loglevel", "default_message_loglevel",
                  "minimum_console_loglevel", "default_console_loglevel"]
-        for name, v in zip(names, vals):
+        for name, v in zip(names, vals, strict=False):
             setattr(self, name, v)
 
 
@@ -322,7 +322,8 @@ def _pointer(arg, ext: str, flags, width, ctx: FormatContext) -> tuple[str, int]
     addr = _as_int(arg, ctx)
     w = ctx.ptr_size * 2
     if addr is None:     # still eat the extension letters (%px of a non-pointer)
-        return "(einval)", 1 if ext[:1] in ("x", "K") else (2 if ext[:2] in ("ap", "ad") else int(ext[:1] == "a"))
+        eat = 1 if ext[:1] in ("x", "K") else (2 if ext[:2] in ("ap", "ad") else int(ext[:1] == "a"))
+        return "(einval)", eat
     addr &= (1 << (ctx.ptr_size * 8)) - 1
     if ext[:1] == "x":
         return f"{addr:0{w}x}", 1
@@ -350,7 +351,7 @@ def _c_int(arg, ctx: FormatContext) -> int:
     return ((v + (1 << 31)) & 0xffffffff) - (1 << 31)
 
 
-def vsprintf(fmt: str, args: tuple, ctx: FormatContext) -> str:
+def vsprintf(fmt: str, args: tuple, ctx: FormatContext) -> str:  # noqa: C901 -- one branch a conversion
     """Format as the kernel's vsprintf: the printk conversions, %p and its extensions."""
     if not isinstance(fmt, str):
         fmt = bytes(fmt).decode("latin-1") if isinstance(fmt, (bytes, bytearray)) else str(fmt)

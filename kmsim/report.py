@@ -29,7 +29,8 @@ CUT_HERE = "------------[ cut here ]------------"
 # Where the reference kernel faulted inside an API function given a bad pointer.
 API_FAULT_RIP = {"kfree": "kfree+0x4b/0x110"}
 
-__all__ = ["API_CODES", "ENTRY_CODES", "is_api_module", "TAINT_FLAGS", "print_tainted", "taint_letters", "module_frames", "format_frame",
+__all__ = ["API_CODES", "ENTRY_CODES", "is_api_module", "TAINT_FLAGS", "print_tainted", "taint_letters",
+           "module_frames", "format_frame",
            "Reporter", "CUT_HERE"]
 
 
@@ -187,7 +188,7 @@ class Reporter:
                                self.modules_linked_in(), self.cpu_line(), self.hardware_line(),
                                pc, f"LR is at {lr}", "Backtrace:"]
         lines += [f" {callee.split('+')[0]}{_mod_tag(callee)} from {caller}"
-                  for callee, caller in zip(calls, calls[1:])]
+                  for callee, caller in zip(calls, calls[1:], strict=False)]
         return lines
 
     def rip_of(self, tb: TracebackType | None = None, fallback: str = "") -> str:

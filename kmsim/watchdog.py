@@ -12,6 +12,7 @@ module code is not slowed, and nothing can fire outside module code.
 from __future__ import annotations
 
 import _thread
+import contextlib
 import signal
 import threading
 import time
@@ -129,9 +130,7 @@ def watchdog_init(kernel) -> Watchdog:
     thresh = 10
     val = kernel.params.get("watchdog_thresh")
     if isinstance(val, str):
-        try:
+        with contextlib.suppress(ValueError):
             thresh = max(0, min(60, int(val)))
-        except ValueError:
-            pass
     wd = Watchdog(kernel, thresh)
     return wd

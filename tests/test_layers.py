@@ -1,12 +1,13 @@
 """kmsim's layers, read from its imports: arrows point down, and no module-level cycle.
 
-cli -> shell -> fs -> check -> module (loader) -> cc -> linux (headers) -> lib -> kernel -> mm
--> machine, printk, report (docs/internals.md draws it).  kmsim/__init__.py is the
-composition root: it imports the loader so that the loader can install itself in the kernel.  An import inside a function
-counts as an arrow too; it is allowed only where a cycle forces it, and then its line
-says so in a comment naming the cycle, or where importing it at the top would cost a
-start-up that most runs never use ("# lazy: ..." saying what it costs).  Imports under ``if TYPE_CHECKING:`` are for the
-type checker only and are not arrows.
+cli -> shell -> fs -> check -> module (loader) -> cc -> linux (headers) -> lib -> kernel
+-> mm -> machine, printk, report (docs/internals.md draws it).  kmsim/__init__.py is the
+composition root: it imports the loader so that the loader can install itself in the
+kernel.  An import inside a function counts as an arrow too; it is allowed only where a
+cycle forces it, and then its line says so in a comment naming the cycle, or where
+importing it at the top would cost a start-up that most runs never use ("# lazy: ..."
+saying what it costs).  Imports under ``if TYPE_CHECKING:`` are for the type checker
+only and are not arrows.
 """
 from __future__ import annotations
 
@@ -118,7 +119,8 @@ def test_function_level_imports_say_which_cycle():
         for _t, line, in_func in imports_of(name):
             if in_func and "# cycle:" not in lines[line - 1] and "# lazy:" not in lines[line - 1]:
                 bare.append(f"{name}:{line}: {lines[line - 1].strip()}")
-    assert not bare, "function-level imports without a '# cycle: ...' or '# lazy: ...' reason:\n" + "\n".join(bare)
+    assert not bare, ("function-level imports without a '# cycle: ...' or '# lazy: ...' reason:\n"
+                      + "\n".join(bare))
 
 
 def test_no_module_level_cycle():

@@ -127,7 +127,8 @@ def test_python_source_is_highlighted():
 def test_slabinfo_table_keeps_cache_names_with_spaces():
     from kmsim.shell.render import render_to_text, table_slabinfo
     raw = ("slabinfo - version: 2.1\n# name ...\n"
-           "example cache          5     64     64   64    1 : tunables    0    0    0 : slabdata      1      1      0\n")
+           "example cache          5     64     64   64    1 : tunables    0    0    0 : slabdata   "
+           "   1      1      0\n")
     import re
     text = re.sub(r"\x1b\[[0-9;]*m", "", render_to_text(table_slabinfo(raw), 80))
     row = next(line for line in text.splitlines() if "example cache" in line)

@@ -6,6 +6,7 @@ parameters while its top level runs; ``kmsim.linux.module`` exports them.
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from ..current import current_kernel
@@ -106,10 +107,8 @@ def module_param(name, type, perm):
     mod.params[name] = ModParam(name, type, int(perm), old.desc if old else "")
     mod.namespace.setdefault(name, None if type == "charp" else 0)
     if name in mod.param_args:
-        try:
+        with contextlib.suppress(ValueError, OverflowError):   # reported when the parameters are parsed
             mod.namespace[name] = parse_param_value(type, mod.param_args[name])
-        except (ValueError, OverflowError):
-            pass     # reported when the parameters are parsed, before init
 
 
 def MODULE_PARM_DESC(name, desc):

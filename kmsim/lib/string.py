@@ -83,7 +83,7 @@ def memmove(dest, src, n: int) -> int:
 def memcmp(s1, s2, n: int) -> int:
     """int memcmp(const void *s1, const void *s2, size_t n): first differing bytes' difference."""
     a, b = _src_bytes(s1, n), _src_bytes(s2, n)
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):
         if x != y:
             return x - y
     return 0
@@ -160,7 +160,7 @@ def strncmp(cs, ct, count: int) -> int:
 
 def _compare(cs, ct, count: int) -> int:
     """lib/string.c's loop: a byte of each string in turn, until they differ or end."""
-    for _, c1, c2 in zip(range(count), _c_chars(cs), _c_chars(ct)):
+    for _, c1, c2 in zip(range(count), _c_chars(cs), _c_chars(ct), strict=False):
         if c1 != c2:
             return -1 if c1 < c2 else 1
         if not c1:

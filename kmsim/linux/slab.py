@@ -36,7 +36,8 @@ KMALLOC_MAX_CACHE_SIZE = _km.KMALLOC_MAX_CACHE_SIZE
 
 __all__ = [n for n in _gfp_all if n.startswith(("GFP_", "__GFP_"))] + [
     "kmem_cache_create", "KMEM_CACHE", "kmem_cache_alloc", "kmem_cache_zalloc", "kmem_cache_free",
-    "kmem_cache_destroy", "kmem_cache_size", "kmem_cache_shrink", "kmalloc", "kzalloc", "kcalloc", "kmalloc_array",
+    "kmem_cache_destroy", "kmem_cache_size", "kmem_cache_shrink", "kmalloc", "kzalloc", "kcalloc",
+    "kmalloc_array",
     "krealloc", "kfree", "ksize", "kstrdup", "kmemdup", "kmalloc_size_roundup", "kzfree",
     "kfree_sensitive", "ZERO_SIZE_PTR", "ZERO_OR_NULL_PTR", "KMALLOC_MAX_SIZE",
     "KMALLOC_MAX_CACHE_SIZE",

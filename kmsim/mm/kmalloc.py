@@ -278,12 +278,11 @@ def free_large_kmalloc(k, slub: Slub, pfn: int, x: int) -> None:
     order = slub.large.get(pfn)
     if order is None:
         order = int(k.phys.order[pfn]) if int(k.phys.refcount[pfn]) > 0 else 0
-        if order == 0:
-            if k.reporter.warn("mm/slab_common.c:904", "free_large_kmalloc+0x3c/0x70",
-                               kernel_frames=[], once_key="free_large_kmalloc"):
-                k.printk.emit(4, f"object pointer: 0x{k.printk_ctx.hash_pointer(x)}")
-                k.printk.emit(4, f"kmsim: kfree({x:#x}): that pointer did not come from kmalloc; "
-                                 f"the kernel frees the page it is in anyway")
+        if order == 0 and k.reporter.warn("mm/slab_common.c:904", "free_large_kmalloc+0x3c/0x70",
+                           kernel_frames=[], once_key="free_large_kmalloc"):
+            k.printk.emit(4, f"object pointer: 0x{k.printk_ctx.hash_pointer(x)}")
+            k.printk.emit(4, f"kmsim: kfree({x:#x}): that pointer did not come from kmalloc; "
+                             f"the kernel frees the page it is in anyway")
     for hook in slub.free_hooks:
         hook(None, x)
     slub.large.pop(pfn, None)

@@ -90,7 +90,8 @@ class PageAllocator:
         self._nopage_rs = (-(1 << 62), 0, 0)        # warn_alloc's ratelimit: start, printed, missed
         self.kernel_owner = kernel.kernel_owner
         # What the hot paths index, without a lookup through self.mem:
-        self._cflags, self._crefcount, self._corder, self._cowner = mem.c_flags, mem.c_refcount, mem.c_order, mem.c_owner
+        self._cflags, self._crefcount = mem.c_flags, mem.c_refcount
+        self._corder, self._cowner = mem.c_order, mem.c_owner
         self._mv_owner = mem.mv_owner
         self._mm, self._dirty = mem.mm, mem.dirty
         self._owner_fills: dict[tuple[int, int], memoryview] = {}
@@ -469,7 +470,8 @@ class PageAllocator:
         self.show_mem()
         k.printk.emit(6, "Tasks state (memory values in pages):")
         k.printk.emit(6, "[  pid  ]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name")
-        k.printk.emit(6, f"[{k.current.pid:7d}]     0 {k.current.pid:5d}      597      209    45056        0             0 {k.current.comm}")
+        k.printk.emit(6, f"[{k.current.pid:7d}]     0 {k.current.pid:5d}      597      209    45056        0"
+                         f"             0 {k.current.comm}")
         k.printk.emit(6, f"oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,"
                          f"global_oom,task_memcg=/,task={k.current.comm},pid={k.current.pid},uid=0")
         k.printk.emit(3, f"Out of memory: Killed process {k.current.pid} ({k.current.comm}) "
@@ -495,4 +497,4 @@ def _runs(mask):
     d = np.diff(m)
     starts = np.flatnonzero(d == 1)
     ends = np.flatnonzero(d == -1)
-    return list(zip(starts.tolist(), ends.tolist()))
+    return list(zip(starts.tolist(), ends.tolist(), strict=False))

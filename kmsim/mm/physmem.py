@@ -136,7 +136,8 @@ class PhysMem:
         frame (debug_vm's check of the marking).  Only frames the host backs are read."""
         suspects = np.flatnonzero((self.dirty_map == 0) & self.resident())
         frames = self.bytes.reshape(self.nr_pages, PAGE_SIZE)
-        bad = [chunk[frames[chunk].any(axis=1)] for chunk in np.array_split(suspects, len(suspects) // 4096 + 1)]
+        chunks = np.array_split(suspects, len(suspects) // 4096 + 1)
+        bad = [chunk[frames[chunk].any(axis=1)] for chunk in chunks]
         return np.concatenate(bad)
 
     def rss_bytes(self) -> int:

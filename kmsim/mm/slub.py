@@ -352,10 +352,7 @@ class Slub:
         """slab_alloc_node: the slow path (and every debug-cache allocation)."""
         if self._fail_hook is not None and self._fail_hook(s, gfp):
             return 0
-        if s.debug:
-            x = self._alloc_debug(s, gfp)
-        else:
-            x = self._alloc_cpu(s, gfp)
+        x = self._alloc_debug(s, gfp) if s.debug else self._alloc_cpu(s, gfp)
         if not x:
             return 0
         if self.slab_want_init_on_alloc(s, gfp):

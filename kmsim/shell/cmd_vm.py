@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from .. import fs
 from ..fs.vmalloc import vmallocinfo_rows
+from ..machine import PAGE_SHIFT, PAGE_SIZE
+from ..mm.pagetable import decode_flags
+from .core import UsageError, command
 
 
 def _json_addresses(row: dict) -> dict:
@@ -10,9 +13,6 @@ def _json_addresses(row: dict) -> dict:
     in jq and JavaScript (kmemleak's JSON does the same)."""
     return {key: f"{v:#x}" if key in ("start", "end", "phys") and isinstance(v, int) else v
             for key, v in row.items()}
-from ..machine import PAGE_SHIFT, PAGE_SIZE
-from ..mm.pagetable import decode_flags
-from .core import UsageError, command
 
 __all__ = ["cmd_vmallocinfo", "cmd_pagewalk", "parse_addr"]
 
@@ -101,5 +101,6 @@ def cmd_pagewalk(ctx, args):
     off = addr & (PAGE_SIZE - 1)
     zone = k.buddy.zone_of(pfn)
     ctx.out(f"  frame pfn {pfn:#x} ({pfn}) in zone {zone.name if zone else '?'}, "
-            f"physical address {(pfn << PAGE_SHIFT) + off:#x} (page {pfn << PAGE_SHIFT:#x} + offset {off:#05x})")
+            f"physical address {(pfn << PAGE_SHIFT) + off:#x} "
+            f"(page {pfn << PAGE_SHIFT:#x} + offset {off:#05x})")
     return 0

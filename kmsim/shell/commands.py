@@ -281,7 +281,8 @@ def cmd_echo(ctx, args):
     return 0
 
 
-@command("free", help="memory totals, as procps free", usage="free [-h] [-k] [-m]", options=("-h", "-k", "-m"))
+@command("free", help="memory totals, as procps free", usage="free [-h] [-k] [-m]",
+         options=("-h", "-k", "-m"))
 def cmd_free(ctx, args):
     for a in args:
         if a not in ("-h", "-k", "-m", "--human", "--kibi", "--mebi"):
@@ -377,7 +378,8 @@ def cmd_exit(ctx, args):
         return 2
 
 
-@command("set", help="shell settings: set -o vi|emacs, set follow on|off, set -e", usage="set [-o vi|emacs] [-e|+e] [follow on|off]")
+@command("set", help="shell settings: set -o vi|emacs, set follow on|off, set -e",
+         usage="set [-o vi|emacs] [-e|+e] [follow on|off]")
 def cmd_set(ctx, args):
     s = ctx.shell.settings
     if not args:

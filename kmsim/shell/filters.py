@@ -157,7 +157,7 @@ class GrepMatcher:
             self.body = re.compile(f"^(?:{body})$" if "x" in opt.flags else body, flags)
             self.rx = re.compile(rf"(?<!\w)(?:{body})(?!\w)", flags) if self.word else self.body
         except (re.error, RecursionError, OverflowError):
-            raise FilterError("grep: Regular expression too big")
+            raise FilterError("grep: Regular expression too big") from None
 
     @staticmethod
     def pieces(opt: GrepOptions, warn: Callable[[str], None]) -> list[str]:
@@ -172,7 +172,7 @@ class GrepMatcher:
             except RegexError as e:
                 for w in e.warnings:
                     warn(f"grep: warning: {w}")
-                raise FilterError(f"grep: {e}")
+                raise FilterError(f"grep: {e}") from None
             groups += n
             for w in warnings:
                 warn(f"grep: warning: {w}")

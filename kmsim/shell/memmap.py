@@ -135,7 +135,7 @@ def build_zone_map(kernel, zone, max_rows: int = MAX_ROWS) -> ZoneMap:
     pcp_c = cells_of(pcp, False).any(axis=1)
     owner_c = cells_of(owner, 0)
     kinds = [o.kind for o in kernel.owners]
-    seen = {int(i): int(c) for i, c in zip(*np.unique(owner[used], return_counts=True))}
+    seen = {int(i): int(c) for i, c in zip(*np.unique(owner[used], return_counts=True), strict=False)}
     cells = []
     any_used = used_c.any(axis=1)
     all_hole = hole_c.all(axis=1)

@@ -105,11 +105,11 @@ def _stage(raw: str) -> Stage:
         try:
             redirect = (shlex.split(target) or [""])[0]
         except ValueError as e:          # 'echo > \' : no escaped character
-            raise ParseError(str(e).lower())
+            raise ParseError(str(e).lower()) from None
     try:
         words = shlex.split(body, comments=False, posix=True)
     except ValueError as e:
-        raise ParseError(str(e).lower())
+        raise ParseError(str(e).lower()) from None
     return Stage(words, raw, redirect, append)
 
 

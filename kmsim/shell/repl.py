@@ -11,6 +11,7 @@ a loop included); Ctrl-D at an empty prompt leaves with status 0.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -228,10 +229,8 @@ def _safe_file_history(path: str):
 
     class SafeFileHistory(FileHistory):
         def store_string(self, string: str) -> None:
-            try:
+            with contextlib.suppress(OSError):
                 super().store_string(clean_line(string))
-            except OSError:
-                pass
     return SafeFileHistory(path)
 
 
