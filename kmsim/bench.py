@@ -72,7 +72,7 @@ def floor_pair(n: int) -> float:
     import numpy as np
     flags = np.zeros(4096, np.uint32)
     refcount = np.zeros(4096, np.int32)
-    cf, cr = memoryview(flags), memoryview(refcount)
+    cf, cr = memoryview(flags), memoryview(refcount)  # type: ignore[arg-type]  # numpy's stubs: an ndarray is a buffer
     free_list = list(range(1024, 2048))
 
     def alloc():
@@ -178,7 +178,7 @@ def bench_slab(n: int) -> dict:
         for i in range(n):
             kf(km(sizes[i % 13], 0xcc0))
     out["kmalloc_pair_s"] = _best(kpairs, n)
-    live = []
+    live: list[int] = []
     for count in (1_000, 65_536, 1_000_000):
         while len(live) < count:
             live.append(S.kmem_cache_alloc(plain, 0xcc0))

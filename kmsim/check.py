@@ -19,6 +19,8 @@ import linecache
 import os
 import re
 import sys
+from types import FrameType
+from typing import Any
 
 from .errors import ModuleError
 from .kernel import Kernel
@@ -99,7 +101,7 @@ class AllocCounter:
 
     def _api_frame(self):
         files = self.k.modules.module_files()
-        f = sys._getframe(2)
+        f: FrameType | None = sys._getframe(2)
         inner = None
         while f is not None:
             if f.f_code.co_filename in files:
@@ -136,8 +138,8 @@ def run_once(path: str, target: int) -> dict:  # noqa: C901 -- one run in order:
     k.modules.load_hooks.append(counter.wrap_module)
     seq = len(k.printk.visible())
     name = os.path.basename(path)[:-3].replace("-", "_") if path.endswith(".py") else path
-    run = {"k": target, "init": None, "unloaded": False, "findings": []}
-    findings = run["findings"]
+    findings: list[dict[str, Any]] = []
+    run: dict[str, Any] = {"k": target, "init": None, "unloaded": False, "findings": findings}
     loaded = False
     try:
         k.modules.insmod(path, [])
@@ -191,7 +193,7 @@ def run_once(path: str, target: int) -> dict:  # noqa: C901 -- one run in order:
         if reasons:             # the loader's dmesg line says why (a SyntaxError and its line)
             findings[0]["hints"] = reasons
     if target and counter.failed and run["init"] == 0 and (findings or counter.null_returned):
-        f = {"kind": "success-despite-failure",
+        f: dict[str, Any] = {"kind": "success-despite-failure",
              "message": f"init returned 0 although allocation call {target} failed"}
         if counter.null_returned:
             f["hints"] = [f"{counter.null_returned}() returned NULL to the module and init went "
@@ -208,7 +210,7 @@ def run_once(path: str, target: int) -> dict:  # noqa: C901 -- one run in order:
 
 def _rmmod_finding(message: str) -> dict:
     """A module that cannot be unloaded is a finding (it needs a reboot to go)."""
-    f = {"kind": "rmmod-failed", "message": message.splitlines()[-1]}
+    f: dict[str, Any] = {"kind": "rmmod-failed", "message": message.splitlines()[-1]}
     if "Device or resource busy" in message:
         f["hints"] = ["the module has an init but no module_exit function: the kernel "
                       "refuses to unload it until the next reboot"]
@@ -390,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _text_report(args) -> list[dict]:
     """Print the report run by run, as the runs finish."""
-    runs = []
+    runs: list[dict] = []
     for run in iter_runs(args.module, args.max_runs):
         if not runs:
             print(format_head(args.module, run), flush=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import codecs
 import contextlib
+import io
 import os
 import sys
 from pathlib import Path
@@ -77,7 +78,8 @@ def _safe_output() -> None:
     codecs.register_error("kmsim-escape", _escape_errors)
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(AttributeError, ValueError, OSError):
-            stream.reconfigure(errors="kmsim-escape")
+            if isinstance(stream, io.TextIOWrapper):
+                stream.reconfigure(errors="kmsim-escape")
 
 
 def _quiet_stdout() -> None:
@@ -106,9 +108,8 @@ def _main(argv: list[str]) -> int:
         try:
             from .shell.repl import run_repl  # lazy: prompt_toolkit costs ~0.4 s; batch runs skip it
         except ImportError:
-            run_repl = None
-        if run_repl is not None:
-            return run_repl(shell)
+            return _run_batch(shell, args)
+        return run_repl(shell)
     return _run_batch(shell, args)
 
 
@@ -178,7 +179,7 @@ def _read_stdin() -> str:
 
 
 def _run_batch(shell, args) -> int:
-    source = "-c"
+    source: str | None = "-c"
     if args.commands is not None:
         text = args.commands
     elif args.script is not None:

@@ -157,7 +157,7 @@ class Kernel:
     kmemleak: Kmemleak | None        # unless kmemleak=off
     watchdog: Watchdog               # the soft-lockup detector around module code
     # the fast paths' shortcuts into SLUB (kmalloc and kfree read them straight off the kernel)
-    kmalloc_lookup: list[KmemCache | None]    # size -> normal kmalloc cache
+    kmalloc_lookup: list[KmemCache]  # size -> normal kmalloc cache
     slab_of: dict[int, Slab]         # pfn of a slab page -> its slab
     debug_vm_last: str | None        # debug_vm's last first violation, reported once
     cc_stack: Stack | None           # the kernel stack C module code runs on (kmsim/cc, on first use)

@@ -324,9 +324,9 @@ class ModuleLoader:
         k.reporter.oops([], "invalid opcode: 0000", f"{k.reporter.ip_prefix()}{e.rip}" if e.rip
                         else k.reporter.rip_of(tb), tb=tb, hints=[e.hint] if e.hint else None)
         comm, pid = k.current.comm, k.current.pid        # make_task_dead's notes
-        if getattr(e, "irqs_disabled", False):
+        if e.irqs_disabled:
             k.printk.emit(6, f"note: {comm}[{pid}] exited with irqs disabled")
-        if getattr(e, "preempt_count", 0):
+        if e.preempt_count:
             k.printk.emit(6, f"note: {comm}[{pid}] exited with preempt_count {e.preempt_count}")
 
     def report_stack_overflow(self, tb) -> None:

@@ -11,6 +11,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from .mm.gfp import gfp_names  # include/linux/gfp_types.h: constants that import nothing
 
@@ -222,8 +223,8 @@ class FormatContext:
 
     def __init__(self, ptr_size: int = 8, hash_key: bytes = b"kmsim", no_hash_pointers: bool = False,
                  read_cstring: Callable[[int, int], bytes] | None = None,
-                 symbol: Callable[[object], str] | None = None,
-                 page_addr: Callable[[object], int] | None = None):
+                 symbol: Callable[[Any], str] | None = None,
+                 page_addr: Callable[[Any], int] | None = None):
         self.ptr_size = ptr_size
         self.hash_key = hash_key
         self.no_hash_pointers = no_hash_pointers

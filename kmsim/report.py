@@ -79,15 +79,19 @@ def _is_api(fr: FrameType) -> bool:
     return is_api_module(fr.f_globals.get("__name__", "")) or fr.f_code in API_CODES
 
 
+# (function, line, module name or None for the API function, code) of one frame
+ModFrame = tuple[str, int, "str | None", CodeType]
+
+
 def module_frames(module_files: dict[str, str], tb: TracebackType | None = None,
-                  frame: FrameType | None = None, api: bool = True) -> list[tuple[str, int, str, object]]:
+                  frame: FrameType | None = None, api: bool = True) -> list[ModFrame]:
     """The module frames of a traceback (or of the live stack), innermost first.
 
     :param module_files: maps a module's file path to its name
     :param api: also the API function the module called, innermost (module name None)
     :returns: (function, line, module name, code) tuples
     """
-    out = []
+    out: list[ModFrame] = []
     if tb is not None:
         entries = []
         while tb is not None:
@@ -96,7 +100,7 @@ def module_frames(module_files: dict[str, str], tb: TracebackType | None = None,
         entries.reverse()
     else:
         entries = []
-        f = frame or sys._getframe(1)
+        f: FrameType | None = frame or sys._getframe(1)
         while f is not None:
             entries.append((f, f.f_lineno))
             f = f.f_back

@@ -16,6 +16,7 @@ import contextlib
 import signal
 import threading
 import time
+from typing import Any
 
 from .report import TAINT_SOFTLOCKUP
 
@@ -34,7 +35,7 @@ class Watchdog:
         self.fired = False
         self.started = 0.0
         self._lock = threading.Lock()
-        self._saved_handler = None
+        self._saved_handler: Any = None      # signal.signal's previous SIGINT handler
         self._timer: _Watcher | None = None
 
     def timeout_seconds(self) -> float:

@@ -395,7 +395,7 @@ def _entries(T, off: int, p: int, h: int, step, safe: bool = False):
     """The loop of the list_for_each_entry macros: from the list_head at p until head."""
     vm, ps = _rw()
     while p != h:
-        n = step(vm, ps, p) if safe else None
+        n = step(vm, ps, p) if safe else 0
         yield T.at(p - off)
         p = n if safe else step(vm, ps, p)     # the plain forms read pos's link after the body
 

@@ -3,6 +3,7 @@ from ..kernel import current_kernel
 from ..mm import kmalloc as _km
 from ..mm import slub as _slub
 from ..mm.gfp import *  # noqa: F401,F403  (slab.h includes gfp.h)
+from ..mm.gfp import __GFP_ZERO
 from ..mm.gfp import __all__ as _gfp_all
 from ..mm.slub import (  # noqa: F401  # the fast paths themselves
     SLAB_ACCOUNT,

@@ -201,7 +201,7 @@ def check_buddy(k) -> list[str]:
 def check_printk(k) -> list[str]:
     """The log buffer: sequence numbers increasing and contiguous, bytes accounted, in capacity."""
     lb = k.printk
-    out = []
+    out: list[str] = []
     recs = lb.records
     if not recs:
         return out

@@ -9,6 +9,7 @@ kernel's own caches are created with the usage a freshly booted 512 MiB Debian
 from __future__ import annotations
 
 from .. import current as _cpu
+from ..current import current_kernel
 from ..errors import PageFault
 from ..machine import MAX_ORDER, PAGE_SHIFT, PAGE_SIZE
 from . import gfp as G
@@ -106,14 +107,13 @@ def create_boot_caches(k, slub: Slub) -> None:
         for sz in sizes:
             name = f"{prefix or 'kmalloc'}-{_size_name(sz)}"
             flags = SLAB_KMALLOC | extra
-            s = slub.create(name, sz, 0, flags, boot=True, usersize=sz)
-            caches.append(s)
+            caches.append(_boot_cache(slub, name, sz, flags, usersize=sz))
         slub.kmalloc_caches[prefix or "kmalloc"] = caches
     for name, size, _active in BOOT_CACHES:
-        s = slub.create(name, size, 0, 0, boot=True, usersize=0 if name in MERGEABLE else size)
+        s = _boot_cache(slub, name, size, 0, usersize=0 if name in MERGEABLE else size)
         s.mergeable = name in MERGEABLE
-    lookup = [None] * (KMALLOC_MAX_CACHE_SIZE + 1)
     normal = slub.kmalloc_caches["kmalloc"]
+    lookup = [normal[0]] * (KMALLOC_MAX_CACHE_SIZE + 1)      # [0] is never looked up
     for size in range(1, KMALLOC_MAX_CACHE_SIZE + 1):
         lookup[size] = normal[kmalloc_index(size, sizes)]
     slub.kmalloc_lookup = lookup
@@ -124,6 +124,13 @@ def create_boot_caches(k, slub: Slub) -> None:
         n = int(usage.get(s.name, 0) * scale)
         if n:
             boot_fill(slub, s, n)
+
+
+def _boot_cache(slub: Slub, name: str, size: int, flags: int, usersize: int) -> KmemCache:
+    """A cache the kernel creates at boot (they all fit a slab, so create never fails)."""
+    s = slub.create(name, size, 0, flags, boot=True, usersize=usersize)
+    assert s is not None, name
+    return s
 
 
 def boot_fill(slub: Slub, s: KmemCache, n: int) -> None:
@@ -140,9 +147,10 @@ def boot_fill(slub: Slub, s: KmemCache, n: int) -> None:
         s.full[sl] = None
         n -= s.objects
     while n:
-        sl = slub.new_slab(s, gfp)
-        if sl is None:
+        new = slub.new_slab(s, gfp)
+        if new is None:
             return
+        sl = new
         del s.partial[sl]
         take = min(n, s.objects)
         n -= take
@@ -193,6 +201,8 @@ def _check_size(size, fn: str) -> int:
 def kmalloc(size, flags):
     """void *kmalloc(size_t size, gfp_t flags) for modules: the per-cpu fast path, else do_kmalloc."""
     k = _cpu.running
+    if k is None:
+        k = current_kernel()            # raises: no kernel is booted
     try:
         if size > 0 and not flags & _NOT_NORMAL:
             s = k.kmalloc_lookup[size]
@@ -210,6 +220,8 @@ def kmalloc(size, flags):
 def kfree(x):
     """void kfree(const void *objp) for modules: a slab object to its cache, else do_kfree."""
     k = _cpu.running
+    if k is None:
+        k = current_kernel()
     try:
         if x > ZERO_SIZE_PTR:
             sl = k.slab_of.get((x - k.machine.page_offset) >> PAGE_SHIFT)
@@ -231,6 +243,7 @@ def do_kmalloc(k, size: int, flags: int) -> int:
     if size > KMALLOC_MAX_CACHE_SIZE:
         return kmalloc_large(k, size, flags)
     s = kmalloc_slab(k, size, flags)
+    assert s is not None             # every size up to KMALLOC_MAX_CACHE_SIZE has a class
     return s.slub.slab_alloc(s, flags, size)
 
 
@@ -316,7 +329,9 @@ def kmalloc_size_roundup(k, size: int) -> int:
         return 0
     if size > KMALLOC_MAX_CACHE_SIZE:
         return PAGE_SIZE << (0 if size <= PAGE_SIZE else ((size - 1) >> PAGE_SHIFT).bit_length())
-    return kmalloc_slab(k, size, 0).size
+    s = kmalloc_slab(k, size, 0)
+    assert s is not None
+    return s.size
 
 
 def krealloc(k, p: int, new_size: int, flags: int) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import mmap
 import sys
+from types import FrameType
 
 import numpy as np
 
@@ -57,7 +58,7 @@ _API_FRAMES = {"__get_free_pages": "__get_free_pages+0xd/0x40",
 def _api_frames() -> list[str]:
     """The page API function the module called, as a kernel frame (none if not called
     from kmsim.mm.page_api)."""
-    f = sys._getframe(1)
+    f: FrameType | None = sys._getframe(1)
     while f is not None:
         if f.f_globals.get("__name__") == "kmsim.mm.page_api" and f.f_code.co_name in _API_FRAMES:
             return [_API_FRAMES[f.f_code.co_name]]
@@ -300,7 +301,7 @@ class PageAllocator:
         """The owner of a block's tail pages (a memoryview copy: faster than a numpy fill)."""
         fill = self._owner_fills.get((owner, order))
         if fill is None:
-            fill = memoryview(np.full((1 << order) - 1, owner, np.int32))
+            fill = memoryview(np.full((1 << order) - 1, owner, np.int32))  # type: ignore[arg-type]  # numpy's stubs: an ndarray is a buffer
             self._owner_fills[(owner, order)] = fill
         self._mv_owner[pfn + 1:pfn + (1 << order)] = fill
 
@@ -334,7 +335,7 @@ class PageAllocator:
                 self.run_free_hooks(pfn, order)
             self._crefcount[pfn] = 0
             self._cowner[pfn] = 0
-            z = self._zone_at[pfn >> _SECTION_SHIFT] or self.zone_of(pfn)
+            z: Zone = self._zone_at[pfn >> _SECTION_SHIFT] or self.zone_of(pfn)  # type: ignore[assignment]  # a freed pfn is in a zone: free() checked it
             if order == 0:
                 cflags[pfn] = PG_pcp
                 z.pcp0.append(pfn)

@@ -135,7 +135,7 @@ class Slub:
         self.large: dict[int, int] = {}         # kmalloc_large: pfn -> order
         self.kmalloc_caches: dict[str, list[KmemCache]] = {}   # family -> caches by size class
         self.kmalloc_sizes: list[int] = []      # the size classes
-        self.kmalloc_lookup: list[KmemCache | None] = []   # size -> normal kmalloc cache
+        self.kmalloc_lookup: list[KmemCache] = []   # size -> normal kmalloc cache
         self.lockdep_done = False
 
     @property
@@ -376,12 +376,12 @@ class Slub:
                 old.where = "full"
                 s.full[old] = None
             if s.partial:
-                sl = next(iter(s.partial))
+                sl: Slab | None = next(iter(s.partial))
             else:
                 sl = self.new_slab(s, gfp)
-                if sl is None:
-                    s.cpu_slab, s.cpu_freelist = None, []
-                    return 0
+            if sl is None:
+                s.cpu_slab, s.cpu_freelist = None, []
+                return 0
             del s.partial[sl]
             sl.where = "cpu"
             s.cpu_slab, s.cpu_freelist = sl, sl.freelist
@@ -406,12 +406,9 @@ class Slub:
 
     def _alloc_debug(self, s: KmemCache, gfp: int) -> int:
         while True:
-            if s.partial:
-                sl = next(iter(s.partial))
-            else:
-                sl = self.new_slab(s, gfp)
-                if sl is None:
-                    return 0
+            sl = next(iter(s.partial)) if s.partial else self.new_slab(s, gfp)
+            if sl is None:
+                return 0
             x = sl.freelist.pop()
             if not sl.freelist:
                 del s.partial[sl]
@@ -726,6 +723,7 @@ def kmem_cache_create(k, name, size, align, flags, ctor):
                              f"{flags & ~SLAB_FLAGS_PERMITTED:#x}, which is no SLAB_* flag a cache "
                              f"may be created with (GFP_* flags belong to kmem_cache_alloc)")
         return None
+    assert s is not None
     if s.name == name:
         slub.creation_hint(s)
     return s

@@ -73,9 +73,10 @@ def cmd_slabtop(ctx, args):
         if a in ("-o", "--once"):
             once = True
         elif a in ("-s", "--sort"):
-            key = next(it, None)
-            if key is None:
+            arg = next(it, None)
+            if arg is None:
                 raise UsageError("option requires an argument -- 's'")
+            key = arg
         elif a.startswith("-s") and len(a) > 2:
             key = a[2:]
         elif a.startswith("--sort="):

@@ -256,7 +256,7 @@ def cmd_ls(ctx, args):
     status = 0
     for path in paths:
         try:
-            names = fs.list_dir(ctx.kernel, path)
+            names = fs.list_dir(ctx.kernel, path) or []      # not quiet: FsError, never None
         except fs.FsError as e:
             if e.errno == 20:
                 ctx.out(path)

@@ -115,7 +115,8 @@ class Shell:
         self.kernel_factory = kernel_factory
         self.tty = tty
         self.json = json
-        self.renderer = None          # set by shell.render on a terminal
+        self.renderer: Callable | None = None        # set by shell.render on a terminal
+        self.highlight_file: Callable | None = None  # shell.render's Python highlighter, likewise
         self.piping = False
         self.settings = {"follow": True, "editing": "emacs"}
         self.history_seq = 0

@@ -119,7 +119,7 @@ def _short_options(cluster: str, it):
     """Yield (key, value) for a cluster such as 'kT' or 'lerr,warn'."""
     for i, c in enumerate(cluster):
         if c in SHORT_ARGS:
-            rest = cluster[i + 1:]
+            rest: str | None = cluster[i + 1:]
             if SHORT_ARGS[c] is None:
                 yield c, rest or None
             elif rest or (rest := next(it, None)) is not None:
@@ -133,6 +133,7 @@ def _short_options(cluster: str, it):
 
 
 def _long_option(a: str, it) -> tuple[str, str | None]:
+    value: str | None
     spelled, eq, value = a[2:].partition("=")
     exact = [o for o in LONG_OPTIONS if o[0] == spelled]
     found = exact or [o for o in LONG_OPTIONS if o[0].startswith(spelled)]
@@ -165,12 +166,14 @@ def _apply(opts: DmesgOptions, key: str, value: str | None) -> None:
         spelled = f"--{key}" if len(key) > 1 else f"-{key}"
         raise DmesgError(f"dmesg: option {spelled} is not supported by kmsim")
     if key == "l":
+        assert value is not None         # -l takes an argument (SHORT_ARGS)
         opts.levels = parse_levels(value)
     elif key == "n":
         opts.console_level = value
     elif key in ("T", "t"):
         opts.time_format = "ctime" if key == "T" else "notime"
     elif key == "time-format":
+        assert value is not None
         opts.time_format = _time_format(value)
     elif key in ("k", "u"):
         opts.facilities = (opts.facilities or set()) | ({0} if key == "k" else set(range(1, 24)))

@@ -300,10 +300,11 @@ def _lines_spec(name: str, args: list[str]) -> str:
         if re.fullmatch(r"-\d+", a):
             spec = a[1:]
         elif a in ("-n", "--lines"):
-            spec = next(it, None)
-            if spec is None:
+            arg = next(it, None)
+            if arg is None:
                 raise _usage(name, "option requires an argument -- 'n'" if a == "-n"
                              else "option '--lines' requires an argument")
+            spec = arg
         elif a.startswith(("-n", "--lines=")):
             spec = a.split("=", 1)[1] if a.startswith("--") else a[2:]
         else:

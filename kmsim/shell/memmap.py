@@ -288,7 +288,8 @@ def rich_picture(kernel, maps: list[ZoneMap]):
     """The picture as a rich Text (terminal and SVG)."""
     from rich.text import Text
     t = Text()
-    run, run_style = [], None
+    run: list[str] = []
+    run_style = None
     for text, style in segments(kernel, maps):
         if style != run_style and run:
             t.append("".join(run), style=run_style or None)
