@@ -136,8 +136,10 @@ def run_once(path: str, target: int) -> dict:  # noqa: C901 -- one run in order:
         fi.extra.append(counter)
         fi.update_hooks()
     k.modules.load_hooks.append(counter.wrap_module)
+    k.modules.output = lambda _stream, _text: None     # a module's print() is not part of the report
     seq = len(k.printk.visible())
-    name = os.path.basename(path)[:-3].replace("-", "_") if path.endswith(".py") else path
+    name = (os.path.splitext(os.path.basename(path))[0].replace("-", "_")
+            if path.endswith((".py", ".c")) else path)
     findings: list[dict[str, Any]] = []
     run: dict[str, Any] = {"k": target, "init": None, "unloaded": False, "findings": findings}
     loaded = False

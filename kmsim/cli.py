@@ -105,10 +105,7 @@ def _main(argv: list[str]) -> int:
         return 70
     shell.settings["errexit"] = args.errexit
     if _interactive(args):
-        try:
-            from .shell.repl import run_repl  # lazy: prompt_toolkit costs ~0.4 s; batch runs skip it
-        except ImportError:
-            return _run_batch(shell, args)
+        from .shell.repl import run_repl  # lazy: prompt_toolkit costs ~0.4 s; batch runs skip it
         return run_repl(shell)
     return _run_batch(shell, args)
 

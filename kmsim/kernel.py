@@ -34,7 +34,6 @@ from .report import Reporter, format_frame
 from .watchdog import Watchdog, watchdog_init
 
 if TYPE_CHECKING:                      # type-only: these sit above the kernel or beside it
-    from .cc.runtime import Stack
     from .mm.page import Page
     from .mm.slab import KmemCache, Slab
     from .module import ModuleLoader
@@ -160,7 +159,6 @@ class Kernel:
     kmalloc_lookup: list[KmemCache]  # size -> normal kmalloc cache
     slab_of: dict[int, Slab]         # pfn of a slab page -> its slab
     debug_vm_last: str | None        # debug_vm's last first violation, reported once
-    cc_stack: Stack | None           # the kernel stack C module code runs on (kmsim/cc, on first use)
 
     def __init__(self, machine: str | Machine = "x86_64", mem: str | int = "1G",
                  append: str = "", seed: int | None = None):
@@ -197,7 +195,6 @@ class Kernel:
         self.context_hooks: list[Callable[[], object]] = []   # when module code starts or stops
         self.boot_hooks_after: list[Callable[[Kernel], object]] = []
         self.debug_vm_last = None
-        self.cc_stack = None
         self.kasan = None                    # the optional tools, until their boot step runs
         self.kmemleak = None
         self.kernel_cmdline = ("BOOT_IMAGE=/boot/vmlinuz-" + RELEASE + " root=/dev/kmsim ro"
@@ -222,6 +219,14 @@ class Kernel:
         """Advance the seeded clock (the shell does it between commands)."""
         if self.seed is not None:
             self._booted_at += ns
+
+    def advance_clock(self, ns: int) -> None:
+        """Simulated time passes that the host did not spend (msleep, a soft lockup's
+        stuck seconds): the seeded clock, or the host clock's offset."""
+        if self.seed is not None:
+            self._booted_at += ns
+        else:
+            self.boot_offset_ns += ns
 
     def register_owner(self, kind: str, name: str, module=None) -> int:
         """Register an owner for frames and objects; returns its id."""

@@ -20,20 +20,20 @@ ROOT = Path(__file__).resolve().parent.parent / "kmsim"
 
 # Higher is further up; a module may import its own layer or lower ones.
 LAYERS = [
-    (90, ("kmsim", "kmsim.__main__", "kmsim.cli", "kmsim.bench")),
+    (90, ("kmsim", "kmsim.__main__", "kmsim.cli", "kmsim.bench", "kmsim.benchmod")),
     (80, ("kmsim.shell",)),
     (70, ("kmsim.fs",)),
     (60, ("kmsim.check",)),
-    (50, ("kmsim.module", "kmsim.loader_hints")),
+    (50, ("kmsim.module", "kmsim.loader_hints", "kmsim.modsource", "kmsim.modthread")),
     (48, ("kmsim.cc",)),                 # C modules: translated to calls of the headers
     (47, ("kmsim.linux",)),
     (45, ("kmsim.lib",)),
     (40, ("kmsim.kernel",)),
-    (30, ("kmsim.mm", "kmsim.watchdog")),
+    (30, ("kmsim.mm", "kmsim.watchdog", "kmsim.sched")),
     # the bottom: what every layer may use; mm/gfp.py (gfp_types.h) and linux/errno.h are
     # constants that import nothing
     (10, ("kmsim.machine", "kmsim.printk", "kmsim.report", "kmsim.errors", "kmsim.current",
-          "kmsim.mm.gfp", "kmsim.linux.errno")),
+          "kmsim.mm.gfp", "kmsim.linux.errno", "kmsim.hostpath")),
 ]
 
 

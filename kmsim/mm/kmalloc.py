@@ -13,6 +13,7 @@ from ..current import current_kernel
 from ..errors import PageFault
 from ..machine import MAX_ORDER, PAGE_SHIFT, PAGE_SIZE
 from . import gfp as G
+from .hooks import RESCHED as _RESCHED
 from .slub import (
     SLAB_CACHE_DMA,
     SLAB_HWCACHE_ALIGN,
@@ -37,6 +38,7 @@ ZERO_SIZE_PTR = 16
 KMALLOC_MAX_CACHE_SIZE = 8192
 KMALLOC_MAX_SIZE = 1 << (MAX_ORDER + PAGE_SHIFT - 1)
 _GFP_ZERO = G.__GFP_ZERO
+_GFP_DIRECT_RECLAIM = G.__GFP_DIRECT_RECLAIM
 _NOT_NORMAL = G.__GFP_DMA | G.__GFP_RECLAIMABLE | G.__GFP_ACCOUNT
 _SIZES = [8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192]
 _FAMILIES = [("", 0), ("kmalloc-cg", 0), ("kmalloc-rcl", SLAB_RECLAIM_ACCOUNT),
@@ -204,14 +206,14 @@ def kmalloc(size, flags):
     if k is None:
         k = current_kernel()            # raises: no kernel is booted
     try:
+        _RESCHED[0] += flags & _GFP_DIRECT_RECLAIM      # might_sleep: a scheduling point
         if size > 0 and not flags & _NOT_NORMAL:
             s = k.kmalloc_lookup[size]
             if s.fast:
                 x = s.cpu_freelist.pop()
                 if s.init or flags & 0x100:
-                    o = x - s.po
-                    s.mm[o:o + s.object_size] = s.zeros
-                return x
+                    s.mm[x - s.po:x - s.po + s.object_size] = s.zeros
+                return x if s.leak is None else s.leak(s, x, size)     # kmemleak in module code
     except (AttributeError, IndexError, TypeError):
         pass
     return do_kmalloc(k, size, flags)
@@ -226,7 +228,7 @@ def kfree(x):
         if x > ZERO_SIZE_PTR:
             sl = k.slab_of.get((x - k.machine.page_offset) >> PAGE_SHIFT)
             if sl is not None:
-                _cache_free(sl.cache, x)
+                _cache_free(sl.cache, x, "kfree")
                 return
     except TypeError:
         pass

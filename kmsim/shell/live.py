@@ -1,15 +1,15 @@
 """Live views that refresh in place until q or Ctrl-C: ``slabtop`` and ``dmesg -w``.
 
-slabtop's screen is the one ``slabtop -o`` prints (kmsim/shell/cmd_slab.py),
-redrawn after each key.
+slabtop's screen is the table ``slabtop -o`` draws on a terminal (the rows of
+kmsim.fs.slab.slabtop_rows), redrawn after each key.
 """
 from __future__ import annotations
 
 import os
 import sys
 
+from ..fs.slab import slabtop_rows
 from ..printk import format_dmesg_line
-from .cmd_slab import slabtop_text
 from .keys import KeyReader
 from .render import colour_dmesg_line, table_slabtop
 
@@ -30,10 +30,7 @@ def run_slabtop(ctx, sort: str = "o") -> int:
 
     def frame():
         height = max(console.size.height - 12, 5)
-        raw = slabtop_text(ctx.kernel, sort)
-        head, _sep, rest = raw.partition("  OBJS")
-        raw = head + _sep + "\n".join(rest.split("\n")[:height + 1]) + "\n"
-        body = table_slabtop(raw) or Text(raw)
+        body = table_slabtop(slabtop_rows(ctx.kernel, sort), limit=height)
         from rich.console import Group
         return Group(body, Text(f"sort: {SORT_KEYS.get(sort, 'cache')}   keys: "
                                 f"{' '.join(SORT_KEYS)} sort, q quit", style="dim"))

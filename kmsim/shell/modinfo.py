@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import ast
-import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
 from ..cc import file_metadata as c_metadata
 
-__all__ = ["modinfo_fields", "file_metadata"]
+__all__ = ["modinfo_fields", "modinfo_json", "file_metadata"]
 
 _META = {"MODULE_LICENSE": "license", "MODULE_AUTHOR": "author",
          "MODULE_DESCRIPTION": "description", "MODULE_VERSION": "version"}
@@ -59,6 +58,7 @@ def _is_module_source(path: str) -> bool:
 
 def _srcversion(path: str) -> str:
     """24 hex digits summing the module's source, as modpost's srcversion does."""
+    import hashlib
     try:
         data = Path(path).read_bytes()
     except OSError:
@@ -66,12 +66,13 @@ def _srcversion(path: str) -> str:
     return hashlib.md5(data).hexdigest()[:24].upper()
 
 
-def modinfo_fields(kernel, name_or_file: str,
-                   find_module_file: Callable[[str], str | None]) -> list[tuple[str, str]] | None:
+def modinfo_fields(kernel, name_or_file: str, find_module_file: Callable[[str], str | None],
+                   is_file: Callable[[Path], bool]) -> list[tuple[str, str]] | None:
     """kmod's modinfo fields in order, or None if the module is not found (ValueError with
-    kmod's message for a file that is not a module); find_module_file is modprobe's search."""
+    kmod's message for a file that is not a module).  find_module_file and is_file are
+    modprobe's search and the host boundary's file test (shell/commands.py)."""
     p = Path(name_or_file)
-    path = str(p) if p.is_file() else None
+    path = str(p) if is_file(p) else None
     mod = kernel.modules.modules.get(p.stem if path else name_or_file)
     if path is None:
         path = mod.path if mod is not None else find_module_file(name_or_file)
@@ -94,3 +95,16 @@ def modinfo_fields(kernel, name_or_file: str,
         desc = meta["parm_desc"].get(pname, "")
         fields.append(("parm", f"{pname}:{desc} ({ptype})" if desc else f"{pname}:{ptype}"))
     return fields
+
+
+def modinfo_json(fields: list[tuple[str, str]]) -> dict:
+    """modinfo's --json object of a module's fields: author and parm (which repeat) are lists."""
+    obj: dict = {}
+    for key, val in fields:
+        if key in ("author", "parm"):
+            obj.setdefault(key, []).append(val)
+        else:
+            obj[key] = val
+    obj.setdefault("author", [])
+    obj.setdefault("parm", [])
+    return obj

@@ -12,11 +12,11 @@ __all__ = ["run_py", "py_namespace"]
 
 def py_namespace(shell) -> dict:
     """The namespace py runs in: kernel (k), every kmsim.linux name."""
-    ns = getattr(shell, "_py_ns", None)
+    ns = shell.py_namespace
     if ns is None or ns.get("kernel") is not shell.kernel:
         ns = {n: getattr(L, n) for n in L.__all__}
         ns.update(kernel=shell.kernel, k=shell.kernel, __name__="__kmsim_py__")
-        shell._py_ns = ns
+        shell.py_namespace = ns
     return ns
 
 
@@ -55,7 +55,9 @@ def run_py(ctx, src: str) -> int:
     except SyntaxError as e:
         ctx.err(f"py: SyntaxError: {e.msg}")
         return 1
-    except Exception as e:
+    except SystemExit:
+        raise                           # cmd_py's message: 'use exit to leave kmsim'
+    except BaseException as e:          # GeneratorExit, BaseException itself: an error line too
         ctx.out("".join(out), end="")
         last = traceback.extract_tb(e.__traceback__)[-1]
         ctx.err(f"py: {type(e).__name__}: {e} (line {last.lineno})")
