@@ -352,7 +352,6 @@ def bench_c_twin(n: int, repeat: int = 3) -> dict:
     import tempfile
     from pathlib import Path
 
-    from .kernel import Kernel
     out = {}
     with tempfile.TemporaryDirectory() as d:
         for ext, src in (("c", C_TWIN), ("py", PY_TWIN)):

@@ -32,7 +32,7 @@ LAYERS = [
     (30, ("kmsim.mm", "kmsim.watchdog", "kmsim.sched")),
     # the bottom: what every layer may use; mm/gfp.py (gfp_types.h) and linux/errno.h are
     # constants that import nothing
-    (10, ("kmsim.machine", "kmsim.printk", "kmsim.report", "kmsim.errors", "kmsim.current",
+    (10, ("kmsim.machine", "kmsim.printk", "kmsim.report", "kmsim.errors", "kmsim.current", "kmsim.regs",
           "kmsim.mm.gfp", "kmsim.linux.errno", "kmsim.hostpath")),
 ]
 

@@ -9,6 +9,7 @@ import weakref
 from typing import Any
 
 from ..errors import KernelBUG
+from ..linux import sched as _sched
 from ..linux.module import module_param
 from ..machine import PAGE_SIZE
 from ..mm import page as _page
@@ -197,7 +198,6 @@ def runtime_names(k, ns: CNamespace, display: str) -> dict:  # noqa: C901 - one 
     def dump_stack():
         k.reporter.dump_stack([])
 
-    from ..linux import sched as _sched
     jiffies = _sched.jiffies
 
     def DIV(a, b):
