@@ -41,8 +41,10 @@ def test_forget_free_is_flagged():
 def test_clean_module_exit_status_zero_and_json():
     p = run_kmsim("check", "--json", "tests/check_modules/clean_pages.py")
     assert p.returncode == 0, p.stdout + p.stderr
-    data = json.loads(p.stdout)
-    assert data["clean"] is True and data["calls"] == 2
+    doc = json.loads(p.stdout)
+    assert doc["clean"] is True and doc["schema_version"] == 1
+    data = doc["submissions"][0]        # one entry per submission (issue 17)
+    assert data["verdict"] == "clean" and data["calls"] == 2
     assert [r["verdict"] for r in data["runs"]] == ["clean"] * 3
     assert data["runs"][2]["call_site"]["source"] == "obj = kmalloc(100, GFP_KERNEL)"
 
