@@ -7,6 +7,7 @@ turns what a worker wrote, and how it ended, into the submission's report entry.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import selectors
 import signal
@@ -24,6 +25,7 @@ __all__ = ["Limits", "discover", "grade_all", "grade_one", "MODULE_SUFFIXES", "L
 MODULE_SUFFIXES = (".py", ".c")
 LIMIT_KINDS = ("cpu-limit", "wall-limit", "memory-limit", "output-limit")
 _SKIP_DIRS = {"__pycache__", "node_modules"}
+NO_MODULES = "no module files (.py, .c) in this folder"
 
 
 @dataclass
@@ -50,7 +52,7 @@ def discover(paths: list[str]) -> list[tuple[str, str | None]]:
     for path in paths:
         if os.path.isdir(path):
             found = _walk(path)
-            out += [(f, None) for f in found] if found else [(path, "no module files (.py, .c) in this folder")]
+            out += [(f, None) for f in found] if found else [(path, NO_MODULES)]
             continue
         try:
             with open(path, "rb"):
@@ -94,8 +96,7 @@ def grade_all(paths: list[str], limits: Limits, jobs: int,
     live = _Live()
     results: list[dict | None] = [None] * len(paths)
     pool = ThreadPoolExecutor(max_workers=max(1, jobs))
-    futures = {pool.submit(grade_one, p, limits,
-                           (lambda ev, i=i: on_event(i, ev)) if on_event else None, live): i
+    futures = {pool.submit(grade_one, p, limits, _bind(on_event, i), live): i
                for i, p in enumerate(paths)}
     try:
         from concurrent.futures import as_completed
@@ -110,6 +111,12 @@ def grade_all(paths: list[str], limits: Limits, jobs: int,
         raise
     pool.shutdown()
     return [r for r in results if r is not None]
+
+
+def _bind(on_event: Callable[[int, dict], None] | None, i: int) -> Callable[[dict], None] | None:
+    if on_event is None:
+        return None
+    return lambda ev: on_event(i, ev)
 
 
 def _worker_command(path: str, limits: Limits, fd: int) -> list[str]:
@@ -137,7 +144,7 @@ def grade_one(path: str, limits: Limits, on_event: Callable[[dict], None] | None
     import json
     started = time.monotonic()
     rfd, wfd = os.pipe()
-    out = tempfile.TemporaryFile()
+    out = tempfile.TemporaryFile()      # noqa: SIM115 (closed below, after the worker ends)
     live = live or _Live()
     with live.lock:
         if live.stopping:
@@ -205,16 +212,14 @@ def _read_events(rfd: int, proc, limits: Limits, started: float, events: list[di
 
 
 def _kill(proc) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _entry(path: str, events: list[dict], rc: int, timed_out: str | None, tail: list[str],
            limits: Limits, seconds: float) -> dict:
     """The submission's entry of the report from its worker's events and exit."""
-    from .check import finding, new_run
+    from .check import new_run
     runs = [ev["run"] for ev in events if ev.get("event") == "run"]
     base = next((ev for ev in events if ev.get("event") == "run" and "tested" in ev), {})
     starts = [ev for ev in events if ev.get("event") == "start"]

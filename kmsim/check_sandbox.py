@@ -19,6 +19,7 @@ import importlib.machinery
 import os
 import resource
 import sys
+from types import FrameType
 
 __all__ = ["Sandbox", "set_limits"]
 
@@ -30,9 +31,12 @@ _CHANGES = {"os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.chmod", "os.ch
 _PROCESSES = {"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",
               "os.forkpty", "os.startfile", "pty.spawn", "os.kill", "os.killpg",
               "signal.pthread_kill", "webbrowser.open"}
+_SOCKETS = {"socket.__new__", "socket.bind", "socket.connect", "socket.getaddrinfo",
+            "socket.gethostbyname", "socket.gethostbyaddr", "socket.getnameinfo", "socket.sendto",
+            "socket.sendmsg", "socket.sethostname"}
 _LIMITS = {"resource.setrlimit", "resource.prlimit"}
 _LISTINGS = {"os.listdir", "os.scandir", "glob.glob", "os.chdir"}
-_WATCHED = _CHANGES | _PROCESSES | _LIMITS | _LISTINGS | {"open", "mmap.__new__"}
+_WATCHED = _CHANGES | _PROCESSES | _SOCKETS | _LIMITS | _LISTINGS | {"open", "mmap.__new__"}
 
 
 def set_limits(cpu_seconds: int, memory_mib: int, output_mib: int = 64) -> None:
@@ -82,7 +86,7 @@ class Sandbox:
 
     def module_frame(self):
         """The innermost frame of the submission's code on this thread's stack, or None."""
-        f = sys._getframe(1)
+        f: FrameType | None = sys._getframe(1)
         while f is not None:
             if f.f_code.co_filename == self.module:
                 return f
@@ -122,6 +126,8 @@ class Sandbox:
             return "changing host files"
         if event in _PROCESSES:
             return "starting processes or sending signals"
+        if event in _SOCKETS:
+            return "sockets"
         if event in _LIMITS:
             return "changing the grader's limits"
         if event.startswith("ctypes."):
@@ -172,7 +178,7 @@ def _caller_is_kmsim(kmsim_dir: str) -> bool:
     package, above the hook) is kmsim's."""
     import ctypes
     ctypes_dir = os.path.dirname(ctypes.__file__) + os.sep
-    f = sys._getframe(2)
+    f: FrameType | None = sys._getframe(2)
     while f is not None and f.f_code.co_filename.startswith(ctypes_dir):
         f = f.f_back
     return f is not None and f.f_code.co_filename.startswith(kmsim_dir + os.sep)
@@ -180,7 +186,9 @@ def _caller_is_kmsim(kmsim_dir: str) -> bool:
 
 def _call_text(event: str, args: tuple) -> str:
     """The refused call as the module wrote it, roughly: open('/etc/passwd', 'r')."""
-    name = {"open": "open", "subprocess.Popen": "subprocess.Popen"}.get(event, event)
+    name = {"socket.__new__": "socket.socket"}.get(event, event)
+    if event == "socket.__new__":        # (the socket object, family, type, proto)
+        args = args[1:]
     shown = [repr(a) for a in args[:2] if a is not None]
     text = f"{name}({', '.join(shown)})"
     return text if len(text) <= 120 else text[:117] + "..."

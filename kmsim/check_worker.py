@@ -65,23 +65,25 @@ def _preload() -> None:
 def _grade(args, sandbox, emit) -> None:
     from .check import choose_tested
     emit({"event": "start", "k": 0, "call_site": None})
-    base = _run(args.module, 0, [], sandbox)
+    base = _run(args.module, 0, [], [], sandbox)
     sites = base.pop("sites", [])
+    null_sites = base.pop("null_sites", [])
     tested = choose_tested(sites, args.max_runs, args.all_calls)
     emit({"event": "run", "run": base, "calls": base["calls"], "tested": tested, "all_calls": args.all_calls,
           "call_sites": len({(s["file"], s["line"]) for s in sites})})
     for k in tested:
         emit({"event": "start", "k": k, "call_site": sites[k - 1] if k <= len(sites) else None})
-        emit({"event": "run", "run": _run(args.module, k, sites, sandbox)})
+        emit({"event": "run", "run": _run(args.module, k, sites, null_sites, sandbox)})
 
 
-def _run(path: str, k: int, sites: list[dict], sandbox) -> dict:
+def _run(path: str, k: int, sites: list[dict], null_sites: list, sandbox) -> dict:
     """One run, with the refused host actions it made and limits it hit as findings."""
     import gc
+
     from .check import finding, new_run, next_run, run_once
     gc.collect()                # the last run's kernel (its 1 GiB map of RAM) goes now
     try:
-        run = run_once(path, 0) if k == 0 else next_run(path, k, sites)
+        run = run_once(path, 0) if k == 0 else next_run(path, k, sites, null_sites)
     except MemoryError:
         raise
     except BaseException as e:       # something escaped the loader: the submission's doing

@@ -105,7 +105,8 @@ def test_reader_leaving_the_pipe_is_no_traceback():
 def test_check_directory_and_bad_max_runs(tmp_path):
     # A folder is graded module by module since issue 17; one without modules is a usage error.
     r = run_kmsim("check", str(tmp_path))
-    assert (r.returncode, r.stderr) == (2, f"kmsim check: {tmp_path}: no module files (.py, .c) in this folder\n")
+    assert (r.returncode, r.stderr) == (2, f"kmsim check: {tmp_path}: no module files (.py, .c) "
+                                           f"in this folder\n")
     assert r.stdout == f"{tmp_path}: not graded: no module files (.py, .c) in this folder\n" \
         "kmsim check: 1 submission: 0 clean, 0 with findings, 1 not graded\n"
     r = run_kmsim("check", "--json", str(tmp_path))
