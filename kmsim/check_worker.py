@@ -65,7 +65,7 @@ def _preload() -> None:
 def _grade(args, sandbox, emit) -> None:
     from .check import choose_tested
     emit({"event": "start", "k": 0, "call_site": None})
-    base = _run(args.module, 0, [], [], sandbox)
+    base = _run(args.module, 0, [], [], sandbox, args.mem)
     sites = base.pop("sites", [])
     null_sites = base.pop("null_sites", [])
     tested = choose_tested(sites, args.max_runs, args.all_calls)
@@ -73,10 +73,10 @@ def _grade(args, sandbox, emit) -> None:
           "call_sites": len({(s["file"], s["line"]) for s in sites})})
     for k in tested:
         emit({"event": "start", "k": k, "call_site": sites[k - 1] if k <= len(sites) else None})
-        emit({"event": "run", "run": _run(args.module, k, sites, null_sites, sandbox)})
+        emit({"event": "run", "run": _run(args.module, k, sites, null_sites, sandbox, args.mem)})
 
 
-def _run(path: str, k: int, sites: list[dict], null_sites: list, sandbox) -> dict:
+def _run(path: str, k: int, sites: list[dict], null_sites: list, sandbox, mem: int = 0) -> dict:
     """One run, with the refused host actions it made and limits it hit as findings."""
     import gc
 
@@ -104,9 +104,11 @@ def _run(path: str, k: int, sites: list[dict], null_sites: list, sandbox) -> dic
                                f"{r['site']['line']}", site=r["site"]))
     run["findings"][:0] = refused       # the cause first: the Oops is what the refusal led to
     for f in run["findings"]:
-        if f["kind"] == "host-oom":
+        if f["kind"] == "host-oom":         # under RLIMIT_AS, the host's memory is the limit
             f["kind"] = "memory-limit"
-            f["hints"].append("the grading process reached its memory limit (kmsim check --mem)")
+            f["hints"].insert(0, f["message"])
+            f["message"] = (f"the module's code ran out of the grading process's {mem} MiB of "
+                            f"memory (kmsim check --mem)" if mem else f["message"])
     if run["findings"]:
         run["verdict"] = "findings"
     return run
