@@ -558,7 +558,7 @@ def _parser() -> argparse.ArgumentParser:
         "submission runs in its own bounded, sandboxed process (docs/grading.md).")
     p.add_argument("--json", action="store_true",
                    help="one JSON document with one entry per submission (docs/check-schema.json)")
-    p.add_argument("-j", "--jobs", type=_count(1), default=os.cpu_count() or 1, metavar="N",
+    p.add_argument("-j", "--jobs", type=_count(1), default=_cores(), metavar="N",
                    help="grade N submissions at a time (default: the machine's cores)")
     p.add_argument("--max-runs", type=_count(0), default=DEFAULT_MAX_RUNS, metavar="N",
                    help=f"fail at most N calls per submission (default {DEFAULT_MAX_RUNS}; 0: no cap)")
@@ -574,6 +574,14 @@ def _parser() -> argparse.ArgumentParser:
                    help=f"wall time of one submission (default {d.wall:g})")
     p.add_argument("paths", nargs="+", metavar="PATH", help="module files (.py, .c) or folders of them")
     return p
+
+
+def _cores() -> int:
+    """The cores this process may run on (a container's CPU set), else the machine's."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def _count(least: int):

@@ -170,7 +170,7 @@ def test_sandbox_refuses_host_actions_and_allows_the_folder(tmp_path):
 
 
 @pytest.mark.e2e
-def test_cpu_and_total_wall_limits(tmp_path):
+def test_cpu_and_total_wall_limits_and_an_exit(tmp_path):
     spin = tmp_path / "spin.py"
     spin.write_text(_module("n = 0\nwhile True:\n    n += 1\n"))
     nap = tmp_path / "nap.py"
@@ -181,6 +181,11 @@ def test_cpu_and_total_wall_limits(tmp_path):
     assert spin_f["kind"] == "cpu-limit", spin_f
     assert spin_f["message"] == ("the grading process used its 1 s of CPU time and was stopped "
                                  "(kmsim check --cpu)")
+    bye = tmp_path / "bye.py"
+    bye.write_text("import posix\n" + _module("posix._exit(3)\n"))     # past the os._exit guard
+    bye_f = grade_one(str(bye), Limits())["runs"][-1]["findings"][-1]
+    assert bye_f["kind"] == "exit" and bye_f["message"].startswith(
+        "the grading process exited with status 3 before the end")
     assert nap_f["kind"] == "wall-limit"
     assert nap_f["message"] == "grading took more than 2 s of wall time and was stopped (kmsim check --wall)"
 
