@@ -26,6 +26,7 @@ MODULE_SUFFIXES = (".py", ".c")
 LIMIT_KINDS = ("cpu-limit", "wall-limit", "memory-limit", "output-limit")
 _SKIP_DIRS = {"__pycache__", "node_modules"}
 NO_MODULES = "no module files (.py, .c) in this folder"
+STARTUP_GRACE = 30.0        # seconds for a worker to start (imports) on a loaded machine
 
 
 @dataclass
@@ -177,7 +178,7 @@ def _read_events(rfd: int, proc, limits: Limits, started: float, events: list[di
     sel = selectors.DefaultSelector()
     sel.register(rfd, selectors.EVENT_READ)
     buf = b""
-    run_deadline = started + limits.timeout
+    run_deadline = started + limits.timeout + STARTUP_GRACE    # Python and kmsim start first
     timed_out = None
     try:
         while True:
