@@ -1,15 +1,21 @@
-"""kmsim check [--json] MODULE.py: the error-path explorer.
+"""kmsim check [--json] [-j N] PATH...: the error-path explorer and its command line.
 
 Run 0 loads and unloads the module on a fresh kernel (fixed seed, KASAN on) and
 counts its allocation calls: each call the module's code makes into an allocator
-(pages, slab and kmalloc, vmalloc, mempool) counts once, however many pages or
-objects the allocator takes underneath.  Run k boots a fresh kernel again and
-fails exactly the k-th call (every allocation inside it fails, as fault
-injection with ``times``/``space`` would make the k-th call fail), then loads and
-unloads the module.  A run is clean when init returned an error and left nothing
-allocated, or init succeeded and rmmod left nothing; a leak, an Oops, a KASAN
-report, a WARN, a soft lockup or a Bad page state is a finding, printed with the
-module line of the call that failed.  Exit status 0 only when every run is clean.
+(pages, slab and kmalloc, vmalloc, mempool, and the constructors kmem_cache_create
+and mempool_create*) counts once, however many pages or objects the allocator takes
+underneath.  Run k boots a fresh kernel again and fails exactly the k-th call (every
+allocation inside it fails, as fault injection with ``times``/``space`` would make
+the k-th call fail), then loads and unloads the module.  By default the calls failed
+are the first and second made at each call site (`choose_sites`).  A run is clean
+when init returned an error and left nothing allocated, or init succeeded and rmmod
+left nothing; a leak, an Oops, a KASAN report, a WARN, a soft lockup, a Bad page
+state, a missing licence or an init returning None is a finding, printed with the
+whole statement of the call that failed.
+
+`main` grades every PATH in its own process (kmsim.check_pool, kmsim.check_worker,
+kmsim.check_sandbox); `check_module` runs the explorer in this process.  Exit status
+0 only when every submission is clean, 1 with findings, 2 for a usage error.
 """
 from __future__ import annotations
 
@@ -24,8 +30,10 @@ import time
 from types import FrameType
 from typing import Any
 
-__all__ = ["main", "check_module", "iter_runs", "choose_calls", "AllocCounter", "run_once",
-           "format_runs", "format_head", "format_run", "format_tail"]
+__all__ = ["main", "check_module", "iter_runs", "next_run", "choose_calls", "choose_sites",
+           "choose_tested", "AllocCounter", "run_once", "new_run", "finding", "statement_text",
+           "format_runs", "format_head", "format_run", "format_tail", "format_submission",
+           "format_summary", "report_document", "FINDING_KINDS", "SCHEMA_VERSION"]
 
 SEED = 1
 DEFAULT_MAX_RUNS = 500      # a cap: a module with hundreds of call sites must not take hours
