@@ -121,7 +121,9 @@ def _bind(on_event: Callable[[int, dict], None] | None, i: int) -> Callable[[dic
 
 
 def _worker_command(path: str, limits: Limits, fd: int) -> list[str]:
-    cmd = [sys.executable, "-m", "kmsim.check_worker", "--fd", str(fd), "--cpu", str(limits.cpu),
+    # -P: the current folder is not on sys.path, so a submission named json.py in it is
+    # not imported in place of the standard library's (outside the sandbox)
+    cmd = [sys.executable, "-P", "-m", "kmsim.check_worker", "--fd", str(fd), "--cpu", str(limits.cpu),
            "--mem", str(limits.mem), "--max-runs", str(limits.max_runs)]
     if limits.all_calls:
         cmd.append("--all-calls")
