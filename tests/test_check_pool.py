@@ -231,3 +231,12 @@ def test_a_c_module_goes_through_the_loader(tmp_path):
         assert "Invalid module format" in entry["runs"][0]["findings"][0]["message"]
     else:
         assert entry["verdict"] in ("clean", "findings")
+
+
+@pytest.mark.e2e
+def test_a_submission_named_like_the_stdlib_is_not_imported_by_the_worker(tmp_path, monkeypatch):
+    marker = tmp_path / "imported"
+    (tmp_path / "json.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    monkeypatch.chdir(tmp_path)
+    entry = grade_one(str(CLASS / "clean.py"), Limits())
+    assert entry["verdict"] == "clean" and not marker.exists()
