@@ -301,7 +301,7 @@ UNCHECKED_AFTER = ("oops", "kasan", "success-despite-failure", "slab-corruption"
 # Every kind of finding (docs/check-schema.json lists the same).
 FINDING_KINDS = ("leak", "cache-leak", "oops", "kasan", "lockup", "warning", "bad-page", "host-oom",
                  "slab-corruption", "load-failed", "success-despite-failure", "unchecked-null",
-                 "rmmod-failed", "no-license", "non-gpl-license", "init-returns-none", "refused",
+                 "rmmod-failed", "no-license", "non-gpl-license", "init-returned-none", "refused",
                  "cpu-limit", "wall-limit", "memory-limit", "output-limit", "crash", "exit")
 OOPS_STATUS = (137, 139, 130)       # insmod killed (Killed), segfaulted (Oops), interrupted
 
@@ -377,7 +377,7 @@ def _module_findings(counter: AllocCounter, target: int) -> list[dict]:
                            f"GPL-compatible: the module taints the kernel (P)"))
     if counter.init_none is not None:
         fn = counter.init_none["function"]
-        out.append(finding("init-returns-none", f"{fn}() returned None: an init function returns 0 "
+        out.append(finding("init-returned-none", f"{fn}() returned None: an init function returns 0 "
                            f"or a negative errno (in C, falling off its end returns garbage)",
                            [f"end {fn}() with 'return 0' and every error path with "
                             f"'return -ENOMEM' (or another errno)"], site=counter.init_none["site"]))

@@ -19,7 +19,7 @@ EXPECTED = {
     "exhaust_loop": [],
     "exit_leaves_cache": ["cache-leak"],
     "exits": ["oops", "refused"],
-    "init_none": ["init-returns-none"],
+    "init_none": ["init-returned-none"],
     "leak_on_error": ["leak"],
     "memory_hog": ["memory-limit"],
     "no_license": ["no-license"],
@@ -48,7 +48,7 @@ def test_class_graded_with_one_command(class_report):
     assert [s["path"] for s in doc["submissions"]] == sorted(
         f"tests/check_class/{n}.py" for n in EXPECTED)
     assert doc["summary"] == {"submissions": 14, "clean": 2, "with_findings": 12, "errors": 0,
-                              "kinds": {"cache-leak": 1, "crash": 1, "init-returns-none": 1,
+                              "kinds": {"cache-leak": 1, "crash": 1, "init-returned-none": 1,
                                         "leak": 1, "memory-limit": 1, "no-license": 1,
                                         "oops": 4, "refused": 3, "unchecked-null": 2,
                                         "wall-limit": 1}}
