@@ -485,6 +485,8 @@ def _init_text(run: dict) -> str:
         return f"init returned {init} ({mod_strerror(-init)})"
     if run.get("oops"):
         return f"insmod failed: {run['oops']}"
+    if not run.get("insmod_error"):         # a limit or a crash stopped the run
+        return "the run did not finish"
     return "insmod failed"
 
 

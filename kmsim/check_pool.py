@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import selectors
 import signal
 import subprocess
@@ -167,10 +168,32 @@ def grade_one(path: str, limits: Limits, on_event: Callable[[dict], None] | None
             live.procs.discard(proc)
     out.seek(0, os.SEEK_END)
     size = out.tell()
-    out.seek(max(0, size - 4096))
-    tail = out.read().decode("utf-8", "replace").splitlines()[-3:]
+    out.seek(max(0, size - 65536))
+    text = out.read().decode("utf-8", "replace")
     out.close()
-    return _entry(path, events, rc, timed_out, tail, limits, time.monotonic() - started)
+    entry = _entry(path, events, rc, timed_out, text.splitlines()[-3:], limits,
+                   time.monotonic() - started)
+    if rc < 0 and not timed_out:
+        _locate_crash(entry, path, text)
+    return entry
+
+
+_FAULT_FRAME = re.compile(r'^\s*File "(.*)", line (\d+) in (\S+)', re.M)
+
+
+def _locate_crash(entry: dict, path: str, text: str) -> None:
+    """A crash's line in the submission, from the traceback faulthandler printed
+    (PYTHONFAULTHANDLER): the finding's site, and the message names it."""
+    from .check import _make_site
+    real = os.path.realpath(path)
+    for m in _FAULT_FRAME.finditer(text):
+        if os.path.realpath(m.group(1)) == real:
+            site = _make_site(m.group(1), int(m.group(2)), m.group(3))
+            f = entry["runs"][-1]["findings"][-1]
+            f["site"] = site
+            f["message"] += f" at {site['file']}:{site['line']}: {site['source']}"
+            f["hints"] = []
+            return
 
 
 def _read_events(rfd: int, proc, limits: Limits, started: float, events: list[dict],

@@ -75,7 +75,9 @@ def test_class_findings_name_the_line(class_report):
     assert sleeper["stopped"] is True and sleeper["runs"][0]["findings"][0]["message"] == (
         "the run took more than 6 s of wall time and was stopped (kmsim check --timeout)")
     crash = subs["crash"]["runs"][0]["findings"][0]
-    assert crash["message"] == "the grading process died of SIGSEGV"
+    assert crash["message"] == ("the grading process died of SIGSEGV at tests/check_class/crash.py:9: "
+                                "faulthandler._sigsegv()")
+    assert crash["site"]["function"] == "crash_init"
     hog = subs["memory_hog"]["runs"][0]["findings"][0]
     assert hog["message"] == ("the module's code ran out of the grading process's 4096 MiB of "
                               "memory (kmsim check --mem)")
