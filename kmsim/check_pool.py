@@ -234,6 +234,12 @@ def _read_events(rfd: int, proc, limits: Limits, started: float, events: list[di
                     on_event(ev)
     finally:
         sel.close()
+    if timed_out is None:       # the pipe closed (the end, or the module closed it): wait, bounded
+        try:
+            proc.wait(timeout=max(0.0, min(run_deadline, started + limits.wall) - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            timed_out = "run" if run_deadline <= started + limits.wall else "total"
+            _kill(proc)
     return timed_out
 
 

@@ -98,6 +98,10 @@ def test_class_report_validates_against_the_schema(class_report):
     assert doc["schema_version"] == 1
     kinds = schema["$defs"]["finding"]["properties"]["kind"]["enum"]
     assert kinds == list(FINDING_KINDS)
+    missing = run_kmsim("check", "--json", "nope.py", "tests/check_class/clean.py")
+    doc = json.loads(missing.stdout)          # a path not graded is an entry too
+    jsonschema.Draft202012Validator(schema).validate(doc)
+    assert missing.returncode == 2 and [s["verdict"] for s in doc["submissions"]] == ["error", "clean"]
 
 
 @pytest.mark.e2e
@@ -242,3 +246,13 @@ def test_a_submission_named_like_the_stdlib_is_not_imported_by_the_worker(tmp_pa
     monkeypatch.chdir(tmp_path)
     entry = grade_one(str(CLASS / "clean.py"), Limits())
     assert entry["verdict"] == "clean" and not marker.exists()
+
+
+@pytest.mark.e2e
+def test_a_worker_that_closes_its_pipe_is_still_bounded(tmp_path):
+    closer = tmp_path / "closer.py"
+    closer.write_text("import os, time\n" + _module(
+        "for fd in range(3, 64):\n    try:\n        os.close(fd)\n    except OSError:\n        pass\n"
+        "time.sleep(3600)\n"))
+    entry = grade_one(str(closer), Limits(timeout=2))
+    assert entry["kinds"] == ["wall-limit"] and entry["stopped"] is True
