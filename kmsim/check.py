@@ -303,7 +303,8 @@ FINDING_KINDS = ("leak", "cache-leak", "oops", "kasan", "lockup", "warning", "ba
                  "slab-corruption", "load-failed", "success-despite-failure", "unchecked-null",
                  "rmmod-failed", "no-license", "non-gpl-license", "init-returned-none", "refused",
                  "cpu-limit", "wall-limit", "memory-limit", "output-limit", "crash", "exit")
-OOPS_STATUS = (137, 139, 130)       # insmod killed (Killed), segfaulted (Oops), interrupted
+OOPS_STATUS = (137, 139, 130)
+MAX_OBJECTS = 1000      # leaked objects listed in one finding (a loop can leak a million)       # insmod killed (Killed), segfaulted (Oops), interrupted
 
 
 def new_run(k: int) -> dict:
@@ -356,9 +357,10 @@ def _leak_findings(k, owner: int) -> list[dict]:
     if left:
         total = sum(o.size for o in left)
         objs = [{"addr": f"{o.addr:#x}", "size": o.size, "kind": o.kind, "site": _obj_site(o)}
-                for o in left]
+                for o in left[:MAX_OBJECTS]]
+        hints = [f"the first {MAX_OBJECTS} are listed"] if len(left) > MAX_OBJECTS else []
         out.append(finding("leak", f"left {len(left)} {'object' if len(left) == 1 else 'objects'} "
-                           f"({total} bytes) allocated", objects=objs))
+                           f"({total} bytes) allocated", hints, objects=objs))
     return out
 
 
