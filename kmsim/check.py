@@ -303,8 +303,8 @@ FINDING_KINDS = ("leak", "cache-leak", "oops", "kasan", "lockup", "warning", "ba
                  "slab-corruption", "load-failed", "success-despite-failure", "unchecked-null",
                  "rmmod-failed", "no-license", "non-gpl-license", "init-returned-none", "refused",
                  "cpu-limit", "wall-limit", "memory-limit", "output-limit", "crash", "exit")
-OOPS_STATUS = (137, 139, 130)
-MAX_OBJECTS = 1000      # leaked objects listed in one finding (a loop can leak a million)       # insmod killed (Killed), segfaulted (Oops), interrupted
+OOPS_STATUS = (137, 139, 130)       # insmod killed (Killed), segfaulted (Oops), interrupted
+MAX_OBJECTS = 1000      # leaked objects listed in one finding (a loop can leak a million)
 
 
 def new_run(k: int) -> dict:
