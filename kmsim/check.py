@@ -82,6 +82,7 @@ class AllocCounter:
         # memory runs out tests the result there, so a NULL at that line is expected
         self.expected_null: frozenset = frozenset()
         self.init_none: dict | None = None      # the init function, when it returned None
+        self.module = None
 
     def wrap_module(self, mod) -> None:
         """Load hook: watch what the module's allocator calls return to it (a failed
@@ -93,8 +94,7 @@ class AllocCounter:
                 mod.namespace[name] = self._watch(fn, name in CREATE_API)
         self.hooked = True
         self.license = mod.license
-        if callable(mod.init_fn):
-            mod.init_fn = self._watch_init(mod.init_fn)
+        self.module = mod
 
     def _watch(self, fn, create: bool):
         def watched(*args, **kwargs):
@@ -111,17 +111,6 @@ class AllocCounter:
         watched.__name__ = fn.__name__
         return watched
 
-    def _watch_init(self, init):
-        def init_watched(*args):
-            r = init(*args)
-            if r is None and self.init_none is None:
-                code = getattr(init, "__code__", None)
-                self.init_none = {"function": getattr(init, "__name__", "init"),
-                                  "site": _code_site(code) if code is not None else None}
-            return r
-        init_watched.__name__ = getattr(init, "__name__", "init")
-        return init_watched
-
     def __call__(self, kind: str, gfp: int, size: int) -> bool:
         k = self.k
         if k.current_owner == k.kernel_owner:
@@ -130,6 +119,16 @@ class AllocCounter:
         if api is None:
             return False
         return self._count(api, modframe)
+
+    def note_init_none(self) -> None:
+        """After insmod: the loader's flag for an init that fell off its end, with the line."""
+        mod = self.module
+        if mod is None or not getattr(mod, "init_returned_none", False) or self.init_none:
+            return
+        from .loader_hints import last_line
+        code = getattr(mod.init_fn, "__code__", None)
+        site = _make_site(code.co_filename, last_line(mod.init_fn), code.co_name) if code else None
+        self.init_none = {"function": getattr(mod.init_fn, "__name__", "init"), "site": site}
 
     def _count(self, api, modframe) -> bool:
         """Count the call of frame `api` (made at `modframe`) once; True to fail it."""
@@ -158,16 +157,6 @@ class AllocCounter:
 
 def _site(frame) -> dict:
     return _make_site(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
-
-
-def _code_site(code) -> dict:
-    """The site of a function: its 'def' line (below its decorators)."""
-    line = code.co_firstlineno
-    for n in range(line, line + 20):
-        if linecache.getline(code.co_filename, n).lstrip().startswith(("def ", "async def ")):
-            line = n
-            break
-    return _make_site(code.co_filename, line, code.co_name)
 
 
 def _make_site(path: str, line: int, function: str) -> dict:
@@ -238,7 +227,7 @@ def run_once(path: str, target: int, expected_null=frozenset()) -> dict:
     k = Kernel("x86_64", "1G", APPEND, seed=SEED)
     counter = AllocCounter(k, target)
     counter.expected_null = frozenset(tuple(x) for x in expected_null)
-    fi: Any = k.subsystems.get("faultinject")
+    fi: Any = k.faultinject
     if fi is not None:
         fi.extra.append(counter)
         fi.update_hooks()
@@ -252,6 +241,7 @@ def run_once(path: str, target: int, expected_null=frozenset()) -> dict:
         k.modules.insmod(path, [])
         run["init"] = 0
         loaded = True
+        counter.note_init_none()
     except ModuleError as e:
         if e.errno:
             run["init"] = -e.errno
@@ -339,14 +329,15 @@ def _log_findings(k, seq: int, name: str, findings: list[dict]) -> list[str]:
         elif text.startswith("KASAN: ") and findings and findings[-1]["message"].startswith(
                 "general protection fault"):
             findings[-1]["message"] = text      # 'KASAN: null-ptr-deref in range [...]' says it
-        elif text.startswith("kmsim: ") and findings and "stays loaded" not in text:
+        elif text.startswith("kmsim: ") and findings and "stays loaded" not in text \
+                and "returned None: an init returns" not in text:     # (its own finding)
             findings[-1]["hints"].append(text[7:])
     return reasons
 
 
 def _leak_findings(k, owner: int) -> list[dict]:
     """Caches and objects the module left behind (kmemleak's view of its owner)."""
-    kl = k.subsystems.get("kmemleak")
+    kl = k.kmemleak
     if kl is None:
         return []
     out = []
@@ -785,7 +776,7 @@ def is_err_hint(source: str, first_line: int, lineno: int) -> str | None:
         for name in re.findall(r"\bIS_ERR\(\s*([A-Za-z_]\w*)\s*\)", text):
             tested.setdefault(name, i)
         for name in list(tested):
-            if re.search(rf"\bnot\s+{name}\b|\b{name}\s+is\s+None|\b{name}\s*==\s*(0|None|NULL)"
+            if re.search(rf"\bnot\s+{name}\b|!\s*{name}\b|\b{name}\s+is\s+None|\b{name}\s*==\s*(0|None|NULL)"
                          rf"|IS_ERR_OR_NULL\(\s*{name}\s*\)", text):
                 tested[name] = -1
     for name, (aline, alloc) in assigned.items():
@@ -793,5 +784,6 @@ def is_err_hint(source: str, first_line: int, lineno: int) -> str | None:
         if name in used and tline > 0:
             return (f"line {tline} tests {name} with IS_ERR only, but {alloc}() returns NULL on "
                     f"failure, not an error pointer: IS_ERR(NULL) is false, so line {lineno} used "
-                    f"the NULL from line {aline}; test it with 'if not {name}:'")
+                    f"the NULL from line {aline}; test it with "
+                    + (f"'if (!{name})'" if "#include" in source else f"'if not {name}:'"))
     return None

@@ -5,6 +5,7 @@ import argparse
 import codecs
 import os
 import sys
+from pathlib import Path
 
 __all__ = ["main", "build_parser"]
 
@@ -22,6 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-c", dest="commands", default=None, help="run these commands, then exit")
     p.add_argument("-e", dest="errexit", action="store_true", help="stop at the first failure")
     p.add_argument("--json", action="store_true", help="tables as JSON")
+    p.add_argument("--examples", metavar="DIR", default=None,
+                   help="copy the lab's modules into DIR (kept if already there), then exit")
     p.add_argument("script", nargs="?", default=None, help="a file of commands")
     return p
 
@@ -89,6 +92,8 @@ def _main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.commands is not None and args.script is not None:
         parser.error(f"-c and SCRIPT ('{args.script}') cannot be used together")
+    if args.examples is not None:
+        return _copy_examples(args.examples)
     shell = _make_shell(args)
     if shell is None:
         return 70
@@ -101,6 +106,22 @@ def _main(argv: list[str]) -> int:
         if run_repl is not None:
             return run_repl(shell)
     return _run_batch(shell, args)
+
+
+def _copy_examples(dest: str) -> int:
+    """kmsim --examples DIR: the lab's modules, copied out for a student to edit."""
+    from .shell.examples import copy_examples
+    try:
+        copied, kept = copy_examples(dest)
+    except (OSError, LookupError) as e:
+        print(f"kmsim: --examples {dest}: {getattr(e, 'strerror', None) or e}", file=sys.stderr)
+        return 1
+    print(f"copied {len(copied)} lab modules to {dest}/")
+    if kept:
+        print(f"kmsim: {len(kept)} files already in {dest}/ were kept, not overwritten "
+              f"({', '.join(Path(p).name for p in kept[:3])}{', ...' if len(kept) > 3 else ''})",
+              file=sys.stderr)
+    return 0
 
 
 def _interactive(args) -> bool:

@@ -3,60 +3,63 @@
 ``Kernel(machine="x86_64", mem="1G", append="", seed=None)`` boots: it parses
 the command line, lays out physical memory, reserves what a real kernel
 reserves, frees the rest to the buddy allocator, then runs the later boot steps
-(slab, vmalloc, debugging tools) that exist.  The only global is the current
-kernel that module code calls into (``current_kernel()``).
+(slab, vmalloc, debugging tools).  Every subsystem is a typed attribute declared
+in ``Kernel`` below; an optional one (``kasan``, ``kmemleak``) is None when off.
+The only global is the current kernel that module code calls into
+(``current_kernel()``, kept in ``kmsim/current.py``).
 """
 from __future__ import annotations
 
-import importlib
 import os
 import random
 import shlex
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
+from .current import current_kernel, set_current_kernel
 from .machine import PAGE_SHIFT, PAGE_SIZE, Machine, get_profile, parse_size
 from .mm.access import VirtMem
+from .mm.faultinject import FaultInject, fault_inject_init
+from .mm.kasan import Kasan, kasan_init
+from .mm.kmalloc import create_boot_caches
+from .mm.kmemleak import Kmemleak, kmemleak_init
 from .mm.page_alloc import PageAllocator
 from .mm.physmem import PAGE_FLAG_NAMES, PhysMem
-from .printk import FormatContext, LogBuffer
-from .report import Reporter
+from .mm.slub import Slub, kmem_cache_init
+from .mm.vmalloc import Vmalloc, vmalloc_init
+from .printk import FormatContext, LogBuffer, _as_int
+from .report import Reporter, format_frame
+from .watchdog import Watchdog, watchdog_init
 
-__all__ = ["Kernel", "Task", "Owner", "current_kernel", "set_current_kernel", "KNOWN_PARAMS"]
+if TYPE_CHECKING:                      # type-only: these sit above the kernel or beside it
+    from .mm.page import Page
+    from .mm.slab import KmemCache, Slab
+    from .module import ModuleLoader
+
+__all__ = ["Kernel", "Task", "Owner", "current_kernel", "set_current_kernel", "KNOWN_PARAMS",
+           "install_loader"]
 
 RELEASE = "6.1.0-kmsim"
 VERSION = "#1 kmsim 6.1.0"
 
-_current: Kernel | None = None
+# The module loader sits above the kernel (kmsim/module.py imports this file), so the kernel
+# does not import it: module.py installs its class here when it is imported (kmsim/__init__.py
+# imports it), and each boot builds one.
+_loader_class: type[ModuleLoader] | None = None
 
-# Later boot steps: module path and function; each is optional until it exists.
-BOOT_STEPS = [
-    ("kmsim.mm.slub", "kmem_cache_init"),
-    ("kmsim.mm.vmalloc", "vmalloc_init"),
-    ("kmsim.mm.faultinject", "fault_inject_init"),
-    ("kmsim.mm.kasan", "kasan_init"),
-    ("kmsim.mm.kmemleak", "kmemleak_init"),
-    ("kmsim.watchdog", "watchdog_init"),
-]
+
+def install_loader(cls: type[ModuleLoader]) -> None:
+    """Called once by kmsim/module.py: the class every booted kernel's k.modules is."""
+    global _loader_class
+    _loader_class = cls
 
 KNOWN_PARAMS = {"slub_debug", "log_buf_len", "loglevel", "no_hash_pointers", "slab_nomerge",
                 "kasan", "watchdog_thresh", "fail_page_alloc", "failslab", "init_on_alloc",
                 "init_on_free", "debug_vm", "kmemleak", "quiet", "console", "ignore_loglevel",
                 "root", "ro", "rw", "panic", "oops", "panic_on_warn", "slub_min_order",
                 "slub_max_order", "slub_min_objects", "mem", "kasan.fault", "kasan_multi_shot"}
-
-
-def current_kernel() -> Kernel:
-    """The kernel that module code is running on."""
-    if _current is None:
-        raise RuntimeError("no kernel is booted (module code must run under kmsim)")
-    return _current
-
-
-def set_current_kernel(k: Kernel | None) -> None:
-    """Make k the kernel that module code calls into."""
-    global _current
-    _current = k
 
 
 @dataclass
@@ -74,7 +77,7 @@ class Owner:
     id: int
     kind: str        # "kernel", "reserved", "module", "slab", "vmalloc", "pgtable", "memmap"
     name: str
-    module: object = None
+    module: Any = None               # the loader's Module, for kind "module"
 
 
 SYSCALL_FRAMES = {
@@ -136,6 +139,26 @@ class Kernel:
     :param append: kernel command line
     :param seed: a reproducible run when not None
     """
+    # the machine and its memory
+    machine: Machine
+    phys: PhysMem                    # RAM and struct page arrays
+    vm: VirtMem                      # every typed access of module code goes through it
+    buddy: PageAllocator             # zones and free lists
+    printk: LogBuffer
+    printk_ctx: FormatContext        # vsprintf's %p hashing and helpers
+    reporter: Reporter               # WARN, Oops, BUG, dump_stack
+    modules: ModuleLoader            # insmod/rmmod; built by the loader kmsim/module.py installed
+    # later boot steps
+    slab: Slub                       # SLUB and kmalloc's caches
+    vmalloc: Vmalloc                 # vmalloc, page tables, the modules area, pkmap
+    faultinject: FaultInject         # failslab and fail_page_alloc
+    kasan: Kasan | None              # with --append kasan
+    kmemleak: Kmemleak | None        # unless kmemleak=off
+    watchdog: Watchdog               # the soft-lockup detector around module code
+    # the fast paths' shortcuts into SLUB (kmalloc and kfree read them straight off the kernel)
+    kmalloc_lookup: list[KmemCache | None]    # size -> normal kmalloc cache
+    slab_of: dict[int, Slab]         # pfn of a slab page -> its slab
+    debug_vm_last: str | None        # debug_vm's last first violation, reported once
 
     def __init__(self, machine: str | Machine = "x86_64", mem: str | int = "1G",
                  append: str = "", seed: int | None = None):
@@ -168,10 +191,12 @@ class Kernel:
         self.shell_task = Task(1, "kmsim", self.syscall_frames("kmsim"))
         self.current = self.shell_task
         self.next_pid = 200
-        self.subsystems: dict[str, object] = {}
         self.module_depth = 0                # > 0 while module code runs
-        self.context_hooks: list = []        # fn() when module code starts or stops running
-        self.boot_hooks_after: list = []
+        self.context_hooks: list[Callable[[], object]] = []   # when module code starts or stops
+        self.boot_hooks_after: list[Callable[[Kernel], object]] = []
+        self.debug_vm_last = None
+        self.kasan = None                    # the optional tools, until their boot step runs
+        self.kmemleak = None
         self.kernel_cmdline = ("BOOT_IMAGE=/boot/vmlinuz-" + RELEASE + " root=/dev/kmsim ro"
                                + (" " + self.append if self.append else ""))
         set_current_kernel(self)
@@ -250,21 +275,30 @@ class Kernel:
         self.buddy.free_boot_memory(reserved, self.rng)
         self._boot_messages_memory(reserved)
         self.boot_activity()
-        self.modules = _make_loader(self)
-        for modname, fn in BOOT_STEPS:
-            try:
-                mod = importlib.import_module(modname)
-            except ModuleNotFoundError as e:
-                if e.name == modname:
-                    continue
-                raise
-            getattr(mod, fn)(self)
+        if _loader_class is None:
+            raise RuntimeError("kmsim.module is not imported (import kmsim first)")
+        self.modules = _loader_class(self)
+        self._boot_subsystems()
         self._report_unknown_params()
         self.fill_pcp_lists()
         for hook in self.boot_hooks_after:
             hook(self)
         self._booted = True
         self._booted_at = 1_480_000_000 if self.seed is not None else 0
+
+    def _boot_subsystems(self) -> None:
+        """mm_init's later steps, in the kernel's order: SLUB and the boot caches, vmalloc,
+        then the debugging tools, which attach to the allocators' hook points."""
+        self.slab = kmem_cache_init(self)
+        self.slab_of = self.slab.slab_of
+        create_boot_caches(self, self.slab)
+        self.kmalloc_lookup = self.slab.kmalloc_lookup
+        self.slab.boot_message()
+        self.vmalloc = vmalloc_init(self)
+        self.faultinject = fault_inject_init(self)
+        self.kasan = kasan_init(self)
+        self.kmemleak = kmemleak_init(self)
+        self.watchdog = watchdog_init(self)
 
     def boot_activity(self) -> None:
         """What a kernel does between memblock and the shell: it allocates pages for its own
@@ -413,18 +447,58 @@ class Kernel:
         return -1
 
     def slab_pages(self) -> int:
-        """Pages held by slab caches (0 before SLUB boots)."""
-        slab = self.subsystems.get("slab")
-        return slab.total_pages() if slab is not None and hasattr(slab, "total_pages") else 0
+        """Pages held by slab caches."""
+        return self.slab.total_pages()
+
+    # -- mm/highmem.c and the vmalloc area, for the module API and the views ------------
+    def kmap(self, page: Page) -> int:
+        """kmap: a HighMem page through a pkmap slot, any other at its direct-map address."""
+        return self.vmalloc.kmap(page)
+
+    def kunmap(self, page: Page) -> None:
+        """kunmap: drop the page's pkmap reference (nothing for a lowmem page)."""
+        self.vmalloc.kunmap(page)
+
+    def kmap_address(self, pfn: int) -> int:
+        """The pkmap address a HighMem frame is mapped at, or 0."""
+        return self.vmalloc.kmap_address(pfn)
+
+    def kunmap_addr(self, addr: int) -> None:
+        """kunmap by address (kunmap_local)."""
+        self.vmalloc.kunmap_addr(addr)
+
+    def module_alloc(self, size: int) -> int:
+        """module_alloc: a module's memory in the modules area (0 on failure)."""
+        return self.vmalloc.module_alloc(size)
+
+    def module_memfree(self, addr: int) -> bool:
+        """module_memfree: True if addr was module memory (now freed)."""
+        return self.vmalloc.module_memfree(addr)
+
+    def vmalloc_stats(self) -> tuple[int, int]:
+        """(VmallocUsed in kB, page-table pages) for /proc/meminfo."""
+        return self.vmalloc.stats()
+
+    @property
+    def vmalloc_start(self) -> int:
+        """VMALLOC_START."""
+        return self.vmalloc.vmalloc_start
+
+    @property
+    def vmalloc_end(self) -> int:
+        """VMALLOC_END."""
+        return self.vmalloc.vmalloc_end
+
+    def debug_checkers(self) -> list[tuple[str, Callable[[], list[str]]]]:
+        """The subsystems' own invariant checks, by name, for debug_vm."""
+        return [("slab", self.slab.debug_check), ("vmalloc", self.vmalloc.debug_check)]
 
     def _symbol(self, arg) -> str:
         """%pS: 'func+0x0/0xSIZE [module]' for a module's function, else the raw address."""
-        from .report import format_frame
         code = getattr(arg, "__code__", None)
         if code is not None:
-            mod = self.modules.module_files().get(code.co_filename) if hasattr(self, "modules") else None
+            mod = self.modules.module_files().get(code.co_filename)
             return format_frame(getattr(arg, "__name__", "?"), 0, code, mod).strip()
-        from .printk import _as_int
         addr = _as_int(arg, self.printk_ctx) or 0
         return f"{addr & ((1 << (self.machine.ptr_size * 8)) - 1):#x}"
 
@@ -432,7 +506,3 @@ class Kernel:
         """Current time since boot."""
         return self.clock_ns()
 
-
-def _make_loader(kernel):
-    from .module import ModuleLoader
-    return ModuleLoader(kernel)

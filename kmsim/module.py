@@ -13,9 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import KernelBUG, KernelEvent, ModuleError, PageFault, SoftLockup
+from .loader_hints import fell_off_hint, null_hint
 from .machine import PAGE_SIZE
+from .kernel import SYSCALL_FRAMES, Task, current_kernel, install_loader
 from .report import (
+    API_CODES,
     CUT_HERE,
+    ENTRY_CODES,
     TAINT_FORCED_RMMOD,
     TAINT_OOT_MODULE,
     TAINT_PROPRIETARY_MODULE,
@@ -30,7 +34,6 @@ GPL_COMPATIBLE = {"GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL",
                   "Dual MIT/GPL", "Dual MPL/GPL"}
 KASAN_SHADOW_OFFSET = 0xdffffc0000000000     # x86_64, generic KASAN
 BASE_CORE_SIZE = 16384       # text, headers and one page of .data/.bss: lsmod's 16384
-API_CODES: set = set()       # code of API functions defined outside kmsim.linux (slab fast paths)
 
 PARAM_TYPES = {"int": (-(1 << 31), (1 << 31) - 1), "uint": (0, (1 << 32) - 1),
                "short": (-(1 << 15), (1 << 15) - 1), "ushort": (0, (1 << 16) - 1),
@@ -93,6 +96,7 @@ class Module:
     exports: dict = field(default_factory=dict)
     init_done: bool = False
     stuck: bool = False
+    init_returned_none: bool = False    # init fell off its end (a finding of kmsim check)
 
     @property
     def size(self) -> int:
@@ -144,7 +148,7 @@ class ModuleLoader:
 
     # -- module memory -----------------------------------------------------------------
     def _alloc_core(self, mod: Module, size: int) -> int:
-        addr = self.k.module_alloc(size) if hasattr(self.k, "module_alloc") else 0
+        addr = self.k.module_alloc(size)
         if not addr:
             addr = self._alloc_core_pages(size)
         if addr:
@@ -158,7 +162,7 @@ class ModuleLoader:
 
     def _free_core(self, mod: Module) -> None:
         for addr, size in mod.chunks:
-            if hasattr(self.k, "module_memfree") and self.k.module_memfree(addr):
+            if self.k.module_memfree(addr):
                 continue
             order = max(0, (size - 1).bit_length() - 12)
             self.k.buddy.free(self.k.virt_to_pfn(addr), order)
@@ -170,7 +174,7 @@ class ModuleLoader:
         if mod is None:
             raise RuntimeError("static objects can only be created by a module's top level")
         align = max(1, align)
-        kasan = self.k.subsystems.get("kasan")
+        kasan = self.k.kasan
         pad = kasan.global_redzone(size) if kasan is not None else 0   # KASAN's global red zone
         size += pad
         ptr = (mod.data_ptr + align - 1) & ~(align - 1)
@@ -205,7 +209,7 @@ class ModuleLoader:
         if k.module_depth == 1:
             for hook in k.context_hooks:
                 hook()
-        wd = k.subsystems.get("watchdog")
+        wd = k.watchdog
         if wd is not None:
             wd.arm()
         try:
@@ -228,8 +232,8 @@ class ModuleLoader:
         except KernelEvent:
             return CallResult(event="oops", status=139, message="Segmentation fault")
         except KeyboardInterrupt:
-            if k.subsystems.get("watchdog") is not None and k.subsystems["watchdog"].fired:
-                k.subsystems["watchdog"].report(sys.exc_info()[2])
+            if k.watchdog is not None and k.watchdog.fired:
+                k.watchdog.report(sys.exc_info()[2])
                 return CallResult(event="lockup", status=137, message="Killed")
             k.printk.emit(4, f"kmsim: {k.current.comm}[{k.current.pid}] interrupted (Ctrl-C) in "
                              f"{getattr(fn, '__name__', 'module code')} [{mod.name}]")
@@ -270,7 +274,7 @@ class ModuleLoader:
         if k.machine.name == "rpi2":
             self.report_arm_fault(e, tb)
             return
-        if "kasan" in k.subsystems and k.machine.name == "x86_64" and e.addr < 1 << 47:
+        if k.kasan is not None and k.machine.name == "x86_64" and e.addr < 1 << 47:
             self.report_kasan_gp(e, tb)
             return
         if e.addr < PAGE_SIZE:
@@ -319,14 +323,8 @@ class ModuleLoader:
                         hints=hints)
 
     def _null_hint(self, tb) -> list[str]:
-        frames = [f for f in module_frames(self.module_files(), tb=tb) if f[2] is not None]
-        if not frames:
-            return []
-        from .check import is_err_hint
-        _fn, line, modname, code = frames[0]
-        mod = self.modules.get(modname)
-        source = mod.namespace.get("__kmsim_source__", "") if mod is not None else ""
-        hint = is_err_hint(source, code.co_firstlineno, line)
+        sources = {m.name: m.namespace.get("__kmsim_source__", "") for m in self.modules.values()}
+        hint = null_hint(tb, self.module_files(), sources)
         return [hint] if hint else []
 
     def report_bug(self, e: KernelBUG, tb) -> None:
@@ -371,6 +369,8 @@ class ModuleLoader:
         api = _api_function(tb)
         msg = f"{type(e).__name__}: {e}"
         hint = f"{api}(): {msg}" if api else f"the module raised {msg}"
+        if frames and not api:       # an API function's own message names its caller already
+            hint += f" (at {where})"
         k.reporter.emit([CUT_HERE, f"kernel BUG at {where}!"])
         k.reporter.oops([], "invalid opcode: 0000", k.reporter.rip_of(tb), tb=tb, hints=[hint])
 
@@ -378,9 +378,12 @@ class ModuleLoader:
     def insmod(self, path: str, args: list[str] | None = None) -> list[str]:
         """Load a module file.  Returns extra lines for the shell; raises ModuleError."""
         before = set(self.modules)
+        self.build_warnings: list[str] = []     # a C module's compiler warnings (kmsim/cc)
         try:
-            return self._insmod(path, args)
-        except ModuleError:
+            return self.build_warnings + self._insmod(path, args)
+        except ModuleError as e:
+            if self.build_warnings:
+                e.message = "\n".join(self.build_warnings + [e.message])
             raise
         except BaseException:
             for name in set(self.modules) - before:
@@ -406,8 +409,13 @@ class ModuleLoader:
         except (OSError, UnicodeDecodeError) as e:
             raise ModuleError(f"insmod: ERROR: could not load module {path}: {getattr(e, 'strerror', None) or 'Invalid module format'}")
         filename = str(p.resolve())
+        c_ns = None
         try:
-            code = compile(source, filename, "exec")
+            if p.suffix == ".c":      # a C module: kmsim/cc builds it; a build error raises ModuleError
+                from .cc import compile_c
+                code, c_ns, self.build_warnings[:] = compile_c(self.k, path, filename, source)
+            else:
+                code = compile(source, filename, "exec")
         except (SyntaxError, ValueError) as e:
             line = getattr(e, "lineno", None)
             self.k.printk.emit(3, f"{name}: invalid module format: {type(e).__name__}: "
@@ -418,6 +426,9 @@ class ModuleLoader:
         mod.param_args = dict(_split_param(a) for a in (args or []))
         mod.namespace = {"__name__": name, "__file__": filename, "__builtins__": __builtins__,
                          "__kmsim_source__": source}
+        if c_ns is not None:          # the translated C runs without Python's builtins
+            c_ns.update(mod.namespace, __builtins__={})
+            mod.namespace = c_ns
         self._files[filename] = name
         self.modules[name] = mod
         self.loading = mod
@@ -519,6 +530,9 @@ class ModuleLoader:
             if res.event == "oops":
                 k.printk.emit(4, f"kmsim: {mod.name} stays loaded with 'Used by 1' as after a real "
                                  f"Oops in init; 'rmmod -f {mod.name}' or 'reboot' clears it")
+            elif res.event == "interrupt":
+                k.printk.emit(4, f"kmsim: {mod.name} stays loaded with 'Used by 1' as its init was "
+                                 f"interrupted; 'rmmod -f {mod.name}' or 'reboot' clears it")
             raise ModuleError(res.message, status=res.status)
         return self._init_returned(mod, path, res.value)
 
@@ -526,6 +540,8 @@ class ModuleLoader:
         """do_init_module after init returned ret: live, or discarded with its errno."""
         k = self.k
         if ret is None:
+            mod.init_returned_none = True
+            k.printk.emit(4, fell_off_hint(mod.name, mod.init_fn))
             ret = 0
         if isinstance(ret, bool) or not isinstance(ret, int):
             k.printk.emit(3, f"kmsim: {mod.name}: init returned {type(ret).__name__} "
@@ -541,7 +557,6 @@ class ModuleLoader:
             k.printk.emit(4, f"do_init_module: '{mod.name}'->init suspiciously returned {ret}, "
                              f"it should follow 0/-E convention")
             k.printk.emit(4, "do_init_module: loading module anyway...")
-            from .kernel import SYSCALL_FRAMES, Task
             prev, k.current = k.current, Task(k.next_pid, "insmod", SYSCALL_FRAMES["insmod"][2:])
             try:                 # still insmod's task (the pid of the init call), in do_init_module
                 k.reporter.dump_stack(["do_init_module+0x1b6/0x1f0"])
@@ -554,7 +569,7 @@ class ModuleLoader:
     def rmmod(self, name: str, force: bool = False) -> list[str]:
         """Unload a module.  Returns extra shell lines (leak summary); raises ModuleError."""
         name = Path(name).name
-        for suffix in (".py", ".ko"):
+        for suffix in (".py", ".ko", ".c"):
             if name.endswith(suffix):
                 name = name[:-len(suffix)]
         name = name.replace("-", "_")
@@ -640,7 +655,6 @@ def parse_param_value(ptype: str, text: str):
         return text
     rng = PARAM_TYPES.get(ptype)
     if ptype in ("long", "ulong"):
-        from .kernel import current_kernel
         bits = current_kernel().machine.ptr_size * 8
         rng = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if ptype == "long" else (0, (1 << bits) - 1)
     if rng is None:
@@ -715,3 +729,7 @@ def _last_tb(tb, keep: int):
     for e in reversed(entries[:keep] + entries[-keep:]):
         chain = TracebackType(chain, e.tb_frame, e.tb_lasti, e.tb_lineno)
     return chain
+
+
+ENTRY_CODES.add(ModuleLoader.call.__code__)     # kmemleak's stack walk stops at the loader
+install_loader(ModuleLoader)

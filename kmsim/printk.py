@@ -12,6 +12,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .mm.gfp import gfp_names     # include/linux/gfp_types.h: constants that import nothing
+
 KERN_SOH = "\001"
 KERN_EMERG = KERN_SOH + "0"
 KERN_ALERT = KERN_SOH + "1"
@@ -316,7 +318,6 @@ def _pointer(arg, ext: str, flags, width, ctx: FormatContext) -> tuple[str, int]
             return ctx.symbol(arg), eat
         return f"{(_as_int(arg, ctx) or 0):#x}", eat
     if ext[:2] == "Gg":
-        from .mm.gfp import gfp_names
         return gfp_names(_as_int(arg, ctx) or 0), 2
     addr = _as_int(arg, ctx)
     w = ctx.ptr_size * 2

@@ -8,7 +8,7 @@ line number, so a student can find the line that failed.
 from __future__ import annotations
 
 import sys
-from types import FrameType, TracebackType
+from types import CodeType, FrameType, TracebackType
 
 # kernel/panic.c taint_flags, 6.1: (true char, false char) per bit
 TAINT_FLAGS = [("P", "G"), ("F", " "), ("S", " "), ("R", " "), ("M", " "), ("B", " "),
@@ -29,7 +29,7 @@ CUT_HERE = "------------[ cut here ]------------"
 # Where the reference kernel faulted inside an API function given a bad pointer.
 API_FAULT_RIP = {"kfree": "kfree+0x4b/0x110"}
 
-__all__ = ["TAINT_FLAGS", "print_tainted", "taint_letters", "module_frames", "format_frame",
+__all__ = ["API_CODES", "ENTRY_CODES", "TAINT_FLAGS", "print_tainted", "taint_letters", "module_frames", "format_frame",
            "Reporter", "CUT_HERE"]
 
 
@@ -60,18 +60,18 @@ def format_frame(func: str, lineno: int, code, modname: str | None) -> str:
     return f" {func}+{off:#x}/{_code_size(code):#x}{tail}"
 
 
-_API_CODES: set | None = None
+# Code of the module API's functions defined outside kmsim.linux (the fast paths in mm/ and
+# kmsim.linux.slab's re-exports register theirs), so that reports and hints name them as API.
+API_CODES: set[CodeType] = set()
+# Code where the kernel's side of a stack starts (the loader's call into module code).
+ENTRY_CODES: set[CodeType] = set()
 
 
-def _is_api(fr) -> bool:
+def _is_api(fr: FrameType) -> bool:
     """A frame of a function of kmsim's module API (kmsim.linux, or a fast path in mm/)."""
-    global _API_CODES
     if fr.f_globals.get("__name__", "").startswith("kmsim.linux."):
         return True
-    if _API_CODES is None:
-        from .module import API_CODES
-        _API_CODES = API_CODES
-    return fr.f_code in _API_CODES
+    return fr.f_code in API_CODES
 
 
 def module_frames(module_files: dict[str, str], tb: TracebackType | None = None,
@@ -105,6 +105,18 @@ def module_frames(module_files: dict[str, str], tb: TracebackType | None = None,
     if out and out[0][2] is None and len(out) == 1:
         return []
     return out
+
+
+def c_source_hint(module_files: dict[str, str], tb) -> list[str]:
+    """For a C module, where the fault is: 'FILE.c:LINE: the C statement' (kmsim/cc maps the
+    translated code's lines to the C lines)."""
+    frames = [f for f in module_frames(module_files, tb=tb) if f[2] is not None] if tb else []
+    if not frames or not frames[0][3].co_filename.endswith(".c"):
+        return []
+    import linecache
+    fn, line, _mod, code = frames[0]
+    text = linecache.getline(code.co_filename, line).strip()
+    return [f"in {fn}() at {code.co_filename.rsplit('/', 1)[-1]}:{line}: {text}"]
 
 
 def _mod_tag(frame: str) -> str:
@@ -229,7 +241,7 @@ class Reporter:
             lines = self._arm_die(title, oops_line, rip, tb, kernel_frames or [])
         else:
             lines = list(title)
-            kasan = " KASAN" if "kasan" in self.k.subsystems else ""
+            kasan = " KASAN" if self.k.kasan is not None else ""
             lines.append(f"{oops_line} [#{self.oops_count}] PREEMPT SMP{kasan} NOPTI")
             lines += after or []
             lines += [self.cpu_line(), self.hardware_line(), rip]
@@ -242,5 +254,6 @@ class Reporter:
         lines.append("---[ end trace 0000000000000000 ]---")
         self.k.add_taint(TAINT_DIE)
         self.emit(lines, level=4)
-        for h in hints or []:
+        hints = list(hints or []) + c_source_hint(self.k.modules.module_files(), tb)
+        for h in hints:
             self.k.printk.emit(4, f"kmsim: {h}")

@@ -134,5 +134,4 @@ def watchdog_init(kernel) -> Watchdog:
         except ValueError:
             pass
     wd = Watchdog(kernel, thresh)
-    kernel.subsystems["watchdog"] = wd
     return wd

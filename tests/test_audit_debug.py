@@ -128,7 +128,7 @@ def test_kmemleak_dump_writes_the_object_info(tmp_path):
     """echo dump=ADDR > /sys/kernel/debug/kmemleak (dump_str_object_info)."""
     sh = make_shell()
     assert sh.execute("insmod " + _module(tmp_path, "dleak", "    p = kmalloc(64, GFP_KERNEL)")).status == 0
-    kl = sh.kernel.subsystems["kmemleak"]
+    kl = sh.kernel.kmemleak
     addr = next(iter(kl.objects))
     r = sh.execute("echo dump=0x1 > /sys/kernel/debug/kmemleak")
     assert r.status == 1 and "Invalid argument" in r.err

@@ -94,7 +94,7 @@ def test_static_data_lives_in_module_memory_and_counts_in_lsmod(tmp_path):
     assert st == 0 and "static 1 7 7" in texts(sh)
     size = int(re.search(r"^t +(\d+) ", sh.execute("lsmod").out, re.M).group(1))
     assert size > 16384 + 20000
-    v = sh.kernel.subsystems["vmalloc"]
+    v = sh.kernel.vmalloc
     assert v.modules_space.contains(sh.kernel.modules.modules["t"].chunks[-1][0])
     before = sh.execute("cat /proc/vmallocinfo").out.count("load_module")
     assert sh.execute("rmmod t").status == 0

@@ -61,7 +61,7 @@ def test_pagewalk_of_every_kind_of_address(tmp_path, machine):
     assert out.startswith(f"{v + 4096 + 0x10:0{w}x}: vmalloc area {v:#x}-")
     assert "offset 0x010)" in out and "not mapped" not in out
     pfn = int(re.search(r"frame pfn (0x[0-9a-f]+)", out).group(1), 16)
-    assert sh.kernel.subsystems["vmalloc"].vmalloc_to_pfn(v + 4096) == pfn
+    assert sh.kernel.vmalloc.vmalloc_to_pfn(v + 4096) == pfn
     out = sh.execute(f"pagewalk {s:#x}").out
     assert "load_module+0xbb7/0x21a0" in out and "frame pfn" in out
     out = sh.execute(f"pagewalk {k:#x}").out
@@ -80,7 +80,7 @@ def test_pagewalk_of_every_kind_of_address(tmp_path, machine):
 
 def test_i386_oops_prints_pde_and_pte_as_the_32bit_kernel():
     sh = make_shell("i386")
-    v = sh.kernel.subsystems["vmalloc"]
+    v = sh.kernel.vmalloc
     a = v.vmalloc(4096)
     assert re.fullmatch(r"\*pde = [0-9a-f]{8} \*pte = 00000000 ", v.pt.pgd_line(a + 4096))
     assert v.pt.pgd_line(0x100) == "*pde = 00000000 "
@@ -173,7 +173,7 @@ def test_vfree_inside_an_area_frees_it_all_as_6_1_does(tmp_path):
     assert sum(ln.startswith("Trying to vfree() bad address (") for ln in lines) == 1
     assert not any("nonexistent vm area" in ln for ln in lines)
     assert "t_init" not in sh.execute("cat /proc/vmallocinfo").out
-    assert sh.kernel.subsystems["vmalloc"].debug_check() == []
+    assert sh.kernel.vmalloc.debug_check() == []
 
 
 SIZES = """
@@ -209,7 +209,7 @@ def test_vmalloc_sizes_and_kvmalloc(tmp_path):
                for ln in lines)
     assert "small 0 large 0" in lines or "small 0 large 1" in lines
     assert sh.execute("rmmod t").status == 0
-    assert sh.kernel.subsystems["vmalloc"].debug_check() == []
+    assert sh.kernel.vmalloc.debug_check() == []
 
 
 def test_kvmalloc_falls_back_to_vmalloc_when_kmalloc_fails(tmp_path):
@@ -226,7 +226,7 @@ def t_exit():
     (tmp_path / "t.py").write_text(src)
     sh = make_shell()
     k = sh.kernel
-    slab = k.subsystems["slab"]
+    slab = k.slab
     old = slab.fail_hook
     slab.fail_hook = lambda *a, **kw: True
     buddy_old = k.buddy.fail_hook
@@ -236,7 +236,7 @@ def t_exit():
     finally:
         slab.fail_hook, k.buddy.fail_hook = old, buddy_old
     assert "vmalloc 1" in texts(sh)
-    assert k.subsystems["vmalloc"].debug_check() == []
+    assert k.vmalloc.debug_check() == []
 
 
 RESIZE = """

@@ -35,7 +35,7 @@ def test_virtual_paths_and_zones(shell):
 
 
 def test_cache_names(shell):
-    slab = shell.kernel.subsystems.get("slab")
+    slab = shell.kernel.slab
     if slab is None:
         return
     assert "kmalloc-64" in candidates(shell, "slabinfo kmalloc-6")

@@ -134,8 +134,8 @@ def test_subsystem_checks_are_collected(k):
     class Broken:
         def debug_check(self):
             raise KeyError("x")
-    k.subsystems["fake"] = Bad()
-    k.subsystems["broken"] = Broken()
+    checkers = k.debug_checkers()
+    k.debug_checkers = lambda: [*checkers, ("fake", Bad().debug_check), ("broken", Broken().debug_check)]
     v = check_kernel(k)
     assert "fake: two objects share an address" in v
     assert "broken: debug_check() raised KeyError: 'x'" in v

@@ -30,7 +30,7 @@ def kmalloc_usage(shell) -> dict:
     SLUB does, and an emptied slab may stay cached, so a leak shows only in the objects
     the slabs count as allocated.
     """
-    slub = shell.kernel.subsystems["slab"]
+    slub = shell.kernel.slab
     names = [ln.split()[0] for ln in shell.execute("cat /proc/slabinfo").out.splitlines()
              if ln.startswith("kmalloc-")]
     assert names, "no kmalloc caches in /proc/slabinfo"
@@ -64,7 +64,7 @@ def fail_kth_kmalloc(shell, k):
             return False
         calls["n"] += 1
         return calls["n"] == k
-    shell.kernel.subsystems["slab"].fail_hook = hook
+    shell.kernel.slab.fail_hook = hook
     return calls
 
 
@@ -74,7 +74,7 @@ def test_exercise_fails_cleanly_when_an_allocation_fails(shell, name):
     before = kmalloc_usage(shell)
     calls = fail_kth_kmalloc(shell, k)
     r = shell.execute(f"insmod {MODULES / name}.py count=7")
-    shell.kernel.subsystems["slab"].fail_hook = None
+    shell.kernel.slab.fail_hook = None
     assert calls["n"] == k
     assert r.status == 1
     assert r.err.strip().endswith("Cannot allocate memory")
@@ -87,7 +87,7 @@ def test_fifo_fails_cleanly_when_the_kfifo_buffer_fails(shell):
     before = kmalloc_usage(shell)
     fail_kth_kmalloc(shell, 1)
     r = shell.execute(f"insmod {MODULES}/exercise5_fifo.py")
-    shell.kernel.subsystems["slab"].fail_hook = None
+    shell.kernel.slab.fail_hook = None
     assert r.status == 1 and "Cannot allocate memory" in r.err
     assert "Error allocating the fifo: -12" in messages(shell)
     assert kmalloc_usage(shell) == before

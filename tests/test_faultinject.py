@@ -61,7 +61,7 @@ def test_command_line_and_debugfs():
 def test_hooks_are_off_until_enabled():
     k = Kernel("x86_64", "1G", "", seed=1)
     assert k.buddy.fail_hook is None
-    fi = k.subsystems["faultinject"]
+    fi = k.faultinject
     fi.fail_page_alloc.probability = 100
     fi.update_hooks()
     assert k.buddy.fail_hook is not None

@@ -24,7 +24,7 @@ def _highmem_page(k):
 
 def test_kmap_maps_through_the_page_tables(k32):
     k = k32
-    v = k.subsystems["vmalloc"]
+    v = k.vmalloc
     page = _highmem_page(k)
     assert page_address(k, page) == 0 and k.kmap_address(page.pfn) == 0
     addr = k.kmap(page)
@@ -64,12 +64,12 @@ def test_kunmap_addr_and_slots_reused(k32):
     k.kunmap_addr(va)
     assert k.kmap_address(a.pfn) == 0 and k.kmap_address(b.pfn) == vb
     k.kunmap_addr(vb)
-    assert k.subsystems["vmalloc"].pkmap.mappings() == {}
+    assert k.vmalloc.pkmap.mappings() == {}
 
 
 def test_vmalloc_uses_highmem_frames(k32):
     k = k32
-    v = k.subsystems["vmalloc"]
+    v = k.vmalloc
     zones = set()
     for _ in range(40):
         a = v.vmalloc(4096)

@@ -18,14 +18,14 @@ def _report(sh, cmd):
 
 def _after(sh):
     assert sh.execute("insmod modules/hello.py; rmmod hello").status == 0
-    slab = sh.kernel.subsystems.get("slab")
+    slab = sh.kernel.slab
     if slab is not None:
         assert slab.debug_check() == []
 
 
 def test_off_costs_nothing():
     k = Kernel("x86_64", "1G", "", seed=1)
-    assert k.vm.kasan is None and "kasan" not in k.subsystems
+    assert k.vm.kasan is None and k.kasan is None
 
 
 def test_slab_out_of_bounds_report():
@@ -207,7 +207,7 @@ def test_shadow_matches_requested_sizes(sizes):
     from kmsim.linux.slab import GFP_KERNEL, kfree, kmalloc, ksize
     k = _kasan_kernel()
     set_current_kernel(k)
-    ks = k.subsystems["kasan"]
+    ks = k.kasan
     ptrs = [(kmalloc(n, GFP_KERNEL), n) for n in sizes]
     for p, n in ptrs:
         assert ks._first_bad(p, n) is None                  # every requested byte is valid
@@ -216,7 +216,7 @@ def test_shadow_matches_requested_sizes(sizes):
     for p, n in ptrs:
         kfree(p)
         assert ks._first_bad(p, 1) == p                      # freed: poisoned
-    assert k.subsystems["slab"].debug_check() == []
+    assert k.slab.debug_check() == []
 
 
 def test_printk_percent_s_reads_only_the_string_and_its_nul():

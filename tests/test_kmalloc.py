@@ -11,7 +11,7 @@ GFP = G.GFP_KERNEL
 
 
 def cache_of(k, x):
-    return k.subsystems["slab"].find_slab(x).cache.name
+    return k.slab.find_slab(x).cache.name
 
 
 @pytest.mark.parametrize("size,name", [(1, "kmalloc-8"), (8, "kmalloc-8"), (9, "kmalloc-16"),
@@ -50,7 +50,7 @@ def test_kmalloc_80_is_96_and_zeroed(kernel):
 def test_large_goes_to_page_allocator(kernel):
     free0 = kernel.buddy.nr_free_pages()
     x = KM.do_kmalloc(kernel, 3 * 4096 + 1, GFP)
-    slub = kernel.subsystems["slab"]
+    slub = kernel.slab
     assert x and slub.find_slab(x) is None
     assert KM.ksize(kernel, x) == 16384
     assert kernel.buddy.nr_free_pages() <= free0 - 4
@@ -108,7 +108,7 @@ def test_kfree_module_address_faults(kernel):
 
 
 def test_kfree_of_slab_object_goes_back(kernel):
-    slub = kernel.subsystems["slab"]
+    slub = kernel.slab
     x = KM.do_kmalloc(kernel, 64, GFP)
     KM.do_kfree(kernel, x)
     assert slub.is_free(slub.find_slab(x).cache, x)

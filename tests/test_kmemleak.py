@@ -41,7 +41,7 @@ def test_rmmod_reports_leaked_kmalloc_objects():
     assert re.search(r"\[<[0-9a-f]{16}>\] leak_init\+0x[0-9a-f]+/0x[0-9a-f]+ \[leak_kmalloc\]", msgs[i + 7])
     assert "kmemleak: 3 new suspected memory leaks (see /sys/kernel/debug/kmemleak)" in msgs
     # the memory stays allocated, as in the kernel
-    kl = sh.kernel.subsystems["kmemleak"]
+    kl = sh.kernel.kmemleak
     assert len(kl.suspects()) == 3
     assert sh.kernel.buddy.nr_free_pages() <= free_before
     cat = sh.execute("cat /sys/kernel/debug/kmemleak").out
@@ -141,7 +141,7 @@ def test_cache_not_destroyed_is_reported(tmp_path):
 
 def test_kmemleak_off_on_the_command_line():
     sh = make_shell(append="kmemleak=off")
-    assert "kmemleak" not in sh.kernel.subsystems
+    assert sh.kernel.kmemleak is None
     r = sh.execute("insmod tests/check_modules/leak_kmalloc.py; rmmod leak_kmalloc")
     assert r.status == 0 and "left" not in r.err
     assert sh.execute("kmemleak").status == 1

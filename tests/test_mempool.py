@@ -60,7 +60,7 @@ def test_slab_pool_guarantee_with_failslab(kernel):
     cache = kmem_cache_create("pool cache", 16, 0, 0, lambda obj: ctor_calls.append(obj))
     pool = mempool_create_slab_pool(10, cache)
     assert pool.curr_nr == 10
-    slab = kernel.subsystems["slab"]
+    slab = kernel.slab
     slab.fail_hook = lambda c, gfp: True
     got = [M.mempool_alloc(kernel, pool, G.GFP_KERNEL) for _ in range(10)]
     assert len(set(got)) == 10 and all(got) and pool.curr_nr == 0

@@ -19,7 +19,7 @@ def _entry(k, phys, size):
 
 
 def test_walk_reads_the_entries_in_memory(mk):
-    v = mk.subsystems["vmalloc"]
+    v = mk.vmalloc
     addr = v.vmalloc(3 * 4096)
     area = v.find_area(addr)
     for i, pfn in enumerate(area.pages):
@@ -34,7 +34,7 @@ def test_walk_reads_the_entries_in_memory(mk):
 
 def test_entry_formats():
     k = Kernel("x86_64", "256M", "", seed=1)
-    v = k.subsystems["vmalloc"]
+    v = k.vmalloc
     addr = v.vmalloc(4096)
     steps = v.pt.walk(addr)
     assert [s.level for s in steps] == ["PGD", "P4D", "PUD", "PMD", "PTE"]
@@ -51,7 +51,7 @@ def test_entry_formats():
 
 def test_i386_two_levels_of_4_byte_entries():
     k = Kernel("i386", "1G", "", seed=1)
-    v = k.subsystems["vmalloc"]
+    v = k.vmalloc
     addr = v.vmalloc(4096)
     steps = v.pt.walk(addr)
     assert [s.level for s in steps] == ["PGD", "PTE"]
@@ -61,7 +61,7 @@ def test_i386_two_levels_of_4_byte_entries():
 
 def test_rpi2_short_descriptors():
     k = Kernel("rpi2", "256M", "", seed=1)
-    v = k.subsystems["vmalloc"]
+    v = k.vmalloc
     addr = v.vmalloc(4096)
     l1, l2 = v.pt.walk(addr)
     assert l1.index == addr >> 20 and l1.entry & 3 == 1          # coarse page table
@@ -70,7 +70,7 @@ def test_rpi2_short_descriptors():
 
 
 def test_table_frames_are_pgtable_and_freed(mk):
-    v = mk.subsystems["vmalloc"]
+    v = mk.vmalloc
     before = set(v.pt.used)
     kinds = {mk.owners[int(mk.phys.owner[p])].kind for p in before}
     assert kinds == {"pgtable"}

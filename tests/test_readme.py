@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 
+import pytest
 from conftest import ROOT, make_shell, run_kmsim
 
 README = (ROOT / "README.md").read_text()
@@ -58,3 +59,44 @@ def test_ci_runs_the_readme_test_command():
     lines = [ln for ln in out.splitlines() if not ln.startswith(("<!--", "```"))]
     assert lines == [cmd]
     assert "pytest" in cmd and "pip install -e '.[test]'" in cmd
+
+
+def _slug(heading: str) -> str:
+    """GitHub's anchor of a heading: lower case, punctuation dropped, spaces to '-'."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_links_point_to_files_of_the_repository():
+    docs = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    for doc in docs:
+        for target in re.findall(r"\]\(([^)\s]+)\)", doc.read_text()):
+            if re.match(r"[a-z]+:", target):
+                continue
+            path, _sep, anchor = target.partition("#")
+            file = (doc.parent / path).resolve() if path else doc
+            assert file.is_relative_to(ROOT) and file.exists(), f"{doc.name}: {target} is not in the repo"
+            if anchor and file.suffix == ".md":
+                slugs = {_slug(h) for h in re.findall(r"^#+ (.+)$", file.read_text(), re.M)}
+                assert anchor in slugs, f"{doc.name}: {target}: no such heading"
+
+
+def test_readme_lists_the_c_type_names():
+    from kmsim.linux import types
+    scalars = [n for n in types.__all__ if isinstance(getattr(types, n), type(types.u8))]
+    text = README[README.index("## Writing a module"):]
+    for name in scalars:
+        assert f"`{name}`" in text, name
+
+
+@pytest.mark.e2e
+def test_first_session_works_from_an_empty_folder(tmp_path):
+    import os
+    import sys
+    block = re.search(r"```text\n(.*?)```", README, re.S).group(1)
+    cmdline, _, expected = re.split(r"^\$ ", block, flags=re.M)[1].partition("\n")
+    commands = re.match(r'kmsim --seed 1 -c "(.*)"$', cmdline).group(1)
+    assert commands.startswith("modprobe ")
+    r = subprocess.run([sys.executable, "-m", "kmsim", "--seed", "1", "-c", commands], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=120,
+                       env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert r.stdout == expected

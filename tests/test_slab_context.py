@@ -23,13 +23,13 @@ MOD = textwrap.dedent("""
 def test_fast_path_off_in_module_code_and_on_outside(tmp_path):
     sh = make_shell()
     k = sh.kernel
-    slub = k.subsystems["slab"]
+    slub = k.slab
     cache = next(s for s in slub.caches if s.name == "kmalloc-64")
     assert cache.fast                                 # kernel context: kmemleak does not need it
     f = tmp_path / "ctx.py"
     f.write_text(MOD.replace("current_fast()", "__import__('kmsim.kernel').kernel.current_kernel()"
-                             ".subsystems['slab'].caches[0].fast or any(c.fast for c in "
-                             "__import__('kmsim.kernel').kernel.current_kernel().subsystems['slab'].caches)"))
+                             ".slab.caches[0].fast or any(c.fast for c in "
+                             "__import__('kmsim.kernel').kernel.current_kernel().slab.caches)"))
     assert sh.execute(f"insmod {f}").status == 0
     ns = k.modules.modules["ctx"].namespace
     assert ns["seen"] == [False]                      # module context: every cache hooked

@@ -10,6 +10,8 @@ from kmsim.errors import KernelBUG
 from kmsim.kernel import Kernel
 from kmsim.mm import slub as S
 from kmsim.mm.physmem import PG_slab
+from kmsim.mm.slab import OBJECT_POISON, get_freepointer, swab
+from kmsim.mm.slub_debug import tracking_lines
 
 REF = "/work/shared/reference/out/transcript-main.txt"
 LAB = S.SLAB_HWCACHE_ALIGN | S.SLAB_POISON | S.SLAB_RED_ZONE
@@ -17,7 +19,7 @@ GFP = 0xcc0
 
 
 def slub(k):
-    return k.subsystems["slab"]
+    return k.slab
 
 
 def no_hooks(k):
@@ -38,7 +40,7 @@ def test_geometry_reference_figures(kernel, flags, ctor, size, objs):
 def test_lab_cache_layout(kernel):
     s = slub(kernel).create("example cache", 16, 0, LAB, lambda x: None)
     assert (s.align, s.red_left_pad, s.inuse, s.offset) == (16, 16, 24, 24)
-    assert not s.flags & S._OBJECT_POISON          # a ctor disables object poisoning
+    assert not s.flags & OBJECT_POISON          # a ctor disables object poisoning
 
 
 def test_kmalloc_geometry(kernel):
@@ -104,10 +106,9 @@ def test_free_is_lifo_and_pointer_hardened(kernel):
     b = S.kmem_cache_alloc(s, GFP)
     S.kmem_cache_free(s, a)
     S.kmem_cache_free(s, b)
-    sl = slub(kernel)
-    assert sl.get_freepointer(s, b) == a        # b is the head, it points to a
+    assert get_freepointer(s, b) == a        # b is the head, it points to a
     raw = kernel.vm.read_int(b + s.offset, 8)
-    assert raw != a and raw == a ^ s.random ^ S._swab(b + s.offset, 8)
+    assert raw != a and raw == a ^ s.random ^ swab(b + s.offset, 8)
     assert S.kmem_cache_alloc(s, GFP) == b
 
 
@@ -115,7 +116,7 @@ def test_init_on_alloc_zeroes_and_can_be_turned_off():
     for append, want in (("", bytes(32)), ("init_on_alloc=0", None)):
         k = Kernel("x86_64", "256M", append, seed=1)
         s = S.kmem_cache_create(k, "z", 32, 0, 0, None)
-        x = S.kmem_cache_alloc(k.subsystems["slab"].find("z") or s, GFP)
+        x = S.kmem_cache_alloc(k.slab.find("z") or s, GFP)
         k.vm.write(x, b"\xff" * 32)
         S.kmem_cache_free(s, x)
         y = S.kmem_cache_alloc(s, GFP)
@@ -199,12 +200,12 @@ def test_duplicate_name_fails_like_sysfs(kernel):
 def test_flags_outside_slab_flags_permitted_are_einval(kernel):
     """GFP_KERNEL passed as cache flags: 6.1 refuses it (-EINVAL), prints the failure and
     the stack, returns NULL; kmsim adds which bits were wrong."""
-    before = len(kernel.subsystems["slab"].caches)
+    before = len(kernel.slab.caches)
     assert S.kmem_cache_create(kernel, "gfp_cache", 16, 0, 0xcc0, None) is None
     text = "\n".join(r.text for r in kernel.printk.visible())
     assert "kmem_cache_create_usercopy(gfp_cache) failed with error -22" in text
     assert "kmsim: kmem_cache_create('gfp_cache') flags 0xcc0 include 0xc0," in text
-    assert len(kernel.subsystems["slab"].caches) == before
+    assert len(kernel.slab.caches) == before
     assert S.kmem_cache_create(kernel, "ok_cache", 16, 0, S.SLAB_FLAGS_PERMITTED & ~S.SLAB_PANIC,
                                None) is not None
 
@@ -299,7 +300,7 @@ def test_store_user_tracks_free(kernel):
     s = S.kmem_cache_create(kernel, "su", 16, 0, S.SLAB_STORE_USER | S.SLAB_RED_ZONE, None)
     x = S.kmem_cache_alloc(s, GFP)
     S.kmem_cache_free(s, x)
-    lines = slub(kernel).tracking_lines(s, x)
+    lines = tracking_lines(s, x)
     assert lines[0].startswith("Allocated in ") and any(ln.startswith("Freed in ") for ln in lines)
 
 
@@ -317,7 +318,7 @@ def test_shrink_gives_empty_slabs_back(kernel):
     keep = objs[0]
     for x in objs[1:]:
         L.kmem_cache_free(c, x)
-    slub = k.subsystems["slab"]
+    slub = k.slab
     assert slub.stats(c)["num_slabs"] > 1            # min_partial keeps empty slabs around
     assert sh.execute("cat /sys/kernel/slab/shrinkme/shrink").out == ""
     assert sh.execute("echo 1 > /sys/kernel/slab/shrinkme/shrink").status == 0
@@ -337,7 +338,7 @@ def test_sysfs_objects_counts_as_slabinfo_and_min_partial_is_writable():
     from conftest import make_shell
     sh = make_shell(append="slab_nomerge")
     k = sh.kernel
-    st = k.subsystems["slab"].stats(k.subsystems["slab"].find("kmalloc-64"))
+    st = k.slab.stats(k.slab.find("kmalloc-64"))
     assert sh.execute("cat /sys/kernel/slab/kmalloc-64/objects").out == \
         f"{st['active_objs']} N0={st['active_objs']}\n"
     assert sh.execute("echo 7 > /sys/kernel/slab/kmalloc-64/min_partial").status == 0

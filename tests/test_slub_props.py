@@ -21,7 +21,7 @@ ops = st.lists(st.tuples(st.integers(0, len(SPECS) + len(KSIZES) - 1), st.boolea
 @given(ops)
 def test_random_alloc_free(seq):
     k = Kernel("x86_64", "128M", "slab_nomerge", seed=3)
-    slub = k.subsystems["slab"]
+    slub = k.slab
     k.buddy.drain_all_pages()
     free0 = k.buddy.nr_free_pages()
     pages0 = slub.total_pages()

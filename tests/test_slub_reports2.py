@@ -11,6 +11,7 @@ import pytest
 from kmsim.errors import KernelBUG
 from kmsim.mm import slub as S
 from kmsim.mm.debug_vm import check_kernel
+from kmsim.mm.slab import get_freepointer
 from tests.conftest import make_shell
 
 SM = Path(__file__).parent / "slab_modules"
@@ -23,7 +24,7 @@ HP = r"[0-9a-f]{16}"                    # a hashed pointer
 
 # -- helpers ------------------------------------------------------------------------------
 def slub(k):
-    return k.subsystems["slab"]
+    return k.slab
 
 
 def log(k, since: int = 0) -> list[str]:
@@ -91,7 +92,7 @@ def test_double_free_with_checks_matches_reference_at_insmod_and_rmmod():
     ref_rm = ref_block("transcript-main.txt", step, "/sbin/rmmod err_doublefree")
     assert shape(from_line(ins, "err_doublefree: kept object")) == shape(ref_ins)
     assert shape(rm) == shape(ref_rm)
-    assert sh.kernel.subsystems["slab"].find("dfree_cache") is not None
+    assert sh.kernel.slab.find("dfree_cache") is not None
     assert check_kernel(sh.kernel) == []
 
 
@@ -155,7 +156,7 @@ def test_double_free_state_machine_in_memory(kernel):
     S.kmem_cache_free(s, obj)
     sl = slub(kernel).find_slab(obj)
     assert (sl.freelist, sl.inuse, sl.lost) == ([obj], 1, 62)
-    assert slub(kernel).get_freepointer(s, obj) == 0
+    assert get_freepointer(s, obj) == 0
     assert slub(kernel).debug_check() == [] and check_kernel(kernel) == []
     seq = next_seq(kernel)
     S.kmem_cache_free(s, kept)
@@ -226,7 +227,7 @@ def test_object_padding_overwritten_reported_at_free(kernel):
     seq = next_seq(kernel)
     S.kmem_cache_free(s, x)
     out = log(kernel, seq)
-    hp = slub(kernel).hp
+    hp = kernel.printk_ctx.hash_pointer
     assert out[:4] == ["=" * 77, "BUG padc (Not tainted): Object padding overwritten", "-" * 77, ""]
     assert out[4] == f"0x{hp(x + 40)}-0x{hp(x + 40)} @offset={x + 40 - sl.base}. First byte 0x41 " \
                      f"instead of 0x5a"
@@ -262,7 +263,7 @@ def test_freepointer_corrupt_at_alloc(kernel):
     seq = next_seq(kernel)
     w = S.kmem_cache_alloc(s, GFP)
     out = log(kernel, seq)
-    hp = slub(kernel).hp
+    hp = kernel.printk_ctx.hash_pointer
     sl = slub(kernel).find_slab(z)
     assert out[:4] == ["=" * 77, "BUG fpc (Not tainted): Freepointer corrupt", "-" * 77, ""]
     m = re.fullmatch(rf"Slab 0x{HP} objects=64 used=2 fp=0x({HP}) flags=\S+", out[4])
@@ -272,7 +273,7 @@ def test_freepointer_corrupt_at_alloc(kernel):
                                 " alloc_debug_processing+0xa8/0x120"]
     assert out[-1] == "FIX fpc: Marking all objects used"
     assert w != z and w and slub(kernel).find_slab(w) is not sl
-    assert slub(kernel).get_freepointer(s, z) == 0    # zapped
+    assert get_freepointer(s, z) == 0    # zapped
     assert sl.inuse == sl.objects and check_kernel(kernel) == []
 
 
@@ -296,7 +297,7 @@ def test_freechain_corrupt_then_object_count(kernel):
     seq = next_seq(kernel)
     S.kmem_cache_free(s, c)
     out = log(kernel, seq)
-    hp = slub(kernel).hp
+    hp = kernel.printk_ctx.hash_pointer
     assert out[1] == "BUG fch (Not tainted): Freechain corrupt"
     assert out[5].startswith(f"Object 0x{hp(a)} @offset=")
     i = out.index(" object_err+0x8a/0xb6")

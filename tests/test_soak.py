@@ -34,7 +34,7 @@ def snapshot(k) -> dict:
     """What must come back: free blocks per zone (pcp drained) and objects in use per cache."""
     k.buddy.drain_all_pages()
     blocks = [sorted((p, o) for o, a in enumerate(z.free_area) for p in a) for z in k.buddy.zones]
-    slab = k.subsystems.get("slab")
+    slab = k.slab
     objs = {}
     if slab is not None:
         objs = {s.name: slab.stats(s)["objects"] for s in slab.caches}
@@ -82,7 +82,7 @@ def test_soak_every_module_under_fault_injection(capsys):
             stats["faults"] += 1
             return True
         return False
-    slab = k.subsystems.get("slab")
+    slab = k.slab
     for i in range(ITERATIONS):
         k.buddy.fail_hook = fail
         if slab is not None:

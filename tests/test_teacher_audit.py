@@ -10,7 +10,7 @@ from conftest import ROOT, run_kmsim
 from kmsim.check import choose_calls
 
 USAGE = ("usage: kmsim [-h] [--machine {x86_64,i386,rpi2}] [--mem MEM] [--append APPEND]\n"
-         "             [--seed SEED] [-c COMMANDS] [-e] [--json]\n"
+         "             [--seed SEED] [-c COMMANDS] [-e] [--json] [--examples DIR]\n"
          "             [script]\n")
 
 

@@ -122,12 +122,12 @@ def vbig_exit():
     after = sh.execute("cat /proc/vmallocinfo").out
     assert " 4198400 " not in after and "pages=2 vmalloc N0=2\n" not in after.split("n_tty_open")[-1]
     assert used(sh.execute("cat /proc/meminfo").out) == before
-    assert sh.kernel.subsystems["vmalloc"].debug_check() == []
+    assert sh.kernel.vmalloc.debug_check() == []
 
 
 def test_vmalloc_page_failure_reports_pages_obtained_and_highmem_mask(kernel):
     """warn_alloc(gfp_mask | __GFP_HIGHMEM, 'size %lu', area->nr_pages * PAGE_SIZE)."""
-    v = kernel.subsystems["vmalloc"]
+    v = kernel.vmalloc
     calls = []
 
     def fail_after_two(gfp, order):
@@ -147,7 +147,7 @@ def test_vmalloc_page_failure_reports_pages_obtained_and_highmem_mask(kernel):
 
 def test_vmap_failure_respects_nowarn():
     k = Kernel("i386", "1G", "", seed=1)
-    v = k.subsystems["vmalloc"]
+    v = k.vmalloc
     k.printk.clear()
     assert v.vmalloc(200 << 20, G.GFP_KERNEL | G.__GFP_NOWARN) == 0
     assert _log(k) == ""
@@ -177,12 +177,12 @@ def test_kunmap_leaves_the_page_mapped_until_the_flush():
     assert k.kmap(page) == addr                     # the same slot again
     k.kunmap(page)
     k.vm.write(addr, b"still")                      # mapped: no fault
-    assert k.subsystems["vmalloc"].debug_check() == []
+    assert k.vmalloc.debug_check() == []
 
 
 def test_pkmap_flush_on_wrap_frees_unused_slots():
     k = Kernel("i386", "1G", "", seed=1)
-    pk = k.subsystems["vmalloc"].pkmap
+    pk = k.vmalloc.pkmap
     page = _highmem_page(k)
     addr = k.kmap(page)
     k.kunmap(page)
@@ -190,7 +190,7 @@ def test_pkmap_flush_on_wrap_frees_unused_slots():
     other = _highmem_page(k)
     assert k.kmap(other) == 0xff800000              # wrapped to slot 0, after the flush
     assert page_address(k, page) == 0               # its unused slot 1 was flushed
-    assert k.subsystems["vmalloc"].pt.lookup(addr) < 0
+    assert k.vmalloc.pt.lookup(addr) < 0
 
 
 def test_kunmap_once_too_often_is_a_bug(tmp_path):
@@ -232,4 +232,4 @@ def vhuge_init():
             "order=0, oom_score_adj=0") in out
     assert "vmalloc returned 0000000000000000" in out
     assert "vmalloc error" not in out and "page allocation failure" not in out
-    assert sh.kernel.subsystems["vmalloc"].debug_check() == []
+    assert sh.kernel.vmalloc.debug_check() == []

@@ -101,7 +101,7 @@ def test_vmallocinfo_caller_of_a_live_function_and_no_hash():
 def test_pagewalk_vmalloc_direct_and_unmapped():
     sh = make_shell()
     k = sh.kernel
-    v = k.subsystems["vmalloc"]
+    v = k.vmalloc
     addr = v.vmalloc(8192)
     pfn = v.find_area(addr).pages[1]
     res = sh.execute(f"pagewalk {addr + 4096 + 0x10:#x}")

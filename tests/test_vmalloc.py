@@ -13,7 +13,7 @@ from kmsim.mm.physmem import PG_vmalloc
 
 
 def _vm(k):
-    return k.subsystems["vmalloc"]
+    return k.vmalloc
 
 
 def test_every_page_translates_to_its_frame(kernel):
@@ -132,7 +132,7 @@ def test_kvmalloc_prefers_kmalloc(kernel):
     big = v.kvmalloc(64 << 10, G.GFP_KERNEL)
     assert kernel.vm.is_direct(big)
     kernel.buddy.fail_hook = lambda gfp, order: order > 0
-    slab = kernel.subsystems.get("slab")
+    slab = kernel.slab
     if slab is not None:
         slab.fail_hook = lambda cache, gfp: True
     kernel.printk.clear()

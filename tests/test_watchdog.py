@@ -31,12 +31,12 @@ def test_watchdog_does_not_fire_for_normal_code():
     for _ in range(3):
         assert sh.execute("insmod modules/hello.py; rmmod hello").status == 0
     time.sleep(0.5)
-    assert sh.kernel.subsystems["watchdog"].depth == 0
+    assert sh.kernel.watchdog.depth == 0
     assert "soft lockup" not in sh.execute("dmesg").out
 
 
 def test_default_threshold_reports_22s():
-    wd = make_shell().kernel.subsystems["watchdog"]
+    wd = make_shell().kernel.watchdog
     assert wd.thresh == 10 and wd.timeout_seconds() == 22
 
 

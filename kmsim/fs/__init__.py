@@ -223,10 +223,9 @@ def zoneinfo(k) -> str:
         z = k.buddy.zone_by_name.get(name)
         out.append(f"Node 0, zone {name:>8}")
         if first and z is not None:         # is_zone_first_populated
-            vstats = getattr(k, "vmalloc_stats", None)
             node = dict.fromkeys(_NODE_STATS, 0)
             node.update(nr_slab_unreclaimable=k.slab_pages(), nr_kernel_stack=16 * 4,
-                        nr_page_table_pages=vstats()[1] if vstats else 0)
+                        nr_page_table_pages=k.vmalloc_stats()[1])
             out.append("  per-node stats")
             out += [f"      {key:<12} {val}" for key, val in node.items()]
             first = False
@@ -266,8 +265,7 @@ def meminfo_values(k) -> dict[str, int]:
     total = sum(z.managed for z in k.buddy.zones) * kb
     free = k.buddy.nr_free_pages() * kb
     slab = k.slab_pages() * kb
-    vstats = getattr(k, "vmalloc_stats", None)
-    vused, ptables = vstats() if vstats else (0, 0)
+    vused, ptables = k.vmalloc_stats()
     x86 = k.machine.name in ("x86_64", "i386")
     vals = {"MemTotal": total, "MemFree": free, "MemAvailable": max(free - totalreserve_pages(k) * kb, 0),
             "Buffers": 0, "Cached": 0,
@@ -284,8 +282,7 @@ def meminfo_values(k) -> dict[str, int]:
                  "Slab": slab, "SReclaimable": 0, "SUnreclaim": slab, "KernelStack": 64,
                  "PageTables": ptables * kb, "SecPageTables": 0, "NFS_Unstable": 0, "Bounce": 0,
                  "WritebackTmp": 0, "CommitLimit": total // 2, "Committed_AS": 0})
-    vm_total = (k.vmalloc_end - k.vmalloc_start) >> 10 if hasattr(k, "vmalloc_start") else (
-        34359738367 if k.machine.ptr_size == 8 else 122880)
+    vm_total = (k.vmalloc_end - k.vmalloc_start) >> 10
     vals.update({"VmallocTotal": vm_total, "VmallocUsed": vused, "VmallocChunk": 0,
                  "Percpu": 64})
     if x86:
@@ -296,8 +293,7 @@ def meminfo_values(k) -> dict[str, int]:
                      "Hugepagesize": 2048 if k.machine.ptr_size == 8 else 4096, "Hugetlb": 0})
         # the direct map: 4k pages for the first 2 MiB (4 MiB on i386), large pages above
         big = 2048 if k.machine.ptr_size == 8 else 4096
-        lowmem_kb = (getattr(k, "lowmem_bytes", k.mem_bytes)
-                     - sum(e - s for s, e in getattr(k, "phys_holes", [])) * 4096) >> 10
+        lowmem_kb = (k.lowmem_bytes - sum(e - s for s, e in k.phys_holes) * 4096) >> 10
         vals["DirectMap4k"] = min(lowmem_kb, big)
         vals[f"DirectMap{big // 1024}M"] = lowmem_kb - vals["DirectMap4k"]
     return vals

@@ -16,7 +16,7 @@ EXTRA_FILES = {"fail_page_alloc": {"ignore-gfp-highmem": ("ignore_gfp_highmem", 
 
 
 def _attr(k, dirname: str):
-    fi = k.subsystems.get("faultinject")
+    fi = k.faultinject
     if fi is None:
         raise FsError("No such file or directory", 2)
     return fi.attrs()[dirname]
@@ -45,7 +45,7 @@ def _writer(dirname: str, field: str, kind: str):
         if kind == "atomic":          # atomic_set((int)val)
             val = (val + (1 << 31)) % (1 << 32) - (1 << 31)
         setattr(a, field, val)
-        k.subsystems["faultinject"].update_hooks()
+        k.faultinject.update_hooks()
     return write
 
 
@@ -88,7 +88,7 @@ for _dir, _extra in EXTRA_FILES.items():
 @proc_file("/sys/kernel/debug/kmemleak")
 def kmemleak_read(k) -> str:
     """The suspected leaks, as kmemleak_seq_show prints them."""
-    kl = k.subsystems.get("kmemleak")
+    kl = k.kmemleak
     if kl is None:
         raise FsError("No such file or directory", 2)
     lines = kl.report_lines()
@@ -98,7 +98,7 @@ def kmemleak_read(k) -> str:
 @proc_write("/sys/kernel/debug/kmemleak")
 def kmemleak_write(k, text: str) -> None:
     """kmemleak_write(): scan, clear, scan=SECS, scan=on|off, stack=on|off, off."""
-    kl = k.subsystems.get("kmemleak")
+    kl = k.kmemleak
     if kl is None:
         raise FsError("No such file or directory", 2)
     cmd = text.strip()

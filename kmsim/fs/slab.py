@@ -12,7 +12,7 @@ SLABINFO_HEADER = ("slabinfo - version: 2.1\n"
 
 
 def _slub(k):
-    slub = k.subsystems.get("slab")
+    slub = k.slab
     if slub is None:
         raise FsError("No such file or directory")
     return slub

@@ -16,7 +16,7 @@ def _ptr(k, addr: int) -> str:
 
 def vmallocinfo_rows(k) -> list[dict]:
     """One dict per busy area, in address order (also the --json form)."""
-    v = k.subsystems.get("vmalloc")
+    v = k.vmalloc
     if v is None:
         return []
     rows = []

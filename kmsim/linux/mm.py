@@ -62,17 +62,12 @@ def get_order(size):
 
 def kmap(page):
     """void *kmap(struct page *page): map a HighMem page into the pkmap window."""
-    k = current_kernel()
-    fn = getattr(k, "kmap", None)
-    return fn(page) if fn else _p.page_address(k, page)
+    return current_kernel().kmap(page)
 
 
 def kunmap(page):
     """void kunmap(struct page *page)."""
-    k = current_kernel()
-    fn = getattr(k, "kunmap", None)
-    if fn:
-        fn(page)
+    current_kernel().kunmap(page)
 
 
 kmap_local_page = kmap
@@ -80,10 +75,7 @@ kmap_local_page = kmap
 
 def kunmap_local(addr):
     """kunmap_local(addr): unmap by address."""
-    k = current_kernel()
-    fn = getattr(k, "kunmap_addr", None)
-    if fn:
-        fn(addr)
+    current_kernel().kunmap_addr(addr)
 
 
 def PageHighMem(page):

@@ -9,7 +9,7 @@ __all__ = ["vmalloc", "vzalloc", "vfree", "vmalloc_to_page", "vmalloc_to_pfn", "
 
 
 def _vm():
-    return current_kernel().subsystems["vmalloc"]
+    return current_kernel().vmalloc
 
 
 def vmalloc(size):
@@ -41,7 +41,7 @@ def vfree(addr):
 def vmalloc_to_page(addr):
     """struct page *vmalloc_to_page(const void *addr): None if nothing is mapped there."""
     k = current_kernel()
-    pfn = k.subsystems["vmalloc"].vmalloc_to_pfn(addr)
+    pfn = k.vmalloc.vmalloc_to_pfn(addr)
     return _Page(k, pfn) if pfn >= 0 else None
 
 

@@ -229,10 +229,7 @@ def check_printk(k) -> list[str]:
 def check_subsystems(k) -> list[str]:
     """Each subsystem's own debug_check() (slab, vmalloc, mempool ...), prefixed by its name."""
     out = []
-    for name, sub in list(k.subsystems.items()):
-        fn = getattr(sub, "debug_check", None)
-        if fn is None:
-            continue
+    for name, fn in k.debug_checkers():
         try:
             res = fn() or []
         except Exception as e:      # a broken checker is itself a violation
@@ -272,6 +269,6 @@ def debug_vm_after_command(k) -> None:
         return
     violations = check_kernel(k)
     first = violations[0] if violations else None
-    if first is not None and first != getattr(k, "_debug_vm_last", None):
+    if first is not None and first != k.debug_vm_last:
         report_violation(k, violations)
-    k._debug_vm_last = first
+    k.debug_vm_last = first

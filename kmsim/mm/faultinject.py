@@ -140,10 +140,8 @@ class FaultInject:
     def update_hooks(self) -> None:
         """Hook the points into SLUB and the page allocator only while they can fire
         (an unset hook keeps the allocators' fast paths)."""
-        slab = self.k.subsystems.get("slab")
-        if slab is not None and hasattr(slab, "fail_hook"):
-            on = bool(self.extra) or self.failslab.probability > 0
-            slab.fail_hook = self.should_failslab if on else None
+        on = bool(self.extra) or self.failslab.probability > 0
+        self.k.slab.fail_hook = self.should_failslab if on else None
         on = bool(self.extra) or self.fail_page_alloc.probability > 0
         self.k.buddy.fail_hook = self.should_fail_alloc_page if on else None
 
@@ -155,6 +153,5 @@ def fault_inject_init(kernel) -> FaultInject:
         val = kernel.params.get(name)
         if isinstance(val, str) and not setup_fault_attr(attr, val):
             kernel.printk.emit(4, f"FAULT_INJECTION: failed to parse arguments: {val}")
-    kernel.subsystems["faultinject"] = fi
     fi.update_hooks()
     return fi

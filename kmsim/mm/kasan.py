@@ -184,12 +184,12 @@ class Kasan:
 
     def slab_alloc(self, cache, addr: int, size: int) -> None:
         """__kasan_kmalloc: the requested bytes valid, the rest of the slot a red zone."""
-        slab = self.k.subsystems.get("slab")
+        slab = self.k.slab
         if cache is None:
-            order = slab.large.get(self.k.virt_to_pfn(addr), 0) if slab is not None else 0
+            order = slab.large.get(self.k.virt_to_pfn(addr), 0)
             self._set(addr, PAGE_SIZE << order, KASAN_PAGE_REDZONE)
         else:
-            sl = slab.find_slab(addr) if slab is not None else None
+            sl = slab.find_slab(addr)
             if sl is not None and id(sl) not in self.seen_slabs:
                 self.seen_slabs.add(id(sl))
                 self._set(sl.base, PAGE_SIZE << sl.order, KASAN_SLAB_REDZONE)
@@ -204,8 +204,8 @@ class Kasan:
         if self._releasing:
             return
         if cache is None:
-            slab = self.k.subsystems.get("slab")
-            order = slab.large.get(self.k.virt_to_pfn(addr), 0) if slab is not None else 0
+            slab = self.k.slab
+            order = slab.large.get(self.k.virt_to_pfn(addr), 0)
             self._set(addr, PAGE_SIZE << order, KASAN_FREE_PAGE)
         else:
             size = int(getattr(cache, "object_size", 0) or 8)
@@ -264,41 +264,44 @@ class Kasan:
         """Route SLUB's frees through the quarantine: a freed object stays allocated in
         SLUB's eyes (poisoned 0xfb) until QUARANTINE_MAX later frees push it out, so a
         stale pointer is caught even after the next allocations."""
-        self._orig_free = slub.slab_free
-        self._orig_destroy = slub.destroy
         self._slub = slub
-        slub.slab_free = self.quarantine_free
-        slub.destroy = self.quarantine_destroy
+        slub.free_intercept = self.quarantine_free
+        slub.destroy_hooks.append(self.quarantine_destroy)
+        slub.update_fast()
 
-    def quarantine_free(self, s, x: int, caller: str = "kmem_cache_free") -> None:
-        """kasan_slab_free: catch a double free, poison, and delay the real free."""
+    def quarantine_free(self, s, x: int, caller: str = "kmem_cache_free") -> bool:
+        """kasan_slab_free (SLUB's free_intercept): catch a double free, poison, and delay
+        the real free.  True: KASAN has the object (or refused the free); False: free it now."""
         slub = self._slub
         sl = slub.find_slab(x) if isinstance(x, int) else None
         if sl is None or self._releasing:
-            return self._orig_free(s, x, caller)
+            return False
         if s is not None and sl.cache is not s:
-            return self._orig_free(s, x, caller)         # cache_from_obj's report
+            return False                                 # cache_from_obj's report
         if (x - sl.base - sl.cache.red_left_pad) % sl.cache.size:
-            return self.report_free(x, "invalid-free")   # ____kasan_slab_free: nearest_obj != object
+            self.report_free(x, "invalid-free")          # ____kasan_slab_free: nearest_obj != object
+            return True
         if x in self.q_set or self._get(x) >= 0x80 or slub.is_free(sl.cache, x):
-            return self.report_free(x, "double-free")    # !kasan_byte_accessible: not freed again
+            self.report_free(x, "double-free")           # !kasan_byte_accessible: not freed again
+            return True
         for hook in slub.free_hooks:
             hook(sl.cache, x)
         self.quarantine.append((s, x, caller))
         self.q_set.add(x)
         while len(self.quarantine) > QUARANTINE_MAX:
             self._release(*self.quarantine.popleft())
+        return True
 
     def _release(self, s, x: int, caller: str) -> None:
         self.q_set.discard(x)
         self._releasing = True
         try:
-            self._orig_free(s, x, caller)
+            self._slub.slab_free(s, x, caller)
         finally:
             self._releasing = False
 
-    def quarantine_destroy(self, s, caller: str | None = None) -> bool:
-        """kasan_cache_shutdown: release the cache's quarantined objects first."""
+    def quarantine_destroy(self, s) -> None:
+        """kasan_cache_shutdown (a SLUB destroy hook): release the cache's quarantined objects."""
         keep = []
         for item in self.quarantine:
             sl = self._slub.find_slab(item[1])
@@ -308,7 +311,6 @@ class Kasan:
                 keep.append(item)
         self.quarantine.clear()
         self.quarantine.extend(keep)
-        return self._orig_destroy(s, caller)
 
     def report_free(self, x: int, kind: str) -> None:
         """'BUG: KASAN: double-free in FUNC', 'Free of addr ... by task ...'."""
@@ -376,10 +378,9 @@ class Kasan:
         if var is not None:         # a module global: no object, no vmalloc area, no page
             return ["The buggy address belongs to the variable:", var, ""]
         w = k.machine.ptr_size * 2
-        slab = k.subsystems.get("slab")
-        found = slab.find_object(addr) if slab is not None and hasattr(slab, "find_object") else None
-        if found is None and slab is not None and hasattr(slab, "find_object") \
-                and slab.find_slab(addr) is not None:       # only in addr's own slab
+        slab = k.slab
+        found = slab.find_object(addr)
+        if found is None and slab.find_slab(addr) is not None:       # only in addr's own slab
             found = slab.find_object(addr - 8)
         base = found[1] if found else self._area_start(addr)
         out = []
@@ -455,19 +456,13 @@ def kasan_init(kernel) -> Kasan | None:
     if not kernel.params.get("kasan") or kernel.params.get("kasan") in ("off", "0"):
         return None
     ks = Kasan(kernel)
-    kernel.subsystems["kasan"] = ks
     kernel.buddy.alloc_hooks.append(ks.page_alloc)
     kernel.buddy.free_hooks.append(ks.page_free)
-    slab = kernel.subsystems.get("slab")
-    if slab is not None:
-        slab.alloc_hooks.append(ks.slab_alloc)
-        slab.free_hooks.append(ks.slab_free)
-        if hasattr(slab, "slab_free") and hasattr(slab, "destroy"):
-            ks.attach_quarantine(slab)
-    vm = kernel.subsystems.get("vmalloc")
-    if vm is not None:
-        vm.alloc_hooks.append(ks.vmalloc_alloc)
-        vm.free_hooks.append(ks.vmalloc_free)
+    kernel.slab.alloc_hooks.append(ks.slab_alloc)
+    kernel.slab.free_hooks.append(ks.slab_free)
+    ks.attach_quarantine(kernel.slab)
+    kernel.vmalloc.alloc_hooks.append(ks.vmalloc_alloc)
+    kernel.vmalloc.free_hooks.append(ks.vmalloc_free)
     kernel.vm.kasan = ks
     kernel.printk.emit(6, "kasan: KernelAddressSanitizer initialized")
     return ks

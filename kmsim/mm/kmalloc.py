@@ -8,7 +8,7 @@ kernel's own caches are created with the usage a freshly booted 512 MiB Debian
 """
 from __future__ import annotations
 
-from .. import kernel as _kmod
+from .. import current as _cpu
 from ..errors import PageFault
 from ..machine import MAX_ORDER, PAGE_SHIFT, PAGE_SIZE
 from . import gfp as G
@@ -25,6 +25,7 @@ from .slub import (
     Slub,
 )
 from .slub import kmem_cache_free as _cache_free
+from .slub_debug import init_object
 
 __all__ = ["do_kmalloc", "do_kfree", "ZERO_SIZE_PTR", "KMALLOC_MAX_CACHE_SIZE", "KMALLOC_MAX_SIZE",
            "kmalloc", "kfree", "ksize", "krealloc", "kcalloc", "kmalloc_array", "kstrdup", "kmemdup",
@@ -114,8 +115,7 @@ def create_boot_caches(k, slub: Slub) -> None:
     normal = slub.kmalloc_caches["kmalloc"]
     for size in range(1, KMALLOC_MAX_CACHE_SIZE + 1):
         lookup[size] = normal[kmalloc_index(size, sizes)]
-    k.kmalloc_lookup = lookup
-    k.slab_of = slub.slab_of
+    slub.kmalloc_lookup = lookup
     scale = min(1.0, k.mem_bytes / (512 << 20))
     usage = dict(KMALLOC_BOOT)
     usage.update({name: active for name, _sz, active in BOOT_CACHES})
@@ -148,7 +148,7 @@ def boot_fill(slub: Slub, s: KmemCache, n: int) -> None:
         for _ in range(take):
             x = sl.freelist.pop()
             if s.debug:
-                slub.init_object(s, x, 0xcc)
+                init_object(s, x, 0xcc)
         if s.debug:
             sl.where = "partial" if sl.freelist else "full"
             (s.partial if sl.freelist else s.full)[sl] = None
@@ -168,7 +168,7 @@ def kmalloc_index(size: int, sizes: list[int]) -> int:
 
 def kmalloc_slab(k, size: int, flags: int) -> KmemCache | None:
     """kmalloc_slab: the cache kmalloc(size, flags) uses (None above 8k)."""
-    slub = k.subsystems["slab"]
+    slub = k.slab
     if size > KMALLOC_MAX_CACHE_SIZE:
         return None
     i = kmalloc_index(size, slub.kmalloc_sizes)
@@ -191,7 +191,7 @@ def _check_size(size, fn: str) -> int:
 
 def kmalloc(size, flags):
     """void *kmalloc(size_t size, gfp_t flags) for modules: the per-cpu fast path, else do_kmalloc."""
-    k = _kmod._current
+    k = _cpu.running
     try:
         if size > 0 and not flags & _NOT_NORMAL:
             s = k.kmalloc_lookup[size]
@@ -208,7 +208,7 @@ def kmalloc(size, flags):
 
 def kfree(x):
     """void kfree(const void *objp) for modules: a slab object to its cache, else do_kfree."""
-    k = _kmod._current
+    k = _cpu.running
     try:
         if x > ZERO_SIZE_PTR:
             sl = k.slab_of.get((x - k.machine.page_offset) >> PAGE_SHIFT)
@@ -235,7 +235,7 @@ def do_kmalloc(k, size: int, flags: int) -> int:
 
 def kmalloc_large(k, size: int, flags: int) -> int:
     """kmalloc_large: whole pages from the page allocator (order > MAX_ORDER-1 warns, NULL)."""
-    slub = k.subsystems["slab"]
+    slub = k.slab
     order = 0 if size <= PAGE_SIZE else ((size - 1) >> PAGE_SHIFT).bit_length()
     if slub.fail_hook is not None and slub.fail_hook(None, flags):
         return 0
@@ -260,7 +260,7 @@ def do_kfree(k, x) -> None:
         x = _to_addr(x, "kfree() object")
     if x <= ZERO_SIZE_PTR:
         return
-    slub = k.subsystems["slab"]
+    slub = k.slab
     if not k.vm.is_direct(x):
         bogus = k.page_struct_addr(((x - k.machine.page_offset) & k.machine.addr_mask) >> PAGE_SHIFT)
         raise PageFault(bogus & k.machine.addr_mask, False,
@@ -297,7 +297,7 @@ def ksize(k, x) -> int:
         x = _to_addr(x, "ksize() object")
     if not x or x == ZERO_SIZE_PTR:
         return 0
-    slub = k.subsystems["slab"]
+    slub = k.slab
     sl = slub.find_slab(x)
     if sl is not None:
         s = sl.cache

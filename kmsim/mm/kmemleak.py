@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..machine import PAGE_SIZE
-from ..report import format_frame
+from ..report import ENTRY_CODES, format_frame
 
 __all__ = ["KmemleakObject", "Kmemleak", "kmemleak_init", "alloc_context", "hex_dump_lines",
            "INITIAL_JIFFIES", "HZ"]
@@ -51,7 +51,7 @@ def alloc_context(k, internal: tuple[str, ...], depth: int = 2):
     frames = []
     while f is not None:
         code = f.f_code
-        if code is _LOADER_CALL:            # the kernel's side of the stack starts here
+        if code in ENTRY_CODES:             # the kernel's side of the stack starts here
             break
         name = files.get(code.co_filename)
         if name is not None:
@@ -60,14 +60,6 @@ def alloc_context(k, internal: tuple[str, ...], depth: int = 2):
             return None
         f = f.f_back
     return frames
-
-
-def _loader_call_code():
-    from ..module import ModuleLoader
-    return ModuleLoader.call.__code__
-
-
-_LOADER_CALL = _loader_call_code()
 
 
 @dataclass(slots=True)
@@ -192,9 +184,7 @@ class Kmemleak:
     def forget_freed(self) -> None:
         """Drop records of slab objects freed while SLUB's fast path ran (no hook saw it):
         the kernel's own code may free what a module allocated."""
-        slub = self.k.subsystems.get("slab")
-        if slub is None:
-            return
+        slub = self.k.slab
         for o in [o for o in self.objects.values() if o.kind in ("slab", "kmalloc")]:
             sl = slub.find_slab(o.addr)
             if sl is not None and o.addr in sl.freelist:
@@ -234,33 +224,32 @@ class Kmemleak:
 
     def module_loaded(self, mod) -> None:
         """insmod hook: remember the caches that exist before the module's init runs."""
-        slab = self.k.subsystems.get("slab")
-        self.cache_snapshots[mod.owner] = {id(c): getattr(c, "refcount", 1)
-                                           for c in getattr(slab, "caches", [])}
+        slab = self.k.slab
+        self.cache_snapshots[mod.owner] = {id(c): c.refcount for c in slab.caches}
 
     def leaked_caches(self, mod) -> list[str]:
         """Names of the caches created while the module was loaded and not destroyed."""
-        slab = self.k.subsystems.get("slab")
+        slab = self.k.slab
         before = self.cache_snapshots.get(mod.owner)
-        if slab is None or before is None:
+        if before is None:
             return []
         names = []
-        for c in getattr(slab, "caches", []):
-            delta = getattr(c, "refcount", 1) - before.get(id(c), 0)
+        for c in slab.caches:
+            delta = c.refcount - before.get(id(c), 0)
             if delta <= 0 or str(c.name).startswith(("kmalloc", "dma-kmalloc")):
                 continue
             # a cache merged into an existing one shows as a higher refcount and an alias
-            aliases = [str(a) for a in getattr(c, "aliases", None) or []]
+            aliases = [str(a) for a in c.aliases]
             names += aliases[-delta:] if id(c) in before and aliases else [str(c.name)]
         return names
 
     def module_unloaded(self, mod) -> list[str]:
         """rmmod hook: report what the module left allocated; the memory stays allocated."""
         out = []
-        slab = self.k.subsystems.get("slab")
+        slab = self.k.slab
         for name in self.leaked_caches(mod):
-            cache = slab.find(name) if slab is not None and hasattr(slab, "find") else None
-            if cache is not None and getattr(cache, "destroy_failed", False):
+            cache = slab.find(name)
+            if cache is not None and cache.destroy_failed:
                 self.k.printk.emit(4, f"kmsim: {mod.name} called kmem_cache_destroy('{name}') "
                                       f"with objects still allocated: the cache stays")
                 out.append(f"rmmod: {mod.name} left cache {name} (destroy failed: objects "
@@ -344,7 +333,7 @@ class Kmemleak:
         k = self.k
         # the kernel and its subsystems are not module data: never walk into them
         seen: set[int] = {id(x) for x in (k, k.modules, k.buddy, k.vm, k.phys, k.printk, self,
-                                          *k.subsystems.values())}
+                                          k.slab, k.vmalloc, k.faultinject, k.kasan, k.watchdog)}
         stack = [(v, 0) for mod in self.k.modules.modules.values()
                  for key, v in mod.namespace.items() if not key.startswith("__")]
         while stack:
@@ -411,16 +400,11 @@ def kmemleak_init(kernel) -> Kmemleak | None:
     if kernel.params.get("kmemleak") in ("off", "0"):
         return None
     kl = Kmemleak(kernel)
-    kernel.subsystems["kmemleak"] = kl
     kernel.context_hooks.append(kl.attach_page_hooks)
-    slab = kernel.subsystems.get("slab")
-    if slab is not None:
-        getattr(slab, "alloc_hooks", []).append(kl.slab_alloc)
-        getattr(slab, "free_hooks", []).append(kl.slab_free)
-    vm = kernel.subsystems.get("vmalloc")
-    if vm is not None:
-        getattr(vm, "alloc_hooks", []).append(kl.vmalloc_alloc)
-        getattr(vm, "free_hooks", []).append(kl.vmalloc_free)
+    kernel.slab.alloc_hooks.append(kl.slab_alloc)
+    kernel.slab.free_hooks.append(kl.slab_free)
+    kernel.vmalloc.alloc_hooks.append(kl.vmalloc_alloc)
+    kernel.vmalloc.free_hooks.append(kl.vmalloc_free)
     kernel.modules.unload_hooks.append(kl.module_unloaded)
     kernel.modules.load_hooks.append(kl.module_loaded)
     return kl

@@ -120,8 +120,7 @@ def page_address(k, page) -> int:
     addr = k.pfn_to_virt(page.pfn)
     if addr:
         return addr
-    kmap = getattr(k, "kmap_address", None)
-    return kmap(page.pfn) if kmap else 0
+    return k.kmap_address(page.pfn)
 
 
 def virt_to_page(k, addr: int) -> Page:

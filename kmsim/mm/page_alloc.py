@@ -410,8 +410,7 @@ class PageAllocator:
         Free pages are the buddy lists' (NR_FREE_PAGES); the pcp lists are free_pcp."""
         k = self.k
         kb = PAGE_SIZE >> 10
-        vstats = getattr(k, "vmalloc_stats", None)
-        ptables = vstats()[1] if vstats else 0
+        ptables = k.vmalloc_stats()[1]
         out = ["Mem-Info:\n",
                f"active_anon:0 inactive_anon:0 isolated_anon:0\n active_file:0 inactive_file:0 "
                f"isolated_file:0\n unevictable:0 dirty:0 writeback:0\n slab_reclaimable:0 "

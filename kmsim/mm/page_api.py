@@ -6,9 +6,10 @@ which raise the errors a module should see.
 """
 from __future__ import annotations
 
-from .. import kernel as _kmod
-from ..kernel import current_kernel
+from .. import current as _cpu
+from ..current import current_kernel
 from ..machine import PAGE_SHIFT, PAGE_SIZE
+from ..report import API_CODES
 from . import gfp as G
 from . import page as _p
 
@@ -22,7 +23,7 @@ _Page = _p.Page
 
 def alloc_pages(gfp_mask, order):
     """struct page *alloc_pages(gfp_t gfp_mask, unsigned int order); None on failure."""
-    k = _kmod._current
+    k = _cpu.running
     if k is not None and type(gfp_mask) is int and type(order) is int:
         pfn = k.buddy.alloc(gfp_mask, order)
         return _Page(k, pfn) if pfn >= 0 else None
@@ -36,7 +37,7 @@ def alloc_page(gfp_mask):
 
 def __get_free_pages(gfp_mask, order):
     """unsigned long __get_free_pages(gfp_t gfp_mask, unsigned int order); 0 on failure."""
-    k = _kmod._current
+    k = _cpu.running
     if k is not None and type(gfp_mask) is int and type(order) is int:
         pfn = k.buddy.alloc(gfp_mask & _LOWMEM_ONLY, order)    # lowmem: in the direct map
         return k.vm.page_offset + (pfn << PAGE_SHIFT) if pfn >= 0 else 0
@@ -55,7 +56,7 @@ def get_zeroed_page(gfp_mask):
 
 def free_pages(addr, order):
     """void free_pages(unsigned long addr, unsigned int order)."""
-    k = _kmod._current
+    k = _cpu.running
     if k is not None and type(addr) is int and type(order) is int and not addr & (PAGE_SIZE - 1):
         vm = k.vm
         if vm.page_offset < addr < vm.direct_end:
@@ -71,7 +72,7 @@ def free_page(addr):
 
 def __free_pages(page, order):
     """void __free_pages(struct page *page, unsigned int order)."""
-    k = _kmod._current
+    k = _cpu.running
     if k is not None and type(page) is _Page and type(order) is int:
         k.buddy.free(page.pfn, order)
         return
@@ -85,7 +86,6 @@ def __free_page(page):
 
 def _register_api_codes() -> None:
     """Name these as API functions for the loader's error hints (they live outside linux/)."""
-    from ..module import API_CODES
     API_CODES.update(f.__code__ for f in (alloc_pages, alloc_page, __get_free_pages, __get_free_page,
                                           get_zeroed_page, free_pages, free_page, __free_pages,
                                           __free_page))

@@ -11,7 +11,7 @@ laid out lazily, once per ABI, on first use under the current kernel.
 """
 from __future__ import annotations
 
-from ..kernel import current_kernel
+from ..current import current_kernel
 
 __all__ = ["CType", "Scalar", "Array", "Struct", "StructView", "ArrayView", "ScalarView",
            "CharArrayValue", "sizeof", "offsetof", "alignof", "addressof", "container_of",
@@ -144,8 +144,32 @@ class CharArrayValue(bytes):
     """The value of a char-array field: bytes up to the first NUL, which remember their address.
 
     So ``strcpy(example.example_string, "Test")`` works as in C, and ``%s`` prints it.
+    An item is a C index: ``s[3] = ord("a")`` writes the byte at ``&s[0] + 3`` and ``s[3]``
+    reads it back from memory, even past the NUL; an index outside the array writes
+    memory all the same, as C does, so KASAN and the red zones see it.
     """
     addr = 0
+    field = ""           # "example_string is char[10]", for error messages
+
+    def __getitem__(self, i):
+        if isinstance(i, int) and self.addr:
+            return current_kernel().vm.read(self.addr + i, 1)[0]
+        return super().__getitem__(i)
+
+    def __setitem__(self, i, v):
+        if not isinstance(i, int) or isinstance(i, bool):
+            raise TypeError(f"{self.field or 'a char array'}: an index is an int, not {type(i).__name__}")
+        current_kernel().vm.write(self.addr + i, bytes([_char_value(v, self.field)]))
+
+
+def _char_value(v, field: str) -> int:
+    """One char from an int (kept to its low 8 bits, as C converts) or a 1-character string."""
+    if isinstance(v, int) and not isinstance(v, bool):
+        return v & 0xff
+    if isinstance(v, (str, bytes)) and len(_encode(v)) == 1:
+        return _encode(v)[0]
+    raise TypeError(f"{field or 'a char array'}: an item takes an int (ord('a')) or a "
+                    f"one-character string, not {type(v).__name__} {v!r}")
 
 
 class ScalarView:
@@ -280,17 +304,24 @@ def _encode(v) -> bytes:
     raise TypeError(f"a char array takes str or bytes, not {type(v).__name__}")
 
 
-def _string_accessors(n):
+def _string_accessors(n, field: str = ""):
     def get(vm, a):
         raw = vm.read(a, n)
         i = raw.find(b"\0")
         val = CharArrayValue(raw if i < 0 else raw[:i])
         val.addr = a
+        val.field = field
         return val
 
     def set_(vm, a, v):
         # Copies at most n bytes, NUL-terminated when it fits: never past the array.
-        data = _encode(v)[:n]
+        try:
+            data = _encode(v)[:n]
+        except TypeError:
+            if not field:
+                raise
+            raise TypeError(f"{field}: assign a str or bytes (or strscpy), not "
+                            f"{type(v).__name__}") from None
         vm.write(a, data + b"\0" if len(data) < n else data)
     return get, set_
 
@@ -331,13 +362,13 @@ def _struct_accessors(st, abi):
     return get, set_
 
 
-def _accessors(t: CType, abi):
-    """(get(vm, addr), set(vm, addr, value)) for a value of type t."""
+def _accessors(t: CType, abi, field: str = ""):
+    """(get(vm, addr), set(vm, addr, value)) for a value of type t (of the member `field`)."""
     if isinstance(t, Scalar):
         return _int_accessors(t.size(abi), t.signed, t.pointer)
     if isinstance(t, Array):
         if t.is_string:
-            return _string_accessors(t.n)
+            return _string_accessors(t.n, f"{field} is {t.name}" if field else "")
         return _array_accessors(t, abi)
     if isinstance(t, _StructType):
         return _struct_accessors(t.cls, abi)
@@ -403,21 +434,32 @@ def _field_property(off, get, set_, doc):
                     lambda self, v: set_(self._vm, self._a + off, v), doc=doc)
 
 
-def _scalar_property(off, size, signed, pointer, doc):
+def _scalar_property(off, size, signed, pointer, doc, field=""):
     # The hot path of typed memory: one call into vm per access, nothing else.
     def fget(self):
         return self._vm.read_int(self._a + off, size, signed)
 
     def fset(self, v):
         if v.__class__ is not int:
-            v = _coerce(v, pointer)
+            v = _coerce(v, pointer, field)
         self._vm.write_int(self._a + off, size, v)
     return property(fget, fset, doc=doc)
 
 
-def _coerce(v, pointer: bool) -> int:
-    if pointer or isinstance(v, int):
-        return to_addr(v, "a pointer field")
+def _coerce(v, pointer: bool, field: str = "") -> int:
+    if isinstance(v, int):
+        return int(v)
+    if pointer:
+        try:
+            return to_addr(v, "a pointer field")
+        except TypeError:
+            if not field:
+                raise
+            raise TypeError(f"{field}: assign an address (int) or a view, not "
+                            f"{type(v).__name__}") from None
+    if field:
+        hint = " (ord() gives a character's code)" if isinstance(v, str) and len(v) == 1 else ""
+        raise TypeError(f"{field}: assign an int, not {type(v).__name__} {v!r}{hint}")
     raise TypeError(f"an integer field takes an int, not {type(v).__name__}")
 
 
@@ -429,11 +471,41 @@ def _make_view_class(cls, lay: _Layout, abi):
         t = lay.types[name]
         doc = f"{t.name} {name} at offset {off}"
         if isinstance(t, Scalar):
-            ns[name] = _scalar_property(off, t.size(abi), t.signed, t.pointer, doc)
+            ns[name] = _scalar_property(off, t.size(abi), t.signed, t.pointer, doc,
+                                        f"{name} is {t.name}")
         else:
-            get, set_ = _accessors(t, abi)
+            get, set_ = _accessors(t, abi, name)
             ns[name] = _field_property(off, get, set_, doc)
     return type(f"struct {cls.__name__}", (StructView,), ns)
+
+
+# Python types a beginner puts in _fields_, and the C type meant.
+_PY_TYPES = {int: "int_ (or unsigned_int, long, u32 ...)", bool: "bool_", str: "char * N",
+             bytes: "char * N (or u8 * N)", float: "an integer type (the kernel has no floating point)",
+             list: "T * N (an array of N T)", object: "pointer"}
+
+
+def _check_fields(name: str, fields) -> None:
+    """_fields_ as C would check the struct's declaration: at the class statement."""
+    if not isinstance(fields, (list, tuple)):
+        raise TypeError(f"struct {name}: _fields_ is a list of (\"name\", type) pairs, "
+                        f"not {type(fields).__name__}")
+    seen = set()
+    for entry in fields:
+        if not (isinstance(entry, (list, tuple)) and len(entry) >= 2 and isinstance(entry[0], str)):
+            raise TypeError(f"struct {name}: each _fields_ entry is a (\"name\", type) pair, "
+                            f"not {entry!r}")
+        member, t = entry[0], entry[1]
+        if member in seen:
+            raise TypeError(f"struct {name}: duplicate member '{member}'")
+        seen.add(member)
+        if isinstance(t, CType) or (isinstance(t, type) and issubclass(t, Struct)):
+            continue
+        meant = _PY_TYPES.get(t) if isinstance(t, type) else None
+        what = f"Python's {t.__name__}" if isinstance(t, type) else repr(t)
+        raise TypeError(f"struct {name}: member '{member}' has type {what}, which is not a C "
+                        f"type" + (f": use {meant}" if meant else " (use int_, u8, char * N, "
+                                   "pointer, list_head or a Struct)"))
 
 
 class _StructMeta(type):
@@ -441,6 +513,8 @@ class _StructMeta(type):
 
     def __init__(cls, name, bases, ns):
         super().__init__(name, bases, ns)
+        if "_fields_" in ns:
+            _check_fields(name, ns["_fields_"])
         cls._ctype = _StructType(cls)
 
     def __mul__(cls, n):
@@ -540,7 +614,7 @@ def _scalars():
              ("char", 1, True), ("short", 2, True), ("unsigned_short", 2, False),
              ("int_", 4, True), ("unsigned_int", 4, False), ("long", 0, True),
              ("unsigned_long", 0, False), ("size_t", 0, False), ("bool_", 1, False)]
-    out = {n: Scalar(n.rstrip("_").replace("_", " "), s, sg) for n, s, sg in table}
+    out = {n: Scalar(n if n == "size_t" else n.rstrip("_").replace("_", " "), s, sg) for n, s, sg in table}
     out["pointer"] = Scalar("void *", 0, False, pointer=True)
     return out
 

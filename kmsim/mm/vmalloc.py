@@ -2,8 +2,8 @@
 
 ``vmalloc_init(k)`` builds the kernel's page tables (``pagetable.PageTable``),
 registers translators on ``k.vm`` for the vmalloc range, the modules range and
-the pkmap window, and attaches ``k.module_alloc``, ``k.module_memfree``,
-``k.kmap`` ..., ``k.vmalloc_stats``.  An area is found first-fit among the vmap
+the pkmap window; the kernel reaches it as ``k.vmalloc`` (``k.module_alloc``,
+``k.kmap`` ... forward to it).  An area is found first-fit among the vmap
 areas (alloc_vmap_area), gets a guard page after it (unless VM_NO_GUARD), and
 its order-0 frames are mapped one by one.  Every access through an address of
 these ranges is translated by the page tables; a per-page cache (the "TLB") is
@@ -14,13 +14,21 @@ from __future__ import annotations
 import bisect
 import sys
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..errors import PageFault
 from ..machine import PAGE_SHIFT, PAGE_SIZE
 from ..report import format_frame, module_frames
 from . import gfp as G
 from .pagetable import PageTable
+from .highmem import Pkmap
+from .hooks import VmallocHook
+from .kmalloc import kfree, kmalloc
+from .page import Page
 from .physmem import PG_module, PG_vmalloc
+
+if TYPE_CHECKING:
+    from ..kernel import Kernel
 
 _GFP_HIGHMEM = getattr(G, "__GFP_HIGHMEM")
 _GFP_NOWARN = getattr(G, "__GFP_NOWARN")
@@ -131,7 +139,7 @@ class VmapSpace:
 
 
 class Vmalloc:
-    """The vmalloc subsystem of one kernel (k.subsystems["vmalloc"])."""
+    """The vmalloc subsystem of one kernel (k.vmalloc)."""
 
     def __init__(self, k):
         self.k = k
@@ -148,11 +156,11 @@ class Vmalloc:
         if m.modules_vaddr:
             self.modules_space = VmapSpace("modules", m.modules_vaddr, m.modules_end + 1)
             self.spaces.append(self.modules_space)
-        self.alloc_hooks: list = []                 # fn(addr, size) after vmalloc
-        self.free_hooks: list = []                  # fn(addr, size) before vfree
+        self.alloc_hooks: list[VmallocHook] = []    # after vmalloc
+        self.free_hooks: list[VmallocHook] = []     # before vfree
         self.freed: list[VmArea] = []               # recently freed, for Oops hints
         self.nr_vmalloc_pages = 0
-        self.pkmap = None
+        self.pkmap: Pkmap | None = None              # HighMem machines only
 
     # -- translation ---------------------------------------------------------------
     def translate(self, addr: int, write: bool) -> int:
@@ -460,22 +468,34 @@ class Vmalloc:
             self._kfree(addr)
 
     def _kmalloc(self, size: int, flags: int) -> int:
-        try:
-            from ..linux import slab
-        except ImportError:        # before SLUB exists: whole pages from the buddy allocator
-            from .page import get_free_pages, get_order
-            return get_free_pages(self.k, flags, get_order(size)) if size > 0 else 0
-        return slab.kmalloc(size, flags)
+        return kmalloc(size, flags)
 
     def _kfree(self, addr: int) -> None:
-        try:
-            from ..linux import slab
-        except ImportError:
-            from .page import free_pages
-            pfn = self.k.virt_to_pfn(addr)
-            free_pages(self.k, addr, int(self.k.phys.order[pfn]) if pfn >= 0 else 0)
-            return
-        slab.kfree(addr)
+        kfree(addr)
+
+    # -- kmap (mm/highmem.c): pkmap slots on a HighMem machine, else the direct map -----
+    def kmap(self, page: Page) -> int:
+        """kmap: a HighMem page through a pkmap slot; on a machine without HighMem,
+        page_address."""
+        if self.pkmap is not None:
+            return self.pkmap.kmap(page)
+        if page is None:
+            raise PageFault(0, False, hint="kmap() was given NULL")
+        return self.k.pfn_to_virt(page.pfn)
+
+    def kunmap(self, page: Page) -> None:
+        """kunmap: drop the pkmap reference (nothing without HighMem)."""
+        if self.pkmap is not None:
+            self.pkmap.kunmap(page)
+
+    def kmap_address(self, pfn: int) -> int:
+        """The pkmap address of a mapped HighMem frame, else 0."""
+        return self.pkmap.kmap_address(pfn) if self.pkmap is not None else 0
+
+    def kunmap_addr(self, addr: int) -> None:
+        """kunmap by address (kunmap_local)."""
+        if self.pkmap is not None:
+            self.pkmap.kunmap_addr(addr)
 
     # -- lookups -------------------------------------------------------------------
     def is_vmalloc_addr(self, addr) -> bool:
@@ -573,32 +593,13 @@ class Vmalloc:
             self.vmalloc(pages * PAGE_SIZE, GFP_VMALLOC | _GFP_NOWARN, caller=caller)
 
 
-def vmalloc_init(k) -> None:
+def vmalloc_init(k: Kernel) -> Vmalloc:
     """Boot step: page tables, translators, module area, pkmap, boot-time areas."""
-    from .highmem import Pkmap
     v = Vmalloc(k)
-    k.subsystems["vmalloc"] = v
     for sp in v.spaces:
         k.vm.register(sp.start, sp.end, v.translate)
     if k.machine.pkmap_base:
         v.pkmap = Pkmap(k, v)
         k.vm.register(v.pkmap.start, v.pkmap.end, v.translate)
-    k.vmalloc_start, k.vmalloc_end = v.vmalloc_start, v.vmalloc_end
-    k.vmalloc_stats = v.stats
-    k.module_alloc = v.module_alloc
-    k.module_memfree = v.module_memfree
-    pk = v.pkmap
-    k.kmap = pk.kmap if pk else _lowmem_kmap(k)
-    k.kunmap = pk.kunmap if pk else (lambda page: None)
-    k.kmap_address = pk.kmap_address if pk else (lambda pfn: 0)
-    k.kunmap_addr = pk.kunmap_addr if pk else (lambda addr: None)
     v.boot_areas()
-
-
-def _lowmem_kmap(k):
-    def kmap(page):
-        """kmap on a machine without HighMem: page_address."""
-        if page is None:
-            raise PageFault(0, False, hint="kmap() was given NULL")
-        return k.pfn_to_virt(page.pfn)
-    return kmap
+    return v

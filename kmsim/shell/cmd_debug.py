@@ -10,7 +10,7 @@ __all__ = ["cmd_kmemleak"]
          usage="kmemleak [scan|clear]", options=("scan", "clear"))
 def cmd_kmemleak(ctx, args):
     """kmemleak: print the suspects; 'scan' scans first, 'clear' forgets the current ones."""
-    kl = ctx.kernel.subsystems.get("kmemleak")
+    kl = ctx.kernel.kmemleak
     if kl is None:
         ctx.err("kmemleak: not available")
         return 1

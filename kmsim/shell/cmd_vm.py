@@ -72,7 +72,7 @@ def cmd_pagewalk(ctx, args):
                 f"({phys >> PAGE_SHIFT}), offset {phys & (PAGE_SIZE - 1):#05x}")
         ctx.out("  (the kernel maps the linear map with huge pages; no per-page walk is needed)")
         return 0
-    v = k.subsystems.get("vmalloc")
+    v = k.vmalloc
     if v is None:
         ctx.err("pagewalk: the kernel has no page tables for this range (vmalloc not booted)")
         return 1

@@ -9,9 +9,10 @@ from ..errors import ModuleError
 from ..machine import PAGE_SHIFT
 from .core import COMMANDS, UsageError, command
 from .dmesg import DmesgError, boot_epoch, format_record, parse_dmesg_args, parse_levels
+from .examples import module_dirs
 
-# ./modules, then the lab's modules of the checkout kmsim runs from (an editable install)
-MODULE_DIRS = ["modules", str(Path(__file__).resolve().parent.parent.parent / "modules")]
+# ./modules, then the lab's modules installed with kmsim (or those of the checkout it runs from)
+MODULE_DIRS = module_dirs()
 
 
 def _module_result(ctx, fn, *args) -> int:
@@ -37,15 +38,17 @@ def cmd_insmod(ctx, args):
 def find_module_file(name: str) -> str | None:
     """modprobe's search: ./modules/NAME.py, then the installed examples."""
     stem = name[:-3] if name.endswith(".py") else name
+    stem, exts = (stem[:-2], (".c",)) if stem.endswith(".c") else (stem, (".py", ".c"))
     for d in MODULE_DIRS:
         for cand in (stem, stem.replace("-", "_")):
-            p = Path(d) / f"{cand}.py"
-            if p.is_file():
-                return str(p)
+            for ext in exts:          # NAME.py, else NAME.c (a C module)
+                p = Path(d) / f"{cand}{ext}"
+                if p.is_file():
+                    return str(p)
     return None
 
 
-@command("modprobe", help="load a module by name from ./modules (-r removes)",
+@command("modprobe", help="load a module by name from ./modules, then the installed lab modules (-r removes)",
          usage="modprobe [-r] NAME [param=value ...]", options=("-r",), complete="module_names")
 def cmd_modprobe(ctx, args):
     if not args:

@@ -162,14 +162,8 @@ def _kind_candidates(shell, kind: str | None, word: str) -> list[str]:
 
 
 def cache_names(kernel) -> list[str]:
-    """Names of the slab caches (empty before SLUB boots)."""
-    slab = kernel.subsystems.get("slab")
-    if slab is None:
-        return []
-    caches = getattr(slab, "caches", None) or getattr(slab, "slab_caches", None) or []
-    if isinstance(caches, dict):
-        return list(caches)
-    return [getattr(c, "name", str(c)) for c in caches]
+    """Names of the slab caches."""
+    return [c.name for c in kernel.slab.caches]
 
 
 def _module_files(word: str) -> list[str]:

@@ -127,7 +127,6 @@ class Shell:
         """Boot (or reboot) the machine and attach the console."""
         self.kernel = self.kernel_factory()
         self.kernel.printk.console = self._console_write
-        self.kernel.shell = self
         for fn in self.on_reboot:
             fn(self)
 

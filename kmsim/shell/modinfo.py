@@ -12,6 +12,9 @@ _META = {"MODULE_LICENSE": "license", "MODULE_AUTHOR": "author",
 
 def file_metadata(path: str) -> dict:
     """MODULE_* strings and module_param declarations of a module file, without running it."""
+    if path.endswith(".c"):           # a C module: its MODULE_* records, from kmsim/cc
+        from ..cc import file_metadata as c_metadata
+        return c_metadata(path)
     meta: dict = {"license": None, "author": [], "description": None, "version": None,
                   "params": {}, "parm_desc": {}, "entries": []}
     try:
@@ -40,6 +43,8 @@ def file_metadata(path: str) -> dict:
 
 def _is_module_source(path: str) -> bool:
     """A file modinfo can read: Python source that parses (the ELF check of kmod)."""
+    if path.endswith(".c"):
+        return bool(file_metadata(path)["entries"] or file_metadata(path)["params"])
     if not path.endswith(".py"):
         return False
     try:

@@ -24,7 +24,7 @@ def run_py(ctx, src: str) -> int:
     ns = py_namespace(ctx.shell)
     out: list[str] = []
     ns["print"] = lambda *a, sep=" ", end="\n", **_k: out.append(sep.join(map(str, a)) + end)
-    wd = ctx.kernel.subsystems.get("watchdog")
+    wd = ctx.kernel.watchdog
     if wd is not None:
         wd.arm()                        # a py loop that never ends must not hang a batch
     try:
