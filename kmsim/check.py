@@ -262,8 +262,9 @@ def run_once(path: str, target: int, expected_null=frozenset()) -> dict:
     if owner is not None and (run["unloaded"] or not loaded):
         findings += _leak_findings(k, owner)
     if target == 0 and not loaded and not findings:
-        findings.insert(0, finding("load-failed", f"insmod failed with no injected failure: "
-                                   f"{run['insmod_error'] or _init_text(run)}", reasons))
+        why = (run["insmod_error"] or _init_text(run)).splitlines()
+        findings.insert(0, finding("load-failed", f"insmod failed with no injected failure: {why[-1]}",
+                                   reasons + [w.removeprefix("kmsim: ") for w in why[:-1]]))
     if target and counter.failed and run["init"] == 0 and (findings or counter.null_returned):
         hints = []
         if counter.null_returned:
@@ -292,7 +293,8 @@ UNCHECKED_AFTER = ("oops", "kasan", "success-despite-failure", "slab-corruption"
 FINDING_KINDS = ("leak", "cache-leak", "oops", "kasan", "lockup", "warning", "bad-page", "host-oom",
                  "slab-corruption", "load-failed", "success-despite-failure", "unchecked-null",
                  "rmmod-failed", "no-license", "non-gpl-license", "init-returned-none", "refused",
-                 "cpu-limit", "wall-limit", "memory-limit", "output-limit", "crash", "exit")
+                 "cpu-limit", "wall-limit", "memory-limit", "output-limit", "crash", "exit",
+                 "kmsim-error")
 OOPS_STATUS = (137, 139, 130)       # insmod killed (Killed), segfaulted (Oops), interrupted
 MAX_OBJECTS = 1000      # leaked objects listed in one finding (a loop can leak a million)
 
@@ -734,8 +736,9 @@ def format_submission(entry: dict) -> str:
     kinds = ", ".join(f"{k} x{n}" if n > 1 else k for k, n in counts.items())
     first = bad[0]
     where = "" if first["k"] == 0 else f" (failing {_site_text(first['call_site'])})"
+    message = " ".join(first["findings"][0]["message"].split("\n"))     # one line, whatever it says
     return (f"{path}: FINDINGS in {len(bad)} of {_plural(len(runs), 'run')}: {kinds}; "
-            f"run {first['k']}{where}: {first['findings'][0]['kind']}: {first['findings'][0]['message']}")
+            f"run {first['k']}{where}: {first['findings'][0]['kind']}: {message}")
 
 
 def format_summary(entries: list[dict]) -> str:

@@ -86,11 +86,10 @@ def _run(path: str, k: int, sites: list[dict], null_sites: list, sandbox, mem: i
         run = run_once(path, 0) if k == 0 else next_run(path, k, sites, null_sites)
     except MemoryError:
         raise
-    except BaseException as e:       # something escaped the loader: the submission's doing
+    except BaseException as e:       # something escaped the loader
         run = new_run(k)
         run["call_site"] = sites[k - 1] if 0 < k <= len(sites) else None
-        run["findings"].append(finding("crash", f"{type(e).__name__} escaped from the module's "
-                                       f"code: {e}"))
+        run["findings"].append(_escaped(e, path))
     seen = set()
     refused = []
     for r in sandbox.take():
@@ -112,6 +111,23 @@ def _run(path: str, k: int, sites: list[dict], null_sites: list, sandbox, mem: i
     if run["findings"]:
         run["verdict"] = "findings"
     return run
+
+
+def _escaped(e: BaseException, path: str) -> dict:
+    """The finding for an exception that escaped the loader: kmsim's own bug when it was
+    raised in kmsim's code (not the submission's doing), else the submission's."""
+    import traceback
+
+    from .check import finding
+    frames = traceback.extract_tb(e.__traceback__)
+    last = frames[-1] if frames else None
+    kmsim_dir = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    if last is not None and last.filename.startswith(kmsim_dir) and \
+            os.path.realpath(last.filename) != os.path.realpath(path):
+        where = f"{os.path.relpath(last.filename, os.path.dirname(kmsim_dir.rstrip(os.sep)))}:{last.lineno}"
+        return finding("kmsim-error", f"kmsim itself failed: {type(e).__name__}: {e} ({where}); "
+                       f"not the submission's doing, please report it")
+    return finding("crash", f"{type(e).__name__} escaped from the module's code: {e}")
 
 
 _REPORTED: set = set()      # refusals already reported in an earlier run of this submission

@@ -256,3 +256,18 @@ def test_a_worker_that_closes_its_pipe_is_still_bounded(tmp_path):
         "time.sleep(3600)\n"))
     entry = grade_one(str(closer), Limits(timeout=2))
     assert entry["kinds"] == ["wall-limit"] and entry["stopped"] is True
+
+
+def test_an_exception_from_kmsim_is_not_blamed_on_the_submission():
+    from kmsim.check_worker import _escaped
+    try:
+        Limits.as_json(None)        # type: ignore[arg-type]
+    except AttributeError as e:
+        f = _escaped(e, "sub.py")
+    assert f["kind"] == "kmsim-error"
+    assert f["message"].startswith("kmsim itself failed: AttributeError: 'NoneType' object has no "
+                                   "attribute 'cpu' (kmsim/check_pool.py:")
+    try:
+        raise KeyboardInterrupt("from the module")
+    except KeyboardInterrupt as e:
+        assert _escaped(e, __file__)["kind"] == "crash"
