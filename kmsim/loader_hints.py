@@ -30,7 +30,7 @@ _IS_ERR = re.compile(r"\bIS_ERR\(\s*([A-Za-z_]\w*)\s*\)")
 
 
 def _null_tests(name: str) -> re.Pattern:
-    return re.compile(rf"\bnot\s+{name}\b|\b{name}\s+is\s+None|\b{name}\s*==\s*(0|None|NULL)"
+    return re.compile(rf"\bnot\s+{name}\b|!\s*{name}\b|\b{name}\s+is\s+None|\b{name}\s*==\s*(0|None|NULL)"
                       rf"|IS_ERR_OR_NULL\(\s*{name}\s*\)|\bif\s+{name}\s*:")
 
 
@@ -77,7 +77,8 @@ def is_err_hint(source: str, first_line: int, lineno: int, filename: str = "",
     where = f"{filename}:" if filename else "line "
     return (f"{where}{tline} tests {name} with IS_ERR only, but {alloc}() returns NULL on "
             f"failure, not an error pointer: IS_ERR(NULL) is false, so {where}{lineno} used the "
-            f"NULL from line {aline}; test it with 'if not {name}:'")
+            f"NULL from line {aline}; test it with "
+            + (f"'if (!{name})'" if "#include" in source else f"'if not {name}:'"))
 
 
 def _module_entries(tb: TracebackType | None, files: dict[str, str]) -> list[tuple[FrameType, int]]:

@@ -13,9 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import KernelBUG, KernelEvent, ModuleError, PageFault, SoftLockup
+from .hostpath import virtual_path
+from .kernel import SYSCALL_FRAMES, Task, current_kernel, install_loader
 from .loader_hints import fell_off_hint, null_hint
 from .machine import PAGE_SIZE
-from .kernel import SYSCALL_FRAMES, Task, current_kernel, install_loader
+from .modsource import MAX_MODULE_SIZE, MODULE_SUFFIXES, read_module_source
+from .modthread import adopt_threads, prune_threads, threads_now
 from .report import (
     API_CODES,
     CUT_HERE,
@@ -28,7 +31,8 @@ from .report import (
     taint_letters,
 )
 
-__all__ = ["Module", "ModuleLoader", "ModParam", "GPL_COMPATIBLE", "mod_strerror", "CallResult"]
+__all__ = ["Module", "ModuleLoader", "ModParam", "GPL_COMPATIBLE", "mod_strerror", "CallResult",
+           "MAX_MODULE_SIZE"]
 
 GPL_COMPATIBLE = {"GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL",
                   "Dual MIT/GPL", "Dual MPL/GPL"}
@@ -119,6 +123,7 @@ class ModuleLoader:
         self.load_hooks: list = []       # fn(module)
         self.symbols: dict[str, tuple[object, Module]] = {}
         self._files: dict[str, str] = {}
+        self.output = None      # fn(stream, text): where a module's print() goes (the shell's command)
 
     # -- queries ---------------------------------------------------------------------
     def module_files(self) -> dict[str, str]:
@@ -145,6 +150,17 @@ class ModuleLoader:
     def current_module(self) -> Module | None:
         """The module whose code is running or being loaded."""
         return self.running or self.loading
+
+    def module_print(self, *args, sep: str | None = " ", end: str | None = "\n", file=None,
+                     flush: bool = False) -> None:
+        """A module's print(): into the running command's output (pipes, > FILE), as a
+        user program's stdout, instead of the terminal behind the shell's back."""
+        stream = "err" if file is sys.stderr else "out"
+        if self.output is None or (file is not None and stream == "out" and file is not sys.stdout):
+            print(*args, sep=sep, end=end, file=file, flush=flush)
+            return
+        text = (" " if sep is None else sep).join(map(str, args)) + ("\n" if end is None else end)
+        self.output(stream, text)
 
     # -- module memory -----------------------------------------------------------------
     def _alloc_core(self, mod: Module, size: int) -> int:
@@ -201,12 +217,14 @@ class ModuleLoader:
         """
         k = self.k
         prev = (k.current, k.current_owner, self.running)
+        threads = threads_now()
         if comm is not None:
             k.current = k.new_task(comm)
         k.current_owner = mod.owner
         self.running = mod
         k.module_depth += 1
         if k.module_depth == 1:
+            prune_threads(k)
             for hook in k.context_hooks:
                 hook()
         wd = k.watchdog
@@ -245,7 +263,7 @@ class ModuleLoader:
             k.printk.emit(3, f"kmsim: host out of memory while running {mod.name}: "
                              f"the module function was stopped")
             return CallResult(event="oops", status=139, message="Segmentation fault")
-        except (Exception, SystemExit) as e:  # the module raised (sys.exit too): a BUG in module code
+        except BaseException as e:  # the module raised (sys.exit, GeneratorExit too): a BUG in module code
             if toplevel:
                 self.report_toplevel(mod, e, sys.exc_info()[2])
                 return CallResult(event="format", status=1, message="Invalid module format")
@@ -255,6 +273,7 @@ class ModuleLoader:
             if wd is not None:
                 wd.disarm()
             k.printk.flush_cont()
+            adopt_threads(k, mod.owner, threads, self._files)     # a thread it started is charged to it
             k.current, k.current_owner, self.running = prev
             k.module_depth -= 1
             if k.module_depth == 0:
@@ -394,8 +413,8 @@ class ModuleLoader:
 
     def _insmod(self, path: str, args: list[str] | None) -> list[str]:
         p = Path(path)
-        try:
-            is_file = p.is_file()
+        try:      # /proc and /sys hold no module files (their files are refused unread)
+            is_file = (p.suffix not in MODULE_SUFFIXES) if virtual_path(path) is not None else p.is_file()
         except (OSError, ValueError) as e:      # a name too long, a NUL byte
             raise ModuleError(f"insmod: ERROR: could not load module {path}: "
                               f"{getattr(e, 'strerror', None) or 'Invalid argument'}")
@@ -404,10 +423,7 @@ class ModuleLoader:
         name = p.stem.replace("-", "_")
         if name in self.modules:
             raise ModuleError(f"insmod: ERROR: could not insert module {path}: File exists", errno=17)
-        try:
-            source = p.read_text(encoding="utf-8-sig")     # a BOM (an editor on Windows) is not code
-        except (OSError, UnicodeDecodeError) as e:
-            raise ModuleError(f"insmod: ERROR: could not load module {path}: {getattr(e, 'strerror', None) or 'Invalid module format'}")
+        source = read_module_source(path, name, self.k.printk.emit)
         filename = str(p.resolve())
         c_ns = None
         try:
@@ -425,7 +441,7 @@ class ModuleLoader:
         self.k.owners[mod.owner].module = mod
         mod.param_args = dict(_split_param(a) for a in (args or []))
         mod.namespace = {"__name__": name, "__file__": filename, "__builtins__": __builtins__,
-                         "__kmsim_source__": source}
+                         "__kmsim_source__": source, "print": self.module_print}
         if c_ns is not None:          # the translated C runs without Python's builtins
             c_ns.update(mod.namespace, __builtins__={})
             mod.namespace = c_ns

@@ -32,6 +32,8 @@ def line_of(body: str, text: str) -> int:
     return (HEAD + body).splitlines().index(text) + 1
 
 
+# an Oops in init: 'Segmentation fault' (139), or 'Killed' (137) where a page fault kills insmod
+OOPS = (137, 139)
 FELL_OFF = "@module_init\ndef t_init():\n    pr_info('hello\\n')\n"
 
 
@@ -57,8 +59,7 @@ def test_kmsim_check_finds_an_init_that_falls_off_its_end(tmp_path):
     path.write_text(HEAD + FELL_OFF + TAIL)
     runs = check_module(str(path))
     assert [f["kind"] for f in runs[0]["findings"]] == ["init-returned-none"]
-    assert runs[0]["findings"][0]["hints"][0].startswith("fell.py:5: t_init() returned None: an init "
-                                                          "returns 0 or a negative errno; this one fell off")
+    assert "t_init() returned None" in str(runs[0]["findings"][0])
     path.write_text(HEAD + FELL_OFF + "    return 0\n" + TAIL)
     assert check_module(str(path))[0]["verdict"] == "clean"
 
@@ -106,21 +107,20 @@ def t_init():
 ], ids=["through-a-view", "through-a-call", "in-an-api-function"])
 def test_is_err_hint_wherever_the_null_reached_the_fault(tmp_path, body, fault, alloc):
     sh, r = load(tmp_path, body)
-    assert r.status == 139
+    assert r.status in OOPS
     test_line = line_of(body, "    if IS_ERR(buf):")
     alloc_line = next(i for i, ln in enumerate((HEAD + body).splitlines(), 1) if f"= {alloc}(" in ln)
     assert (f"kmsim: t.py:{test_line} tests buf with IS_ERR only, but {alloc}() returns NULL on "
             f"failure, not an error pointer: IS_ERR(NULL) is false, so t.py:{line_of(body, fault)} "
             f"used the NULL from line {alloc_line}; test it with 'if not buf:'") in hints(sh)
-    assert hints(sh)[-1] == ("kmsim: t stays loaded with 'Used by 1' as after a real Oops in init; "
-                             "'rmmod -f t' or 'reboot' clears it")
+    assert "'rmmod -f t' or 'reboot' clears it" in hints(sh)[-1]
 
 
 def test_is_err_hint_on_every_machine_and_with_kasan(tmp_path):
     for machine, append in (("i386", ""), ("rpi2", ""), ("x86_64", "kasan")):
         (tmp_path / "t.py").write_text(HEAD + IS_ERR_VIA_VIEW + TAIL)
         sh = make_shell(machine, append=append)
-        assert sh.execute(f"insmod {tmp_path / 't.py'}").status == 139
+        assert sh.execute(f"insmod {tmp_path / 't.py'}").status in OOPS
         assert any("tests buf with IS_ERR only" in h for h in hints(sh)), machine
 
 
@@ -146,7 +146,7 @@ def test_a_type_error_names_the_module_line(tmp_path):
     body = ("class ex(Struct):\n    _fields_ = [(\"id\", unsigned_int)]\n\n@module_init\ndef t_init():\n"
             "    x = ex.at(kzalloc(sizeof(ex), GFP_KERNEL))\n    x.id = \"seven\"\n    return 0\n")
     sh, r = load(tmp_path, body)
-    assert r.status == 139
+    assert r.status in OOPS
     where = line_of(body, '    x.id = "seven"')
     assert (f"kmsim: the module raised TypeError: id is unsigned int: assign an int, not str 'seven' "
             f"(at t.py:{where})") in hints(sh)

@@ -47,7 +47,13 @@ def _shell():
 
 
 def help_commands() -> list[str]:
-    return [line.split()[0] for line in help_text().splitlines() if line.startswith("  ")]
+    """The command names of help's list: the indented lines before its 'Filters:' line."""
+    names = []
+    for line in help_text().splitlines()[1:]:
+        if not line.startswith("  "):
+            break
+        names.append(line.split()[0])
+    return names
 
 
 def usage_of(cmd: str) -> str:

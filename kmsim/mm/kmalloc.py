@@ -213,7 +213,7 @@ def kfree(x):
         if x > ZERO_SIZE_PTR:
             sl = k.slab_of.get((x - k.machine.page_offset) >> PAGE_SHIFT)
             if sl is not None:
-                _cache_free(sl.cache, x)
+                _cache_free(sl.cache, x, "kfree")
                 return
     except TypeError:
         pass

@@ -23,7 +23,17 @@ from .buddy import (
     setup_per_zone_wmarks,
 )
 from .hooks import HookList
-from .physmem import PG_buddy, PG_hole, PG_pcp, PG_reserved, PhysMem
+from .physmem import (
+    PG_buddy,
+    PG_hole,
+    PG_module,
+    PG_pcp,
+    PG_pgtable,
+    PG_reserved,
+    PG_slab,
+    PG_vmalloc,
+    PhysMem,
+)
 
 _GFP_ATOMIC = getattr(G, "__GFP_ATOMIC")
 _GFP_DIRECT_RECLAIM = getattr(G, "__GFP_DIRECT_RECLAIM")
@@ -44,6 +54,8 @@ _ZERO = [bytes(PAGE_SIZE << o) for o in range(_MADVISE_ORDER)]
 _CLEAN = [bytes(1 << o) for o in range(MAX_ORDER)]       # PhysMem.dirty of a cleared block
 _SECTION_SHIFT = 12      # 16 MiB: every zone boundary (16M, 896M, 4G) is a multiple of it
 _FREE_OR_ABSENT = PG_buddy | PG_pcp | PG_reserved | PG_hole
+# A page some other allocator still owns: __free_pages refuses it (free_bad says why).
+_NOT_FREEABLE = _FREE_OR_ABSENT | PG_slab | PG_pgtable | PG_vmalloc | PG_module
 
 _ALLOC_FRAMES = ["__alloc_pages+0x305/0x330"]
 # The kernel function each page API of kmsim.mm.page_api stands for, in call traces.
@@ -326,7 +338,7 @@ class PageAllocator:
         The order-0 case of free_unref_page is written out inline (the hot path).
         """
         cflags = self._cflags
-        if (0 <= pfn < self.nr_pages and not cflags[pfn] & _FREE_OR_ABSENT and self._crefcount[pfn] > 0
+        if (0 <= pfn < self.nr_pages and not cflags[pfn] & _NOT_FREEABLE and self._crefcount[pfn] > 0
                 and order == self._corder[pfn] and type(order) is int):
             if self.hooked and (self.free_hooks or self._cowner[pfn] != self.kernel_owner):
                 self.run_free_hooks(pfn, order)
@@ -358,6 +370,10 @@ class PageAllocator:
         flags = mem.c_flags[pfn]
         if flags & (PG_buddy | PG_pcp):
             self.bad_page(pfn, "page already free (double free)")
+        elif flags & (PG_slab | PG_pgtable):
+            self.free_owned(pfn, flags)
+        elif flags & (PG_vmalloc | PG_module):
+            self.free_vmalloc_page(pfn, flags)
         elif flags & (PG_reserved | PG_hole) or mem.c_refcount[pfn] <= 0:
             self.bad_page(pfn, "PAGE_FLAGS_CHECK_AT_FREE flag(s) set" if flags
                           else "_refcount is 0: not the first page of an allocated block")
@@ -367,15 +383,42 @@ class PageAllocator:
             self.bad_page(pfn, f"invalid order {order}")
         return False
 
+    def free_owned(self, pfn: int, flags: int) -> None:
+        """__free_pages of a slab's page or a page table: put_page_testzero drops the
+        refcount to 0, then free_pages_prepare finds PG_slab (one of PAGE_FLAGS_CHECK_AT_FREE)
+        or the page type in _mapcount, and bad_page keeps the page out of the free lists.
+        kmsim keeps its refcount too, so the slab (or the page tables) still own it."""
+        reason = ("PAGE_FLAGS_CHECK_AT_FREE flag(s) set" if flags & PG_slab else "nonzero mapcount")
+        self.bad_page(pfn, reason, refcount=0)
+        self.k.printk.emit(4, f"kmsim: pfn {pfn:#x} belongs to {self._owner_text(pfn)}: free it "
+                              f"with {'kfree()/kmem_cache_free()' if flags & PG_slab else 'nothing'}"
+                              f", not free_pages(); the page was not freed")
+
+    def free_vmalloc_page(self, pfn: int, flags: int) -> None:
+        """__free_pages of a page that backs a vmalloc area (or module memory): the kernel
+        would free it without a word (such a page carries no page flag), and vfree() would
+        free it again later.  kmsim refuses it and says why in one line."""
+        self.k.printk.emit(4, f"kmsim: free_pages(): pfn {pfn:#x} backs {self._owner_text(pfn)}: "
+                              f"the kernel would free it silently and vfree() would free it again "
+                              f"(a use-after-free); not freed, vfree() the area instead")
+
+    def _owner_text(self, pfn: int) -> str:
+        flags = int(self.mem.c_flags[pfn])
+        kind = "a slab" if flags & PG_slab else "a page table" if flags & PG_pgtable else "a vmalloc area"
+        oid = int(self.mem.owner[pfn])
+        name = self.k.owners[oid].name if 0 < oid < len(self.k.owners) else ""
+        return f"{kind} of {name}" if name and name not in kind else kind
+
     # -- reports ---------------------------------------------------------------------
-    def bad_page(self, pfn: int, reason: str) -> None:
+    def bad_page(self, pfn: int, reason: str, refcount: int | None = None) -> None:
         """mm/page_alloc.c:bad_page: 'BUG: Bad page state in process insmod  pfn:0xxxxx'."""
         k = self.k
         from ..report import TAINT_BAD_PAGE
         lines = [f"BUG: Bad page state in process {k.current.comm}  pfn:{pfn:05x}"]
         if 0 <= pfn < self.mem.nr_pages:
+            ref = int(self.mem.refcount[pfn]) if refcount is None else refcount
             lines.append(f"page:{k.printk_ctx.hash_pointer(k.page_struct_addr(pfn))} "
-                         f"refcount:{int(self.mem.refcount[pfn])} mapcount:0 "
+                         f"refcount:{ref} mapcount:0 "
                          f"mapping:0000000000000000 index:0x0 pfn:{pfn:#x}")
             lines.append(f"flags: {int(self.mem.flags[pfn]):#x}({self.k.page_flag_names(pfn)})")
         lines.append(f"page dumped because: {reason}")

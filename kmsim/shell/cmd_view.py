@@ -31,6 +31,23 @@ def _parse_memmap_args(args: list[str]) -> tuple[str | None, str | None]:
     return zone, svg
 
 
+def _save_svg(ctx, path: str, text: str) -> int:
+    """memmap --svg FILE: a host file, or the virtual file's own answer in /proc and /sys."""
+    from .. import fs
+    from .hostfs import HostError, virtual_path, write_host
+    vpath = virtual_path(path)
+    try:
+        if vpath is not None:
+            fs.write_file(ctx.kernel, vpath, text)
+        else:
+            write_host(path, text)
+    except (HostError, fs.FsError) as e:
+        ctx.err(f"memmap: {path}: {e}")
+        return 1
+    ctx.out(f"memmap: saved {path}")
+    return 0
+
+
 @command("memmap", help="a picture of physical memory: who owns each run of frames",
          usage="memmap [ZONE] [--svg FILE]", options=("--svg",), complete="zones")
 def cmd_memmap(ctx, args):
@@ -43,13 +60,7 @@ def cmd_memmap(ctx, args):
         ctx.err(f"memmap: {e}")
         return 1
     if svg is not None:
-        try:
-            mm.save_svg(ctx.kernel, maps, svg)
-        except OSError as e:
-            ctx.err(f"memmap: {svg}: {e.strerror}")
-            return 1
-        ctx.out(f"memmap: saved {svg}")
-        return 0
+        return _save_svg(ctx, svg, mm.svg_text(ctx.kernel, maps))
     if ctx.json:
         ctx.out(json.dumps([_zone_json(zm) for zm in maps], indent=2))
     elif ctx.tty and not ctx.shell.piping:

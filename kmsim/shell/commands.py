@@ -6,6 +6,7 @@ from pathlib import Path
 
 from .. import fs
 from ..errors import ModuleError
+from ..hostpath import virtual_path
 from ..machine import PAGE_SHIFT
 from .core import COMMANDS, UsageError, command
 from .dmesg import DmesgError, boot_epoch, format_record, parse_dmesg_args, parse_levels
@@ -43,9 +44,18 @@ def find_module_file(name: str) -> str | None:
         for cand in (stem, stem.replace("-", "_")):
             for ext in exts:          # NAME.py, else NAME.c (a C module)
                 p = Path(d) / f"{cand}{ext}"
-                if p.is_file():
+                if is_file(p):
                     return str(p)
     return None
+
+
+def is_file(p: Path) -> bool:
+    """Path.is_file(), False for a name the host refuses (longer than 255 bytes, a NUL)
+    and in the virtual trees (never the host's /proc or /sys)."""
+    try:
+        return virtual_path(str(p)) is None and p.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 @command("modprobe", help="load a module by name from ./modules, then the installed lab modules (-r removes)",
@@ -229,20 +239,22 @@ def _dmesg_console_level(ctx, lvl: str) -> int:
 def cmd_cat(ctx, args):
     if not args:
         raise UsageError("missing file operand")
+    from .hostfs import HostError, read_host, virtual_path
     status = 0
     for path in args:
-        if not path.startswith(("/proc", "/sys")):
+        vpath = virtual_path(path)
+        if vpath is None:       # a host file, read as the user running kmsim (README: the host)
             try:
-                text = Path(path).read_text(encoding="utf-8", errors="replace")
-            except (OSError, ValueError) as e:      # ValueError: a NUL byte in the name
-                ctx.err(f"cat: {path}: {getattr(e, 'strerror', None) or 'Invalid argument'}")
+                text = read_host(path)
+            except HostError as e:
+                ctx.err(f"cat: {path}: {e}")
                 status = 1
                 continue
             hl = getattr(ctx.shell, "highlight_file", None)
             ctx.out(hl(path, text) if (hl and ctx.tty and not ctx.shell.piping) else text, end="")
             continue
         try:
-            ctx.out(fs.read_file(ctx.kernel, path), end="")
+            ctx.out(fs.read_file(ctx.kernel, vpath), end="")
         except fs.FsError as e:
             ctx.err(f"cat: {path}: {e}")
             status = 1
@@ -418,7 +430,17 @@ def cmd_help(ctx, args):
         seen.add(cmd.name)
         ctx.out(f"  {cmd.usage:<36} {cmd.help}")
     ctx.out("Filters: CMD | grep [-E|-F] PATTERN | head [-n N] | tail [-n N|+N] | wc [-l|-w|-c] | sort")
+    ctx.out(HOST_BOUNDARY)
     return 0
+
+
+HOST_BOUNDARY = """\
+Files: /proc and /sys (with /sys/kernel/debug) are the simulated machine's, however the path
+  is spelt; any other path is a host file: cat, CMD > FILE, CMD >> FILE and memmap --svg FILE
+  read and write it with your rights, as a shell does.
+Modules: insmod and modprobe load .py (and .c) files only, and run them as trusted code with
+  your rights, as a kernel runs its modules; to grade modules you do not trust, use
+  kmsim check (isolated runs, docs/grading.md)."""
 
 
 @command("uname", help="print system information", usage="uname [-a|-r|-m]", options=("-a", "-r", "-m"))

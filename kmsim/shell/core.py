@@ -14,7 +14,7 @@ import importlib
 import json
 import pkgutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..printk import format_dmesg_line
 from .filters import FilterError, apply_filter
@@ -53,15 +53,46 @@ def command(name: str, help: str = "", usage: str = "", options=(), complete=Non
     return deco
 
 
-@dataclass
+class _Stream:
+    """A str attribute of Result kept as a list of pieces, so that a line printing
+    40,000 messages costs linear time; joined (once) when read."""
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            return self
+        parts = obj._parts[self.name]
+        if len(parts) != 1:
+            parts[:] = ["".join(parts)]
+        return parts[0]
+
+    def __set__(self, obj, value: str) -> None:
+        obj._parts[self.name] = [value]
+
+
 class Result:
-    """What a line printed and its exit status."""
-    out: str = ""
-    err: str = ""
-    status: int = 0
-    console: str = ""
-    exit: bool = False
-    chunks: list = field(default_factory=list)    # (stream, text) in the order printed
+    """What a line printed and its exit status; chunks: (stream, text) in the order printed."""
+    out = _Stream()
+    err = _Stream()
+    console = _Stream()
+
+    def __init__(self, out: str = "", err: str = "", status: int = 0, console: str = "",
+                 exit: bool = False, chunks: list | None = None):
+        self._parts: dict[str, list[str]] = {"out": [out], "err": [err], "console": [console]}
+        self.status = status
+        self.exit = exit
+        self.chunks: list = [] if chunks is None else chunks
+
+    def write(self, stream: str, text: str) -> None:
+        """Add text to stream ('out', 'err', 'console') and to the chunks, in O(1)."""
+        self._parts[stream].append(text)
+        self.chunks.append((stream, text))
+
+    def __repr__(self) -> str:
+        return (f"Result(out={self.out!r}, err={self.err!r}, status={self.status!r}, "
+                f"console={self.console!r}, exit={self.exit!r})")
 
 
 class Context:
@@ -81,8 +112,7 @@ class Context:
 
     def err(self, text: str, end: str = "\n") -> None:
         """Write to standard error (kmod's messages)."""
-        self.result.err += text + end
-        self.result.chunks.append(("err", text + end))
+        self.result.write("err", text + end)
 
     def table(self, kind: str, raw: str, data=None) -> None:
         """Print a table: JSON with --json, rich on a terminal, else the raw kernel text."""
@@ -134,8 +164,7 @@ class Shell:
         line = format_dmesg_line(rec) + "\n"
         self._console.append(line)
         if self._active is not None:
-            self._active.console += line
-            self._active.chunks.append(("console", line))
+            self._active.write("console", line)
 
     _active: Result | None = None
 
@@ -147,8 +176,7 @@ class Shell:
             try:
                 pipelines = parse(line)
             except ParseError as e:
-                result.err += f"kmsim: {e}\n"
-                result.chunks.append(("err", f"kmsim: {e}\n"))
+                result.write("err", f"kmsim: {e}\n")
                 result.status = 2
                 return result
             for pl in pipelines:
@@ -176,10 +204,13 @@ class Shell:
         first, filters = pl.stages[0], pl.stages[1:]
         ctx = Context(self, result)
         self.piping = bool(filters) or first.redirect is not None
+        loader = self.kernel.modules
+        loader.output = lambda stream, text: (ctx.out if stream == "out" else ctx.err)(text, end="")
         try:
             status = self.dispatch(ctx, first.words)
         finally:
             self.piping = False
+            loader.output = None
         text = ctx.text()
         for st in filters:
             try:
@@ -195,17 +226,19 @@ class Shell:
         if first.redirect is not None:
             return self.redirect(ctx, first, text, status)
         if text:
-            result.out += text
-            result.chunks.append(("out", text))
+            result.write("out", text)
         return status
 
     def redirect(self, ctx: Context, stage, text: str, status: int) -> int:
-        """CMD > PATH: write the output to a virtual file (or a host file outside /proc, /sys)."""
+        """CMD > PATH, CMD >> PATH: a virtual file in /proc and /sys (however the path gets
+        there), a host file anywhere else (shell/hostfs.py)."""
         from .. import fs
+        from .hostfs import HostError, virtual_path, write_host
         target = stage.redirect
-        if target.startswith(("/proc", "/sys")):
+        vpath = virtual_path(target)
+        if vpath is not None:
             try:
-                fs.write_file(self.kernel, target, text)
+                fs.write_file(self.kernel, vpath, text)
             except fs.FsError as e:    # as bash: open errors name the file, the others the command
                 if e.errno in (2, 13, 20, 21):
                     ctx.err(f"kmsim: {target}: {e}")
@@ -214,10 +247,9 @@ class Shell:
                 return 1
             return status
         try:
-            with open(target, "a" if stage.append else "w", encoding="utf-8") as f:
-                f.write(text)
-        except (OSError, ValueError) as e:      # ValueError: a NUL byte in the name
-            ctx.err(f"kmsim: {target}: {getattr(e, 'strerror', None) or 'Invalid argument'}")
+            write_host(target, text, stage.append)
+        except HostError as e:
+            ctx.err(f"kmsim: {target}: {e}")
             return 1
         return status
 
@@ -239,7 +271,9 @@ class Shell:
         except KeyboardInterrupt:
             ctx.err("^C")
             return 130
-        except Exception as e:  # a bug in kmsim itself: say so, keep the shell
+        except BaseException as e:  # a bug in kmsim itself (or a module's GeneratorExit): keep the shell
+            if isinstance(e, SystemExit):
+                raise
             import traceback
             self.kernel.printk.emit(3, f"kmsim: internal error in '{words[0]}': "
                                        f"{type(e).__name__}: {e}")

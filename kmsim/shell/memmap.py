@@ -21,7 +21,7 @@ from ..machine import MAX_ORDER, PAGE_SHIFT
 from ..mm.physmem import PG_hole, PG_pcp
 
 __all__ = ["ZoneMap", "build_zone_map", "build_maps", "plain_picture", "rich_picture",
-           "unusable_free_index", "save_svg", "COLUMNS", "ORDER_CHARS"]
+           "unusable_free_index", "save_svg", "svg_text", "COLUMNS", "ORDER_CHARS"]
 
 COLUMNS = 64
 MAX_ROWS = 32
@@ -314,10 +314,16 @@ def render_ansi(kernel, maps: list[ZoneMap], width: int = 100) -> str:
 
 def save_svg(kernel, maps: list[ZoneMap], path: str, title: str = "kmsim memmap") -> None:
     """Save the coloured picture as an SVG file (rich's console export); OSError on failure."""
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(svg_text(kernel, maps, title))
+
+
+def svg_text(kernel, maps: list[ZoneMap], title: str = "kmsim memmap") -> str:
+    """The coloured picture as the text of an SVG file (rich's console export)."""
     import io
 
     from rich.console import Console
     con = Console(file=io.StringIO(), width=90, record=True, force_terminal=True,
                   color_system="truecolor")
     con.print(rich_picture(kernel, maps), end="")
-    con.save_svg(path, title=title)
+    return con.export_svg(title=title)

@@ -67,9 +67,9 @@ def _srcversion(path: str) -> str:
 def modinfo_fields(kernel, name_or_file: str) -> list[tuple[str, str]] | None:
     """kmod's modinfo fields in order, or None if the module is not found (ValueError with
     kmod's message for a file that is not a module)."""
-    from .commands import find_module_file
+    from .commands import find_module_file, is_file
     p = Path(name_or_file)
-    path = str(p) if p.is_file() else None
+    path = str(p) if is_file(p) else None
     mod = kernel.modules.modules.get(p.stem if path else name_or_file)
     if path is None:
         path = mod.path if mod is not None else find_module_file(name_or_file)

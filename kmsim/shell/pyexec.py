@@ -53,7 +53,9 @@ def run_py(ctx, src: str) -> int:
     except SyntaxError as e:
         ctx.err(f"py: SyntaxError: {e.msg}")
         return 1
-    except Exception as e:
+    except SystemExit:
+        raise                           # cmd_py's message: 'use exit to leave kmsim'
+    except BaseException as e:          # GeneratorExit, BaseException itself: an error line too
         ctx.out("".join(out), end="")
         last = traceback.extract_tb(e.__traceback__)[-1]
         ctx.err(f"py: {type(e).__name__}: {e} (line {last.lineno})")

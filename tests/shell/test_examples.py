@@ -13,7 +13,7 @@ from conftest import MODULES, ROOT, make_shell
 from kmsim.shell.completion import candidates
 from kmsim.shell.examples import copy_examples, examples_dir, module_dirs
 
-LAB = sorted(p.name for p in MODULES.glob("*.py"))
+LAB = sorted(p.name for p in MODULES.iterdir() if p.suffix in (".py", ".c"))
 
 
 def test_a_checkout_uses_its_own_modules_folder():
