@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 
 __all__ = ["main"]
@@ -33,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from .check_sandbox import Sandbox, set_limits
     set_limits(args.cpu, args.mem)
+    signal.signal(signal.SIGXFSZ, signal.SIG_DFL)   # Python ignores it: the output limit must end us
     sys.dont_write_bytecode = True          # no __pycache__ writes while the hook is on
     out = os.fdopen(args.fd, "w", encoding="utf-8")
 

@@ -176,7 +176,7 @@ def test_sandbox_refuses_host_actions_and_allows_the_folder(tmp_path):
 
 
 @pytest.mark.e2e
-def test_cpu_and_total_wall_limits_and_an_exit(tmp_path):
+def test_cpu_wall_and_output_limits_and_an_exit(tmp_path):
     spin = tmp_path / "spin.py"
     spin.write_text(_module("n = 0\nwhile True:\n    n += 1\n"))
     nap = tmp_path / "nap.py"
@@ -192,6 +192,11 @@ def test_cpu_and_total_wall_limits_and_an_exit(tmp_path):
     bye_f = grade_one(str(bye), Limits())["runs"][-1]["findings"][-1]
     assert bye_f["kind"] == "exit" and bye_f["message"].startswith(
         "the grading process exited with status 3 before the end")
+    chatty = tmp_path / "chatty.py"
+    chatty.write_text("import sys\n" + _module('s = "x" * (1 << 20)\nwhile True:\n    sys.stdout.write(s)\n'))
+    chatty_f = grade_one(str(chatty), Limits())["runs"][-1]["findings"][-1]
+    assert (chatty_f["kind"], chatty_f["message"]) == ("output-limit", "the submission wrote more "
+                                                       "than 64 MiB of output")
     assert nap_f["kind"] == "wall-limit"
     assert nap_f["message"] == "grading took more than 2 s of wall time and was stopped (kmsim check --wall)"
 
