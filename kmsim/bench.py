@@ -16,7 +16,13 @@ import subprocess
 import sys
 import time
 
-__all__ = ["main", "run"]
+__all__ = ["main", "run", "PLAN", "RESULTS", "bench_module"]
+
+# What kmsim/benchmod.py (the benchmark's kernel module) measures, and where its init puts
+# the figures: {name: (seconds per pair, seconds per yardstick pair)}.
+PLAN: dict = {}
+RESULTS: dict = {}
+MODULE_FIGURES = ("cache", "kmalloc", "order0", "mixed")
 
 
 class Timing(float):
@@ -271,6 +277,60 @@ def bench_vm(n: int) -> dict:
     return out
 
 
+def _module_timing(pair: tuple[float, float]) -> Timing:
+    t = Timing(pair[0])
+    t.yard = pair[1]
+    return t
+
+
+def bench_module(mem: str = "1G", append: str = "", n: int = 20_000, repeat: int = 7,
+                 figures=MODULE_FIGURES, live=(), kernel_context: bool = True) -> dict:
+    """The pairs timed from inside a module's init (insmod of kmsim/benchmod.py), and
+    beside them the same loops called from kernel code (``kernel_*``)."""
+    from pathlib import Path
+
+    from .kernel import Kernel
+    k = Kernel("x86_64", mem, append, seed=1)
+    path = str(Path(__file__).with_name("benchmod.py"))
+    PLAN.clear()
+    PLAN.update(n=n, repeat=repeat, figures=list(figures), live=list(live))
+    RESULTS.clear()
+    lines = k.modules.insmod(path)
+    if "benchmod" not in k.modules.modules:
+        raise RuntimeError("the benchmark module did not load: " + " ".join(lines))
+    out = {f"module_{name}_pair_s": _module_timing(v) for name, v in RESULTS.items()}
+    if kernel_context and figures:
+        ns = k.modules.modules["benchmod"].namespace
+        kres = ns["figures"](n, repeat, set(figures))
+        out.update({f"kernel_{name}_pair_s": _module_timing(v) for name, v in kres.items()})
+    k.modules.rmmod("benchmod")
+    return out
+
+
+def module_memory(count: int = 100_000, append: str = "") -> dict:
+    """Host bytes per live kmalloc(64) object of a module (tracemalloc: SLUB, kmemleak,
+    the int the module holds and its list slot)."""
+    from pathlib import Path
+
+    from .kernel import Kernel
+    k = Kernel("x86_64", "1G", append, seed=1)
+    PLAN.clear()
+    PLAN.update(hold=(count, 64), tracemalloc=True)
+    RESULTS.clear()
+    k.modules.insmod(str(Path(__file__).with_name("benchmod.py")))
+    return {"module_bytes_per_object": RESULTS["hold_bytes"] / count}
+
+
+def module_rss_probe(count: int, append: str = "") -> dict:
+    """Peak RSS (MB) of a process whose module holds count kmalloc(64) objects."""
+    code = ("import resource,sys;from kmsim import bench;from kmsim.kernel import Kernel;"
+            f"k=Kernel('x86_64','2G',{append!r},seed=1);bench.PLAN.update(hold=({count},64));"
+            "import pathlib;k.modules.insmod(str(pathlib.Path(bench.__file__).with_name('benchmod.py')));"
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return {f"module_{count}_objects_rss_mb": int(out.stdout.split()[-1]) / 1024}
+
+
 def bench_startup() -> dict:
     """Seconds from process start to a booted shell ready for its first prompt (1 GiB)."""
     code = ("from kmsim.kernel import Kernel;from kmsim.shell.core import Shell;"
@@ -284,11 +344,59 @@ def bench_startup() -> dict:
     return {"startup_to_prompt_s": best}
 
 
+# Issue 12's targets for the module-context pairs (multiples of the yardstick).
+MODULE_TARGETS = {"cache": 8, "kmalloc": 9, "order0": 12, "mixed": 30}
+MODULE_LABELS = {"cache": "kmem_cache_alloc+free, 64 B cache", "kmalloc": "kmalloc(64)+kfree",
+                 "order0": "alloc_pages+__free_pages, order 0", "mixed": "the same, orders 0-10 mixed"}
+
+
+def run_module(quick: bool = False, append: str = "") -> dict:
+    """The figures from inside module code (kmemleak on, as by default)."""
+    n, repeat = (5_000, 5) if quick else (20_000, 9)
+    res: dict = {"1G": bench_module("1G", append, n, repeat)}
+    for mem in ("64M", "16G"):
+        res[mem] = bench_module(mem, append, n, repeat, figures=("order0", "mixed"), kernel_context=False)
+    res["live"] = bench_module("1G", append, n, repeat, figures=(), kernel_context=False,
+                               live=(1, 1_000) if quick else (1, 1_000, 1_000_000))
+    res.update(module_memory(20_000 if quick else 100_000, append))
+    if not quick:
+        res.update(module_rss_probe(3_000_000, append))
+    return res
+
+
+def report_module(res: dict) -> list[str]:
+    """The module-context figures as text."""
+    r = res["1G"]
+    out = ["from inside a module's init (kmemleak on; x = multiple of two empty calls with the "
+           "same arguments, thread CPU time, medians):",
+           f"  {'pair':<40} {'module':>8} {'kernel':>8} {'mod/kern':>8} {'target':>7}"]
+    for name, label in MODULE_LABELS.items():
+        mk, kk = f"module_{name}_pair_x", f"kernel_{name}_pair_x"
+        if mk not in r:
+            continue
+        kx = r.get(kk, float("nan"))
+        out.append(f"  {label:<40} {r[mk]:8.2f} {kx:8.2f} {r[mk] / kx:8.2f} {MODULE_TARGETS[name]:>7}")
+    for name in ("order0", "mixed"):
+        key = f"module_{name}_pair_x"
+        out.append(f"  {name} pair 64M / 1G / 16G: {res['64M'][key]:.2f} / {r[key]:.2f} / "
+                   f"{res['16G'][key]:.2f} (16G/64M {res['16G'][key] / res['64M'][key]:.2f})")
+    lv = {k: v for k, v in res["live"].items() if k.startswith("module_cache_live_") and k.endswith("_x")}
+    if lv:
+        counts = " / ".join(f"{int(k.split('_')[3]):,}" for k in lv)
+        out.append(f"  cache pair with {counts} live objects: " + " / ".join(f"{v:.2f}" for v in lv.values()))
+    out.append(f"  host bytes per live kmalloc(64) object of a module: {res['module_bytes_per_object']:.0f} "
+               f"(tracemalloc; the module's int and list slot included)")
+    for key, v in res.items():
+        if key.endswith("_objects_rss_mb"):
+            out.append(f"  peak RSS with {int(key.split('_')[1]):,} live kmalloc objects: {v:.0f} MB")
+    return out
+
+
 def run(quick: bool = False) -> dict:
     """All figures, as a dict."""
     n = 20_000 if quick else 100_000
-    res: dict = {"yardstick_s": yardstick(n * 2), "empty_loop_s": _empty_loop(n * 2),
-                 "floor_pair_s": floor_pair(n * 2)}
+    res: dict = {"module": run_module(quick), "yardstick_s": yardstick(n * 2),
+                 "empty_loop_s": _empty_loop(n * 2), "floor_pair_s": floor_pair(n * 2)}
     for mem in ("64M", "1G", "16G"):
         res[mem] = boot_probe(mem)
         res[mem].update(bench_buddy(mem, n))
@@ -322,8 +430,9 @@ def _line(name: str, res: dict, key: str) -> str:
 def report(res: dict) -> str:
     """The figures as text."""
     y = res["yardstick_s"]
-    out = [f"yardstick (two empty Python calls): {1 / y:,.0f}/s ({y * 1e9:.0f} ns); each ratio "
-           f"below is to a yardstick measured alternately with that figure"]
+    out = report_module(res["module"]) if "module" in res else []
+    out.append(f"yardstick (two empty Python calls): {1 / y:,.0f}/s ({y * 1e9:.0f} ns); each ratio "
+               f"below is to a yardstick measured alternately with that figure (kernel context)")
     if "floor_pair_s" in res:
         out.append(_line("floor: toy allocator pair (pop/append, 2 numpy fields)", res, "floor_pair_s"))
     for mem in ("64M", "1G", "16G"):
@@ -365,13 +474,21 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m kmsim.bench")
     p.add_argument("--quick", action="store_true", help="fewer iterations")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--module-only", action="store_true", help="only the figures from inside a module")
+    p.add_argument("--append", default="", help="kernel command line of the module-context machines")
     a = p.parse_args(argv)
+    if a.module_only:
+        res = {"module": run_module(a.quick, a.append)}
+        _add_ratios(res)
+        print(json.dumps(res, indent=2) if a.json else "\n".join(report_module(res["module"])))
+        return 0
     res = run(a.quick)
     print(json.dumps(res, indent=2) if a.json else report(res))
     return 0
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+if __name__ == "__main__":       # the module's PLAN and RESULTS are kmsim.bench's, not __main__'s
+    from kmsim import bench as _self
+    raise SystemExit(_self.main())
 
 del os, resource

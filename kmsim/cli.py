@@ -99,12 +99,8 @@ def _main(argv: list[str]) -> int:
         return 70
     shell.settings["errexit"] = args.errexit
     if _interactive(args):
-        try:
-            from .shell.repl import run_repl
-        except ImportError:
-            run_repl = None
-        if run_repl is not None:
-            return run_repl(shell)
+        from .shell.repl import run_repl
+        return run_repl(shell)
     return _run_batch(shell, args)
 
 

@@ -218,6 +218,14 @@ class Kernel:
         if self.seed is not None:
             self._booted_at += ns
 
+    def advance_clock(self, ns: int) -> None:
+        """Simulated time passes that the host did not spend (msleep, a soft lockup's
+        stuck seconds): the seeded clock, or the host clock's offset."""
+        if self.seed is not None:
+            self._booted_at += ns
+        else:
+            self.boot_offset_ns += ns
+
     def register_owner(self, kind: str, name: str, module=None) -> int:
         """Register an owner for frames and objects; returns its id."""
         o = Owner(len(self.owners), kind, name, module)

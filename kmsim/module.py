@@ -191,7 +191,8 @@ class ModuleLoader:
             raise RuntimeError("static objects can only be created by a module's top level")
         align = max(1, align)
         kasan = self.k.kasan
-        pad = kasan.global_redzone(size) if kasan is not None else 0   # KASAN's global red zone
+        rz = kasan.global_redzone(size) if kasan is not None else 0    # KASAN's global red zone
+        pad = rz + (((size + 7) & ~7) - size if rz else 0)   # it starts at the size rounded to 8
         size += pad
         ptr = (mod.data_ptr + align - 1) & ~(align - 1)
         if not mod.data_ptr or ptr + size > mod.data_end:
@@ -204,7 +205,7 @@ class ModuleLoader:
         mod.data_ptr = ptr + size
         self.k.vm.fill(ptr, size, 0)
         if kasan is not None:
-            kasan.global_alloc(ptr, size - pad, pad)
+            kasan.global_alloc(ptr, size - pad, rz)
         return ptr
 
     # -- running module code ------------------------------------------------------------
@@ -417,7 +418,7 @@ class ModuleLoader:
             is_file = (p.suffix not in MODULE_SUFFIXES) if virtual_path(path) is not None else p.is_file()
         except (OSError, ValueError) as e:      # a name too long, a NUL byte
             raise ModuleError(f"insmod: ERROR: could not load module {path}: "
-                              f"{getattr(e, 'strerror', None) or 'Invalid argument'}")
+                              f"{getattr(e, 'strerror', None) or 'Invalid argument'}") from None
         if not is_file:
             raise ModuleError(f"insmod: ERROR: could not load module {path}: No such file or directory")
         name = p.stem.replace("-", "_")
@@ -436,7 +437,8 @@ class ModuleLoader:
             line = getattr(e, "lineno", None)
             self.k.printk.emit(3, f"{name}: invalid module format: {type(e).__name__}: "
                                   f"{getattr(e, 'msg', e)} ({p.name}, line {line})")
-            raise ModuleError(f"insmod: ERROR: could not insert module {path}: Invalid module format", errno=8)
+            raise ModuleError(f"insmod: ERROR: could not insert module {path}: Invalid module format",
+                              errno=8) from None
         mod = Module(name=name, path=filename, owner=self.k.register_owner("module", name))
         self.k.owners[mod.owner].module = mod
         mod.param_args = dict(_split_param(a) for a in (args or []))

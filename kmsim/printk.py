@@ -252,7 +252,8 @@ def _as_int(arg, ctx: FormatContext) -> int | None:
         return addr
     if ctx.page_addr is not None and isinstance(getattr(arg, "pfn", None), int):
         return ctx.page_addr(arg)
-    return None
+    index = getattr(type(arg), "__index__", None)      # an int-like value (jiffies)
+    return index(arg) if index is not None else None
 
 
 def _pad(s: str, flags: str, width: int | None) -> str:

@@ -4,34 +4,44 @@ A real soft lockup fires when a CPU has not scheduled for ``2 * watchdog_thresh`
 seconds (``watchdog_thresh=`` on the command line, default 10).  kmsim maps host
 CPU time to simulated time at ``SIM_SECONDS_PER_HOST_SECOND`` (10): with the
 default threshold a ``while True:`` in a module is reported after 2.2 seconds of
-host CPU, as "stuck for 22s".  A timer thread armed around each outermost call
-into module code calls ``_thread.interrupt_main()``; the loader turns the
-KeyboardInterrupt into the report when ``fired`` is set.  Nothing runs per bytecode, so normal
-module code is not slowed, and nothing can fire outside module code.
+host CPU, as "stuck for 22s", and the clock moves on by those 22 s.  A scheduling
+point (a blocking allocation, cond_resched(), msleep() ...: ``kmsim.sched``) counts in
+``mm.hooks.RESCHED``; the watchdog's thread samples that count and measures the stuck
+time from the last sample in which it changed, so a loop that schedules is never a
+soft lockup.  Such a loop that never returns is stopped at kmsim's own limit instead:
+``kmsim.call_limit=SECONDS`` of host CPU time for one call into module code (default
+120, 0 for none), with a ``kmsim:`` line.  The thread calls ``_thread.interrupt_main()``;
+the loader turns the KeyboardInterrupt into the report when ``fired`` is set.  Nothing
+runs per bytecode, and nothing can fire outside module code.
 """
 from __future__ import annotations
 
 import _thread
+import contextlib
 import signal
 import threading
 import time
 
+from .mm.hooks import RESCHED
 from .report import TAINT_SOFTLOCKUP
 
-__all__ = ["Watchdog", "watchdog_init", "SIM_SECONDS_PER_HOST_SECOND"]
+__all__ = ["Watchdog", "watchdog_init", "SIM_SECONDS_PER_HOST_SECOND", "CALL_LIMIT_DEFAULT"]
 
 SIM_SECONDS_PER_HOST_SECOND = 10
+CALL_LIMIT_DEFAULT = 120          # host CPU seconds of one call into module code that schedules
 
 
 class Watchdog:
     """One kernel's soft-lockup detector."""
 
-    def __init__(self, kernel, thresh: int = 10):
+    def __init__(self, kernel, thresh: int = 10, call_limit: float = CALL_LIMIT_DEFAULT):
         self.k = kernel
         self.thresh = thresh
+        self.call_limit = call_limit
         self.depth = 0
         self.fired = False
-        self.started = 0.0
+        self.reason = "lockup"           # what fired: "lockup" or "limit" (kmsim.call_limit)
+        self.started = 0.0               # process CPU time of the last scheduling point seen
         self._lock = threading.Lock()
         self._saved_handler = None
         self._timer: _Watcher | None = None
@@ -43,7 +53,7 @@ class Watchdog:
     def arm(self) -> None:
         """Called when module code starts (nested calls share the outermost timer)."""
         self.depth += 1
-        if self.depth > 1 or self.thresh <= 0:
+        if self.depth > 1 or (self.thresh <= 0 and self.call_limit <= 0):
             return
         if threading.current_thread() is not threading.main_thread():
             return
@@ -53,7 +63,8 @@ class Watchdog:
         self._saved_handler = None
         if not callable(signal.getsignal(signal.SIGINT)):
             self._saved_handler = signal.signal(signal.SIGINT, signal.default_int_handler)
-        self._timer = _Watcher(self, self.timeout_seconds() / SIM_SECONDS_PER_HOST_SECOND)
+        lockup = self.timeout_seconds() / SIM_SECONDS_PER_HOST_SECOND if self.thresh > 0 else 0.0
+        self._timer = _Watcher(self, lockup, self.call_limit)
         self._timer.start()
 
     def disarm(self) -> None:
@@ -70,11 +81,11 @@ class Watchdog:
                 signal.signal(signal.SIGINT, self._saved_handler)
                 self._saved_handler = None
 
-    def _fire(self, watcher) -> None:
+    def _fire(self, watcher, reason: str, since: float) -> None:
         with self._lock:
             if self._timer is not watcher or self.depth == 0:
                 return
-            self.fired = True
+            self.fired, self.reason, self.started = True, reason, since
         _thread.interrupt_main()
 
     def stuck_seconds(self) -> int:
@@ -84,11 +95,15 @@ class Watchdog:
         return int((time.process_time() - self.started) * SIM_SECONDS_PER_HOST_SECOND)
 
     def report(self, tb) -> None:
-        """watchdog_timer_fn: 'watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [insmod:PID]'."""
+        """watchdog_timer_fn: 'watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [insmod:PID]';
+        or, for a call that schedules but never returns, kmsim's own limit."""
+        if self.reason == "limit":
+            self.report_limit()
+            return
         k = self.k
         r = k.reporter
         secs = self.stuck_seconds()
-        k.tick(secs * 1_000_000_000)
+        k.advance_clock(secs * 1_000_000_000)        # the report comes after the stuck seconds
         lines = [f"watchdog: BUG: soft lockup - CPU#0 stuck for {secs}s! "
                  f"[{k.current.comm}:{k.current.pid}]", r.modules_linked_in(),
                  r.cpu_line(), r.hardware_line(), r.rip_of(tb)]
@@ -100,23 +115,42 @@ class Watchdog:
                          "kernel would stay stuck, kmsim stopped it")
         self.fired = False
 
+    def report_limit(self) -> None:
+        """The kmsim: line for a call into module code stopped at kmsim.call_limit."""
+        k = self.k
+        k.printk.emit(4, f"kmsim: {k.current.comm}[{k.current.pid}] ran module code for "
+                         f"{self.call_limit:g} s of CPU time without returning; it schedules, so "
+                         f"it is no soft lockup, but kmsim stopped it (kmsim.call_limit="
+                         f"{self.call_limit:g}; 0 for no limit)")
+        self.fired = False
+        self.reason = "lockup"
+
 
 class _Watcher(threading.Thread):
     """The watchdog's timer: fires once the process has spent `limit` seconds of CPU
     (a CPU that is busy, not a task that sleeps, is what a soft lockup means; and a
     loaded host does not make it fire early)."""
 
-    def __init__(self, wd: Watchdog, limit: float):
+    def __init__(self, wd: Watchdog, limit: float, call_limit: float = 0.0):
         super().__init__(name="kmsim-watchdog", daemon=True)
         self.wd = wd
         self.limit = limit
+        self.call_limit = call_limit
         self.stop = threading.Event()
 
     def run(self) -> None:
-        start = time.process_time()
+        start = since = time.process_time()
+        seen = RESCHED[0]
         while not self.stop.wait(0.05):
-            if time.process_time() - start >= self.limit:
-                self.wd._fire(self)
+            now = time.process_time()
+            count = RESCHED[0]
+            if count != seen:                  # it scheduled: the stuck time starts again
+                seen, since = count, now
+            elif self.limit and now - since >= self.limit:
+                self.wd._fire(self, "lockup", since)
+                return
+            if self.call_limit and now - start >= self.call_limit:
+                self.wd._fire(self, "limit", since)
                 return
 
     def cancel(self) -> None:
@@ -133,5 +167,10 @@ def watchdog_init(kernel) -> Watchdog:
             thresh = max(0, min(60, int(val)))
         except ValueError:
             pass
-    wd = Watchdog(kernel, thresh)
+    limit: float = CALL_LIMIT_DEFAULT
+    val = kernel.params.get("kmsim.call_limit")
+    if isinstance(val, str):
+        with contextlib.suppress(ValueError):
+            limit = max(0.0, float(val))
+    wd = Watchdog(kernel, thresh, limit)
     return wd

@@ -34,3 +34,21 @@ def test_buddy_figures_on_a_small_machine_read_as_the_report_prints_them():
 
 def test_the_floor_allocator_runs_its_pairs():
     assert bench.floor_pair(500) > 0
+
+
+def test_module_context_figures_come_from_a_loaded_module_with_the_kernel_figures_beside():
+    res = bench.bench_module("64M", "", n=50, repeat=1, figures=("cache", "kmalloc", "order0", "mixed"),
+                             live=(1, 10))
+    for name in ("cache", "kmalloc", "order0", "mixed"):
+        for ctx in ("module", "kernel"):
+            t = res[f"{ctx}_{name}_pair_s"]
+            assert isinstance(t, bench.Timing) and t > 0 and t.yard > 0
+    assert {"module_cache_live_1_pair_s", "module_cache_live_10_pair_s"} <= set(res)
+    bench._add_ratios(res)
+    text = "\n".join(bench.report_module({"1G": res, "64M": res, "16G": res, "live": res,
+                                          "module_bytes_per_object": 100.0}))
+    assert "kmalloc(64)+kfree" in text and "1 / 10 live objects" in text
+
+
+def test_module_memory_counts_the_bytes_of_each_live_object():
+    assert bench.module_memory(200)["module_bytes_per_object"] > 0

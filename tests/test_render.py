@@ -126,9 +126,8 @@ def test_python_source_is_highlighted():
 
 def test_slabinfo_table_keeps_cache_names_with_spaces():
     from kmsim.shell.render import render_to_text, table_slabinfo
-    raw = ("slabinfo - version: 2.1\n# name ...\n"
-           "example cache          5     64     64   64    1 : tunables    0    0    0 : slabdata      1      1      0\n")
-    import re
-    text = re.sub(r"\x1b\[[0-9;]*m", "", render_to_text(table_slabinfo(raw), 80))
+    rows = [{"name": "example cache", "active_objs": 5, "num_objs": 64, "objsize": 64, "objperslab": 64,
+             "pagesperslab": 1, "active_slabs": 1, "num_slabs": 1}]
+    text = ANSI.sub("", render_to_text(table_slabinfo(rows), 80))
     row = next(line for line in text.splitlines() if "example cache" in line)
     assert "example cache" in row and row.split()[2:8] == ["5", "64", "64", "64", "1", "1"]

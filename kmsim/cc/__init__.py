@@ -72,8 +72,6 @@ def translate_source(filename: str, source: str, machine: str, display: str | No
                 caret = "".join(ch if ch == "\t" else " " for ch in text[:max(0, loc.column - 1)])
                 lines.append(f"      | {caret}^")
         raise CompileError(warnings + lines) from None
-    if not any("module_init(" in t for _k, t, _ln in tr.meta):
-        pass
     py: list[str] = []
     cmap: list[int] = []
     for _i, text, line in tr.top_alloc:

@@ -60,9 +60,21 @@ def _cindex():
                      "clang_EvalResult_getAsUnsigned", "clang_EvalResult_getAsLongLong",
                      "clang_EvalResult_dispose"):
             getattr(lib, name).argtypes = [ctypes.c_void_p]
+        for cls in (ci.Index, ci.TranslationUnit):
+            cls.__del__ = _quiet_del(cls.__del__)
         _ci = ci
         _index = ci.Index.create()
     return _ci
+
+
+def _quiet_del(dispose):
+    """The bindings' __del__, silent when the interpreter has already torn them down at exit."""
+    def __del__(self):
+        try:  # noqa: SIM105 - at exit the contextlib module may be gone already
+            dispose(self)
+        except (AttributeError, TypeError):
+            pass
+    return __del__
 
 
 def binop(cursor) -> str:

@@ -5,6 +5,7 @@ the kernel's checked access (``k.vm``): Oops on a bad address, KASAN, poison.
 """
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from ..errors import KernelBUG
@@ -67,17 +68,20 @@ class CNamespace(dict):
         super().__setitem__(name, value)
 
 
+_STACKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()     # kernel -> its C stack
+
+
 def _get_stack(k) -> Stack:
-    """The kernel stack of C module code, allocated once per kernel as kernel memory."""
-    st = k.subsystems.get("cc_stack")
+    """The kernel stack C module code runs on: THREAD_SIZE bytes at the end of the kernel
+    image, as init_task's stack is part of the image (memblock-reserved, not the buddy's:
+    loading a C module moves no allocation)."""
+    st = _STACKS.get(k)
     if st is None:
-        thread = 16384 if k.machine.ptr_size == 8 else 8192
-        order = (thread // PAGE_SIZE - 1).bit_length()
-        pfn = k.buddy.alloc(0xcc0, order)
-        if pfn < 0:
-            raise MemoryError("kernel stack")
-        st = Stack(k.pfn_to_virt(pfn), thread)
-        k.subsystems["cc_stack"] = st
+        m = k.machine
+        thread = 16384 if m.ptr_size == 8 else 8192
+        end = (m.kernel_phys + min(m.kernel_image_size, k.mem_bytes // 4)) & ~(PAGE_SIZE - 1)
+        st = Stack(k.pfn_to_virt((end - thread) // PAGE_SIZE), thread)
+        _STACKS[k] = st
     return st
 
 

@@ -647,7 +647,6 @@ class Translator:
         self.emit(f"{flag} = 0")
         stmts = _children(body) if body.kind == K.COMPOUND_STMT else [body]
         segs: list = []         # [(labels, statements)]
-        labels_seen: list = []
         labels: list
         for st in stmts:
             labels = []
@@ -665,7 +664,6 @@ class Translator:
                 st = kids[-1]
             if labels:
                 segs.append((labels, [st]))
-                labels_seen += labels
             elif segs:
                 segs[-1][1].append(st)
             else:
@@ -716,7 +714,6 @@ class Translator:
             ct = classify(init.type, init)
         if ct.kind == "array" and d.type.get_canonical().kind.name == "VARIABLE_ARRAY":
             self.err(d, "variable-length arrays are not supported by kmsim")
-        taken = getattr(self, "_taken", None)
         if ct.kind in ("array", "record") or d.canonical in self.address_taken_cache():
             off = self.slot(ct)
             var = Var("mem", d.spelling, ct, f"({RT}fp + {off})")
@@ -724,7 +721,6 @@ class Translator:
             if init is not None:
                 self.init_mem(var.addr, ct, init)
             return
-        del taken
         nm = self.local_name(d.spelling)
         f.vars[d.canonical] = Var("py", nm, ct)
         if init is not None:
@@ -822,7 +818,6 @@ class Translator:
     def expr_stmt(self, e) -> None:
         """An expression evaluated for its effect, as plain Python statements."""
         k = K
-        e0 = e
         while e.kind == k.PAREN_EXPR or (e.kind == k.CSTYLE_CAST_EXPR and e.type.kind.name == "VOID"):
             e = _children(e)[-1]
         if e.kind == k.BINARY_OPERATOR:
@@ -843,7 +838,6 @@ class Translator:
             a = _children(e)[0]
             self.emit(self.compound_stmt(a, "+" if "++" in unop(e) else "-", None))
             return
-        del e0
         self.emit(self.rv(e))
 
     def assign_stmt(self, a, b) -> str:
@@ -1047,8 +1041,9 @@ class Translator:
             return str(v) if v >= 0 else f"({v})"
         if kind == k.UNEXPOSED_EXPR or kind == k.CSTYLE_CAST_EXPR:
             kids = [x for x in _children(c) if x.kind != k.TYPE_REF and x.kind.is_expression()]
-            if not kids:
-                return self.zero(classify(c.type, c))
+            if not kids:          # offsetof(struct t, m) (a constant), or an implicit zero
+                v = evaluate(c) if c.type.get_canonical().kind.name not in ("POINTER", "RECORD") else None
+                return (str(v) if v >= 0 else f"({v})") if v is not None else self.zero(classify(c.type, c))
             if kind == k.UNEXPOSED_EXPR and \
                     c.type.get_canonical().kind.name in ("ULONG", "UINT", "ULONGLONG") \
                     and kids[-1].type.get_canonical().kind.name in ("POINTER", "RECORD", "CONSTANTARRAY"):
@@ -1180,8 +1175,6 @@ class Translator:
                 return LV("func", classify(d.type, d), name=self.func_name(c, d))
             var = self.lookup(c, d)
             if var.where == "py":
-                if self.f is not None and var in self.globals.values():
-                    pass
                 return LV("py", var.ct, name=var.name)
             return LV("mem", var.ct, addr=pyn_addr(var))
         if kind == k.MEMBER_REF_EXPR:

@@ -8,6 +8,12 @@ machine (``/sys/module/NAME/...``, ``/sys/kernel/slab/CACHE/...``) register a
 Each subsystem's renderers live in a module of this package (``fs/slab.py``,
 ``fs/vmalloc.py`` ...), all imported by ``load_all()``; this module renders the
 files of the foundation (buddy, printk, modules, taint).
+
+Every view has one data path: ``X_rows(kernel)`` reads the subsystems' state into
+rows (dicts), ``format_X(rows)`` prints the kernel's text of them (the /proc file,
+or the tool's output for lsmod, free and slabtop), the rows are the ``--json``
+document (``X_json(rows)`` where it keeps fewer keys), and shell/render.py draws
+its rich table from the same rows.  Nothing parses the text back.
 """
 from __future__ import annotations
 
@@ -17,7 +23,11 @@ from ..machine import MAX_ORDER, PAGE_SHIFT
 from ..report import taint_letters
 
 __all__ = ["FsError", "proc_file", "proc_write", "proc_dir", "read_file", "write_file",
-           "list_dir", "all_paths", "exists"]
+           "list_dir", "all_paths", "exists",
+           "buddyinfo_rows", "format_buddyinfo", "pagetypeinfo_rows", "format_pagetypeinfo",
+           "zoneinfo_rows", "zoneinfo_json", "format_zoneinfo", "meminfo_values", "format_meminfo",
+           "totalreserve_pages", "free_values", "free_json", "free_cells", "format_free",
+           "module_rows", "format_proc_modules", "lsmod_json", "format_lsmod"]
 
 _READERS: dict[str, Callable] = {}
 _WRITERS: dict[str, Callable] = {}
@@ -174,80 +184,141 @@ def all_paths(kernel) -> list[str]:
 
 
 # ----------------------------------------------------------------------------------------
-# The foundation's files
+# The foundation's files.  Each view is a rows function (the subsystems' state as dicts,
+# also the --json document) and a format function (the kernel's text of those rows); the
+# shell's rich tables (shell/render.py) are the third rendering of the same rows.
+
+def buddyinfo_rows(k) -> list[dict]:
+    """One dict per zone: free blocks per order, free pages, pages on the per-cpu lists."""
+    return [{"zone": z.name, "free_blocks": z.nr_free_blocks(), "free_pages": z.nr_free,
+             "pcp_pages": z.pcp_count} for z in k.buddy.zones]
+
+
+def format_buddyinfo(rows: list[dict]) -> str:
+    """frag_show_print: 'Node 0, zone %8s ' then '%6lu ' per order."""
+    lines = [f"Node 0, zone {r['zone']:>8} " + "".join(f"{n:6d} " for n in r["free_blocks"]) for r in rows]
+    return "\n".join(lines) + "\n"
+
 
 @proc_file("/proc/buddyinfo")
 def buddyinfo(k) -> str:
-    """/proc/buddyinfo: 'Node 0, zone %8s ' then '%6lu ' per order."""
-    lines = []
+    """/proc/buddyinfo."""
+    return format_buddyinfo(buddyinfo_rows(k))
+
+
+MIGRATE_TYPES = ["Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate"]
+
+
+def pagetypeinfo_rows(k) -> dict:
+    """The pageblock order, and per zone its free blocks per order and its pageblocks per
+    migrate type (kmsim keeps every free page and block Movable)."""
+    pb_order = min(9 if k.machine.ptr_size == 8 else 10, MAX_ORDER - 1)
+    zones = []
     for z in k.buddy.zones:
-        lines.append(f"Node 0, zone {z.name:>8} " + "".join(f"{n:6d} " for n in z.nr_free_blocks()))
-    return "\n".join(lines) + "\n"
+        blocks = (z.spanned + (1 << pb_order) - 1) >> pb_order
+        zones.append({"zone": z.name,
+                      "free": {t: z.nr_free_blocks() if t == "Movable" else [0] * MAX_ORDER
+                               for t in MIGRATE_TYPES},
+                      "blocks": {t: blocks if t == "Movable" else 0 for t in MIGRATE_TYPES}})
+    return {"pageblock_order": pb_order, "zones": zones}
+
+
+def format_pagetypeinfo(view: dict) -> str:
+    """pagetypeinfo_show: the free counts per migrate type and order, then the blocks."""
+    pb_order = view["pageblock_order"]
+    out = [f"Page block order: {pb_order}", f"Pages per block:  {1 << pb_order}", ""]
+    out.append(f"{'Free pages count per migrate type at order':<43} "
+               + "".join(f"{o:6d} " for o in range(MAX_ORDER)))
+    for z in view["zones"]:
+        for t, row in z["free"].items():
+            out.append(f"Node {0:4d}, zone {z['zone']:>8}, type {t:>12} "
+                       + "".join(f"{n:6d} " for n in row))
+    out.append("")
+    out.append(f"{'Number of blocks type ':<23}" + "".join(f"{t:>12} " for t in MIGRATE_TYPES))
+    for z in view["zones"]:
+        out.append(f"Node 0, zone {z['zone']:>8} " + "".join(f"{n:12d} " for n in z["blocks"].values()))
+    return "\n".join(out) + "\n"
 
 
 @proc_file("/proc/pagetypeinfo")
 def pagetypeinfo(k) -> str:
-    """/proc/pagetypeinfo: free blocks per order and migrate type (all Unmovable here)."""
-    pb_order = 9 if k.machine.ptr_size == 8 else 10
-    pb_order = min(pb_order, MAX_ORDER - 1)
-    out = [f"Page block order: {pb_order}", f"Pages per block:  {1 << pb_order}", ""]
-    out.append(f"{'Free pages count per migrate type at order':<43} "
-               + "".join(f"{o:6d} " for o in range(MAX_ORDER)))
-    types = ["Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate"]
-    for z in k.buddy.zones:
-        counts = z.nr_free_blocks()
-        for t in types:
-            row = counts if t == "Movable" else [0] * MAX_ORDER
-            out.append(f"Node {0:4d}, zone {z.name:>8}, type {t:>12} "
-                       + "".join(f"{n:6d} " for n in row))
-    out.append("")
-    out.append(f"{'Number of blocks type ':<23}" + "".join(f"{t:>12} " for t in types))
-    for z in k.buddy.zones:
-        blocks = (z.spanned + (1 << pb_order) - 1) >> pb_order
-        row = [0, blocks, 0, 0, 0]
-        out.append(f"Node 0, zone {z.name:>8} " + "".join(f"{n:12d} " for n in row))
-    return "\n".join(out) + "\n"
+    """/proc/pagetypeinfo: free blocks per order and migrate type (all Movable here)."""
+    return format_pagetypeinfo(pagetypeinfo_rows(k))
 
 
 # Linux 6.1's vmstat_text, as Debian's kernel prints them in /proc/zoneinfo
 _NODE_STATS = ["nr_inactive_anon", "nr_active_anon", "nr_inactive_file", "nr_active_file", "nr_unevictable", "nr_slab_reclaimable", "nr_slab_unreclaimable", "nr_isolated_anon", "nr_isolated_file", "workingset_nodes", "workingset_refault_anon", "workingset_refault_file", "workingset_activate_anon", "workingset_activate_file", "workingset_restore_anon", "workingset_restore_file", "workingset_nodereclaim", "nr_anon_pages", "nr_mapped", "nr_file_pages", "nr_dirty", "nr_writeback", "nr_writeback_temp", "nr_shmem", "nr_shmem_hugepages", "nr_shmem_pmdmapped", "nr_file_hugepages", "nr_file_pmdmapped", "nr_anon_transparent_hugepages", "nr_vmscan_write", "nr_vmscan_immediate_reclaim", "nr_dirtied", "nr_written", "nr_throttled_written", "nr_kernel_misc_reclaimable", "nr_foll_pin_acquired", "nr_foll_pin_released", "nr_kernel_stack", "nr_page_table_pages", "nr_sec_page_table_pages", "nr_swapcached", "pgpromote_success", "pgpromote_candidate"]
 _ZONE_STATS = ["nr_zone_inactive_anon", "nr_zone_active_anon", "nr_zone_inactive_file", "nr_zone_active_file", "nr_zone_unevictable", "nr_zone_write_pending", "nr_mlock", "nr_bounce", "nr_zspages", "nr_free_cma", "numa_hit", "numa_miss", "numa_foreign", "numa_interleave", "numa_local", "numa_other"]
 
+# the keys of a zone's --json object (the zoneinfo rows carry more)
+ZONE_JSON_KEYS = ("zone", "free", "min", "low", "high", "spanned", "present", "managed", "start_pfn", "pcp")
+
+
+def zoneinfo_rows(k) -> list[dict]:
+    """One dict per zone type of the machine, populated or not (``populated``); the first
+    populated zone carries the node's counters (``node_stats``), as zoneinfo prints them."""
+    rows = []
+    first = True
+    nzones = len(k.machine.zone_names_all)
+    for name in k.machine.zone_names_all:
+        z = k.buddy.zone_by_name.get(name)
+        if z is None:
+            rows.append({"zone": name, "populated": False, "free": 0, "min": 0, "low": 0, "high": 0,
+                         "spanned": 0, "present": 0, "managed": 0, "protection": [0] * nzones})
+            continue
+        row = {"zone": z.name, "free": z.nr_free, "min": z.wmark_min, "low": z.wmark_low,
+               "high": z.wmark_high, "spanned": z.spanned, "present": z.present,
+               "managed": z.managed, "start_pfn": z.zone_start_pfn,
+               "pcp": {"count": z.pcp_count, "high": z.pcp_high, "batch": z.pcp_batch},
+               "populated": True, "protection": list(z.lowmem_reserve)}
+        if first:                   # is_zone_first_populated
+            row["node_stats"] = _node_stats(k)
+            first = False
+        rows.append(row)
+    return rows
+
+
+def zoneinfo_json(rows: list[dict]) -> list[dict]:
+    """The --json document of zoneinfo: the populated zones, ZONE_JSON_KEYS of each."""
+    return [{key: r[key] for key in ZONE_JSON_KEYS} for r in rows if r["populated"]]
+
+
+def _node_stats(k) -> dict[str, int]:
+    node = dict.fromkeys(_NODE_STATS, 0)
+    node.update(nr_slab_unreclaimable=k.slab_pages(), nr_kernel_stack=16 * 4,
+                nr_page_table_pages=k.vmalloc_stats()[1])
+    return node
+
+
+def format_zoneinfo(rows: list[dict]) -> str:
+    """zoneinfo_show_print: every zone type, populated or not."""
+    out = []
+    for r in rows:
+        out.append(f"Node 0, zone {r['zone']:>8}")
+        if "node_stats" in r:
+            out.append("  per-node stats")
+            out += [f"      {key:<12} {val}" for key, val in r["node_stats"].items()]
+        out += [f"  pages free     {r['free']}", "        boost    0",
+                f"        min      {r['min']}", f"        low      {r['low']}",
+                f"        high     {r['high']}", f"        spanned  {r['spanned']}",
+                f"        present  {r['present']}", f"        managed  {r['managed']}",
+                "        cma      0",
+                "        protection: (" + ", ".join(str(v) for v in r["protection"]) + ")"]
+        if not r["populated"]:
+            continue
+        out.append(f"      {'nr_free_pages':<12} {r['free']}")
+        out += [f"      {key:<12} 0" for key in _ZONE_STATS]
+        out += ["  pagesets", "    cpu: 0", f"              count: {r['pcp']['count']}",
+                f"              high:  {r['pcp']['high']}", f"              batch: {r['pcp']['batch']}",
+                "  vm stats threshold: 2", "  node_unreclaimable:  0",
+                f"  start_pfn:           {r['start_pfn']}"]
+    return "\n".join(out) + "\n"
+
 
 @proc_file("/proc/zoneinfo")
 def zoneinfo(k) -> str:
-    """/proc/zoneinfo: every zone type of the machine, populated or not."""
-    out = []
-    first = True
-    for name in k.machine.zone_names_all:
-        z = k.buddy.zone_by_name.get(name)
-        out.append(f"Node 0, zone {name:>8}")
-        if first and z is not None:         # is_zone_first_populated
-            node = dict.fromkeys(_NODE_STATS, 0)
-            node.update(nr_slab_unreclaimable=k.slab_pages(), nr_kernel_stack=16 * 4,
-                        nr_page_table_pages=k.vmalloc_stats()[1])
-            out.append("  per-node stats")
-            out += [f"      {key:<12} {val}" for key, val in node.items()]
-            first = False
-        if z is None:
-            out += ["  pages free     0", "        boost    0", "        min      0",
-                    "        low      0", "        high     0", "        spanned  0",
-                    "        present  0", "        managed  0", "        cma      0",
-                    "        protection: (" + ", ".join("0" for _ in k.machine.zone_names_all) + ")"]
-            continue
-        out += [f"  pages free     {z.nr_free}", "        boost    0",
-                f"        min      {z.wmark_min}", f"        low      {z.wmark_low}",
-                f"        high     {z.wmark_high}", f"        spanned  {z.spanned}",
-                f"        present  {z.present}", f"        managed  {z.managed}",
-                "        cma      0",
-                "        protection: (" + ", ".join(str(v) for v in z.lowmem_reserve) + ")",
-                f"      {'nr_free_pages':<12} {z.nr_free}"]
-        out += [f"      {key:<12} 0" for key in _ZONE_STATS]
-        out += ["  pagesets", "    cpu: 0", f"              count: {z.pcp_count}",
-                f"              high:  {z.pcp_high}", f"              batch: {z.pcp_batch}",
-                "  vm stats threshold: 2", "  node_unreclaimable:  0",
-                f"  start_pfn:           {z.zone_start_pfn}"]
-    return "\n".join(out) + "\n"
+    """/proc/zoneinfo."""
+    return format_zoneinfo(zoneinfo_rows(k))
 
 
 def totalreserve_pages(k) -> int:
@@ -260,7 +331,7 @@ def totalreserve_pages(k) -> int:
 def meminfo_values(k) -> dict[str, int]:
     """The /proc/meminfo fields in the kernel's order, in kB (shared with free and the toolbar).
 
-    The HugePages_* counts are pages, not kB (meminfo() prints them without the unit)."""
+    The HugePages_* counts (NO_KB) are pages, not kB: they print without the unit."""
     kb = 1 << (PAGE_SHIFT - 10)
     total = sum(z.managed for z in k.buddy.zones) * kb
     free = k.buddy.nr_free_pages() * kb
@@ -299,18 +370,77 @@ def meminfo_values(k) -> dict[str, int]:
     return vals
 
 
-_NO_KB = ("HugePages_Total", "HugePages_Free", "HugePages_Rsvd", "HugePages_Surp")
+NO_KB = ("HugePages_Total", "HugePages_Free", "HugePages_Rsvd", "HugePages_Surp")
+
+
+def format_meminfo(vals: dict[str, int]) -> str:
+    """meminfo_proc_show: 'Name:' padded to 16 columns, then '%8lu kB' (the value field ends
+    in column 24, as seq_put_decimal_ull_width and 'HardwareCorrupted: %5lu kB' put it)."""
+    out = []
+    for name, val in vals.items():
+        head = f"{name + ':':<16}" if len(name) < 15 else name + ": "
+        out.append(f"{head}{val:{max(24 - len(head), 1)}d}" + ("\n" if name in NO_KB else " kB\n"))
+    return "".join(out)
 
 
 @proc_file("/proc/meminfo")
 def meminfo(k) -> str:
-    """/proc/meminfo: 'Name:' padded to 16 columns, then '%8lu kB' (the value field ends in
-    column 24, as seq_put_decimal_ull_width and 'HardwareCorrupted: %5lu kB' put it)."""
-    out = []
-    for name, val in meminfo_values(k).items():
-        head = f"{name + ':':<16}" if len(name) < 15 else name + ": "
-        out.append(f"{head}{val:{max(24 - len(head), 1)}d}" + ("\n" if name in _NO_KB else " kB\n"))
-    return "".join(out)
+    """/proc/meminfo."""
+    return format_meminfo(meminfo_values(k))
+
+
+# the keys of free's --json object (free_values carries more)
+FREE_JSON_KEYS = ("total_kb", "used_kb", "free_kb", "slab_kb", "buff_cache_kb", "available_kb")
+
+
+def free_values(k) -> dict[str, int]:
+    """What procps free computes from /proc/meminfo, in kB (buff/cache is Buffers, Cached
+    and SReclaimable; used is what is neither free nor cache)."""
+    v = meminfo_values(k)
+    cache = v["Buffers"] + v["Cached"] + v["SReclaimable"]
+    return {"total_kb": v["MemTotal"], "used_kb": v["MemTotal"] - v["MemFree"] - cache,
+            "free_kb": v["MemFree"], "slab_kb": v["Slab"], "buff_cache_kb": cache,
+            "available_kb": v["MemAvailable"], "shared_kb": v["Shmem"],
+            "swap_total_kb": v["SwapTotal"], "swap_used_kb": v["SwapTotal"] - v["SwapFree"],
+            "swap_free_kb": v["SwapFree"]}
+
+
+def free_json(vals: dict[str, int]) -> dict[str, int]:
+    """free's --json document: FREE_JSON_KEYS of free_values."""
+    return {key: vals[key] for key in FREE_JSON_KEYS}
+
+
+FREE_HEADER = ("total", "used", "free", "shared", "buff/cache", "available")
+
+
+def free_cells(vals: dict[str, int], human: bool = False, unit: int = 1) -> list[list[str]]:
+    """free's 'Mem:' and 'Swap:' lines as cells, each value as procps prints it (-h: 0B,
+    one decimal below 10, else whole units; otherwise kB divided by unit)."""
+    def f(x: int) -> str:
+        return _human(x) if human else str(x // unit)
+    return [["Mem:"] + [f(vals[key]) for key in ("total_kb", "used_kb", "free_kb", "shared_kb",
+                                                 "buff_cache_kb", "available_kb")],
+            ["Swap:"] + [f(vals[key]) for key in ("swap_total_kb", "swap_used_kb", "swap_free_kb")]]
+
+
+def _human(kb: int) -> str:
+    if kb == 0:
+        return "0B"
+    for suf, div in (("Ki", 1), ("Mi", 1 << 10), ("Gi", 1 << 20), ("Ti", 1 << 30)):
+        v = kb / div
+        if v < 9.95:
+            return f"{v:.1f}{suf}"
+        if v < 1023.5 or suf == "Ti":
+            return f"{round(v)}{suf}"
+    return f"{kb}Ki"        # not reached: the Ti row always answers
+
+
+def format_free(vals: dict[str, int], human: bool = False, unit: int = 1) -> str:
+    """procps free's text: a header of 12-column fields, then Mem: and Swap:."""
+    out = "".ljust(8) + "".join(f"{h:>12}" for h in FREE_HEADER) + "\n"
+    for cells in free_cells(vals, human, unit):
+        out += f"{cells[0]:<8}" + "".join(f"{c:>12}" for c in cells[1:]) + "\n"
+    return out
 
 
 @proc_file("/proc/cmdline")
@@ -359,18 +489,48 @@ def uptime(k) -> str:
     return f"{s:.2f} {s:.2f}\n"
 
 
+# the keys of lsmod's --json objects (module_rows carries more)
+LSMOD_JSON_KEYS = ("name", "size", "used_by", "holders", "state")
+
+
+def module_rows(k) -> list[dict]:
+    """One dict per module, newest first: what /proc/modules, lsmod and /sys/module show."""
+    rows = []
+    for m in reversed(list(k.modules.modules.values())):
+        rows.append({"name": m.name, "size": m.size, "used_by": m.refcnt + len(m.holders),
+                     "holders": sorted(m.holders), "state": m.state,
+                     "address": m.chunks[0][0] if m.chunks else 0, "taint": taint_letters(m.taint)})
+    return rows
+
+
+def format_proc_modules(rows: list[dict], ptr_size: int) -> str:
+    """m_show: 'name size refcnt deps, state 0xaddr (taints)'."""
+    out = []
+    for r in rows:
+        deps = ",".join(r["holders"]) + "," if r["holders"] else "-"
+        out.append(f"{r['name']} {r['size']} {r['used_by']} {deps} {r['state']} "
+                   f"0x{r['address']:0{ptr_size * 2}x}" + (f" ({r['taint']})" if r["taint"] else ""))
+    return "".join(line + "\n" for line in out)
+
+
 @proc_file("/proc/modules")
 def proc_modules(k) -> str:
-    """/proc/modules: 'name size refcnt deps, state 0xaddr (taints)', newest first."""
-    out = []
-    w = k.machine.ptr_size * 2
-    for m in reversed(list(k.modules.modules.values())):
-        deps = ",".join(sorted(m.holders)) + "," if m.holders else "-"
-        flags = taint_letters(m.taint)
-        base = m.chunks[0][0] if m.chunks else 0
-        out.append(f"{m.name} {m.size} {m.refcnt + len(m.holders)} {deps} {m.state} "
-                   f"0x{base:0{w}x}" + (f" ({flags})" if flags else ""))
-    return "".join(line + "\n" for line in out)
+    """/proc/modules."""
+    return format_proc_modules(module_rows(k), k.machine.ptr_size)
+
+
+def lsmod_json(rows: list[dict]) -> list[dict]:
+    """lsmod's --json document: LSMOD_JSON_KEYS of each module row."""
+    return [{key: r[key] for key in LSMOD_JSON_KEYS} for r in rows]
+
+
+def format_lsmod(rows: list[dict]) -> str:
+    """kmod's lsmod: 'Module                  Size  Used by', then '%-19s %8lu  %d holders'."""
+    out = ["Module                  Size  Used by"]
+    for r in rows:
+        holders = " " + ",".join(r["holders"]) if r["holders"] else ""
+        out.append(f"{r['name']:<19} {r['size']:8d}  {r['used_by']}{holders}")
+    return "\n".join(out) + "\n"
 
 
 def _module_lister(k, rel: str):
@@ -397,16 +557,12 @@ def _module_reader(k, rel: str) -> str:
     if m is None:
         raise FsError("No such file or directory")
     if len(parts) == 2:
-        attr = parts[1]
-        if attr == "refcnt":
-            return f"{m.refcnt + len(m.holders)}\n"
-        if attr == "initstate":
-            return {"Live": "live", "Loading": "coming", "Unloading": "going"}[m.state] + "\n"
-        if attr == "coresize":
-            return f"{m.size}\n"
-        if attr == "taint":
-            return taint_letters(m.taint) + "\n"
-        if attr in ("parameters", "holders"):
+        row = next(r for r in module_rows(k) if r["name"] == m.name)
+        attrs = {"refcnt": row["used_by"], "coresize": row["size"], "taint": row["taint"],
+                 "initstate": {"Live": "live", "Loading": "coming", "Unloading": "going"}[row["state"]]}
+        if parts[1] in attrs:
+            return f"{attrs[parts[1]]}\n"
+        if parts[1] in ("parameters", "holders"):
             raise FsError("Is a directory", 21)
     if len(parts) == 3 and parts[1] == "parameters":
         prm = m.params.get(parts[2])

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from . import FsError, proc_file, proc_write
 
-__all__ = ["FAULT_FILES"]
+__all__ = ["FAULT_FILES", "kmemleak_rows", "kmemleak_json"]
 
 # debugfs file -> (FaultAttr attribute, kind): "ul" and "atomic" print as numbers, "bool" as Y/N
 FAULT_FILES = {"probability": ("probability", "ul"), "interval": ("interval", "ul"),
@@ -93,6 +93,20 @@ def kmemleak_read(k) -> str:
         raise FsError("No such file or directory", 2)
     lines = kl.report_lines()
     return "".join(line + "\n" for line in lines)
+
+
+def kmemleak_rows(k) -> list[dict]:
+    """One dict per suspected leak, oldest first (the objects the kmemleak file reports)."""
+    kl = k.kmemleak
+    if kl is None:
+        raise FsError("No such file or directory", 2)
+    return [{"addr": o.addr, "size": o.size, "kind": o.kind, "module": o.modname, "comm": o.comm,
+             "pid": o.pid, "backtrace": o.trace} for o in kl.suspects()]
+
+
+def kmemleak_json(rows: list[dict]) -> list[dict]:
+    """The --json document: the rows with the address as a "0x..." string."""
+    return [{**r, "addr": f"{r['addr']:#x}"} for r in rows]
 
 
 @proc_write("/sys/kernel/debug/kmemleak")

@@ -1,9 +1,12 @@
 """/proc/slabinfo and /sys/kernel/slab/CACHE/* (mm/slab_common.c, mm/slub.c sysfs)."""
 from __future__ import annotations
 
+from ..mm import slub as S
 from . import FsError, proc_dir, proc_file
 
-__all__ = ["slabinfo", "slabinfo_rows", "slabtop_rows", "SLABINFO_HEADER"]
+__all__ = ["slabinfo", "slabinfo_rows", "slabinfo_json", "format_slabinfo", "format_slabinfo_row",
+           "slabtop_rows", "slabtop_summary", "slabtop_cells", "format_slabtop", "cache_attrs",
+           "SLABINFO_HEADER", "SLABINFO_JSON_KEYS", "SLABTOP_HEADER"]
 
 SLABINFO_HEADER = ("slabinfo - version: 2.1\n"
                    "# name            <active_objs> <num_objs> <objsize> <objperslab> "
@@ -38,10 +41,25 @@ def format_slabinfo_row(r: dict) -> str:
             f"slabdata {r['active_slabs']:6d} {r['num_slabs']:6d} {0:6d}\n")
 
 
+# the keys of slabinfo's --json objects (the rows carry more)
+SLABINFO_JSON_KEYS = ("name", "active_objs", "num_objs", "objsize", "objperslab", "pagesperslab",
+                      "active_slabs", "num_slabs")
+
+
+def slabinfo_json(rows: list[dict]) -> list[dict]:
+    """slabinfo's --json document: SLABINFO_JSON_KEYS of each row."""
+    return [{key: r[key] for key in SLABINFO_JSON_KEYS} for r in rows]
+
+
+def format_slabinfo(rows: list[dict]) -> str:
+    """slab_show: the version 2.1 header, then a line per cache."""
+    return SLABINFO_HEADER + "".join(format_slabinfo_row(r) for r in rows)
+
+
 @proc_file("/proc/slabinfo")
 def slabinfo(k) -> str:
     """/proc/slabinfo, version 2.1."""
-    return SLABINFO_HEADER + "".join(format_slabinfo_row(r) for r in slabinfo_rows(k))
+    return format_slabinfo(slabinfo_rows(k))
 
 
 _SORT = {"a": ("active_objs", True), "b": ("objperslab", True), "c": ("cache_size", True),
@@ -58,6 +76,50 @@ def slabtop_rows(k, sort_key: str = "o") -> list[dict]:
         r["use"] = 100 * r["active_objs"] // r["num_objs"] if r["num_objs"] else 0
     field, rev = _SORT.get(sort_key, _SORT["o"])
     return sorted(rows, key=lambda r: r[field], reverse=rev)
+
+
+def slabtop_summary(rows: list[dict]) -> list[str]:
+    """The five summary lines at the top of slabtop's screen."""
+    objs = sum(r["num_objs"] for r in rows)
+    active = sum(r["active_objs"] for r in rows)
+    slabs = sum(r["num_slabs"] for r in rows)
+    aslabs = sum(r["active_slabs"] for r in rows)
+    acaches = sum(1 for r in rows if r["active_objs"])
+    tsize = sum(r["num_objs"] * r["objsize"] for r in rows) / 1024
+    asize = sum(r["active_objs"] * r["objsize"] for r in rows) / 1024
+    sizes = [r["objsize"] / 1024 for r in rows] or [0]
+    avg = tsize / objs if objs else 0
+
+    def pct(a, b):
+        return 100.0 * a / b if b else 0.0
+    return [f" Active / Total Objects (% used)    : {active} / {objs} ({pct(active, objs):.1f}%)",
+            f" Active / Total Slabs (% used)      : {aslabs} / {slabs} ({pct(aslabs, slabs):.1f}%)",
+            f" Active / Total Caches (% used)     : {acaches} / {len(rows)} "
+            f"({pct(acaches, len(rows)):.1f}%)",
+            f" Active / Total Size (% used)       : {asize:.2f}K / {tsize:.2f}K "
+            f"({pct(asize, tsize):.1f}%)",
+            f" Minimum / Average / Maximum Object : {min(sizes):.2f}K / {avg:.2f}K / "
+            f"{max(sizes):.2f}K"]
+
+
+SLABTOP_HEADER = ("OBJS", "ACTIVE", "USE", "OBJ SIZE", "SLABS", "OBJ/SLAB", "CACHE SIZE", "NAME")
+
+
+def slabtop_cells(r: dict) -> list[str]:
+    """A cache's values as slabtop prints them, one per SLABTOP_HEADER column."""
+    return [str(r["num_objs"]), str(r["active_objs"]), f"{r['use']}%", f"{r['objsize'] / 1024:.2f}K",
+            str(r["num_slabs"]), str(r["objperslab"]), f"{r['cache_size'] // 1024}K", r["name"]]
+
+
+def format_slabtop(rows: list[dict]) -> str:
+    """procps slabtop's screen, printed once (-o): the summary, a blank line, the caches."""
+    out = slabtop_summary(rows) + ["", "  OBJS ACTIVE  USE OBJ SIZE  SLABS OBJ/SLAB CACHE SIZE "
+                                       + f"{'NAME':<23}"]
+    for r in rows:
+        out.append(f"{r['num_objs']:6d} {r['active_objs']:6d} {r['use']:3d}% "
+                   f"{r['objsize'] / 1024:7.2f}K {r['num_slabs']:6d} {r['objperslab']:8d} "
+                   f"{r['cache_size'] // 1024:9d}K {r['name']:<23}")
+    return "\n".join(out) + "\n"
 
 
 # -- /sys/kernel/slab ----------------------------------------------------------------------
@@ -97,18 +159,10 @@ def _flag(s, bit) -> str:
     return "1" if s.flags & bit else "0"
 
 
-def _reader(k, rel: str) -> str:
-    from ..mm import slub as S
-    parts = [p for p in rel.split("/") if p]
-    if len(parts) == 1:
-        _cache_of(k, parts[0])
-        raise FsError("Is a directory", 21)
-    if len(parts) != 2 or parts[1] not in ATTRS:
-        raise FsError("No such file or directory")
-    s = _cache_of(k, parts[0])
+def cache_attrs(k, s) -> dict:
+    """The values of /sys/kernel/slab/CACHE/* (but ctor, validate and shrink) for cache s."""
     st = _slub(k).stats(s)
-    a = parts[1]
-    vals = {
+    return {
         "object_size": s.object_size, "slab_size": s.size, "objs_per_slab": s.objects,
         "order": s.order, "align": s.align, "aliases": len(s.aliases),
         "objects": _node(st["active_objs"]), "objects_partial": _node(st["objects_partial"]),
@@ -125,15 +179,25 @@ def _reader(k, rel: str) -> str:
         "slabs_cpu_partial": "0(0)",           # kmsim keeps no per-cpu partial slabs
         "usersize": s.object_size if s.kmalloc else 0,   # kmalloc caches whitelist the object
     }
+
+
+def _reader(k, rel: str) -> str:
+    parts = [p for p in rel.split("/") if p]
+    if len(parts) == 1:
+        _cache_of(k, parts[0])
+        raise FsError("Is a directory", 21)
+    if len(parts) != 2 or parts[1] not in ATTRS:
+        raise FsError("No such file or directory")
+    s = _cache_of(k, parts[0])
+    a = parts[1]
     if a == "ctor":
         return f"{s.ctor_name}\n" if s.ctor_name else ""
     if a in ("validate", "shrink"):
         return ""
-    return f"{vals[a]}\n"
+    return f"{cache_attrs(k, s)[a]}\n"
 
 
 def _writer(k, rel: str, text: str) -> None:
-    from ..mm import slub as S
     parts = [p for p in rel.split("/") if p]
     if len(parts) != 2:
         raise FsError("Permission denied", 13)

@@ -6,15 +6,10 @@ hold no logic: each function forwards to the subsystem of the current kernel.
 import importlib as _importlib
 
 _HEADERS = ["module", "printk", "gfp", "mm", "err", "errno", "types", "string", "slab",
-            "mempool", "vmalloc", "list", "kfifo"]
+            "mempool", "vmalloc", "list", "kfifo", "sched"]
 __all__ = []
 for _h in _HEADERS:
-    try:
-        _m = _importlib.import_module(f"{__name__}.{_h}")
-    except ModuleNotFoundError as _e:
-        if _e.name == f"{__name__}.{_h}":
-            continue
-        raise
+    _m = _importlib.import_module(f"{__name__}.{_h}")
     for _n in getattr(_m, "__all__", []):
         globals()[_n] = getattr(_m, _n)
         if _n not in __all__:

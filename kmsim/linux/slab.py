@@ -28,6 +28,7 @@ from ..mm.slub import (  # noqa: F401  # the fast paths themselves
     kmem_cache_alloc,
     kmem_cache_free,
 )
+from ..report import API_CODES as _API_CODES
 
 ZERO_SIZE_PTR = _km.ZERO_SIZE_PTR
 KMALLOC_MAX_SIZE = _km.KMALLOC_MAX_SIZE
@@ -131,8 +132,4 @@ def ZERO_OR_NULL_PTR(x):
 
 
 # The fast paths live in mm/: name them as API functions for the loader's error hints.
-try:
-    from ..module import API_CODES as _API_CODES
-    _API_CODES.update(f.__code__ for f in (kmalloc, kfree, kmem_cache_alloc, kmem_cache_free))
-except ImportError:
-    pass
+_API_CODES.update(f.__code__ for f in (kmalloc, kfree, kmem_cache_alloc, kmem_cache_free))

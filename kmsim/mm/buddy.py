@@ -200,6 +200,18 @@ class Zone:
         """Free blocks per order, as /proc/buddyinfo prints them."""
         return [len(a) for a in self.free_area]
 
+    def free_blocks(self):
+        """Yield (head pfn, order) of every block on the free lists."""
+        for order, area in enumerate(self.free_area):
+            for pfn in area:
+                yield pfn, order
+
+    def pcp_blocks(self):
+        """Yield (head pfn, order) of every block on the per-cpu lists."""
+        for order, lst in enumerate(self.pcp):
+            for pfn in lst:
+                yield pfn, order
+
     def free_pages_total(self) -> int:
         """Free pages including the pcp lists."""
         return self.nr_free + self.pcp_count

@@ -18,14 +18,20 @@ them at boot; no tool replaces an allocator's methods.
 | vmalloc (``Vmalloc``) | ``alloc_hooks`` / ``free_hooks: list[VmallocHook]`` | after vmalloc / before vfree |
 
 A hook marked ``fn.module_only = True`` (kmemleak's) only matters while module code
-runs: the fast paths stay on for the kernel's own allocations.
+runs: the fast paths stay on for the kernel's own allocations.  SLUB's ``tracker``
+(kmemleak) is what its fast paths call while module code runs, so that they stay fast.
+
+``RESCHED[0]`` counts the scheduling points passed (a blocking allocation, cond_resched,
+msleep ...): the soft-lockup watchdog only fires while it stays the same.
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from typing import Any, SupportsIndex, TypeVar
 
-__all__ = ["HookList", "PageAllocHook", "PageFreeHook", "PageFailHook", "SlabAllocHook",
+RESCHED = [0]
+
+__all__ = ["RESCHED", "HookList", "PageAllocHook", "PageFreeHook", "PageFailHook", "SlabAllocHook",
            "SlabFreeHook", "SlabFreeIntercept", "CacheHook", "CacheFailHook", "VmallocHook"]
 
 T = TypeVar("T")

@@ -12,6 +12,7 @@ from .. import current as _cpu
 from ..errors import PageFault
 from ..machine import MAX_ORDER, PAGE_SHIFT, PAGE_SIZE
 from . import gfp as G
+from .hooks import RESCHED as _RESCHED
 from .slub import (
     SLAB_CACHE_DMA,
     SLAB_HWCACHE_ALIGN,
@@ -35,6 +36,7 @@ ZERO_SIZE_PTR = 16
 KMALLOC_MAX_CACHE_SIZE = 8192
 KMALLOC_MAX_SIZE = 1 << (MAX_ORDER + PAGE_SHIFT - 1)
 _GFP_ZERO = G.__GFP_ZERO
+_GFP_DIRECT_RECLAIM = G.__GFP_DIRECT_RECLAIM
 _NOT_NORMAL = G.__GFP_DMA | G.__GFP_RECLAIMABLE | G.__GFP_ACCOUNT
 _SIZES = [8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192]
 _FAMILIES = [("", 0), ("kmalloc-cg", 0), ("kmalloc-rcl", SLAB_RECLAIM_ACCOUNT),
@@ -193,14 +195,14 @@ def kmalloc(size, flags):
     """void *kmalloc(size_t size, gfp_t flags) for modules: the per-cpu fast path, else do_kmalloc."""
     k = _cpu.running
     try:
+        _RESCHED[0] += flags & _GFP_DIRECT_RECLAIM      # might_sleep: a scheduling point
         if size > 0 and not flags & _NOT_NORMAL:
             s = k.kmalloc_lookup[size]
             if s.fast:
                 x = s.cpu_freelist.pop()
                 if s.init or flags & 0x100:
-                    o = x - s.po
-                    s.mm[o:o + s.object_size] = s.zeros
-                return x
+                    s.mm[x - s.po:x - s.po + s.object_size] = s.zeros
+                return x if s.leak is None else s.leak(s, x, size)     # kmemleak in module code
     except (AttributeError, IndexError, TypeError):
         pass
     return do_kmalloc(k, size, flags)

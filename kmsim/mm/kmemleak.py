@@ -18,11 +18,13 @@ from __future__ import annotations
 import bisect
 import sys
 from dataclasses import dataclass
+from types import FrameType
 
 import numpy as np
 
-from ..machine import PAGE_SIZE
+from ..machine import PAGE_SHIFT, PAGE_SIZE
 from ..report import ENTRY_CODES, format_frame
+from .physmem import PG_buddy, PG_hole, PG_pcp, PG_reserved
 
 __all__ = ["KmemleakObject", "Kmemleak", "kmemleak_init", "alloc_context", "hex_dump_lines",
            "INITIAL_JIFFIES", "HZ"]
@@ -30,6 +32,8 @@ __all__ = ["KmemleakObject", "Kmemleak", "kmemleak_init", "alloc_context", "hex_
 HZ = 250
 INITIAL_JIFFIES = (1 << 32) - 300 * HZ
 HEX_MAX = 32
+_REPORTED, _IGNORED = 1, 2
+_FREE_OR_ABSENT = PG_buddy | PG_pcp | PG_reserved | PG_hole
 
 # Allocator internals whose own allocations are not objects of the module
 # (SLUB's slab pages, vmalloc's backing pages, the loader's module memory).
@@ -64,7 +68,8 @@ def alloc_context(k, internal: tuple[str, ...], depth: int = 2):
 
 @dataclass(slots=True)
 class KmemleakObject:
-    """struct kmemleak_object: one tracked allocation."""
+    """struct kmemleak_object, as a report sees it: built from the compact record
+    (``Kmemleak.objects[addr]``) and its stack depot entry when it is asked for."""
     addr: int
     size: int
     kind: str                 # page, slab, kmalloc, vmalloc
@@ -101,27 +106,199 @@ def hex_dump_lines(data: bytes, prefix: str = "    ") -> list[str]:
     return out
 
 
+# How a code object's frames count in an allocation's stack (StackDepot.classify).
+_OTHER, _MODULE, _MODULE_NOCACHE, _STOP, _INTERNAL = 0, 1, 2, 3, 4
+_CO_SUSPENDS = 0x20 | 0x80 | 0x200        # CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR
+HANDLE_BITS = 32
+HANDLE_MASK = (1 << HANDLE_BITS) - 1
+
+
+class StackDepot:
+    """lib/stackdepot.c for kmemleak: one small int per distinct allocation context.
+
+    A context is the module frames of the stack (code object and instruction offset of
+    each, up to the loader's call), the owner and task, and the kind, size and cache of
+    the allocation.  ``handle()`` returns its number; ``entries[h]`` keeps what a report
+    needs: ``(kind, size, cache, owner, modname, comm, pid, frames, entry_frames, site)``.
+    A loop that allocates from one line finds its stack with one identity test: while a
+    frame runs, the frames below it cannot change, so (innermost module frame, its
+    instruction offset) names the whole stack.
+    """
+
+    def __init__(self, k):
+        self.k = k
+        self.entries: list[tuple] = []
+        self._handles: dict[tuple, int] = {}
+        self._stacks: dict[tuple, int] = {}      # (owner, pid, (code, lasti) ...) -> stack id
+        self._stack_info: list[tuple] = []       # stack id -> (frames, site)
+        self._classes: dict[object, tuple[int, str]] = {}
+        self._decisions: dict[tuple, dict[object, int]] = {}    # internal -> {code: _OTHER ...}
+        self._last: tuple = (None, -1, -1)       # (frame, lasti, stack id)
+
+    def forget_frames(self) -> None:
+        """Module code stopped running: drop the cached frame."""
+        self._last = (None, -1, -1)
+
+    def forget_code(self) -> None:
+        """A module was loaded or unloaded: its files' code objects change meaning."""
+        self._classes.clear()
+        self._decisions.clear()
+        self._last = (None, -1, -1)
+
+    def classify(self, f) -> tuple[int, str]:
+        """(_MODULE / _MODULE_NOCACHE / _STOP / _OTHER, module name or Python module name)."""
+        code = f.f_code
+        c = self._classes.get(code)
+        if c is not None:
+            return c
+        if code in ENTRY_CODES:
+            c = (_STOP, "")
+        else:
+            name = self.k.modules.module_files().get(code.co_filename)
+            if name is not None:
+                c = (_MODULE_NOCACHE if code.co_flags & _CO_SUSPENDS else _MODULE, name)
+            else:
+                c = (_OTHER, f.f_globals.get("__name__", ""))
+        self._classes[code] = c
+        return c
+
+    def _decide(self, f, internal: tuple[str, ...], table: dict) -> int:
+        kind, name = self.classify(f)
+        d = _INTERNAL if kind == _OTHER and name.startswith(internal) else kind
+        table[f.f_code] = d
+        return d
+
+    def stack_of(self, depth: int, internal: tuple[str, ...]) -> int:
+        """The stack id of the allocation whose hook called us (depth frames up), or -1
+        when one of the ``internal`` kmsim modules allocates on a module's behalf."""
+        f: FrameType | None = sys._getframe(depth)
+        table = self._decisions.get(internal)
+        if table is None:
+            table = self._decisions[internal] = {}
+        while f is not None:
+            d = table.get(f.f_code)
+            if d is None:
+                d = self._decide(f, internal, table)
+            if d:
+                break
+            f = f.f_back
+        else:
+            return self._stack_id(None, False)
+        if d == _MODULE:
+            last = self._last
+            if f is last[0] and f.f_lasti == last[1]:
+                return last[2]
+            return self._stack_id(f, True)
+        if d == _INTERNAL:
+            return -1
+        return self._stack_id(f if d == _MODULE_NOCACHE else None, False)
+
+    def _stack_id(self, m, cacheable: bool) -> int:
+        """Walk the module frames from m (the innermost) to the loader's call."""
+        k = self.k
+        key: list = [k.current_owner, k.current.pid]
+        frames = []
+        f = m
+        while f is not None:
+            c = self.classify(f)
+            if c[0] == _STOP:
+                break
+            if c[0] != _OTHER:
+                key += (f.f_code, f.f_lasti)
+                frames.append((f.f_code, c[1], f))
+            f = f.f_back
+        tkey = tuple(key)
+        sid = self._stacks.get(tkey)
+        if sid is None:
+            sid = len(self._stack_info)
+            self._stacks[tkey] = sid
+            fr = tuple((code.co_name, fo.f_lineno, name, code) for code, name, fo in frames)
+            site = (fr[0][3].co_filename, fr[0][1], fr[0][0]) if fr else None
+            task = k.current
+            self._stack_info.append((fr, site, k.current_owner, task.comm, task.pid, task.entry_frames))
+        if m is not None and cacheable:
+            self._last = (m, m.f_lasti, sid)
+        return sid
+
+    def handle(self, sid: int, kind: str, size: int, cache: str) -> int:
+        """The depot handle of an allocation of stack sid."""
+        key = (sid, kind, size, cache)
+        h = self._handles.get(key)
+        if h is None:
+            h = len(self.entries)
+            self._handles[key] = h
+            fr, site, owner, comm, pid, entry = self._stack_info[sid]
+            self.entries.append((kind, size, cache, owner, self.k.owners[owner].name, comm, pid,
+                                 fr, tuple(entry), site))
+        return h
+
+
 class Kmemleak:
     """The tracked objects of one kernel, the rmmod report and the scanner."""
 
     def __init__(self, kernel):
         self.k = kernel
-        self.objects: dict[int, KmemleakObject] = {}
+        # addr -> ns << HANDLE_BITS | depot handle: about 100 bytes of host memory a live object
+        self.objects: dict[int, int] = {}
+        self.flags: dict[int, int] = {}        # addr -> _REPORTED | _IGNORED (the few reported)
+        self.depot = StackDepot(kernel)
         self.cache_snapshots: dict[int, dict[int, int]] = {}
         self.enabled = True
+        self._clock = kernel.clock_ns
+        self._last_handle: tuple = (-1, -1, None, -1)       # (stack id, size, cache, handle)
+        # A module's pages: struct page-like arrays by pfn (zero pages until written), the
+        # depot handle + 1 and the time of the allocation.  A record counts while its block
+        # is allocated to the owner it names (checked when asked): freeing costs nothing.
+        n = kernel.phys.nr_pages
+        self.page_handle = np.zeros(n, np.uint32)
+        self.page_ns = np.zeros(n, np.int64)
+        self._ph, self._pns = memoryview(self.page_handle), memoryview(self.page_ns)  # type: ignore[arg-type]
 
     # -- recording -------------------------------------------------------------------
-    def _record(self, addr: int, size: int, kind: str, internal, **extra) -> None:
-        k = self.k
-        frames = alloc_context(k, internal, depth=3)
-        if frames is None:
+    def _record(self, addr: int, size: int, kind: str, internal, cache: str = "") -> None:
+        sid = self.depot.stack_of(3, internal)
+        if sid < 0:
             return
-        owner = k.owners[k.current_owner]
-        task = k.current
-        site = (frames[0][3].co_filename, frames[0][1], frames[0][0]) if frames else None
-        self.objects[addr] = KmemleakObject(addr, size, kind, k.current_owner, owner.name,
-                                            task.comm, task.pid, k.clock_ns(),
-                                            (frames, task.entry_frames), site, **extra)
+        h = self.depot.handle(sid, kind, size, cache)
+        self.objects[addr] = self._clock() << HANDLE_BITS | h
+        if self.flags:
+            self.flags.pop(addr, None)
+
+    def get(self, addr: int) -> KmemleakObject | None:
+        """The tracked object that starts at addr, as a report sees it."""
+        rec = self.objects.get(addr)
+        if rec is None:
+            rec = next((r for a, r in self.page_records() if a == addr), None)
+        return None if rec is None else self._object(addr, rec)
+
+    def _object(self, addr: int, rec: int) -> KmemleakObject:
+        entry_ = self.depot.entries[rec & HANDLE_MASK]
+        kind, size, cache, owner, modname, comm, pid, frames, entry, site = entry_
+        fl = self.flags.get(addr, 0)
+        pfn, order = -1, 0
+        if kind == "page":
+            order = (size >> PAGE_SHIFT).bit_length() - 1
+            pfn = self.page_pfn(addr)
+        return KmemleakObject(addr, size, kind, owner, modname, comm, pid, rec >> HANDLE_BITS,
+                              (frames, entry), site, cache, pfn, order, bool(fl & _REPORTED),
+                              bool(fl & _IGNORED))
+
+    def all_objects(self) -> list[KmemleakObject]:
+        """Every tracked object (unordered)."""
+        return [self._object(a, r) for a, r in (*self.objects.items(), *self.page_records())]
+
+    def mark(self, o: KmemleakObject, flag: int) -> None:
+        """Set _REPORTED or _IGNORED on a tracked object."""
+        self.flags[o.addr] = self.flags.get(o.addr, 0) | flag
+        if flag == _REPORTED:
+            o.reported = True
+        else:
+            o.ignored = True
+
+    def context_changed(self) -> None:
+        """Context hook: module code started or stopped running."""
+        self.depot.forget_frames()
+        self.attach_page_hooks()
 
     def attach_page_hooks(self) -> None:
         """Context hook: the page allocator's hooks go in when module code first runs.
@@ -129,19 +306,38 @@ class Kmemleak:
         buddy = self.k.buddy
         if self.page_alloc not in buddy.module_alloc_hooks:
             buddy.module_alloc_hooks.append(self.page_alloc)
-            buddy.module_free_hooks.append(self.page_free)
 
     def page_alloc(self, pfn: int, order: int, gfp: int) -> None:
-        """buddy alloc hook."""
-        if self.k.current_owner == self.k.kernel_owner:
+        """buddy alloc hook (module context): two array writes and the depot handle."""
+        sid = self.depot.stack_of(3, INTERNAL_PAGE)
+        if sid < 0:
+            self._ph[pfn] = 0                   # allocated on the module's behalf
             return
-        self._record(self.page_key(pfn), PAGE_SIZE << order, "page", INTERNAL_PAGE,
-                     pfn=pfn, order=order)
+        self._ph[pfn] = self.depot.handle(sid, "page", PAGE_SIZE << order, "") + 1
+        self._pns[pfn] = self._clock()
+        if self.flags:
+            self.flags.pop(self.page_key(pfn), None)
 
-    def page_free(self, pfn: int, order: int) -> None:
-        """buddy free hook."""
-        if self.objects:
-            self.objects.pop(self.page_key(pfn), None)
+    def page_records(self, owner: int | None = None) -> list[tuple[int, int]]:
+        """(addr, record) of the modules' page blocks still allocated to the owner that
+        allocated them (of one owner if given); stale records are dropped."""
+        cand = np.flatnonzero(self.page_handle)
+        if not len(cand):
+            return []
+        entries = self.depot.entries
+        h = self.page_handle[cand].astype(np.int64) - 1
+        owners = np.array([e[3] for e in entries], np.int32)[h]
+        orders = np.array([(e[1] >> PAGE_SHIFT).bit_length() - 1 for e in entries], np.int8)[h]
+        ph = self.k.phys
+        ok = ((ph.refcount[cand] > 0) & (ph.owner[cand] == owners) & (ph.order[cand] == orders)
+              & (ph.flags[cand] & _FREE_OR_ABSENT == 0))
+        self.page_handle[cand[~ok]] = 0
+        if owner is not None:
+            ok &= owners == owner
+        out = []
+        for pfn, hh in zip(cand[ok].tolist(), h[ok].tolist(), strict=True):
+            out.append((self.page_key(pfn), int(self.page_ns[pfn]) << HANDLE_BITS | hh))
+        return out
 
     def slab_alloc(self, cache, addr: int, size: int) -> None:
         """SLUB alloc hook (kmalloc included, with the requested size)."""
@@ -149,12 +345,38 @@ class Kmemleak:
             return
         name = str(getattr(cache, "name", ""))
         kind = "kmalloc" if cache is None or name.startswith("kmalloc") else "slab"
-        self._record(addr, size, kind, INTERNAL_SLAB, cache=name)
+        self._record(addr, size, kind, INTERNAL_SLAB, name)
 
     def slab_free(self, cache, addr: int) -> None:
         """SLUB free hook."""
-        if self.objects:
-            self.objects.pop(addr, None)
+        if self.objects.pop(addr, None) is not None and self.flags:
+            self.flags.pop(addr, None)
+
+    def slab_fast(self, cache, addr: int, size: int) -> int:
+        """What SLUB's fast paths call while module code runs (Slub.tracker): the record of
+        slab_alloc, with the depot's cached frame tried first (the API's caller)."""
+        k = self.k
+        if k.current_owner == k.kernel_owner:
+            return addr
+        f = sys._getframe(2)
+        last = self.depot._last
+        if f is last[0] and f.f_lasti == last[1]:
+            sid = last[2]
+        else:
+            sid = self.depot.stack_of(3, INTERNAL_SLAB)
+            if sid < 0:
+                return addr
+        lh = self._last_handle
+        if lh[0] == sid and lh[1] == size and lh[2] is cache:
+            h = lh[3]
+        else:
+            name = str(cache.name)
+            h = self.depot.handle(sid, "kmalloc" if name.startswith("kmalloc") else "slab", size, name)
+            self._last_handle = (sid, size, cache, h)
+        self.objects[addr] = self._clock() << HANDLE_BITS | h
+        if self.flags:
+            self.flags.pop(addr, None)
+        return addr
 
     # SLUB may skip these while only the kernel's own code runs (its fast paths).
     slab_alloc.module_only = True
@@ -168,32 +390,48 @@ class Kmemleak:
 
     def vmalloc_free(self, addr: int, size: int = 0) -> None:
         """vmalloc free hook."""
-        if self.objects:
-            self.objects.pop(addr, None)
+        if self.objects.pop(addr, None) is not None and self.flags:
+            self.flags.pop(addr, None)
 
     def page_key(self, pfn: int) -> int:
         """A page block's address: its direct-map address, else its struct page's."""
         return self.k.pfn_to_virt(pfn) or self.k.page_struct_addr(pfn)
 
+    def page_pfn(self, addr: int) -> int:
+        """The pfn of a page_key."""
+        k = self.k
+        base = k.machine.vmemmap_base
+        if base <= addr < base + k.phys.nr_pages * 64:
+            return (addr - base) // 64
+        return k.virt_to_pfn(addr)
+
     # -- queries -------------------------------------------------------------------
     def owned_by(self, owner: int) -> list[KmemleakObject]:
         """Objects an owner (a module's id) still holds, oldest first."""
         self.forget_freed()
-        return sorted((o for o in self.objects.values() if o.owner == owner), key=lambda o: o.ns)
+        entries = self.depot.entries
+        pages = self.page_records(owner)
+        mine = [(a, r) for a, r in self.objects.items() if entries[r & HANDLE_MASK][3] == owner]
+        return sorted((self._object(a, r) for a, r in mine + pages), key=lambda o: o.ns)
 
     def forget_freed(self) -> None:
         """Drop records of slab objects freed while SLUB's fast path ran (no hook saw it):
         the kernel's own code may free what a module allocated."""
         slub = self.k.slab
-        for o in [o for o in self.objects.values() if o.kind in ("slab", "kmalloc")]:
-            sl = slub.find_slab(o.addr)
-            if sl is not None and o.addr in sl.freelist:
-                del self.objects[o.addr]
+        entries = self.depot.entries
+        slabby = ("slab", "kmalloc")
+        for addr in [a for a, r in self.objects.items() if entries[r & HANDLE_MASK][0] in slabby]:
+            sl = slub.find_slab(addr)
+            if sl is not None and addr in sl.freelist:
+                del self.objects[addr]
+                self.flags.pop(addr, None)
 
     def suspects(self) -> list[KmemleakObject]:
         """Objects reported as unreferenced and not cleared."""
-        return sorted((o for o in self.objects.values() if o.reported and not o.ignored),
-                      key=lambda o: o.ns)
+        live = dict(self.page_records()) if self.flags else {}
+        live.update(self.objects)
+        return sorted((self._object(a, live[a]) for a, f in self.flags.items()
+                       if f == _REPORTED and a in live), key=lambda o: o.ns)
 
     # -- report ----------------------------------------------------------------------
     def format_object(self, o: KmemleakObject) -> list[str]:
@@ -259,12 +497,13 @@ class Kmemleak:
                                   f"(kmem_cache_destroy() is missing from its exit path)")
             out.append(f"rmmod: {mod.name} left cache {name} (not destroyed)")
         self.cache_snapshots.pop(mod.owner, None)
+        self.depot.forget_code()
         left = self.owned_by(mod.owner)
         if not left:
             return out
         new = [o for o in left if not o.reported]
         for o in new:
-            o.reported = True
+            self.mark(o, _REPORTED)
             for line in self.format_object(o):
                 self.k.printk.emit(4, "kmemleak: " + line)
         if new:
@@ -277,7 +516,7 @@ class Kmemleak:
     # -- scan ------------------------------------------------------------------------
     def scan(self) -> int:
         """kmemleak_scan(): mark from the roots, report the white objects; returns the new count."""
-        objs = sorted(self.objects.values(), key=lambda o: o.addr)
+        objs = sorted(self.all_objects(), key=lambda o: o.addr)
         if not objs:
             return 0
         starts = [o.addr for o in objs]
@@ -305,7 +544,7 @@ class Kmemleak:
         new = 0
         for o in objs:
             if o.addr not in reached and not o.reported:
-                o.reported = True
+                self.mark(o, _REPORTED)
                 new += 1
         if new:
             self.k.printk.emit(6, f"kmemleak: {new} new suspected memory leaks "
@@ -367,7 +606,7 @@ class Kmemleak:
         """'echo dump=ADDR > /sys/kernel/debug/kmemleak' (dump_str_object_info): the object
         that starts at addr, in the log; False (EINVAL) when there is none."""
         pr = self.k.printk
-        o = self.objects.get(addr)
+        o = self.get(addr)
         if o is None:
             pr.emit(6, f"kmemleak: Unknown object at 0x{addr:08x}")
             return False
@@ -386,9 +625,9 @@ class Kmemleak:
 
     def clear(self) -> None:
         """kmemleak_clear(): current suspects are not reported again."""
-        for o in self.objects.values():
-            if o.reported:
-                o.ignored = True
+        for addr, f in list(self.flags.items()):
+            if f & _REPORTED:
+                self.flags[addr] = f | _IGNORED
 
 
 def kmemleak_init(kernel) -> Kmemleak | None:
@@ -400,11 +639,14 @@ def kmemleak_init(kernel) -> Kmemleak | None:
     if kernel.params.get("kmemleak") in ("off", "0"):
         return None
     kl = Kmemleak(kernel)
-    kernel.context_hooks.append(kl.attach_page_hooks)
+    kernel.context_hooks.append(kl.context_changed)
     kernel.slab.alloc_hooks.append(kl.slab_alloc)
     kernel.slab.free_hooks.append(kl.slab_free)
+    kernel.slab.tracker = kl
+    kernel.slab.update_fast()
     kernel.vmalloc.alloc_hooks.append(kl.vmalloc_alloc)
     kernel.vmalloc.free_hooks.append(kl.vmalloc_free)
     kernel.modules.unload_hooks.append(kl.module_unloaded)
     kernel.modules.load_hooks.append(kl.module_loaded)
+    kernel.modules.load_hooks.append(lambda mod: kl.depot.forget_code())
     return kl

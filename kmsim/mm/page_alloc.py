@@ -22,6 +22,7 @@ from .buddy import (
     setup_per_zone_lowmem_reserve,
     setup_per_zone_wmarks,
 )
+from .hooks import RESCHED as _RESCHED
 from .hooks import HookList
 from .physmem import (
     PG_buddy,
@@ -206,7 +207,9 @@ class PageAllocator:
         The order-0 fast path (a page from the pcp list above the low watermark) is
         written out inline: it is the hottest code of the simulator.  A pcp page
         already has its order in struct page, and only a written page is cleared.
+        A blocking request (__GFP_DIRECT_RECLAIM) is a scheduling point (might_sleep).
         """
+        _RESCHED[0] += gfp & _GFP_DIRECT_RECLAIM
         if order == 0:
             for z in self.fast_zonelists[gfp & 0x7]:
                 if z.nr_free <= z.wmark_low:

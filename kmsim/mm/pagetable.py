@@ -130,6 +130,10 @@ class PageTable:
             return entry & _L1_ADDR_MASK_ARM
         return entry & self.addr_mask
 
+    def next_table(self, entry: int) -> int:
+        """Physical address of the table an upper-level entry points to (pmd_page & co)."""
+        return self._next_table(entry, 0)
+
     def _index(self, vaddr: int, lv) -> int:
         return (vaddr >> lv.shift) & ((1 << lv.bits) - 1)
 

@@ -139,6 +139,14 @@ class PhysMem:
         bad = [chunk[frames[chunk].any(axis=1)] for chunk in np.array_split(suspects, len(suspects) // 4096 + 1)]
         return np.concatenate(bad)
 
+    def owner_ids(self, start: int, end: int) -> np.ndarray:
+        """The owner id of each frame of [start, end), as an int64 copy (memmap's input)."""
+        return self.owner[start:end].astype(np.int64)
+
+    def flagged(self, flag: int, start: int, end: int) -> np.ndarray:
+        """Per frame of [start, end): True if its page flags include flag (PG_hole ...)."""
+        return (self.flags[start:end] & flag) != 0
+
     def rss_bytes(self) -> int:
         """Host bytes in use for this machine's arrays (not counting untouched frames)."""
         arrays = (self.flags, self.order, self.refcount, self.owner, self.private, self.dirty_map)

@@ -171,6 +171,8 @@ class KmemCache:
     redzone: bool = False
     store_user: bool = False
     fast: bool = False                        # the fast paths may serve this cache now
+    leak: Callable[..., None] | None = None   # kmemleak's record, while module code runs
+    leak_objects: dict[int, int] = field(default_factory=dict)  # kmemleak's objects, or an empty dict
     init: bool = False                        # init_on_alloc zeroes every object
     zgfp: int = 0                             # the GFP bit that zeroes (0: none does)
     fpbase: int = 0                           # PAGE_OFFSET - offset: free pointer word index base

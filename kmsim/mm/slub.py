@@ -17,6 +17,7 @@ from ..errors import KernelBUG, PageFault
 from ..machine import MAX_ORDER, PAGE_SHIFT, PAGE_SIZE
 from ..report import format_frame
 from . import gfp as G
+from .hooks import RESCHED as _RESCHED  # noqa: I001  (beside the hook types)
 from .hooks import CacheFailHook, CacheHook, HookList, SlabAllocHook, SlabFreeHook, SlabFreeIntercept
 from .physmem import PG_slab
 from .slab import (
@@ -82,6 +83,8 @@ from .slub_geometry import (
     slub_debug_match,
 )
 
+_GFP_DIRECT_RECLAIM = G.__GFP_DIRECT_RECLAIM
+
 if TYPE_CHECKING:
     from ..kernel import Kernel
 
@@ -115,6 +118,7 @@ class Slub:
         self.alloc_hooks: HookList[SlabAllocHook] = HookList(self.update_fast)  # after each allocation
         self.free_hooks: HookList[SlabFreeHook] = HookList(self.update_fast)    # before each free
         self.free_intercept: SlabFreeIntercept | None = None   # slab_free_hook: KASAN's quarantine
+        self.tracker = None         # kmemleak: .slab_fast(s, x, size) and .objects, for the fast paths
         self.destroy_hooks: list[CacheHook] = []  # kasan_cache_shutdown: before a cache is destroyed
         self._fail_hook: CacheFailHook | None = None   # should_failslab
         self.ptr = k.machine.ptr_size
@@ -150,20 +154,27 @@ class Slub:
 
     def hooked(self) -> bool:
         """True while some hook must see every allocation and free.  Hooks marked
-        ``module_only`` (kmemleak) only matter while module code runs."""
+        ``module_only`` (kmemleak) only matter while module code runs, and not even then
+        when the tracker (kmemleak) records from the fast paths."""
         hooks = list(self.alloc_hooks) + list(self.free_hooks)
         if self._fail_hook is not None or self.free_intercept is not None or any(
                 not getattr(h, "module_only", False) for h in hooks):
             return True
-        # a module's thread may allocate while no module code runs here (kmsim/modthread.py)
-        return bool(hooks) and (self.k.module_depth > 0 or bool(self.k.__dict__.get("thread_owners")))
+        if self.k.__dict__.get("thread_owners"):
+            # a module's thread may allocate while no module code runs here (kmsim/modthread.py)
+            return bool(hooks)
+        return bool(hooks) and self.k.module_depth > 0 and self.tracker is None
 
     def update_fast(self) -> None:
         """Allow the fast paths only for caches without debug flags while no hook must run
-        (called when hooks change and when module code starts or stops running)."""
+        (called when hooks change and when module code starts or stops running); while
+        module code runs they call the tracker's record."""
         hooked = self.hooked()
+        t = self.tracker if self.k.module_depth > 0 and not hooked else None
+        leak, objects = (t.slab_fast, t.objects) if t is not None else (None, {})
         for s in self.caches:
             s.fast = s.alive and not s.debug and not hooked
+            s.leak, s.leak_objects = leak, objects
 
     # -- creation ------------------------------------------------------------------------
     def find(self, name: str) -> KmemCache | None:
@@ -216,6 +227,8 @@ class Slub:
         s.redzone = bool(s.flags & SLAB_RED_ZONE)
         s.store_user = bool(s.flags & SLAB_STORE_USER)
         s.fast = not s.debug and not self.hooked()
+        t = self.tracker if s.fast and self.k.module_depth > 0 else None
+        s.leak, s.leak_objects = (t.slab_fast, t.objects) if t is not None else (None, {})
         s.wshift = 3 if self.ptr == 8 else 2
         s.fpbase = k.machine.page_offset - s.offset
         s.init = k.buddy.init_on_alloc and ctor is None and not s.flags & (SLAB_TYPESAFE_BY_RCU | SLAB_POISON)
@@ -636,13 +649,13 @@ def _int_param(val, default: int) -> int:
 def kmem_cache_alloc(s, gfpflags):
     """void *kmem_cache_alloc(struct kmem_cache *s, gfp_t flags): an address, or 0."""
     try:
+        _RESCHED[0] += gfpflags & _GFP_DIRECT_RECLAIM    # might_sleep: a scheduling point
         if s.fast:
             x = s.cpu_freelist.pop()
             if s.init or gfpflags & s.zgfp:         # slab_want_init_on_alloc
-                o = x - s.po
-                s.mm[o:o + s.object_size] = s.zeros
-            return x
-    except (AttributeError, IndexError):
+                s.mm[x - s.po:x - s.po + s.object_size] = s.zeros
+            return x if s.leak is None else s.leak(s, x, s.object_size)    # kmemleak in module code
+    except (AttributeError, IndexError, TypeError):
         pass
     if not isinstance(s, KmemCache) or not s.alive:
         return _bad_cache(s, "kmem_cache_alloc")
@@ -657,14 +670,14 @@ def kmem_cache_free(s, x, _caller: str = "kmem_cache_free"):
         sl = s.cpu_slab
         d = x - sl.base
         if 0 <= d < sl.span and s.fast:
-            i = d // s.size
             fl = sl.freelist
             head = fl[-1] if fl else 0
             w = (x - s.fpbase) >> s.wshift
-            fp = s.mvw[w] ^ sl.keys[i]          # a free object holds a free pointer: the slow path checks
+            fp = s.mvw[w] ^ sl.keys[i := d // s.size]    # a free object holds a free pointer: slow path
             if d == i * s.size and head != x and fp and not 0 <= fp - sl.base < sl.span:
                 s.mvw[w] = head ^ sl.keys[i]
                 fl.append(x)
+                s.leak_objects.pop(x, None)     # kmemleak forgets it (an empty dict outside module code)
                 return
     except (AttributeError, TypeError):
         pass

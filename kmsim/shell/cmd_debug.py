@@ -1,6 +1,10 @@
 """kmemleak [scan|clear]: the suspected leaks, as /sys/kernel/debug/kmemleak shows them."""
 from __future__ import annotations
 
+import json
+
+from .. import fs
+from ..fs.debug import kmemleak_json, kmemleak_rows
 from .core import UsageError, command
 
 __all__ = ["cmd_kmemleak"]
@@ -23,13 +27,9 @@ def cmd_kmemleak(ctx, args):
         return 0
     if args:
         kl.scan()
-    lines = kl.report_lines()
+    text = fs.read_file(ctx.kernel, "/sys/kernel/debug/kmemleak")    # ticks the seeded clock, always
     if ctx.json:
-        import json
-        ctx.out(json.dumps([{"addr": f"{o.addr:#x}", "size": o.size, "kind": o.kind, "module": o.modname,
-                             "comm": o.comm, "pid": o.pid, "backtrace": o.trace}
-                            for o in kl.suspects()], indent=2))
+        ctx.out(json.dumps(kmemleak_json(kmemleak_rows(ctx.kernel)), indent=2))
         return 0
-    for line in lines:
-        ctx.out(line)
+    ctx.out(text, end="")
     return 0

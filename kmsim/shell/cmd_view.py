@@ -7,28 +7,14 @@ from __future__ import annotations
 
 import json
 
-from .core import UsageError, command
+from . import memmap as mm
+from .core import UsageError, command, read_options
+from .options import Options
 
 __all__ = ["cmd_memmap"]
 
 
-def _parse_memmap_args(args: list[str]) -> tuple[str | None, str | None]:
-    zone, svg = None, None
-    it = iter(args)
-    for a in it:
-        if a == "--svg":
-            svg = next(it, None)
-            if svg is None:
-                raise UsageError("option '--svg' requires a file name")
-        elif a.startswith("--svg="):
-            svg = a.split("=", 1)[1]
-        elif a.startswith("-"):
-            raise UsageError(f"invalid option '{a}'")
-        elif zone is None:
-            zone = a
-        else:
-            raise UsageError("only one zone")
-    return zone, svg
+MEMMAP_OPTIONS = Options("", {"svg=": None})
 
 
 def _save_svg(ctx, path: str, text: str) -> int:
@@ -49,11 +35,14 @@ def _save_svg(ctx, path: str, text: str) -> int:
 
 
 @command("memmap", help="a picture of physical memory: who owns each run of frames",
-         usage="memmap [ZONE] [--svg FILE]", options=("--svg",), complete="zones")
+         usage="memmap [ZONE] [--svg FILE]", options=("--svg",), complete="zones", opts=MEMMAP_OPTIONS)
 def cmd_memmap(ctx, args):
     """memmap [ZONE] [--svg FILE]: the picture (coloured on a terminal, plain otherwise)."""
-    from . import memmap as mm
-    zone, svg = _parse_memmap_args(args)
+    found, zones = read_options(MEMMAP_OPTIONS, args)
+    if len(zones) > 1:
+        raise UsageError("only one zone")
+    zone = zones[0] if zones else None
+    svg = found[-1][1] if found else None
     try:
         maps = mm.build_maps(ctx.kernel, zone)
     except ValueError as e:
@@ -62,18 +51,12 @@ def cmd_memmap(ctx, args):
     if svg is not None:
         return _save_svg(ctx, svg, mm.svg_text(ctx.kernel, maps))
     if ctx.json:
-        ctx.out(json.dumps([_zone_json(zm) for zm in maps], indent=2))
+        ctx.out(json.dumps([mm.zone_map_json(zm) for zm in maps], indent=2))
     elif ctx.tty and not ctx.shell.piping:
         ctx.out(mm.render_ansi(ctx.kernel, maps, _term_width()), end="")
     else:
         ctx.out(mm.plain_picture(ctx.kernel, maps), end="")
     return 0
-
-
-def _zone_json(zm) -> dict:
-    return {"zone": zm.name, "start_pfn": zm.start_pfn, "end_pfn": zm.end_pfn,
-            "frames_per_cell": zm.frames_per_cell, "cells": "".join(c.char for c in zm.cells),
-            "free_blocks": zm.nr_free_blocks, "unusable_index": zm.unusable}
 
 
 def _term_width() -> int:

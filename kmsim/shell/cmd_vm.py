@@ -1,15 +1,7 @@
 """Shell commands of the vmalloc area: vmallocinfo, pagewalk."""
 from __future__ import annotations
 
-from .. import fs
-from ..fs.vmalloc import vmallocinfo_rows
-
-
-def _json_addresses(row: dict) -> dict:
-    """Addresses as "0x..." strings in JSON: above 2^53 a JSON number loses its low bits
-    in jq and JavaScript (kmemleak's JSON does the same)."""
-    return {key: f"{v:#x}" if key in ("start", "end", "phys") and isinstance(v, int) else v
-            for key, v in row.items()}
+from ..fs.vmalloc import format_vmallocinfo, vmallocinfo_json, vmallocinfo_rows
 from ..machine import PAGE_SHIFT, PAGE_SIZE
 from ..mm.pagetable import decode_flags
 from .core import UsageError, command
@@ -22,8 +14,8 @@ def cmd_vmallocinfo(ctx, args):
     """/proc/vmallocinfo, as a table on a terminal."""
     if args:
         raise UsageError("takes no arguments")
-    raw = fs.read_file(ctx.kernel, "/proc/vmallocinfo")
-    ctx.table("vmallocinfo", raw, [_json_addresses(r) for r in vmallocinfo_rows(ctx.kernel)])
+    rows = vmallocinfo_rows(ctx.kernel)
+    ctx.table("vmallocinfo", format_vmallocinfo(ctx.kernel, rows), rows, vmallocinfo_json(rows))
     return 0
 
 
@@ -93,7 +85,7 @@ def cmd_pagewalk(ctx, args):
         elif leaf:
             ctx.out(line + f" -> frame pfn {(s.entry & v.pt.addr_mask) >> PAGE_SHIFT:#x}")
         else:
-            ctx.out(line + f" -> table at pfn {v.pt._next_table(s.entry, 0) >> PAGE_SHIFT:#x}")
+            ctx.out(line + f" -> table at pfn {v.pt.next_table(s.entry) >> PAGE_SHIFT:#x}")
     pfn = v.pt.lookup(addr)
     if pfn < 0:
         ctx.out(f"  not mapped: an access Oopses with '{v.pt.pgd_line(addr).strip()}'")

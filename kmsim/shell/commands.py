@@ -1,6 +1,7 @@
 """The foundation's shell commands: modules, dmesg, files, memory, py, reboot, help."""
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -8,9 +9,10 @@ from .. import fs
 from ..errors import ModuleError
 from ..hostpath import virtual_path
 from ..machine import PAGE_SHIFT
-from .core import COMMANDS, UsageError, command
+from .core import COMMANDS, UsageError, command, read_options
 from .dmesg import DmesgError, boot_epoch, format_record, parse_dmesg_args, parse_levels
 from .examples import module_dirs
+from .options import OptionError, Options
 
 # ./modules, then the lab's modules installed with kmsim (or those of the checkout it runs from)
 MODULE_DIRS = module_dirs()
@@ -36,6 +38,15 @@ def cmd_insmod(ctx, args):
     return _module_result(ctx, ctx.kernel.modules.insmod, args[0], args[1:])
 
 
+def _kmod_options(ctx, tool: str, spec: Options, args: list[str]):
+    """kmod's tools on a rejected option: glibc's message and status 1 (None here)."""
+    try:
+        return spec.parse(args)
+    except OptionError as e:
+        ctx.err(f"{tool}: {e}")
+        return None
+
+
 def find_module_file(name: str) -> str | None:
     """modprobe's search: ./modules/NAME.py, then the installed examples."""
     stem = name[:-3] if name.endswith(".py") else name
@@ -58,22 +69,33 @@ def is_file(p: Path) -> bool:
         return False
 
 
+MODPROBE_OPTIONS = Options("r", {"remove": "r"})
+
+
 @command("modprobe", help="load a module by name from ./modules, then the installed lab modules (-r removes)",
-         usage="modprobe [-r] NAME [param=value ...]", options=("-r",), complete="module_names")
+         usage="modprobe [-r] NAME [param=value ...]", options=("-r",), complete="module_names",
+         opts=MODPROBE_OPTIONS)
 def cmd_modprobe(ctx, args):
     if not args:
         ctx.err("modprobe: ERROR: missing parameters. See -h.")
         return 1
-    if args[0] == "-r":
-        if len(args) < 2:
+    parsed = _kmod_options(ctx, "modprobe", MODPROBE_OPTIONS, args)
+    if parsed is None:
+        return 1
+    found, args = parsed
+    if found:
+        if not args:
             raise UsageError("missing module name")
         k = ctx.kernel
-        if args[1] not in k.modules.modules:
-            known = find_module_file(args[1]) is not None      # kmod: in modules.dep or not
-            ctx.err(f"modprobe: FATAL: Module {args[1]} "
+        if args[0] not in k.modules.modules:
+            known = find_module_file(args[0]) is not None      # kmod: in modules.dep or not
+            ctx.err(f"modprobe: FATAL: Module {args[0]} "
                     + ("is not in kernel." if known else "not found."))
             return 1
-        return _module_result(ctx, k.modules.rmmod, args[1])
+        return _module_result(ctx, k.modules.rmmod, args[0])
+    if not args:
+        ctx.err("modprobe: ERROR: missing parameters. See -h.")
+        return 1
     path = find_module_file(args[0])
     if path is None:
         ctx.err(f"modprobe: FATAL: Module {args[0]} not found in directory ./modules")
@@ -83,26 +105,22 @@ def cmd_modprobe(ctx, args):
     return _module_result(ctx, ctx.kernel.modules.insmod, path, args[1:])
 
 
+RMMOD_OPTIONS = Options("f", {"force": "f"})
+
+
 @command("rmmod", help="unload a module", usage="rmmod [-f] NAME", options=("-f",),
-         complete="loaded_modules")
+         complete="loaded_modules", opts=RMMOD_OPTIONS)
 def cmd_rmmod(ctx, args):
-    force = False
-    names = []
-    for a in args:
-        if a in ("-f", "--force"):
-            force = True
-        elif a.startswith("-"):
-            ctx.err(f"rmmod: unrecognized option '{a}'" if a.startswith("--")
-                    else f"rmmod: invalid option -- '{a[1:2]}'")
-            return 1
-        else:
-            names.append(a)
+    parsed = _kmod_options(ctx, "rmmod", RMMOD_OPTIONS, args)
+    if parsed is None:
+        return 1
+    found, names = parsed
     if not names:
         ctx.err("rmmod: ERROR: missing module name.")
         return 1
     status = 0
     for n in names:
-        status = _module_result(ctx, ctx.kernel.modules.rmmod, n, force) or status
+        status = _module_result(ctx, ctx.kernel.modules.rmmod, n, bool(found)) or status
     return status
 
 
@@ -110,54 +128,26 @@ def cmd_rmmod(ctx, args):
 def cmd_lsmod(ctx, args):
     if args:
         raise UsageError("takes no arguments")
-    mods = list(reversed(list(ctx.kernel.modules.modules.values())))
-    rows = ["Module                  Size  Used by"]
-    data = []
-    for m in mods:
-        used = m.refcnt + len(m.holders)
-        holders = " " + ",".join(sorted(m.holders)) if m.holders else ""
-        rows.append(f"{m.name:<19} {m.size:8d}  {used}{holders}")
-        data.append({"name": m.name, "size": m.size, "used_by": used,
-                     "holders": sorted(m.holders), "state": m.state})
-    ctx.table("lsmod", "\n".join(rows) + "\n", data)
+    rows = fs.module_rows(ctx.kernel)
+    ctx.table("lsmod", fs.format_lsmod(rows), rows, fs.lsmod_json(rows))
     return 0
 
 
-def _modinfo_args(ctx, args) -> tuple[str | None, list[str]] | None:
-    """modinfo's -F FIELD (--field=FIELD, -FFIELD): the field and the modules; None after
-    an error already printed."""
-    field, names = None, []
-    it = iter(args)
-    for a in it:
-        if a in ("-F", "--field"):
-            field = next(it, None)
-            if field is None:
-                ctx.err("modinfo: option requires an argument -- 'F'")
-                return None
-        elif a.startswith("--field="):
-            field = a[8:]
-        elif a.startswith("-F"):
-            field = a[2:]
-        elif a.startswith("-") and a != "-":
-            ctx.err(f"modinfo: invalid option -- '{a[1:2]}'" if not a.startswith("--")
-                    else f"modinfo: unrecognized option '{a}'")
-            return None
-        else:
-            names.append(a)
-    return field, names
+MODINFO_OPTIONS = Options("F:", {"field=": "F"})
 
 
 @command("modinfo", help="show a module's information", usage="modinfo [-F FIELD] NAME-or-FILE",
-         options=("-F",), complete="module_files")
+         options=("-F",), complete="module_files", opts=MODINFO_OPTIONS)
 def cmd_modinfo(ctx, args):
-    parsed = _modinfo_args(ctx, args)
+    parsed = _kmod_options(ctx, "modinfo", MODINFO_OPTIONS, args)
     if parsed is None:
         return 1
-    field, names = parsed
+    found, names = parsed
+    field = found[-1][1] if found else None
     if not names:
         ctx.err("modinfo: ERROR: missing module or filename.")
         return 1
-    from .modinfo import modinfo_fields
+    from .modinfo import modinfo_fields, modinfo_json
     status = 0
     for a in names:
         try:
@@ -170,17 +160,8 @@ def cmd_modinfo(ctx, args):
             ctx.err(f"modinfo: ERROR: Module {a} not found.")
             status = 1
             continue
-        if ctx.json:            # one object; author and parm (which repeat) are lists
-            import json
-            obj: dict = {}
-            for key, val in fields:
-                if key in ("author", "parm"):
-                    obj.setdefault(key, []).append(val)
-                else:
-                    obj[key] = val
-            obj.setdefault("author", [])
-            obj.setdefault("parm", [])
-            ctx.out(json.dumps(obj, indent=2))
+        if ctx.json:
+            ctx.out(json.dumps(modinfo_json(fields), indent=2))
             continue
         for key, val in fields:
             if field is None:
@@ -211,7 +192,7 @@ def cmd_dmesg(ctx, args):
     k.printk.read_seq = k.printk.next_seq
     if "c" in opts.flags:
         k.printk.clear()
-    if "w" in opts.flags and ctx.shell.tty and getattr(ctx.shell, "follow_dmesg", None):
+    if "w" in opts.flags and ctx.shell.tty and ctx.shell.follow_dmesg:
         ctx.shell.follow_dmesg(ctx, opts.levels, fmt=lambda r: format_record(r, opts, boot),
                                keep=_dmesg_filter(opts))
     return 0
@@ -250,7 +231,7 @@ def cmd_cat(ctx, args):
                 ctx.err(f"cat: {path}: {e}")
                 status = 1
                 continue
-            hl = getattr(ctx.shell, "highlight_file", None)
+            hl = ctx.shell.highlight_file
             ctx.out(hl(path, text) if (hl and ctx.tty and not ctx.shell.piping) else text, end="")
             continue
         try:
@@ -292,71 +273,39 @@ def cmd_echo(ctx, args):
     return 0
 
 
-@command("free", help="memory totals, as procps free", usage="free [-h] [-k] [-m]", options=("-h", "-k", "-m"))
-def cmd_free(ctx, args):
-    from ..fs import meminfo_values
-    for a in args:
-        if a not in ("-h", "-k", "-m", "--human", "--kibi", "--mebi"):
-            raise UsageError(f"unrecognized option '{a}'" if a.startswith("--")
-                             else f"invalid option -- '{a.lstrip('-')[:1]}'")
-    args = ["-h" if a == "--human" else "-m" if a == "--mebi" else a for a in args]
-    v = meminfo_values(ctx.kernel)
-    total, free = v["MemTotal"], v["MemFree"]
-    slab = v["Slab"]
-    cache = v["Buffers"] + v["Cached"] + v["SReclaimable"]     # procps: buff/cache
-    used = total - free - cache
-    human = "-h" in args
-    unit = 1024 if "-m" in args else 1
+FREE_OPTIONS = Options("hkm", {"human": "h", "kibi": "k", "mebi": "m"})
 
-    def f(x):
-        if human:               # procps: 0B, one decimal below 10, else whole units
-            if x == 0:
-                return "0B"
-            for suf, div in (("Ki", 1), ("Mi", 1 << 10), ("Gi", 1 << 20), ("Ti", 1 << 30)):
-                v = x / div
-                if v < 9.95:
-                    return f"{v:.1f}{suf}"
-                if v < 1023.5 or suf == "Ti":
-                    return f"{round(v)}{suf}"
-        return str(x // unit)
-    raw = (f"{'':8}{'total':>12}{'used':>12}{'free':>12}{'shared':>12}{'buff/cache':>12}{'available':>12}\n"
-           f"{'Mem:':<8}{f(total):>12}{f(used):>12}{f(free):>12}{f(v['Shmem']):>12}{f(cache):>12}{f(v['MemAvailable']):>12}\n"
-           f"{'Swap:':<8}{f(0):>12}{f(0):>12}{f(0):>12}\n")
-    ctx.table("free", raw, {"total_kb": total, "used_kb": used, "free_kb": free,
-                            "slab_kb": slab, "buff_cache_kb": cache,
-                            "available_kb": v["MemAvailable"]})
+
+@command("free", help="memory totals, as procps free", usage="free [-h] [-k] [-m]",
+         options=("-h", "-k", "-m"), opts=FREE_OPTIONS)
+def cmd_free(ctx, args):
+    found, operands = read_options(FREE_OPTIONS, args)
+    if operands:
+        raise UsageError(f"extra operand '{operands[0]}'")
+    keys = {key for key, _val in found}
+    human, unit = "h" in keys, 1024 if "m" in keys else 1
+    vals = fs.free_values(ctx.kernel)
+    ctx.table("free", fs.format_free(vals, human, unit), fs.free_cells(vals, human, unit),
+              fs.free_json(vals))
     return 0
 
 
-def _proc_table(kind: str, path: str, data_fn=None):
+def _proc_table(kind: str, rows_fn, text_fn, json_fn=None):
     def fn(ctx, args):
         if args:
             raise UsageError("takes no arguments")
-        raw = fs.read_file(ctx.kernel, path)
-        ctx.table(kind, raw, data_fn(ctx.kernel) if data_fn else {"text": raw})
+        rows = rows_fn(ctx.kernel)
+        ctx.table(kind, text_fn(rows), rows, json_fn(rows) if json_fn else None)
         return 0
     return fn
 
 
-def _buddy_data(k):
-    return [{"zone": z.name, "free_blocks": z.nr_free_blocks(), "free_pages": z.nr_free,
-             "pcp_pages": z.pcp_count} for z in k.buddy.zones]
-
-
-def _zone_data(k):
-    return [{"zone": z.name, "free": z.nr_free, "min": z.wmark_min, "low": z.wmark_low,
-             "high": z.wmark_high, "spanned": z.spanned, "present": z.present,
-             "managed": z.managed, "start_pfn": z.zone_start_pfn,
-             "pcp": {"count": z.pcp_count, "high": z.pcp_high, "batch": z.pcp_batch}}
-            for z in k.buddy.zones]
-
-
 command("buddyinfo", help="free blocks per order and zone (/proc/buddyinfo)")(
-    _proc_table("buddyinfo", "/proc/buddyinfo", _buddy_data))
+    _proc_table("buddyinfo", fs.buddyinfo_rows, fs.format_buddyinfo))
 command("zoneinfo", help="zones, watermarks and pagesets (/proc/zoneinfo)")(
-    _proc_table("zoneinfo", "/proc/zoneinfo", _zone_data))
+    _proc_table("zoneinfo", fs.zoneinfo_rows, fs.format_zoneinfo, fs.zoneinfo_json))
 command("meminfo", help="memory counters (/proc/meminfo)")(
-    _proc_table("meminfo", "/proc/meminfo", lambda k: fs.meminfo_values(k)))
+    _proc_table("meminfo", fs.meminfo_values, fs.format_meminfo))
 
 
 @command("py", help="run Python with the kernel and every kmsim.linux name in scope",
@@ -399,7 +348,7 @@ def cmd_set(ctx, args):
         return 0
     if args[0] == "-o" and len(args) == 2 and args[1] in ("vi", "emacs"):
         s["editing"] = args[1]
-        cb = getattr(ctx.shell, "on_setting", None)
+        cb = ctx.shell.on_setting
         if cb:
             cb("editing", args[1])
         return 0
@@ -443,17 +392,22 @@ Modules: insmod and modprobe load .py (and .c) files only, and run them as trust
   kmsim check (isolated runs, docs/grading.md)."""
 
 
-@command("uname", help="print system information", usage="uname [-a|-r|-m]", options=("-a", "-r", "-m"))
+UNAME_OPTIONS = Options("amrs", {"all": "a", "machine": "m", "kernel-release": "r", "kernel-name": "s"})
+
+
+@command("uname", help="print system information", usage="uname [-a|-r|-m]", options=("-a", "-r", "-m"),
+         opts=UNAME_OPTIONS)
 def cmd_uname(ctx, args):
     k = ctx.kernel
-    for a in args:
-        if a not in ("-a", "-r", "-m", "-s"):
-            raise UsageError(f"invalid option -- '{a.lstrip('-')[:1]}'")
-    if "-r" in args:
+    found, operands = read_options(UNAME_OPTIONS, args)
+    if operands:
+        raise UsageError(f"extra operand '{operands[0]}'")
+    keys = {key for key, _val in found}
+    if "r" in keys:
         ctx.out(k.release)
-    elif "-m" in args:
+    elif "m" in keys:
         ctx.out(k.machine.utsname_machine)
-    elif "-a" in args:
+    elif "a" in keys:
         ctx.out(f"Linux kmsim {k.release} {k.version} {k.machine.utsname_machine} GNU/Linux")
     else:
         ctx.out("Linux")

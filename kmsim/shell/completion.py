@@ -1,5 +1,7 @@
 """Tab completion that knows the machine.
 
+The words are those the shell will run: the line is read by the parser's tokenizer
+(kmsim.shell.parser.tokenize), an unfinished quote included.
 Command names; the options of each command (``Command.options``); and the
 arguments a command names with ``complete=``: module files (host paths and
 ./modules/*.py), loaded modules, module names (modprobe), virtual paths, zones,
@@ -10,82 +12,49 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 from pathlib import Path
 
 from prompt_toolkit.completion import Completer, Completion
 
+from .. import fs
+from .commands import MODULE_DIRS, find_module_file
 from .core import COMMANDS
 from .lexer import FILTERS
+from .modinfo import file_metadata
+from .parser import Token, tokenize
 
 __all__ = ["KmsimCompleter", "candidates", "current_words", "word_start", "quote_completion"]
+
+
+def _cursor(text: str) -> tuple[list[Token], Token | None]:
+    """The tokens of the command the cursor is in (after the last ';' or '|'), and the
+    word under the cursor (None when a new word starts there)."""
+    tokens = tokenize(text)
+    cut = max((i + 1 for i, t in enumerate(tokens) if t.kind in ("sep", "pipe")), default=0)
+    last = tokens[cut:]
+    word = last[-1] if last and last[-1].kind == "word" and last[-1].end == len(text) else None
+    return last, word
 
 
 def current_words(text: str) -> list[str]:
     """The words of the last command of a line up to the cursor ('' if a new word starts);
     quotes are removed, an unclosed one included (``cat '/proc/bu``)."""
-    text = _last_command(text)
-    start = word_start(text)
-    try:
-        words = shlex.split(text[:start])
-    except ValueError:
-        words = text[:start].split()
-    return words + [_unquote(text[start:])]
-
-
-def _last_command(text: str) -> str:
-    """The text after the last unquoted ';' or '|'."""
-    return text[_last_sep(text)[0]:]
-
-
-def _last_sep(text: str) -> tuple[int, str]:
-    """(index after, character) of the last unquoted ';' or '|' ((0, '') if none)."""
-    cut, sep, quote = 0, "", None
-    for i, c in enumerate(text):
-        if quote:
-            quote = None if c == quote else quote
-        elif c in "'\"":
-            quote = c
-        elif c in ";|":
-            cut, sep = i + 1, c
-    return cut, sep
+    last, word = _cursor(text)
+    words = [t.value if t.kind == "word" else t.raw for t in last
+             if t.kind in ("word", "redirect") and t is not word]
+    return words + [word.value if word is not None else ""]
 
 
 def word_start(text: str) -> int:
     """Index in text where the word under the cursor begins (len(text) after a space)."""
-    start, quote, escaped = 0, None, False
-    for i, c in enumerate(text):
-        if escaped:
-            escaped = False
-        elif quote:
-            quote = None if c == quote else quote
-        elif c == "\\":
-            escaped = True
-        elif c in "'\"":
-            quote = c
-        elif c.isspace() or c == ">":
-            start = i + 1
-    return start
-
-
-def _unquote(raw: str) -> str:
-    """A word as the shell will see it, closing a quote left open."""
-    for close in ("", "'", '"'):
-        try:
-            parts = shlex.split(raw + close)
-        except ValueError:
-            continue
-        return parts[0] if parts else ""
-    return raw
+    _last, word = _cursor(text)
+    return word.start if word is not None else len(text)
 
 
 def _open_quote(raw: str) -> str | None:
     """The quote character left open in a raw word, or None."""
-    try:
-        shlex.split(raw)
-        return None
-    except ValueError:
-        return "'" if _unquote(raw) != raw and not raw.startswith('"') else '"'
+    tokens = tokenize(raw, comments=False)
+    return tokens[-1].quote if tokens and tokens[-1].kind == "word" else None
 
 
 def quote_completion(raw: str, cand: str) -> str:
@@ -105,11 +74,20 @@ _SAFE = re.compile(r"[\w@%+=:,./~-]+")
 
 
 def _in_filter(text: str) -> bool:
-    return _last_sep(text)[1] == "|"
+    """True if the cursor is in a filter: the last ';' or '|' before it is a '|'."""
+    seps = [t.kind for t in tokenize(text) if t.kind in ("sep", "pipe")]
+    return bool(seps) and seps[-1] == "pipe"
+
+
+def _in_comment(text: str) -> bool:
+    tokens = tokenize(text)
+    return bool(tokens) and tokens[-1].kind == "comment"
 
 
 def candidates(shell, text: str) -> list[str]:
     """Completions of the word under the cursor, for the line text before it."""
+    if _in_comment(text):
+        return []
     words = current_words(text)
     word = words[-1]
     if len(words) == 1:
@@ -169,20 +147,21 @@ def cache_names(kernel) -> list[str]:
 def _module_files(word: str) -> list[str]:
     """Python files and directories under word; without a '/', ./modules/*.py too (then
     the 'modules/' directory itself is left out: its files are listed)."""
-    out = [p for p in _host_paths(word) if p.endswith((".py", "/"))]
+    out = [p for p in _host_paths(word) if p.endswith((".py", ".c", "/"))]     # C modules too
     if "/" not in word:
-        files = [f"modules/{p.name}" for p in sorted(Path("modules").glob("*.py"))]
+        files = [f"modules/{p.name}" for p in sorted(Path("modules").glob("*.py"))
+                 + sorted(Path("modules").glob("*.c"))]
         if any(f.startswith(word) for f in files):
             out = [p for p in out if p != "modules/"] + files
     return sorted(set(out))
 
 
 def _module_names() -> list[str]:
-    from .commands import MODULE_DIRS
     names = []
     for d in MODULE_DIRS:
-        names += [p.stem for p in Path(d).glob("*.py") if not p.name.startswith("_")]
-    return names
+        names += [p.stem for p in [*Path(d).glob("*.py"), *Path(d).glob("*.c")]
+                  if not p.name.startswith("_")]
+    return sorted(set(names), key=names.index)
 
 
 def _host_paths(word: str) -> list[str]:
@@ -200,7 +179,6 @@ def _host_paths(word: str) -> list[str]:
 
 
 def _virtual_paths(kernel, word: str) -> list[str]:
-    from .. import fs
     head = word.rsplit("/", 1)[0] if "/" in word else ""
     out = []
     for n in fs.list_dir(kernel, head or "/", quiet=True) or []:
@@ -212,8 +190,6 @@ def _virtual_paths(kernel, word: str) -> list[str]:
 
 def _module_params(path: str, word: str, given=()) -> list[str]:
     """'name=' for each parameter of the module at path (or by name) not given yet."""
-    from .commands import find_module_file
-    from .modinfo import file_metadata
     real = path if Path(path).is_file() else find_module_file(path)
     if real is None:
         return []

@@ -1,7 +1,9 @@
 """The shell's core: ``Shell.execute(line) -> Result``, commands, pipelines.
 
-Commands register once with ``@command(name, help=..., usage=..., options=...,
-complete=...)``, so dispatch, ``help`` and Tab completion share one table.  A
+Commands register once with ``@command(name, help=..., usage=..., opts=...,
+complete=...)``, so dispatch, ``help`` and Tab completion share one table; ``opts`` is
+the command's GNU option spec (kmsim.shell.options.Options), which it reads its
+arguments with and completion offers (``options`` overrides the offered ones).  A
 command is ``fn(ctx, args) -> status``; it writes with ``ctx.out``/``ctx.err``
 and renders tables with ``ctx.table``.  Kernel messages more urgent than the
 console level reach ``Result.console`` as they are printed.  The filters of a
@@ -18,9 +20,11 @@ from dataclasses import dataclass
 
 from ..printk import format_dmesg_line
 from .filters import FilterError, apply_filter
+from .options import OptionError, Options
 from .parser import ParseError, parse
 
-__all__ = ["Shell", "Result", "Context", "Command", "command", "COMMANDS", "UsageError", "apply_filter"]
+__all__ = ["Shell", "Result", "Context", "Command", "command", "COMMANDS", "UsageError", "apply_filter",
+           "read_options"]
 
 
 class UsageError(Exception):
@@ -29,23 +33,35 @@ class UsageError(Exception):
 
 @dataclass
 class Command:
-    """A shell command: its function, help text, usage line and completion hints."""
+    """A shell command: its function, help text, usage line, options and completion hints."""
     name: str
     fn: Callable
     help: str = ""
     usage: str = ""
-    options: tuple = ()
+    options: tuple = ()              # what Tab offers after '-'
     complete: str | None = None      # "module_files", "loaded_modules", "paths", "caches" ...
     aliases: tuple = ()
+    opts: Options | None = None      # the GNU option spec the command parses its arguments with
 
 
 COMMANDS: dict[str, Command] = {}
 
 
-def command(name: str, help: str = "", usage: str = "", options=(), complete=None, aliases=()):
-    """Register a shell command."""
+def read_options(spec: Options, args: list[str]) -> tuple[list[tuple[str, str | None]], list[str]]:
+    """spec.parse(args), a rejected option being a usage error ('CMD: invalid option -- 'z''
+    and the usage line, status 2)."""
+    try:
+        return spec.parse(args)
+    except OptionError as e:
+        raise UsageError(str(e)) from None
+
+
+def command(name: str, help: str = "", usage: str = "", options=(), complete=None, aliases=(),
+            opts: Options | None = None):
+    """Register a shell command (options: what completion offers, by default opts' names)."""
     def deco(fn):
-        cmd = Command(name, fn, help, usage or name, tuple(options), complete, tuple(aliases))
+        offered = tuple(options) or (tuple(opts.names()) if opts is not None else ())
+        cmd = Command(name, fn, help, usage or name, offered, complete, tuple(aliases), opts)
         COMMANDS[name] = cmd
         for a in aliases:
             COMMANDS[a] = cmd
@@ -114,14 +130,16 @@ class Context:
         """Write to standard error (kmod's messages)."""
         self.result.write("err", text + end)
 
-    def table(self, kind: str, raw: str, data=None) -> None:
-        """Print a table: JSON with --json, rich on a terminal, else the raw kernel text."""
-        if self.json and data is not None:
-            self.out(json.dumps(data, indent=2))
+    def table(self, kind: str, raw: str, rows=None, doc=None) -> None:
+        """Print a view, three renderings of one set of rows: with --json the document (doc,
+        else the rows themselves), on a terminal the rich table of the rows (shell.renderer),
+        otherwise raw, the kernel's text of them."""
+        if self.json and (rows is not None or doc is not None):
+            self.out(json.dumps(rows if doc is None else doc, indent=2))
             return
         renderer = self.shell.renderer
         if self.tty and renderer is not None and not self.shell.piping:
-            text = renderer(kind, raw, data, self)
+            text = renderer(kind, raw, rows, self)
             if text is not None:
                 self.out(text, end="")
                 return
@@ -145,7 +163,13 @@ class Shell:
         self.kernel_factory = kernel_factory
         self.tty = tty
         self.json = json
-        self.renderer = None          # set by shell.render on a terminal
+        # what a terminal adds (set by the REPL, or cli for -c on a terminal); None elsewhere
+        self.renderer: Callable | None = None          # render.render_table: views as tables
+        self.highlight_file: Callable | None = None    # render.highlight_python: cat FILE.py
+        self.follow_dmesg: Callable | None = None      # live.follow_dmesg: dmesg -w
+        self.live_slabtop: Callable | None = None      # live.run_slabtop: slabtop without -o
+        self.on_setting: Callable | None = None        # the REPL's reaction to set -o vi|emacs
+        self.py_namespace: dict | None = None          # py's names, kept between lines
         self.piping = False
         self.settings = {"follow": True, "editing": "emacs"}
         self.history_seq = 0

@@ -1,8 +1,9 @@
 """dmesg's command line and time stamps, as util-linux 2.38 dmesg parses and prints them.
 
-``parse_dmesg_args(args)`` reads the options as getopt_long does (bundled short
-options, ``--long=value``, unambiguous abbreviations) and raises ``DmesgError`` with
-util-linux's message and exit status 1 for a usage error.  ``format_record`` prints
+``parse_dmesg_args(args)`` reads the options with the shell's getopt_long
+(kmsim.shell.options: bundled short options, ``--long=value``, unambiguous
+abbreviations) and raises ``DmesgError`` with util-linux's message and exit status 1
+for a usage error.  ``format_record`` prints
 one record with the chosen time format.
 """
 from __future__ import annotations
@@ -12,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 
 from ..printk import LEVEL_NAMES, format_dmesg_line
-from .parser import scan_options
+from .options import OptionError, Options
 
 __all__ = ["DmesgError", "DmesgOptions", "parse_dmesg_args", "parse_levels", "format_record",
            "boot_epoch", "format_ctime"]
@@ -60,8 +61,6 @@ Supported log levels (priorities):
   notice - normal but significant condition
     info - informational
    debug - debug-level messages"""
-SHORT_ARGS = {"F": True, "f": True, "l": True, "n": True, "s": True, "L": None}
-SHORT_FLAGS = set("cCdDeEHhJkPprSTtuVwWx")
 # (name, takes an argument: True, False or None for optional, short key), in util-linux's order
 LONG_OPTIONS = [
     ("buffer-size", True, "s"), ("clear", False, "C"), ("color", None, "L"),
@@ -75,6 +74,10 @@ LONG_OPTIONS = [
     ("syslog", False, "S"), ("time-format", True, "time-format"), ("until", True, "until"),
     ("userspace", False, "u"), ("version", False, "V"),
 ]
+OPTIONS = Options("CcDdEeF:f:HhJkLl:n:Pprs:STtuVWwx",
+                  {name + ("=" if takes else ""): key if len(key) == 1 else None
+                   for name, takes, key in LONG_OPTIONS},
+                  optional=("L",))
 LONG_NAME = {key: name for name, _arg, key in reversed(LONG_OPTIONS)}
 EXCLUSIVE = ("CDEcnr", "Hr", "Lr", "Sw", "Tr", "dr", "er", "rx", "rt")
 UNSUPPORTED = set("dDeEfFJpsSW") | {"since", "until"}
@@ -103,52 +106,20 @@ class DmesgOptions:
 
 
 def parse_dmesg_args(args: list[str]) -> DmesgOptions:
-    """Parse dmesg's arguments; DmesgError for what util-linux rejects."""
+    """Parse dmesg's arguments; DmesgError for what util-linux rejects.  Options act in
+    order, as util-linux's getopt_long loop runs them (``-h`` before a bad option helps)."""
     opts = DmesgOptions()
-
-    def short(cluster: str, it) -> None:
-        for key, value in _short_options(cluster, it):
+    try:
+        found, operands = OPTIONS.parse(args)
+    except OptionError as e:
+        for key, value in e.before:
             _apply(opts, key, value)
-    operands = scan_options(args, lambda a, it: _apply(opts, *_long_option(a, it)), short)
+        raise DmesgError(f"dmesg: {e}\n{TRY_HELP}") from None
+    for key, value in found:
+        _apply(opts, key, value)
     if operands:
         raise DmesgError(f"dmesg: bad usage\n{TRY_HELP}")
     return opts
-
-
-def _short_options(cluster: str, it):
-    """Yield (key, value) for a cluster such as 'kT' or 'lerr,warn'."""
-    for i, c in enumerate(cluster):
-        if c in SHORT_ARGS:
-            rest = cluster[i + 1:]
-            if SHORT_ARGS[c] is None:
-                yield c, rest or None
-            elif rest or (rest := next(it, None)) is not None:
-                yield c, rest
-            else:
-                raise DmesgError(f"dmesg: option requires an argument -- '{c}'\n{TRY_HELP}")
-            return
-        if c not in SHORT_FLAGS:
-            raise DmesgError(f"dmesg: invalid option -- '{c}'\n{TRY_HELP}")
-        yield c, None
-
-
-def _long_option(a: str, it) -> tuple[str, str | None]:
-    spelled, eq, value = a[2:].partition("=")
-    exact = [o for o in LONG_OPTIONS if o[0] == spelled]
-    found = exact or [o for o in LONG_OPTIONS if o[0].startswith(spelled)]
-    if not found:
-        raise DmesgError(f"dmesg: unrecognized option '{a}'\n{TRY_HELP}")
-    if len(found) > 1:
-        names = " ".join(f"'--{o[0]}'" for o in found)
-        raise DmesgError(f"dmesg: option '--{spelled}' is ambiguous; possibilities: {names}\n{TRY_HELP}")
-    name, takes, key = found[0]
-    if takes is False and eq:
-        raise DmesgError(f"dmesg: option '--{name}' doesn't allow an argument\n{TRY_HELP}")
-    if takes is True and not eq:
-        value = next(it, None)
-        if value is None:
-            raise DmesgError(f"dmesg: option '--{name}' requires an argument\n{TRY_HELP}")
-    return key, value if eq or takes else None
 
 
 def _apply(opts: DmesgOptions, key: str, value: str | None) -> None:
@@ -165,13 +136,13 @@ def _apply(opts: DmesgOptions, key: str, value: str | None) -> None:
         spelled = f"--{key}" if len(key) > 1 else f"-{key}"
         raise DmesgError(f"dmesg: option {spelled} is not supported by kmsim")
     if key == "l":
-        opts.levels = parse_levels(value)
+        opts.levels = parse_levels(value or "")
     elif key == "n":
         opts.console_level = value
     elif key in ("T", "t"):
         opts.time_format = "ctime" if key == "T" else "notime"
     elif key == "time-format":
-        opts.time_format = _time_format(value)
+        opts.time_format = _time_format(value or "")
     elif key in ("k", "u"):
         opts.facilities = (opts.facilities or set()) | ({0} if key == "k" else set(range(1, 24)))
     opts.flags.add(key)

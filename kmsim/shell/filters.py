@@ -1,7 +1,8 @@
 """The pipeline filters: grep, head, tail, wc, sort and cat over a command's output.
 
 They print what GNU grep 3.8 and coreutils 9.1 print for standard input, their
-messages included (in the C locale's quoting).  ``apply_filter(words, text, err)``
+messages included (in the C locale's quoting); each reads its options with the
+shell's GNU parser (kmsim.shell.options).  ``apply_filter(words, text, err)``
 returns (output, status) or raises ``FilterError`` with the tool's whole message.
 """
 from __future__ import annotations
@@ -10,7 +11,7 @@ import functools
 import re
 from collections.abc import Callable
 
-from .parser import scan_options
+from .options import OptionError, Options
 from .regex import RegexError, translate
 
 __all__ = ["FilterError", "apply_filter", "split_lines"]
@@ -45,7 +46,7 @@ def apply_filter(words: list[str], text: str, err: Callable[[str], None] | None 
         return wc(args, text), 0
     if name == "sort":
         lines = [ln if ln.endswith("\n") else ln + "\n" for ln in split_lines(text)]
-        return "".join(sorted(lines, reverse="-r" in args)), 0
+        return "".join(sorted(lines, reverse=_sort_reverse(args))), 0
     if name == "cat":
         return text, 0
     raise FilterError(f"{name}: not a filter (use grep, head, tail, wc, sort)")
@@ -54,15 +55,42 @@ def apply_filter(words: list[str], text: str, err: Callable[[str], None] | None 
 # ------------------------------------------------------------------------------------
 # grep
 
-GREP_FLAGS = {"i": "i", "y": "i", "v": "v", "c": "c", "n": "n", "w": "w", "x": "x", "q": "q",
-              "s": "s", "o": "o"}
-GREP_LONG_FLAGS = {"--ignore-case": "i", "--invert-match": "v", "--count": "c",
-                   "--line-number": "n", "--word-regexp": "w", "--line-regexp": "x",
-                   "--quiet": "q", "--silent": "q", "--no-messages": "s", "--only-matching": "o",
-                   "--fixed-strings": "F", "--extended-regexp": "E", "--basic-regexp": "G"}
-GREP_LONG_ARGS = {"--regexp": "e", "--after-context": "A", "--before-context": "B",
-                  "--context": "C", "--max-count": "m"}
-GREP_UNSUPPORTED = set("DHILPRTUVZabdfhlruz")
+GREP_UNSUPPORTED = "DHILPRTUVZabdfhlruz"
+# the context digits (-5) arrive as --context-digits, one run of digits each (see _split_cluster)
+GREP_OPTIONS = Options(
+    "A:B:C:EFGe:im:nocqsvwxy" + GREP_UNSUPPORTED,
+    {"ignore-case": "i", "invert-match": "v", "count": "c", "line-number": "n", "word-regexp": "w",
+     "line-regexp": "x", "quiet": "q", "silent": "q", "no-messages": "s", "only-matching": "o",
+     "fixed-strings": "F", "extended-regexp": "E", "basic-regexp": "G", "regexp=": "e",
+     "after-context=": "A", "before-context=": "B", "context=": "C", "max-count=": "m",
+     "color": None, "colour": None, "context-digits=": None},
+    optional=("color", "colour"))
+_VALUED = "ABCem"
+
+
+def _split_cluster(a: str) -> list[str]:
+    """grep's -NUM (-5, -n5): each run of digits in a cluster of short options becomes
+    --context-digits=NUM in its place, as grep counts the digits of one argument:
+    '-n5x' -> ['-n', '--context-digits=5', '-x']; a value-taking letter keeps the rest."""
+    if a.startswith("--"):
+        return [a]
+    pieces, flags, i = [], "", 1
+    while i < len(a):
+        c = a[i]
+        if c.isdigit():
+            j = i
+            while j < len(a) and a[j].isdigit():
+                j += 1
+            pieces += [f"-{flags}"] if flags else []
+            pieces.append(f"--context-digits={a[i:j]}")
+            flags, i = "", j
+            continue
+        flags += c
+        if c in _VALUED:
+            flags += a[i + 1:]
+            break
+        i += 1
+    return pieces + ([f"-{flags}"] if flags else [])
 
 
 class GrepOptions:
@@ -83,48 +111,35 @@ class GrepOptions:
             raise FilterError(f"grep: {operands[0]}: kmsim's grep reads the command's output, not files")
 
     def parse(self, args: list[str]) -> list[str]:
-        """Take the options out of args; returns the operands."""
-        return scan_options(args, self.long_option, self.short_options)
+        """Take the options out of args, acting on each in order; returns the operands."""
+        try:
+            found, operands = GREP_OPTIONS.parse(GREP_OPTIONS.rewrite(args, _split_cluster))
+        except OptionError as e:
+            for key, value in e.before:
+                self.option(key, value)
+            raise FilterError(f"grep: {e}\n{GREP_USAGE}") from None
+        for key, value in found:
+            self.option(key, value)
+        return operands
 
-    def short_options(self, cluster: str, it) -> None:
-        digits = ""
-        for i, c in enumerate(cluster):
-            if c.isdigit():
-                digits += c
-                self.after = self.before = int(digits)
-            elif c in "ABCem":
-                self.take(c, cluster[i + 1:] or next(it, None), f"-- '{c}'")
-                return
-            elif c in "EFG":
-                self.set_matcher(c)
-            elif c in GREP_FLAGS:
-                self.flags.add(GREP_FLAGS[c])
-            elif c in GREP_UNSUPPORTED:
-                raise FilterError(f"grep: option '-{c}' is not supported by kmsim's grep")
-            else:
-                raise FilterError(f"grep: invalid option -- '{c}'\n{GREP_USAGE}")
-
-    def long_option(self, a: str, it) -> None:
-        name, eq, value = a.partition("=")
-        if name in ("--color", "--colour"):
-            return
-        if name in GREP_LONG_ARGS:
-            self.take(GREP_LONG_ARGS[name], value if eq else next(it, None), f"'{name}'")
-        elif name in GREP_LONG_FLAGS and not eq:
-            flag = GREP_LONG_FLAGS[name]
-            if flag in "EFG":
-                self.set_matcher(flag)
-            else:
-                self.flags.add(flag)
+    def option(self, key: str, value: str | None) -> None:
+        """Act on one option (its short letter, or its long name when it has none)."""
+        if key == "context-digits":
+            self.after = self.before = int(value or 0)
+        elif key in ("color", "colour"):
+            pass
+        elif key in _VALUED:
+            self.take(key, value)
+        elif key in ("E", "F", "G"):
+            self.set_matcher(key)
+        elif key in GREP_UNSUPPORTED:
+            raise FilterError(f"grep: option '-{key}' is not supported by kmsim's grep")
         else:
-            raise FilterError(f"grep: unrecognized option '{a}'\n{GREP_USAGE}")
+            self.flags.add("i" if key == "y" else key)
 
-    def take(self, c: str, value: str | None, spelled: str) -> None:
+    def take(self, c: str, value: str | None) -> None:
         """An option with an argument: -e PATTERN, -A/-B/-C NUM, -m NUM."""
-        if value is None:
-            what = "option requires an argument " if spelled.startswith("-") else "option "
-            tail = "" if spelled.startswith("-") else " requires an argument"
-            raise FilterError(f"grep: {what}{spelled}{tail}\n{GREP_USAGE}")
+        value = value or ""
         if c == "e":
             self.patterns.append(value)
         elif c == "m":
@@ -157,7 +172,7 @@ class GrepMatcher:
             self.body = re.compile(f"^(?:{body})$" if "x" in opt.flags else body, flags)
             self.rx = re.compile(rf"(?<!\w)(?:{body})(?!\w)", flags) if self.word else self.body
         except (re.error, RecursionError, OverflowError):
-            raise FilterError("grep: Regular expression too big")
+            raise FilterError("grep: Regular expression too big") from None
 
     @staticmethod
     def pieces(opt: GrepOptions, warn: Callable[[str], None]) -> list[str]:
@@ -172,7 +187,7 @@ class GrepMatcher:
             except RegexError as e:
                 for w in e.warnings:
                     warn(f"grep: warning: {w}")
-                raise FilterError(f"grep: {e}")
+                raise FilterError(f"grep: {e}") from None
             groups += n
             for w in warnings:
                 warn(f"grep: warning: {w}")
@@ -288,6 +303,7 @@ def head_tail(name: str, args: list[str], text: str) -> str:
 
 
 UNSUPPORTED = {"head": "cqvz", "tail": "cfFqsvz"}
+HEAD_TAIL_OPTIONS = {name: Options("n:" + letters, {"lines=": "n"}) for name, letters in UNSUPPORTED.items()}
 
 
 def _lines_spec(name: str, args: list[str]) -> str:
@@ -295,23 +311,32 @@ def _lines_spec(name: str, args: list[str]) -> str:
     if name == "tail" and len(args) == 1 and re.fullmatch(r"\+\d+", args[0]):
         return args[0]
     spec = "10"
-    it = iter(args)
-    for a in it:
-        if re.fullmatch(r"-\d+", a):
-            spec = a[1:]
-        elif a in ("-n", "--lines"):
-            spec = next(it, None)
-            if spec is None:
-                raise _usage(name, "option requires an argument -- 'n'" if a == "-n"
-                             else "option '--lines' requires an argument")
-        elif a.startswith(("-n", "--lines=")):
-            spec = a.split("=", 1)[1] if a.startswith("--") else a[2:]
-        else:
-            _bad_operand(name, a)
+    opts = HEAD_TAIL_OPTIONS[name]
+
+    def count(key: str, value: str | None) -> None:
+        nonlocal spec
+        if key != "n":
+            raise FilterError(f"{name}: option '-{key}' is not supported by kmsim's {name}", 1)
+        spec = value or ""
         if not re.fullmatch(r"[+-]?\d+", spec):
             shown = spec if name == "tail" else spec.removeprefix("-")
             raise FilterError(f"{name}: invalid number of lines: '{shown}'", 1)
+    try:
+        found, operands = opts.parse(opts.rewrite(args, _obsolete_count))
+    except OptionError as e:
+        for key, value in e.before:
+            count(key, value)
+        raise _usage(name, str(e)) from None
+    for key, value in found:
+        count(key, value)
+    for a in operands:
+        _bad_operand(name, a)
     return spec
+
+
+def _obsolete_count(a: str) -> list[str]:
+    """head -5 / tail -5 (the obsolete count) as --lines=5."""
+    return ["--lines=" + a[1:]] if re.fullmatch(r"-\d+", a) else [a]
 
 
 def _usage(name: str, message: str) -> FilterError:
@@ -332,11 +357,30 @@ def _bad_operand(name: str, a: str) -> None:
 
 
 # ------------------------------------------------------------------------------------
+# sort
+
+SORT_OPTIONS = Options("bcdfghik:Mmno:RrS:st:T:uVz", {"reverse": "r"})
+
+
+def _sort_reverse(args: list[str]) -> bool:
+    """sort's options: -r (--reverse); GNU sort's others are refused, as usage errors (2)."""
+    try:
+        found, operands = SORT_OPTIONS.parse(args)
+    except OptionError as e:
+        raise FilterError(f"sort: {e}\nTry 'sort --help' for more information.") from None
+    for key, _value in found:
+        if key != "r":
+            raise FilterError(f"sort: option '-{key}' is not supported by kmsim's sort")
+    if operands:
+        raise FilterError(f"sort: cannot read: {operands[0]}: kmsim's filters read the command's output, "
+                          "not files")
+    return bool(found)
+
+
+# ------------------------------------------------------------------------------------
 # wc
 
 WC_FLAGS = {"l": "lines", "w": "words", "m": "chars", "c": "bytes", "L": "max"}
-WC_LONG = {"--lines": "lines", "--words": "words", "--chars": "chars", "--bytes": "bytes",
-           "--max-line-length": "max"}
 WC_ORDER = ("lines", "words", "chars", "bytes", "max")
 # what glibc's iswspace calls a space in a UTF-8 locale
 WC_SPACE = re.compile("[ \t\n\v\f\r\u1680\u2000-\u2006\u2008-\u200a\u2028\u2029\u205f\u3000]+")
@@ -357,16 +401,16 @@ def wc(args: list[str], text: str) -> str:
     return " ".join(f"{n:{width}d}" for n in shown) + "\n"
 
 
+WC_OPTIONS = Options("lwmcL", {name[2:]: letter for name, letter in
+                               (("--lines", "l"), ("--words", "w"), ("--chars", "m"), ("--bytes", "c"),
+                                ("--max-line-length", "L"))})
+
+
 def _wc_options(args: list[str]) -> set[str]:
-    want: set[str] = set()
-    for a in args:
-        if a in WC_LONG:
-            want.add(WC_LONG[a])
-        elif a.startswith("-") and not a.startswith("--") and len(a) > 1:
-            bad = [c for c in a[1:] if c not in WC_FLAGS]
-            if bad:
-                raise _usage("wc", f"invalid option -- '{bad[0]}'")
-            want.update(WC_FLAGS[c] for c in a[1:])
-        else:
-            _bad_operand("wc", a)
-    return want
+    try:
+        found, operands = WC_OPTIONS.parse(args)
+    except OptionError as e:
+        raise _usage("wc", str(e)) from None
+    for a in operands:
+        _bad_operand("wc", a)
+    return {WC_FLAGS[key] for key, _value in found}

@@ -1,15 +1,17 @@
 """Live views that refresh in place until q or Ctrl-C: ``slabtop`` and ``dmesg -w``.
 
-slabtop's screen is the one ``slabtop -o`` prints (kmsim/shell/cmd_slab.py),
-redrawn after each key.
+slabtop's screen is the table ``slabtop -o`` draws on a terminal (the rows of
+kmsim.fs.slab.slabtop_rows), redrawn after each key.
 """
 from __future__ import annotations
 
 import os
 import sys
 
+from ..fs.slab import slabtop_rows
 from ..printk import format_dmesg_line
-from .cmd_slab import slabtop_text
+from .keys import KeyReader
+from .render import colour_dmesg_line, table_slabtop
 
 __all__ = ["run_slabtop", "follow_dmesg", "colour_log_lines", "SORT_KEYS"]
 
@@ -24,16 +26,11 @@ def run_slabtop(ctx, sort: str = "o") -> int:
     from rich.live import Live
     from rich.text import Text
 
-    from .keys import KeyReader
-    from .render import table_slabtop
     console = Console(file=sys.stdout, force_terminal=True)
 
     def frame():
         height = max(console.size.height - 12, 5)
-        raw = slabtop_text(ctx.kernel, sort)
-        head, _sep, rest = raw.partition("  OBJS")
-        raw = head + _sep + "\n".join(rest.split("\n")[:height + 1]) + "\n"
-        body = table_slabtop(raw) or Text(raw)
+        body = table_slabtop(slabtop_rows(ctx.kernel, sort), limit=height)
         from rich.console import Group
         return Group(body, Text(f"sort: {SORT_KEYS.get(sort, 'cache')}   keys: "
                                 f"{' '.join(SORT_KEYS)} sort, q quit", style="dim"))
@@ -58,8 +55,6 @@ def follow_dmesg(ctx, levels, fmt=None, keep=None) -> None:
     fmt formats a record (dmesg -T, -x ...), keep chooses the records (-k, -u).
     """
     fmt = fmt or format_dmesg_line
-    from .keys import KeyReader
-    from .render import colour_dmesg_line
     k = ctx.kernel
     pending = ctx.text()
     ctx._out.clear()
@@ -85,7 +80,6 @@ def follow_dmesg(ctx, levels, fmt=None, keep=None) -> None:
 
 def colour_log_lines(kernel, text: str) -> str:
     """Colour the lines of text that are records of the kernel log, by their level."""
-    from .render import colour_dmesg_line
     levels = {format_dmesg_line(r): r.level for r in kernel.printk.visible()}
     out = []
     for line in text.splitlines(keepends=True):

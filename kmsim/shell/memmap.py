@@ -20,7 +20,7 @@ import numpy as np
 from ..machine import MAX_ORDER, PAGE_SHIFT
 from ..mm.physmem import PG_hole, PG_pcp
 
-__all__ = ["ZoneMap", "build_zone_map", "build_maps", "plain_picture", "rich_picture",
+__all__ = ["ZoneMap", "build_zone_map", "build_maps", "zone_map_json", "plain_picture", "rich_picture",
            "unusable_free_index", "save_svg", "svg_text", "COLUMNS", "ORDER_CHARS"]
 
 COLUMNS = 64
@@ -98,11 +98,8 @@ def _frames_per_cell(span: int, max_rows: int) -> int:
 def _free_orders(zone, start: int, n: int) -> np.ndarray:
     """Per frame of the zone: the order of the buddy block it lies in, or -1."""
     orders = np.full(n, -1, np.int8)
-    for order, area in enumerate(zone.free_area):
-        size = 1 << order
-        for head in area:
-            lo = head - start
-            orders[lo:lo + size] = order
+    for head, order in zone.free_blocks():
+        orders[head - start:head - start + (1 << order)] = order
     return orders
 
 
@@ -114,15 +111,12 @@ def build_zone_map(kernel, zone, max_rows: int = MAX_ROWS) -> ZoneMap:
     n = end - start
     fpc = _frames_per_cell(n, max_rows)
     phys = kernel.phys
-    flags = phys.flags[start:end]
-    owner = phys.owner[start:end].astype(np.int64)
+    owner = phys.owner_ids(start, end)
     free_order = _free_orders(zone, start, n)
-    pcp = np.zeros(n, bool)
-    for order, lst in enumerate(zone.pcp):
-        for head in lst:
-            pcp[head - start:head - start + (1 << order)] = True
-    pcp |= (flags & PG_pcp) != 0
-    hole = (flags & PG_hole) != 0
+    pcp = phys.flagged(PG_pcp, start, end)
+    for head, order in zone.pcp_blocks():
+        pcp[head - start:head - start + (1 << order)] = True
+    hole = phys.flagged(PG_hole, start, end)
     used = (owner != 0) & ~hole
     ncells = -(-n // fpc)
     pad = ncells * fpc - n
@@ -159,6 +153,13 @@ def build_zone_map(kernel, zone, max_rows: int = MAX_ROWS) -> ZoneMap:
     blocks = zone.nr_free_blocks()
     return ZoneMap(zone.name, start, end, fpc, cells, blocks, unusable_free_index(blocks),
                    zone.nr_free, seen)
+
+
+def zone_map_json(zm: ZoneMap) -> dict:
+    """memmap's --json object of one zone: geometry, the cells' characters, fragmentation."""
+    return {"zone": zm.name, "start_pfn": zm.start_pfn, "end_pfn": zm.end_pfn,
+            "frames_per_cell": zm.frames_per_cell, "cells": "".join(c.char for c in zm.cells),
+            "free_blocks": zm.nr_free_blocks, "unusable_index": zm.unusable}
 
 
 def build_maps(kernel, zone_name: str | None = None) -> list[ZoneMap]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-__all__ = ["modinfo_fields", "file_metadata"]
+__all__ = ["modinfo_fields", "modinfo_json", "file_metadata"]
 
 _META = {"MODULE_LICENSE": "license", "MODULE_AUTHOR": "author",
          "MODULE_DESCRIPTION": "description", "MODULE_VERSION": "version"}
@@ -92,3 +92,16 @@ def modinfo_fields(kernel, name_or_file: str) -> list[tuple[str, str]] | None:
         desc = meta["parm_desc"].get(pname, "")
         fields.append(("parm", f"{pname}:{desc} ({ptype})" if desc else f"{pname}:{ptype}"))
     return fields
+
+
+def modinfo_json(fields: list[tuple[str, str]]) -> dict:
+    """modinfo's --json object of a module's fields: author and parm (which repeat) are lists."""
+    obj: dict = {}
+    for key, val in fields:
+        if key in ("author", "parm"):
+            obj.setdefault(key, []).append(val)
+        else:
+            obj[key] = val
+    obj.setdefault("author", [])
+    obj.setdefault("parm", [])
+    return obj

@@ -8,12 +8,12 @@ __all__ = ["run_py", "py_namespace"]
 
 def py_namespace(shell) -> dict:
     """The namespace py runs in: kernel (k), every kmsim.linux name."""
-    ns = getattr(shell, "_py_ns", None)
+    ns = shell.py_namespace
     if ns is None or ns.get("kernel") is not shell.kernel:
         import kmsim.linux as L
         ns = {n: getattr(L, n) for n in L.__all__}
         ns.update(kernel=shell.kernel, k=shell.kernel, __name__="__kmsim_py__")
-        shell._py_ns = ns
+        shell.py_namespace = ns
     return ns
 
 

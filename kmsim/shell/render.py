@@ -3,14 +3,19 @@
 Used only when standard output is a terminal (``Shell.renderer`` is
 ``render_table``); pipes, ``cat /proc/...`` and scripts get the kernel's raw
 text.  rich and pygments are imported on first use, so startup stays fast.
-Every renderer parses the raw kernel text when ``data`` lacks what it needs,
-and returns None (raw fallback) when the text is not what it expects.
+Each table draws the rows a view's function in kmsim.fs returns (the rows the
+kernel's text and the --json document are printed from); none reads that text.
 """
 from __future__ import annotations
 
 import io
 import re
 import shutil
+from collections.abc import Callable
+
+from ..fs import FREE_HEADER, NO_KB
+from ..fs.slab import SLABTOP_HEADER, slabtop_cells, slabtop_summary
+from ..fs.vmalloc import area_fields
 
 __all__ = ["render_table", "render_to_text", "table_for", "colour_dmesg_line", "DMESG_STYLES",
            "colour_xxd", "highlight_python", "term_width", "TABLES"]
@@ -56,30 +61,22 @@ def _table(title: str | None = None, **kw):
 
 
 # ----------------------------------------------------------------------------------------
-# the tables
+# the tables: each draws the rows of a view (kmsim.fs), never its text
 
-_BUDDY_RE = re.compile(r"^Node\s+(\d+),\s+zone\s+(\S+)\s+((?:\d+\s*)+)$")
-
-
-def table_buddyinfo(raw: str, data=None):
+def table_buddyinfo(rows: list[dict], kernel=None):
     """/proc/buddyinfo: zones by free blocks per order, with the free total."""
-    rows = []
-    for line in raw.splitlines():
-        m = _BUDDY_RE.match(line.strip())
-        if not m:
-            return None
-        rows.append((m.group(2), [int(x) for x in m.group(3).split()]))
     if not rows:
         return None
-    orders = max(len(c) for _z, c in rows)
+    orders = max(len(r["free_blocks"]) for r in rows)
     t = _table("Free blocks per order (/proc/buddyinfo)")
     t.add_column("zone", style="bold")
     for o in range(orders):
         t.add_column(str(o), justify="right")
     t.add_column("free", justify="right", style="green")
-    for zone, counts in rows:
+    for r in rows:
+        counts = r["free_blocks"]
         pages = sum(n << o for o, n in enumerate(counts))
-        t.add_row(zone, *[_dim0(n) for n in counts], _kb(pages * 4))
+        t.add_row(r["zone"], *[_dim0(n) for n in counts], _kb(pages * 4))
     return t
 
 
@@ -95,54 +92,25 @@ def _kb(kb: int) -> str:
     return f"{kb}K"
 
 
-def table_zoneinfo(raw: str, data=None):
+def table_zoneinfo(rows: list[dict], kernel=None):
     """/proc/zoneinfo: one column per populated zone, a row per counter."""
-    zones = data if isinstance(data, list) and data and "zone" in data[0] else _parse_zoneinfo(raw)
+    zones = [r for r in rows if r["populated"]]
     if not zones:
         return None
     t = _table("Zones (/proc/zoneinfo, pages)")
     t.add_column("", style="bold")
     for z in zones:
         t.add_column(z["zone"], justify="right")
-    fields = [("free", "free"), ("min", "min"), ("low", "low"), ("high", "high"),
-              ("spanned", "spanned"), ("present", "present"), ("managed", "managed"),
-              ("start_pfn", "start_pfn")]
-    for key, label in fields:
-        t.add_row(label, *[str(z.get(key, "")) for z in zones])
-    if all(isinstance(z.get("pcp"), dict) for z in zones):
-        for key in ("count", "high", "batch"):
-            t.add_row(f"pcp {key}", *[str(z["pcp"][key]) for z in zones])
+    for key in ("free", "min", "low", "high", "spanned", "present", "managed", "start_pfn"):
+        t.add_row(key, *[str(z[key]) for z in zones])
+    for key in ("count", "high", "batch"):
+        t.add_row(f"pcp {key}", *[str(z["pcp"][key]) for z in zones])
     return t
 
 
-def _parse_zoneinfo(raw: str) -> list[dict]:
-    zones: list[dict] = []
-    cur: dict | None = None
-    for line in raw.splitlines():
-        m = re.match(r"^Node\s+\d+,\s+zone\s+(\S+)", line)
-        if m:
-            cur = {"zone": m.group(1)}
-            zones.append(cur)
-            continue
-        if cur is None:
-            continue
-        words = line.split()
-        if len(words) >= 3 and words[0] == "pages" and words[1] == "free":
-            cur["free"] = int(words[2])
-        elif len(words) == 2 and words[1].isdigit() and words[0].rstrip(":") in (
-                "min", "low", "high", "spanned", "present", "managed", "start_pfn"):
-            cur.setdefault(words[0].rstrip(":"), int(words[1]))
-    return [z for z in zones if z.get("present", 0)]
-
-
-def table_meminfo(raw: str, data=None):
+def table_meminfo(vals: dict[str, int], kernel=None):
     """/proc/meminfo in two column pairs, values in kB and a readable size."""
-    items = []
-    for line in raw.splitlines():
-        m = re.match(r"^(\S+):\s+(\d+)(?:\s+kB)?$", line)
-        if not m:
-            return None
-        items.append((m.group(1), int(m.group(2)), line.endswith("kB")))
+    items = list(vals.items())
     if not items:
         return None
     t = _table("Memory (/proc/meminfo)")
@@ -153,17 +121,14 @@ def table_meminfo(raw: str, data=None):
     half = (len(items) + 1) // 2
     for i in range(half):
         cells = []
-        for name, val, is_kb in items[i::half]:
-            cells += [name, str(val), _kb(val) if is_kb and val >= 1024 else ""]
+        for name, val in items[i::half]:
+            cells += [name, str(val), _kb(val) if name not in NO_KB and val >= 1024 else ""]
         t.add_row(*cells)
     return t
 
 
-def table_lsmod(raw: str, data=None):
+def table_lsmod(rows: list[dict], kernel=None):
     """lsmod: module, size, users and holders, state."""
-    rows = data if isinstance(data, list) else None
-    if rows is None:
-        return None
     t = _table(None)
     t.add_column("Module", style="bold")
     t.add_column("Size", justify="right")
@@ -171,52 +136,27 @@ def table_lsmod(raw: str, data=None):
     t.add_column("Holders", style="dim")
     t.add_column("State")
     for m in rows:
-        state = m.get("state", "Live")
-        t.add_row(m["name"], str(m["size"]), str(m["used_by"]), ",".join(m.get("holders", [])),
+        state = m["state"]
+        t.add_row(m["name"], str(m["size"]), str(m["used_by"]), ",".join(m["holders"]),
                   state if state == "Live" else f"[yellow]{state}[/yellow]")
     if not rows:
         t.caption = "no modules loaded"
     return t
 
 
-def table_free(raw: str, data=None):
-    """free: the Mem and Swap lines as a table."""
-    lines = [ln for ln in raw.splitlines() if ln.strip()]
-    if len(lines) < 2:
-        return None
-    head = lines[0].split()
+def table_free(cells: list[list[str]], kernel=None):
+    """free: the Mem and Swap lines (fs.free_cells) as a table."""
     t = _table(None)
     t.add_column("", style="bold")
-    for h in head:
+    for h in FREE_HEADER:
         t.add_column(h, justify="right")
-    for ln in lines[1:]:
-        words = ln.split()
-        t.add_row(words[0], *words[1:], *[""] * (len(head) - len(words) + 1))
+    for row in cells:
+        t.add_row(*row, *[""] * (len(FREE_HEADER) + 1 - len(row)))
     return t
 
 
-def _slabinfo_line(line: str):
-    """(name, active, num, size, per slab, pages, active slabs, slabs) of a slabinfo line;
-    the name may contain spaces ('example cache'), the numbers follow it."""
-    head, _sep, tail = line.partition(" : tunables")
-    words = head.split()
-    if len(words) < 6 or not all(w.isdigit() for w in words[-5:]):
-        return None
-    slabs = tail.split(": slabdata", 1)[1].split()[:2] if ": slabdata" in tail else ["0", "0"]
-    return (" ".join(words[:-5]), *(int(w) for w in words[-5:]), *(int(w) for w in slabs))
-
-
-def table_slabinfo(raw: str, data=None):
+def table_slabinfo(rows: list[dict], kernel=None):
     """/proc/slabinfo: one row a cache, with its memory in kB."""
-    if isinstance(data, list) and data and isinstance(data[0], dict):
-        keys = ("name", "active_objs", "num_objs", "objsize", "objperslab", "pagesperslab",
-                "active_slabs", "num_slabs")
-        rows = [tuple(r[k] for k in keys) for r in data]
-    else:
-        rows = [_slabinfo_line(line) for line in raw.splitlines()
-                if line.strip() and not line.startswith(("slabinfo -", "#"))]
-        if None in rows:
-            return None
     if not rows:
         return None
     t = _table("Slab caches (/proc/slabinfo)")
@@ -225,89 +165,61 @@ def table_slabinfo(raw: str, data=None):
                        ("slabs", "right"), ("memory", "right")):
         t.add_column(name, justify=just, style="bold" if name == "name" else None,
                      overflow="fold")
-    for name, active, num, size, per, pages, _aslabs, nslabs in rows:
-        t.add_row(name, str(active), str(num), str(size), str(per), str(pages), str(nslabs),
-                  _kb(nslabs * pages * 4))
+    for r in rows:
+        t.add_row(r["name"], str(r["active_objs"]), str(r["num_objs"]), str(r["objsize"]),
+                  str(r["objperslab"]), str(r["pagesperslab"]), str(r["num_slabs"]),
+                  _kb(r["num_slabs"] * r["pagesperslab"] * 4))
     return t
 
 
-def table_vmallocinfo(raw: str, data=None):
+def table_vmallocinfo(rows: list[dict], kernel):
     """/proc/vmallocinfo: start, size, caller and details of each area."""
-    rows = []
-    for line in raw.splitlines():
-        m = re.match(r"^(0x[0-9a-f]+)-(0x[0-9a-f]+)\s+(\d+)\s*(\S*)\s*(.*)$", line)
-        if not m:
-            return None
-        rows.append(m.groups())
     t = _table("vmalloc areas (/proc/vmallocinfo)")
     t.add_column("start", style="cyan", no_wrap=True)
     t.add_column("size", justify="right")
     t.add_column("caller", overflow="fold")
     t.add_column("details", overflow="fold")
-    for start, _end, size, caller, rest in rows:
-        t.add_row(start, _kb(int(size) >> 10), caller, rest)
+    for r in rows:
+        start, _end, caller, rest = area_fields(kernel, r)
+        t.add_row(start, _kb(r["size"] >> 10), caller, rest)
     if not rows:
         t.caption = "no vmalloc areas"
     return t
 
 
-def table_slabtop(raw: str, data=None):
-    """slabtop -o: the header lines, then the caches as a table."""
-    lines = raw.splitlines()
-    idx = next((i for i, ln in enumerate(lines) if ln.strip().startswith("OBJS")), None)
-    if idx is None:
-        return None
+def table_slabtop(rows: list[dict], kernel=None, limit: int | None = None):
+    """slabtop -o: the summary lines, then the caches (the first limit of them) as a table."""
     from rich.console import Group
     from rich.text import Text
-    names = ["OBJS", "ACTIVE", "USE", "OBJ SIZE", "SLABS", "OBJ/SLAB", "CACHE SIZE", "NAME"]
+
     t = _table(None)
-    for n in names:
+    for n in SLABTOP_HEADER:
         t.add_column(n, justify="left" if n == "NAME" else "right",
                      style="bold" if n == "NAME" else None, overflow="fold")
-    for ln in lines[idx + 1:]:
-        w = ln.split()
-        if len(w) < 8:
-            continue
-        t.add_row(*_slabtop_cells(w))
-    return Group(Text("\n".join(lines[:idx]), style="bold"), t)
+    for r in rows[:limit]:
+        t.add_row(*slabtop_cells(r))
+    return Group(Text("\n".join(slabtop_summary(rows) + [""]), style="bold"), t)
 
 
-def _slabtop_cells(w: list[str]) -> list[str]:
-    """Cells of a slabtop -o line: OBJS ACTIVE USE 'OBJ SIZE' SLABS OBJ/SLAB 'CACHE SIZE' NAME."""
-    objs, active, use, size = w[0], w[1], w[2], w[3]
-    rest = w[4:]
-    if rest and rest[0] == "K":
-        size += "K"
-        rest = rest[1:]
-    slabs, per, cache = rest[0], rest[1], rest[2]
-    rest = rest[3:]
-    if rest and rest[0] == "K":
-        cache += "K"
-        rest = rest[1:]
-    return [objs, active, use, size, slabs, per, cache, " ".join(rest)]
+TABLES: dict[str, Callable] = {
+    "buddyinfo": table_buddyinfo, "zoneinfo": table_zoneinfo, "meminfo": table_meminfo,
+    "lsmod": table_lsmod, "free": table_free, "slabinfo": table_slabinfo,
+    "vmallocinfo": table_vmallocinfo, "slabtop": table_slabtop}
 
 
-TABLES = {"buddyinfo": table_buddyinfo, "zoneinfo": table_zoneinfo, "meminfo": table_meminfo,
-          "lsmod": table_lsmod, "free": table_free, "slabinfo": table_slabinfo,
-          "vmallocinfo": table_vmallocinfo, "slabtop": table_slabtop}
-
-
-def table_for(kind: str, raw: str, data=None):
-    """The rich renderable for a kind, or None to print the raw text."""
+def table_for(kind: str, rows, kernel=None):
+    """The rich renderable of a view's rows, or None to print the kernel's text."""
     fn = TABLES.get(kind)
-    if fn is None:
+    if fn is None or rows is None:
         return None
-    try:
-        return fn(raw, data)
-    except (ValueError, IndexError, KeyError, TypeError):
-        return None
+    return fn(rows, kernel)
 
 
 def render_table(kind: str, raw: str, data, ctx, width: int | None = None) -> str | None:
-    """Shell.renderer: terminal text for a table kind, or None for the raw kernel text."""
+    """Shell.renderer: terminal text for a view's rows (data), or None for the raw kernel text."""
     if kind == "xxd":
         return colour_xxd(raw)
-    renderable = table_for(kind, raw, data)
+    renderable = table_for(kind, data, ctx.kernel if ctx is not None else None)
     if renderable is None:
         return None
     return render_to_text(renderable, width)

@@ -337,3 +337,85 @@ def test_implicit_declaration_is_an_error_as_kbuild_makes_it(tmp_path):
     assert lines[2] == "      | \t       ^"
     assert lines[-1].startswith("insmod: ERROR: could not insert module ") and \
         lines[-1].endswith("t.c: Invalid module format")
+
+
+def test_small_statics_side_by_side_are_clean_under_kasan(tmp_path):
+    """KASAN's red zone after a static starts at its size rounded up to 8: the loader leaves
+    room for it, so a 4-byte or a 5-byte static does not sit in the red zone before it."""
+    body = r"""
+static unsigned int a;
+static char s[5] = "abcd";
+static unsigned int b;
+
+static int __init t_init(void)
+{
+	a = 1;
+	b = 2;
+	pr_info("tt: %u %s %u\n", a, s, b);
+	return 0;
+}
+"""
+    f = tmp_path / "t.c"
+    f.write_text(HEAD + body + TAIL)
+    sh = make_shell(append="kasan")
+    assert sh.execute(f"insmod {f}").status == 0
+    out = sh.execute("dmesg").out
+    assert "tt: 1 abcd 2" in out
+    assert "BUG: KASAN" not in out
+
+
+def test_a_students_list_of_named_items(tmp_path):
+    """list.h with an explicit struct type (list_first_entry_or_null), strscpy, snprintf
+    with sizeof, a pointer to a pointer, pointer difference."""
+    body = r"""
+#include <linux/list.h>
+
+struct item {
+	char name[16];
+	int n;
+	struct list_head link;
+};
+
+static LIST_HEAD(items);
+
+static int add(const char *name, int n)
+{
+	struct item *it = kzalloc(sizeof(*it), GFP_KERNEL);
+
+	if (!it)
+		return -ENOMEM;
+	strscpy(it->name, name, sizeof(it->name));
+	it->n = n;
+	list_add_tail(&it->link, &items);
+	return 0;
+}
+
+static void push_front(int **pp, int *arr, int i) { *pp = &arr[i]; }
+
+static int __init t_init(void)
+{
+	struct item *it;
+	char buf[32];
+	int arr[4] = { 1, 2, 3, 4 }, *p = NULL;
+	int total = 0;
+
+	add("alpha", 1);
+	add("beta", 2);
+	list_for_each_entry(it, &items, link) {
+		snprintf(buf, sizeof(buf), "%s=%d", it->name, it->n);
+		pr_info("tt: %s (%zu)\n", buf, strlen(buf));
+		total += it->n;
+	}
+	push_front(&p, arr, 2);
+	pr_info("tt: total %d *p %d p-arr %d\n", total, *p, (int)(p - arr));
+	while ((it = list_first_entry_or_null(&items, struct item, link))) {
+		list_del(&it->link);
+		kfree(it);
+	}
+	pr_info("tt: empty %d\n", list_empty(&items));
+	return 0;
+}
+"""
+    r, msgs, _sh = load(tmp_path, body)
+    assert r.status == 0, r.err
+    assert msgs == ["alpha=1 (7)", "beta=2 (6)", "total 3 *p 3 p-arr 2", "empty 1"]
