@@ -194,9 +194,42 @@ def _statement_spans(path: str) -> list[tuple[int, int]]:
     return spans
 
 
+def _strip_c_comment(text: str) -> str:
+    """`text` without a // or /* comment that starts outside a string or char literal."""
+    quote = None
+    for i, c in enumerate(text):
+        if quote:
+            if c == quote and text[i - 1] != "\\":
+                quote = None
+        elif c in "\"'":
+            quote = c
+        elif text.startswith(("//", "/*"), i):
+            return text[:i]
+    return text
+
+
+def _c_statement(path: str, line: int) -> str:
+    """A C statement from `line` on: its lines up to the ';' (or '{') that ends it with its
+    parentheses balanced (at most 12 lines), joined into one."""
+    text, depth = "", 0
+    for n in range(line, line + 12):
+        part = _strip_c_comment(linecache.getline(path, n)).strip()
+        if not part and n > line:
+            break
+        if text and part and not text.endswith(("(", "[")) and not part.startswith((")", "]")):
+            text += " "
+        text += part
+        depth += part.count("(") - part.count(")")
+        if depth <= 0 and text.endswith((";", "{", "}")):
+            break
+    return text
+
+
 def statement_text(path: str, line: int) -> str:
     """The statement of `path` that contains `line`, its physical lines joined into one
     (a call spanning two lines is quoted whole, as the student wrote it)."""
+    if not path.endswith(".py") and path.endswith((".c", ".h")):
+        return _c_statement(path, line)
     best = None
     for first, last in _statement_spans(path):
         if first <= line <= last and (best is None or last - first < best[1] - best[0]):

@@ -14,6 +14,7 @@ runs inside the process it guards (docs/grading.md says how to use a container).
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.abc
 import importlib.machinery
 import os
@@ -141,6 +142,9 @@ class Sandbox:
             (isinstance(flags, int) and flags & _WRITE_FLAGS)
         if writes:
             return "writing a host file"
+        with contextlib.suppress(TypeError, ValueError, OSError):
+            if not os.path.lexists(path):
+                return None     # nothing to read (linecache trying '<unknown>'): open() fails itself
         if not self._inside(path, self.readable):
             return "reading a host file outside the submission's folder"
         return None

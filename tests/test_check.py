@@ -169,3 +169,12 @@ def test_statement_text_joins_lines_and_stops_at_headers(tmp_path):
     assert statement_text(str(f), 2) == "x = f(1, 2)"
     assert statement_text(str(f), 5) == "if not (p := g(3)):"
     assert statement_text(str(f), 8) == "objs.append(h(4))"
+
+
+def test_statement_text_of_a_c_module_runs_to_its_semicolon(tmp_path):
+    from kmsim.check import statement_text
+    f = tmp_path / "m.c"
+    f.write_text("static int __init m_init(void)\n{\n\tcachep = kmem_cache_create(\"c\",  // name\n"
+                 "\t\t64, 0,\n\t\t0, NULL);\n\treturn 0;\n}\n")
+    assert statement_text(str(f), 3) == 'cachep = kmem_cache_create("c", 64, 0, 0, NULL);'
+    assert statement_text(str(f), 6) == "return 0;"
