@@ -307,6 +307,92 @@ def bench_module(mem: str = "1G", append: str = "", n: int = 20_000, repeat: int
     return out
 
 
+C_TWIN = """#include <linux/module.h>
+#include <linux/slab.h>
+
+static int n;
+module_param(n, int, 0444);
+
+static int __init loop_init(void)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		int *p = kmalloc(64, GFP_KERNEL);
+
+		if (!p)
+			return -ENOMEM;
+		*p = i;
+		kfree(p);
+	}
+	return 0;
+}
+
+static void __exit loop_exit(void)
+{
+}
+
+module_init(loop_init);
+module_exit(loop_exit);
+MODULE_LICENSE("GPL");
+"""
+PY_TWIN = """from kmsim.linux import *
+
+n = 0
+module_param("n", "int", 0o444)
+
+
+def loop_init():
+    for i in range(n):
+        p = kmalloc(64, GFP_KERNEL)
+        if not p:
+            return -ENOMEM
+        int_.at(p).value = i
+        kfree(p)
+    return 0
+
+
+def loop_exit():
+    pass
+
+
+module_init(loop_init)
+module_exit(loop_exit)
+MODULE_LICENSE("GPL")
+"""
+
+
+def bench_c_twin(n: int, repeat: int = 3) -> dict:
+    """The same kmalloc(64)/store/kfree loop in a module's init, written in C (kmsim/cc
+    translates it) and in Python: seconds per iteration (insmod with n=N less insmod with
+    n=0, so the load and the translation, cached after the first, are not counted)."""
+    import tempfile
+    from pathlib import Path
+
+    from .kernel import Kernel
+    out = {}
+    with tempfile.TemporaryDirectory() as d:
+        for ext, src in (("c", C_TWIN), ("py", PY_TWIN)):
+            f = Path(d) / f"alloc_loop.{ext}"
+            f.write_text(src)
+            k = Kernel("x86_64", "1G", "", seed=1)
+            k.modules.insmod(str(f), ["n=0"])            # the translation, cached from here on
+            k.modules.rmmod("alloc_loop")
+            best = None
+            for _ in range(repeat):
+                times = []
+                for count in (0, n):
+                    t = time.perf_counter()
+                    k.modules.insmod(str(f), [f"n={count}"])
+                    times.append(time.perf_counter() - t)
+                    k.modules.rmmod("alloc_loop")
+                per = max(0.0, times[1] - times[0]) / n
+                best = per if best is None else min(best, per)
+            out[f"{ext}_loop_iteration_s"] = best
+    out["c_over_python"] = out["c_loop_iteration_s"] / out["py_loop_iteration_s"]
+    return out
+
+
 def module_memory(count: int = 100_000, append: str = "") -> dict:
     """Host bytes per live kmalloc(64) object of a module (tracemalloc: SLUB, kmemleak,
     the int the module holds and its list slot)."""
@@ -405,6 +491,7 @@ def run(quick: bool = False) -> dict:
     res.update(bench_slab_nokmemleak(n))
     res.update(bench_vm(n // 4))
     res.update(bench_startup())
+    res["c_twin"] = bench_c_twin(n // 20)
     _add_ratios(res)
     return res
 
@@ -464,6 +551,10 @@ def report(res: dict) -> str:
             out.append(_line(label, res, key))
     if "vmalloc_rw_pair_s" in res:
         out.append(f"vmalloc access / direct-map access: {res['vmalloc_rw_pair_x'] / res['direct_rw_pair_x']:.2f}x")
+    if "c_twin" in res:
+        c = res["c_twin"]
+        out.append(f"C module loop (kmalloc(64), store, kfree): {1 / c['c_loop_iteration_s']:,.0f}/s, "
+                   f"{c['c_over_python']:.2f}x its Python twin's time")
     if "startup_to_prompt_s" in res:
         out.append(f"startup to first prompt (1 GiB machine): {res['startup_to_prompt_s']:.3f} s")
     return "\n".join(out)

@@ -25,6 +25,13 @@ from .mm.faultinject import FaultInject, fault_inject_init
 from .mm.kasan import Kasan, kasan_init
 from .mm.kmalloc import create_boot_caches
 from .mm.kmemleak import Kmemleak, kmemleak_init
+from .mm.memblock import (
+    boot_memory_late,
+    boot_messages_memory,
+    boot_messages_nodes,
+    free_initmem,
+    memblock_reserved,
+)
 from .mm.page_alloc import PageAllocator
 from .mm.physmem import PAGE_FLAG_NAMES, PhysMem
 from .mm.slub import Slub, kmem_cache_init
@@ -266,6 +273,7 @@ class Kernel:
             except ValueError:
                 self._malformed.append("loglevel")
         self.printk.ignore_loglevel = "ignore_loglevel" in self.params
+        self.printk.hints = str(self.params.get("kmsim.hints", "1")) not in ("0", "off", "n", "N")
         key = self.rng.getrandbits(256).to_bytes(32, "little")
         self.printk_ctx = FormatContext(m.ptr_size, key, "no_hash_pointers" in self.params)
         self.reporter = Reporter(self)
@@ -282,12 +290,14 @@ class Kernel:
         reserved = self._memblock_reserved()
         self.buddy.free_boot_memory(reserved, self.rng)
         self._boot_messages_memory(reserved)
+        boot_memory_late(self)
         self.boot_activity()
         if _loader_class is None:
             raise RuntimeError("kmsim.module is not imported (import kmsim first)")
         self.modules = _loader_class(self)
         self._boot_subsystems()
         self._report_unknown_params()
+        free_initmem(self)
         self.fill_pcp_lists()
         for hook in self.boot_hooks_after:
             hook(self)
@@ -359,6 +369,9 @@ class Kernel:
     def _memblock_reserved(self) -> list[tuple[int, int, int]]:
         """The frames a booted kernel keeps: low memory, the image, mem_map."""
         m = self.machine
+        self.boot_layout = None
+        if m.name == "x86_64" and self.mem_bytes >= 256 << 20:
+            return memblock_reserved(self)
         res = []
         for start, end in self.phys_holes:
             self.buddy.mark_hole(start, end)
@@ -408,9 +421,14 @@ class Kernel:
             else:
                 lo = max(z.zone_start_pfn, 1 if self.machine.name != "rpi2" else 0) << PAGE_SHIFT
                 p.emit(6, f"  {spec_name:<8} [mem {lo:#018x}-{(z.end_pfn << PAGE_SHIFT) - 1:#018x}]")
+        if self.machine.name == "x86_64" and self.mem_bytes >= 256 << 20:
+            boot_messages_nodes(self)
 
     def _boot_messages_memory(self, reserved) -> None:
         p = self.printk
+        if self.boot_layout is not None:
+            boot_messages_memory(self)
+            return
         total = sum(z.managed for z in self.buddy.zones)
         p.emit(6, f"Built 1 zonelists, mobility grouping on.  Total pages: {total}")
         p.emit(5, f"Kernel command line: {self.kernel_cmdline}")

@@ -17,6 +17,7 @@ from .hostpath import virtual_path
 from .kernel import SYSCALL_FRAMES, Task, current_kernel, install_loader
 from .loader_hints import fell_off_hint, null_hint
 from .machine import PAGE_SIZE
+from .mm.pagetable import dump_pagetable
 from .modsource import MAX_MODULE_SIZE, MODULE_SUFFIXES, read_module_source
 from .modthread import adopt_threads, prune_threads, threads_now
 from .report import (
@@ -104,8 +105,33 @@ class Module:
 
     @property
     def size(self) -> int:
-        """Bytes of module memory, as lsmod shows them."""
-        return sum(s for _a, s in self.chunks)
+        """Bytes of module memory, as lsmod shows them: a page each for text, rodata and data
+        (.gnu.linkonce.this_module), one more for a module with an exit function (the
+        reference's 16384; 12288 for err_kfree_bad, which has none), a page for each 4K of
+        code past the first (about two bytes of x86 a byte of bytecode), and the pages of
+        statics past the first data page."""
+        if not self.chunks:
+            return 0
+        statics = sum(s for _a, s in self.chunks[1:])
+        pages = 3 + (self.exit_fn is not None) + _code_bytes(self.namespace, self.path) * 2 // PAGE_SIZE
+        return pages * PAGE_SIZE + statics
+
+
+def _code_bytes(namespace: dict, path: str) -> int:
+    """Bytes of bytecode of the module file's functions (and the functions inside them)."""
+    seen, todo, total = set(), [], 0
+    for v in list(namespace.values()):
+        code = getattr(v, "__code__", None)
+        if code is not None and code.co_filename == path:
+            todo.append(code)
+    while todo:
+        code = todo.pop()
+        if id(code) in seen:
+            continue
+        seen.add(id(code))
+        total += len(code.co_code)
+        todo += [c for c in code.co_consts if hasattr(c, "co_code")]
+    return total
 
 
 class ModuleLoader:
@@ -241,7 +267,8 @@ class ModuleLoader:
                 return CallResult(value=value, event="killed", status=137, message="Killed")
             return CallResult(value=value)
         except PageFault as e:
-            self.report_page_fault(e, sys.exc_info()[2])
+            if self.report_page_fault(e, sys.exc_info()[2]):     # page_fault_oops: SIGKILL
+                return CallResult(event="oops", status=137, message="Killed")
             return CallResult(event="oops", status=139, message="Segmentation fault")
         except KernelBUG as e:
             self.report_bug(e, sys.exc_info()[2])
@@ -281,8 +308,9 @@ class ModuleLoader:
                 for hook in k.context_hooks:
                     hook()
 
-    def report_page_fault(self, e: PageFault, tb) -> None:
-        """arch/x86/mm/fault.c: NULL dereference or unable to handle page fault."""
+    def report_page_fault(self, e: PageFault, tb) -> bool:
+        """arch/x86/mm/fault.c: NULL dereference or unable to handle page fault.  True when
+        it was a page fault (the task is killed with SIGKILL), False for a #GP (SIGSEGV)."""
         k = self.k
         w = k.machine.ptr_size * 2
         if k.machine.name == "x86_64" and (e.addr >> 47) not in (0, 0x1ffff):
@@ -290,13 +318,13 @@ class ModuleLoader:
             k.reporter.oops([], "general protection fault, probably for non-canonical "
                             f"address {e.addr:#x}: 0000", k.reporter.rip_of(tb), tb=tb,
                             hints=[e.hint] if e.hint else None)
-            return
+            return False
         if k.machine.name == "rpi2":
             self.report_arm_fault(e, tb)
-            return
+            return False
         if k.kasan is not None and k.machine.name == "x86_64" and e.addr < 1 << 47:
             self.report_kasan_gp(e, tb)
-            return
+            return False
         if e.addr < PAGE_SIZE:
             title = [f"BUG: kernel NULL pointer dereference, address: {e.addr:0{w}x}"]
         else:
@@ -306,14 +334,16 @@ class ModuleLoader:
             code |= 0x1
         title += [f"#PF: supervisor {'write' if e.write else 'read'} access in kernel mode",
                   f"#PF: error_code({code:#06x}) - {e.reason}",
-                  e.pgd_line or ("*pde = 00000000 " if k.machine.name == "i386" else "PGD 0 P4D 0 ")]
+                  e.pgd_line or dump_pagetable(k, e.addr)]
         hints = []
         if e.hint:
             hints.append(e.hint)
         if e.addr < PAGE_SIZE:
             hints += self._null_hint(tb)
         k.reporter.oops(title, f"Oops: {code:04x}", k.reporter.rip_of(tb), tb=tb,
-                        extra=[f"CR2: {e.addr:0{w}x}"], hints=hints)
+                        extra=[f"CR2: {e.addr:0{w}x}"], hints=hints, cr2=e.addr,
+                        notes=[f"note: {k.current.comm}[{k.current.pid}] exited with irqs disabled"])
+        return True
 
     def report_arm_fault(self, e: PageFault, tb) -> None:
         """arch/arm/mm/fault.c:__do_kernel_fault: '8<--- cut here ---', 'Unable to handle
@@ -351,13 +381,14 @@ class ModuleLoader:
         """BUG(): 'kernel BUG at FILE:LINE!' then the Oops."""
         k = self.k
         k.reporter.emit([CUT_HERE, f"kernel BUG at {e.where}!"])
-        k.reporter.oops([], "invalid opcode: 0000", f"{k.reporter.ip_prefix()}{e.rip}" if e.rip
-                        else k.reporter.rip_of(tb), tb=tb, hints=[e.hint] if e.hint else None)
         comm, pid = k.current.comm, k.current.pid        # make_task_dead's notes
-        if getattr(e, "irqs_disabled", False):
-            k.printk.emit(6, f"note: {comm}[{pid}] exited with irqs disabled")
+        irqs_off = bool(getattr(e, "irqs_disabled", False))
+        notes = [f"note: {comm}[{pid}] exited with irqs disabled"] if irqs_off else []
         if getattr(e, "preempt_count", 0):
-            k.printk.emit(6, f"note: {comm}[{pid}] exited with preempt_count {e.preempt_count}")
+            notes.append(f"note: {comm}[{pid}] exited with preempt_count {e.preempt_count}")
+        k.reporter.oops([], "invalid opcode: 0000", f"{k.reporter.ip_prefix()}{e.rip}" if e.rip
+                        else k.reporter.rip_of(tb), tb=tb, hints=[e.hint] if e.hint else None,
+                        irqs_off=irqs_off, notes=notes)
 
     def report_stack_overflow(self, tb) -> None:
         """A RecursionError: the kernel stack's guard page was hit."""
@@ -423,7 +454,12 @@ class ModuleLoader:
             raise ModuleError(f"insmod: ERROR: could not load module {path}: No such file or directory")
         name = p.stem.replace("-", "_")
         if name in self.modules:
-            raise ModuleError(f"insmod: ERROR: could not insert module {path}: File exists", errno=17)
+            msg = f"insmod: ERROR: could not insert module {path}: File exists"
+            if self.modules[name].stuck and self.k.printk.hints:     # finit_module waits for it forever
+                state = self.modules[name].state.lower()
+                msg += (f"\nkmsim: a real kernel would hang here: {name} is still {state} since its "
+                        f"Oops; 'rmmod -f {name}' or 'reboot' clears it")
+            raise ModuleError(msg, errno=17)
         source = read_module_source(path, name, self.k.printk.emit)
         filename = str(p.resolve())
         c_ns = None
@@ -605,15 +641,29 @@ class ModuleLoader:
         if force and (no_exit or mod.refcnt > 0 or mod.holders):
             self.k.add_taint(TAINT_FORCED_RMMOD)       # try_force_unload: only when it forces
         lines: list[str] = []
+        if mod.state == "Unloading" and not force:     # delete_module: "already dying"
+            raise ModuleError(f"rmmod: ERROR: could not remove module {name}: Device or resource busy")
+        going = mod.state == "Unloading"
         mod.state = "Unloading"
-        if mod.exit_fn is not None and mod.init_done:
+        if mod.exit_fn is not None and mod.init_done and not going:
             res = self.call(mod, mod.exit_fn, comm="rmmod")
+            if res.event in ("oops", "killed", "lockup"):
+                return self._exit_died(mod, res)
             if res.event is not None:
                 lines.append(res.message)
         self.remove(mod)
         for hook in self.unload_hooks:
             lines += hook(mod) or []
         return lines
+
+    def _exit_died(self, mod: Module, res: CallResult) -> list[str]:
+        """An Oops in the exit function kills rmmod inside delete_module: free_module never
+        runs, so the module stays listed as Unloading (until 'rmmod -f' or a reboot)."""
+        mod.stuck = True
+        self.k.printk.emit(4, f"kmsim: {mod.name} stays listed as Unloading: its exit function "
+                              f"died, so free_module never ran; 'rmmod -f {mod.name}' or 'reboot' "
+                              f"clears it")
+        raise ModuleError(res.message, status=res.status)
 
     def remove(self, mod: Module) -> None:
         """free_module: drop the module, its symbols and its memory."""

@@ -92,6 +92,7 @@ class LogBuffer:
         self.clear_seq = 0          # dmesg -C / -c: records before this are not shown
         self.read_seq = 0           # for "unread" counters and dmesg -w
         self.console_loglevel = 4
+        self.hints = True           # kmsim's own 'kmsim: ' lines (off: --append kmsim.hints=0)
         self.ignore_loglevel = False          # the ignore_loglevel boot option: print everything
         self.default_message_loglevel = 4
         self.minimum_console_loglevel = 1
@@ -133,6 +134,8 @@ class LogBuffer:
         every line of a record with the record's time)."""
         self._cont_open = False
         body = text[:-1] if text.endswith("\n") else text
+        if not self.hints and body.startswith(HINT_PREFIX):
+            return                  # --append kmsim.hints=0: the log compares with a real kernel's
         ts = None
         for line in body.split("\n"):
             rec = self._store(level, line, ts)
@@ -340,6 +343,7 @@ def _pointer(arg, ext: str, flags, width, ctx: FormatContext) -> tuple[str, int]
 
 FIELD_WIDTH_MAX = (1 << 23) - 1      # lib/vsprintf.c
 PRECISION_MAX = (1 << 15) - 1
+HINT_PREFIX = "kmsim: "               # every line kmsim adds to what a real kernel logs
 LOG_LINE_MAX = 1024 - 32             # kernel/printk/printk.c: CONSOLE_LOG_MAX - PREFIX_MAX
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import sys
 from types import CodeType, FrameType, TracebackType
 
+from .regs import arm_code_line, kernel_regs, show_regs, show_user_regs
+
 # kernel/panic.c taint_flags, 6.1: (true char, false char) per bit
 TAINT_FLAGS = [("P", "G"), ("F", " "), ("S", " "), ("R", " "), ("M", " "), ("B", " "),
                ("U", " "), ("D", " "), ("A", " "), ("W", " "), ("C", " "), ("I", " "),
@@ -107,6 +109,26 @@ def module_frames(module_files: dict[str, str], tb: TracebackType | None = None,
     return out
 
 
+def api_args(tb: TracebackType | None = None, frame: FrameType | None = None) -> tuple:
+    """The arguments of the innermost API function on a traceback (or the live stack):
+    what RDI, RSI ... held when the kernel function stopped."""
+    frames = []
+    if tb is not None:
+        while tb is not None:
+            frames.append(tb.tb_frame)
+            tb = tb.tb_next
+    else:
+        f: FrameType | None = frame or sys._getframe(1)
+        while f is not None:
+            frames.insert(0, f)
+            f = f.f_back
+    for fr in reversed(frames):
+        if _is_api(fr):
+            code = fr.f_code
+            return tuple(fr.f_locals.get(n) for n in code.co_varnames[:code.co_argcount])
+    return ()
+
+
 def c_source_hint(module_files: dict[str, str], tb) -> list[str]:
     """For a C module, where the fault is: 'FILE.c:LINE: the C statement' (kmsim/cc maps the
     translated code's lines to the C lines)."""
@@ -159,9 +181,26 @@ class Reporter:
         lines = ["Call Trace:", " <TASK>"]
         lines += [f" {f}" for f in kernel_frames]
         lines += [format_frame(fn, ln, code, mod) for fn, ln, mod, code in mods]
-        lines += [f" {f}" for f in (tail if tail is not None else self.k.current.entry_frames)]
+        entry = tail if tail is not None else self.k.current.entry_frames
+        lines += [f" {f}" for f in entry]
+        lines += self.user_frame(entry)
         lines.append(" </TASK>")
         return lines
+
+    def user_frame(self, entry: list[str]) -> list[str]:
+        """The user-mode registers that end a call trace entered by a system call."""
+        if entry and entry[-1].startswith(("entry_SYSCALL_64", "entry_SYSENTER_32")):
+            return show_user_regs(self.k)
+        return []
+
+    def regs_lines(self, rip: str, kind: str, tb=None, cr2: int | None = None,
+                   irqs_off: bool = False, frame=None) -> list[str]:
+        """The RIP line and the registers under it (show_regs), as this machine prints them."""
+        if self.k.machine.name == "rpi2":
+            return [rip]
+        args = api_args(tb=tb, frame=frame or (sys._getframe(2) if tb is None else None))
+        regs = kernel_regs(self.k, kind, args, cr2=cr2, irqs_off=irqs_off)
+        return show_regs(self.k, rip, regs, kind)
 
     def _arm_die(self, title: list[str], oops_line: str, pc: str, tb,
                  kernel_frames: list[str]) -> list[str]:
@@ -179,11 +218,17 @@ class Reporter:
                   for fn, ln, mod, code in module_frames(self.k.modules.module_files(), tb=tb)]
         calls += list(self.k.current.entry_frames)
         lr = calls[1] if len(calls) > 1 else "0x0"
+        regs = kernel_regs(self.k, "bug" if what.startswith("Oops - BUG") else "fault",
+                           api_args(tb=tb) if tb is not None else ())
         lines = list(title) + [f"Internal error: {what} [#{self.oops_count}] SMP ARM",
                                self.modules_linked_in(), self.cpu_line(), self.hardware_line(),
-                               pc, f"LR is at {lr}", "Backtrace:"]
+                               pc, f"LR is at {lr}"]
+        lines += show_regs(self.k, pc, regs, "fault")
+        lines += [f"Process {self.k.current.comm} (pid: {self.k.current.pid}, stack limit = "
+                  f"0x{self.k.printk_ctx.hash_pointer(regs['sp'] & ~0x1fff)})", "Backtrace:"]
         lines += [f" {callee.split('+')[0]}{_mod_tag(callee)} from {caller}"
-                  for callee, caller in zip(calls, calls[1:])]
+                  for callee, caller in zip(calls, calls[1:], strict=False)]
+        lines.append(arm_code_line("bug" if what.startswith("Oops - BUG") else "fault"))
         return lines
 
     def rip_of(self, tb: TracebackType | None = None, fallback: str = "") -> str:
@@ -224,7 +269,11 @@ class Reporter:
             lines.append(message)
         lines += [f"WARNING: CPU: 0 PID: {self.k.current.pid} at {where} {func}",
                   self.modules_linked_in()]
-        lines += [self.cpu_line(), self.hardware_line(), f"{self.ip_prefix()}{func}"]
+        lines += [self.cpu_line(), self.hardware_line()]
+        if self.k.machine.name == "rpi2":        # ARM's WARN has no trap frame: dump_stack
+            lines.append(f"{self.ip_prefix()}{func}")
+        else:
+            lines += self.regs_lines(f"{self.ip_prefix()}{func}", "warn")
         lines += self.trace_lines(kernel_frames or [])
         lines.append("---[ end trace 0000000000000000 ]---")
         self.k.add_taint(TAINT_WARN)      # __warn taints after the report: the first shows no W
@@ -233,27 +282,36 @@ class Reporter:
 
     def oops(self, title: list[str], oops_line: str, rip: str, tb=None,
              kernel_frames: list[str] | None = None, extra: list[str] | None = None,
-             hints: list[str] | None = None, after: list[str] | None = None) -> None:
-        """An Oops: the title lines, 'Oops: ... [#N]' (then the after lines), CPU, RIP,
-        trace; sets taint D."""
+             hints: list[str] | None = None, after: list[str] | None = None,
+             cr2: int | None = None, irqs_off: bool = False, notes: list[str] | None = None) -> None:
+        """An Oops: the title lines, 'Oops: ... [#N]' (then the after lines), CPU, RIP and
+        the registers, trace, and on x86 the registers again after the end marker (the
+        executive summary); then make_task_dead's notes; sets taint D."""
         self.oops_count += 1
         if self.k.machine.name == "rpi2":
             lines = self._arm_die(title, oops_line, rip, tb, kernel_frames or [])
+            lines.append("---[ end trace 0000000000000000 ]---")
         else:
             lines = list(title)
             kasan = " KASAN" if self.k.kasan is not None else ""
             lines.append(f"{oops_line} [#{self.oops_count}] PREEMPT SMP{kasan} NOPTI")
             lines += after or []
-            lines += [self.cpu_line(), self.hardware_line(), rip]
+            kind = "bug" if oops_line.startswith("invalid opcode") else "fault"
+            regs = self.regs_lines(rip, kind, tb=tb, cr2=cr2, irqs_off=irqs_off,
+                                   frame=sys._getframe(1) if tb is None else None)
+            lines += [self.cpu_line(), self.hardware_line()] + regs
             inner = module_frames(self.k.modules.module_files(), tb=tb)
             lines += self.trace_lines(kernel_frames or [], tb=tb,
                                       skip_rip=bool(inner) and inner[0][2] is not None
                                       and rip == self.rip_of(tb))
             lines.append(self.modules_linked_in())
             lines += extra or []
-        lines.append("---[ end trace 0000000000000000 ]---")
+            lines.append("---[ end trace 0000000000000000 ]---")
+            lines += regs                     # oops_end: "executive summary"
         self.k.add_taint(TAINT_DIE)
         self.emit(lines, level=4)
+        for note in notes or []:
+            self.k.printk.emit(6, note)
         hints = list(hints or []) + c_source_hint(self.k.modules.module_files(), tb)
         for h in hints:
             self.k.printk.emit(4, f"kmsim: {h}")

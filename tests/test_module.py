@@ -64,6 +64,8 @@ def test_any_exception_is_the_report_an_exception_gets(tmp_path, where, exc):
         assert f"raiser: invalid module format: {exc}: x" in d and "(raiser.py, line 5)" in d
     else:
         assert "kernel BUG at raiser.py:" in d and f"kmsim: the module raised {exc}: x" in d
+    if where == "exit":         # issue 14: an Oops in exit leaves the module Unloading
+        assert sh.execute("rmmod -f raiser").status == 0
     assert sh.execute("lsmod").out.splitlines() == ["Module                  Size  Used by"]
 
 

@@ -128,7 +128,9 @@ def test_double_free_with_checks_object_already_free():
 
 
 def test_double_free_plain_oopses():
-    for args in ("plain=1", "keep=1"):
+    # the debug cache (keep=1) BUGs in SLUB's slow path, as transcript-dfree_keep.txt shows
+    for args, rip in (("plain=1", "kmem_cache_free+0x2f7/0x310"),
+                      ("keep=1", "free_to_partial_list+0x42d/0x4f0")):
         r = kmsim(f"insmod {SM}/err_dfree.py {args}; lsmod; dmesg")
         assert r.returncode == 139
         assert "Segmentation fault" in r.stderr
@@ -136,7 +138,7 @@ def test_double_free_plain_oopses():
         i = m.index("kernel BUG at mm/slub.c:419!")
         assert m[i - 1] == "------------[ cut here ]------------"
         assert m[i + 1] == "invalid opcode: 0000 [#1] PREEMPT SMP NOPTI"
-        assert "RIP: 0010:kmem_cache_free+0x2f7/0x310" in m
+        assert f"RIP: 0010:{rip}" in m
         assert re.search(r"^err_dfree +\d+  1$", r.stdout, re.M)
 
 
@@ -165,7 +167,7 @@ def test_kfree_bad_pointers():
     assert any(ln.endswith("at mm/slab_common.c:904 free_large_kmalloc+0x3c/0x70") for ln in m)
     assert any(re.fullmatch(r"object pointer: 0x[0-9a-f]{16}", ln) for ln in m)
     r = kmsim(f"insmod {SM}/err_kfree.py mode=1; dmesg")
-    assert r.returncode == 139
+    assert r.returncode == 137 and "Killed" in r.stderr        # transcript-kfree1-run2.txt
     assert re.search(r"BUG: unable to handle page fault for address: [0-9a-f]{16}", r.stdout)
     r = kmsim(f"insmod {SM}/err_kfree.py mode=2; dmesg")
     assert re.search(r"cache_from_obj: Wrong slab cache\. cache_b but object is from \S+", r.stdout)

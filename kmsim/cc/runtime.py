@@ -197,6 +197,9 @@ def runtime_names(k, ns: CNamespace, display: str) -> dict:  # noqa: C901 - one 
     def dump_stack():
         k.reporter.dump_stack([])
 
+    from ..linux import sched as _sched
+    jiffies = _sched.jiffies
+
     def DIV(a, b):
         q = abs(a) // abs(b)
         return q if (a < 0) == (b < 0) else -q
@@ -211,7 +214,7 @@ def runtime_names(k, ns: CNamespace, display: str) -> dict:  # noqa: C901 - one 
             "_kc_snprintf": snprintf, "_kc_scnprintf": scnprintf, "_kc_sprintf": sprintf,
             "_kc_dump_stack": dump_stack, "_kc_page_offset": lambda: k.machine.page_offset,
             "_kc_vmalloc_start": lambda: k.vmalloc_start, "_kc_vmalloc_end": lambda: k.vmalloc_end,
-            "_kc_DIV": DIV, "_kc_MOD": MOD}
+            "_kc_DIV": DIV, "_kc_MOD": MOD, "_kc_jiffies": jiffies.__index__}
 
 
 class _Symbol:

@@ -1125,6 +1125,8 @@ class Translator:
             return str(d.enum_value)
         if d.kind == K.FUNCTION_DECL:
             return self.func_name(c, d)
+        if d.spelling == "jiffies" and d.storage_class.name == "EXTERN":
+            return f"{RT}jiffies()"           # the kernel's volatile jiffies, read each time
         var = self.lookup(c, d)
         if var.where == "py":
             return var.name

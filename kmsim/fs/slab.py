@@ -126,7 +126,8 @@ def format_slabtop(rows: list[dict]) -> str:
 ATTRS = ["aliases", "align", "cache_dma", "cpu_partial", "cpu_slabs", "ctor", "destroy_by_rcu",
          "failslab", "hwcache_align", "min_partial", "object_size", "objects", "objects_partial",
          "objs_per_slab", "order", "partial", "poison", "reclaim_account", "red_zone",
-         "sanity_checks", "shrink", "slab_size", "slabs", "slabs_cpu_partial", "store_user",
+         "remote_node_defrag_ratio", "sanity_checks", "shrink", "slab_size", "slabs",
+         "slabs_cpu_partial", "store_user",
          "total_objects", "trace", "usersize", "validate"]
 
 
@@ -178,6 +179,7 @@ def cache_attrs(k, s) -> dict:
         "cpu_partial": s.cpu_partial, "failslab": _flag(s, S.SLAB_FAILSLAB),
         "slabs_cpu_partial": "0(0)",           # kmsim keeps no per-cpu partial slabs
         "usersize": s.object_size if s.kmalloc else 0,   # kmalloc caches whitelist the object
+        "remote_node_defrag_ratio": 100,      # CONFIG_NUMA: s->remote_node_defrag_ratio 1000, shown / 10
     }
 
 

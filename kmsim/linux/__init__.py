@@ -5,7 +5,7 @@ hold no logic: each function forwards to the subsystem of the current kernel.
 """
 import importlib as _importlib
 
-_HEADERS = ["module", "printk", "gfp", "mm", "err", "errno", "types", "string", "slab",
+_HEADERS = ["module", "printk", "gfp", "mm", "mmzone", "err", "errno", "types", "string", "slab",
             "mempool", "vmalloc", "list", "kfifo", "sched"]
 __all__ = []
 for _h in _HEADERS:

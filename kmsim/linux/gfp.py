@@ -14,7 +14,9 @@ from ..mm.page_api import (  # noqa: F401
                            free_pages,
                            get_zeroed_page,
 )
+from .mmzone import MAX_ORDER, PAGE_SHIFT, PAGE_SIZE  # noqa: F401  (gfp.h includes mmzone.h)
 
 __all__ = [n for n in _gfp_all if n.startswith(("GFP_", "__GFP_"))] + [
+    "MAX_ORDER", "PAGE_SIZE", "PAGE_SHIFT",
     "alloc_pages", "alloc_page", "__get_free_pages", "__get_free_page", "get_zeroed_page",
     "free_pages", "free_page", "__free_pages", "__free_page"]

@@ -2,13 +2,14 @@
 from ..kernel import current_kernel
 from ..machine import PAGE_SHIFT, PAGE_SIZE
 from ..mm import page as _p
+from .mmzone import MAX_ORDER
 
 PAGE_MASK = ~(PAGE_SIZE - 1)
 
 __all__ = ["page_address", "virt_to_page", "page_to_pfn", "pfn_to_page", "__pa", "__va",
            "PAGE_SIZE", "PAGE_SHIFT", "PAGE_MASK", "get_order", "kmap", "kunmap", "PageHighMem",
            "page_zone", "virt_to_phys", "phys_to_virt", "page_to_virt", "virt_addr_valid",
-           "kmap_local_page", "kunmap_local", "page_count"]
+           "kmap_local_page", "kunmap_local", "page_count", "MAX_ORDER"]
 
 
 def page_address(page):

@@ -241,10 +241,13 @@ def calculate_min_free_kbytes(lowmem_managed_pages: int) -> int:
     return max(128, min(isqrt(lowmem_kbytes * 16), 262144))
 
 
-def setup_per_zone_wmarks(zones: list[Zone]) -> None:
-    """__setup_per_zone_wmarks: min split by managed pages, then low and high."""
+def setup_per_zone_wmarks(zones: list[Zone], min_free_kbytes: int | None = None) -> None:
+    """__setup_per_zone_wmarks: min split by managed pages, then low and high
+    (min_free_kbytes: calculate_min_free_kbytes's unless given)."""
     lowmem = sum(z.managed for z in zones if not z.is_highmem)
-    pages_min = calculate_min_free_kbytes(lowmem) >> (PAGE_SHIFT - 10)
+    if min_free_kbytes is None:
+        min_free_kbytes = calculate_min_free_kbytes(lowmem)
+    pages_min = min_free_kbytes >> (PAGE_SHIFT - 10)
     for z in zones:
         if z.is_highmem:
             wmin = max(32, min(z.managed // 1024, 128))

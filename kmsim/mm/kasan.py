@@ -56,6 +56,28 @@ def _round_up(x: int, a: int) -> int:
     return (x + a - 1) & ~(a - 1)
 
 
+
+# How 6.1 names the API function in a track: kmalloc and kzalloc are inline wrappers of
+# kmalloc_trace (as kmemleak's stacks show them).
+TRACK_FRAMES = {"kmalloc": "kmalloc_trace+0x26/0x90", "kzalloc": "kmalloc_trace+0x26/0x90",
+                "kfree": "kfree+0x7c/0x120"}
+
+
+def _called_api(files: dict[str, str], frame) -> tuple[str, int, object] | None:
+    """The API function the innermost module frame called (the outermost API frame inside
+    it), as (name, line, code); None when no module code is on the stack."""
+    from ..report import _is_api
+    chain = []
+    f = frame
+    while f is not None:
+        chain.append(f)
+        f = f.f_back
+    for i, fr in enumerate(chain):          # innermost first
+        if fr.f_code.co_filename in files:
+            inner = [c for c in chain[:i] if _is_api(c)]
+            return (inner[-1].f_code.co_name, inner[-1].f_lineno, inner[-1].f_code) if inner else None
+    return None
+
 class Kasan:
     """Shadow memory and reports of one kernel."""
 
@@ -164,9 +186,17 @@ class Kasan:
 
     # -- allocator hooks --------------------------------------------------------------
     def _track(self) -> tuple[int, list[str]]:
-        mods = module_frames(self.k.modules.module_files(), frame=sys._getframe(2))
-        return self.k.current.pid, [format_frame(fn, ln, code, mod)
-                                    for fn, ln, mod, code in mods]
+        """kasan_set_track: the task and the stack: the API function the module called (as
+        6.1 compiles it: kmalloc inlined into kmalloc_trace), then the module's frames."""
+        files = self.k.modules.module_files()
+        mods = module_frames(files, frame=sys._getframe(2), api=False)
+        frames = [format_frame(fn, ln, code, mod) for fn, ln, mod, code in mods]
+        api = _called_api(files, sys._getframe(2))
+        if api is not None and mods:
+            fn, ln, code = api
+            frames.insert(0, f" {TRACK_FRAMES[fn]}" if fn in TRACK_FRAMES
+                          else format_frame(fn, ln, code, None))
+        return self.k.current.pid, frames
 
     def page_alloc(self, pfn: int, order: int, gfp: int) -> None:
         """kasan_unpoison_pages."""
@@ -360,7 +390,8 @@ class Kasan:
         and print it (end_report).  ``msg`` names the report for hints."""
         k = self.k
         lines = head + [format_frame(*_reorder(m)) for m in mods]
-        lines += [f" {f}" for f in k.current.entry_frames] + [" </TASK>", ""]
+        lines += [f" {f}" for f in k.current.entry_frames] + k.reporter.user_frame(k.current.entry_frames)
+        lines += [" </TASK>", ""]
         lines += self._describe(addr, bad)
         lines += self._memory_state(addr)
         lines.append(RULER)
@@ -422,9 +453,18 @@ class Kasan:
                     f"page:{k.printk_ctx.hash_pointer(k.page_struct_addr(pfn))} refcount:"
                     f"{int(k.phys.refcount[pfn])} mapcount:0 mapping:{0:0{w}x} index:0x0 "
                     f"pfn:{pfn:#x}",
-                    f"flags: {int(k.phys.flags[pfn]):#x}({k.page_flag_names(pfn)})",
+                    self._page_flags(pfn),
                     "page dumped because: kasan: bad access detected", ""]
         return out
+
+    def _page_flags(self, pfn: int) -> str:
+        """dump_page's 'flags: %pGp' line, as SLUB's print_slab_info shows a slab page's."""
+        k = self.k
+        zone = k.buddy.zone_of(pfn)
+        zi = zone.idx if zone is not None else 0
+        if k.slab.find_slab(k.pfn_to_virt(pfn)) is not None:
+            return f"flags: 0xfffffc0000200(slab|node=0|zone={zi}|lastcpupid=0x1fffff)"
+        return f"flags: 0xfffffc0000000(node=0|zone={zi}|lastcpupid=0x1fffff)"
 
     def _area_start(self, addr: int) -> int:
         starts = [a for a in self.alloc_track if a <= addr]

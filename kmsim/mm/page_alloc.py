@@ -189,6 +189,33 @@ class PageAllocator:
         by_type = [(name, self.zone_by_name.get(name)) for name in self.k.machine.zone_names_all]
         setup_per_zone_lowmem_reserve(by_type)
 
+    def free_reserved_area(self, start: int, end: int) -> int:
+        """free_reserved_area: give boot-reserved frames [start, end) to the buddy lists
+        (free_initmem, the initrd); the zones' managed pages grow.  Returns the count."""
+        flags = self.mem.flags
+        n = 0
+        for z in self.zones:
+            lo, hi = max(start, z.zone_start_pfn), min(end, z.end_pfn)
+            if hi <= lo:
+                continue
+            flags[lo:hi] &= flags.dtype.type(~PG_reserved & 0xffffffff)
+            self.mem.owner[lo:hi] = 0
+            self.mem.refcount[lo:hi] = 0
+            for bpfn, order in free_range_to_blocks(lo, hi):
+                z.free_one_page(bpfn, order)
+            z.managed += hi - lo
+            n += hi - lo
+        return n
+
+    def nr_free_buffer_pages(self) -> int:
+        """nr_free_buffer_pages: managed pages above the high watermark, lowmem zones."""
+        return sum(max(z.managed - z.wmark_high, 0) for z in self.zones if not z.is_highmem)
+
+    def setup_min_free_kbytes(self, min_free_kbytes: int) -> None:
+        """Watermarks again for a new min_free_kbytes (khugepaged raises it)."""
+        self.min_free_kbytes = min_free_kbytes
+        setup_per_zone_wmarks(self.zones, min_free_kbytes)
+
     # -- zonelists -------------------------------------------------------------------
     def zonelist(self, gfp: int) -> list[Zone]:
         """Zones a mask may use, highest first: GFP_KERNEL Normal, DMA32, DMA.  Built once
@@ -249,7 +276,7 @@ class PageAllocator:
                     return self.prep_new_page(pfn, order, gfp)
         return self.alloc_slowpath(gfp, order, zl)
 
-    def alloc_slowpath(self, gfp: int, order: int, zl: list[Zone]) -> int:
+    def alloc_slowpath(self, gfp: int, order: int, zl: list[Zone], drained: bool = False) -> int:
         """Retry at the min watermark (halved for __GFP_HIGH), then OOM or fail.
 
         A GFP_KERNEL request of a small order does not fail: the OOM killer runs and
@@ -271,6 +298,9 @@ class PageAllocator:
                     pfn = z.rmqueue(order)
                 if pfn >= 0:
                     return self.prep_new_page(pfn, order, gfp)
+        if gfp & _GFP_DIRECT_RECLAIM and not drained and any(z.pcp_count for z in zl):
+            self.drain_all_pages()     # __alloc_pages_direct_reclaim: drain the pcp lists, retry
+            return self.alloc_slowpath(gfp, order, zl, drained=True)
         if (not victim and gfp & _GFP_DIRECT_RECLAIM and order <= PAGE_ALLOC_COSTLY_ORDER
                 and not gfp & (_GFP_NORETRY | _GFP_RETRY_MAYFAIL)):
             self.out_of_memory(gfp, order)

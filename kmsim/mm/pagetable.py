@@ -380,3 +380,35 @@ class PageTable:
                 out.add(nt >> PAGE_SHIFT)
                 self._tables(nt, i + 1, out)
 
+
+
+def dump_pagetable(k, addr: int) -> str:
+    """arch/x86/mm/fault.c dump_pagetable() for any kernel address: the vmalloc and
+    module areas walk kmsim's real tables; the direct map and vmemmap, which kmsim
+    does not map in tables, walk the tables a booted 6.1 has there (the direct map in
+    2M pages, vmemmap in 2M pages of struct pages).  User addresses: 'PGD 0 P4D 0 '."""
+    m = k.machine
+    if m.name != "x86_64":
+        return "*pde = 00000000 " if m.name == "i386" else f"[{addr:08x}] *pgd=00000000"
+    if addr < 1 << 47:
+        return "PGD 0 P4D 0 "
+    pt = getattr(getattr(k, "vmalloc", None), "pt", None)    # None while vmalloc_init runs
+    if pt is not None and pt.walk(addr)[0].present:
+        return pt.pgd_line(addr)
+    top = k.lowmem_bytes >> PAGE_SHIFT
+    if m.vmemmap_base <= addr < m.vmemmap_base + (1 << 39):
+        pgd, pud = top - 0x5d8, top - 0x5d9       # two boot tables near the top of RAM
+        span, base = k.memmap_pages << PAGE_SHIFT, m.vmemmap_base
+    elif m.page_offset <= addr < m.page_offset + (1 << 39):
+        pgd, pud = (m.kernel_phys >> PAGE_SHIFT) + 0x1a01, (m.kernel_phys >> PAGE_SHIFT) + 0x1a02
+        span, base = k.phys_end, m.page_offset
+    else:
+        return "PGD 0 P4D 0 "
+    off = addr - base
+    line = f"PGD {pgd << PAGE_SHIFT | 0x067:x} P4D {pgd << PAGE_SHIFT | 0x067:x} "
+    if off >> 30 > (span - 1) >> 30:
+        return line + "PUD 0 "
+    line += f"PUD {(pud + (off >> 30)) << PAGE_SHIFT | 0x067:x} "
+    if off >= ((span + (1 << 21) - 1) & ~((1 << 21) - 1)):
+        return line + "PMD 0 "
+    return line + f"PMD {_PAGE_NX | (off & ~((1 << 21) - 1)) | 0x1e3:x} "

@@ -137,7 +137,7 @@ def free_on_freelist(s: KmemCache, sl: Slab, x: int) -> None:
     k = s.slub.k
     if sl.freelist[-1] == x:
         sl.lost += 1                         # slab->inuse -= cnt came first
-        e = KernelBUG("mm/slub.c:419", rip="kmem_cache_free+0x2f7/0x310",
+        e = KernelBUG("mm/slub.c:419", rip="free_to_partial_list+0x42d/0x4f0",   # the debug slow path
                       hint=f"double free of {x:#x} in '{s.name}' (without consistency "
                            f"checks SLUB only has the hardened freelist's BUG_ON)")
         e.irqs_disabled, e.preempt_count = True, 1   # make_task_dead's "note:" lines

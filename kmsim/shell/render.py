@@ -248,6 +248,9 @@ def colour_dmesg_line(line: str, level: int, dim: bool = False) -> str:
     out = ""
     if stamp:
         out += _sgr("green") + stamp + "\x1b[0m"
+    if text.startswith("kmsim: "):      # kmsim's hint, not the kernel's: reversed tag, cyan text
+        out += _sgr("reverse cyan") + "kmsim:" + "\x1b[0m " + _sgr("cyan") + text[7:] + "\x1b[0m"
+        return "\x1b[2m" + out.replace("\x1b[0m", "\x1b[0;2m") + "\x1b[0m" if dim else out
     s = _SUBSYS_RE.match(text)
     if s and len(s.group(1)) < 32:
         out += _sgr("brown") + s.group(1) + "\x1b[0m"

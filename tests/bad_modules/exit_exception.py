@@ -1,4 +1,4 @@
-# BAD: exit raises an exception (an IndexError): an Oops at rmmod; the module is removed anyway.
+# BAD: exit raises an exception (an IndexError): an Oops at rmmod; the module stays, Unloading.
 # EXPECT: kernel BUG at exit_exception\.py:18![\s\S]*IndexError[\s\S]*Segmentation fault
 # RUN: rmmod exit_exception; lsmod
 from kmsim.linux.module import *

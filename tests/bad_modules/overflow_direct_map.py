@@ -1,6 +1,6 @@
 # BAD: runs a pointer past the end of RAM in the direct map: there is nothing mapped there.
 # REQUIRES: string
-# EXPECT: BUG: unable to handle page fault for address: ffff8880[0-9a-f]+[\s\S]*Segmentation fault
+# EXPECT: BUG: unable to handle page fault for address: ffff8880[0-9a-f]+[\s\S]*Killed
 from kmsim.linux.module import *
 from kmsim.linux.mm import *
 from kmsim.linux.string import *

@@ -419,3 +419,23 @@ static int __init t_init(void)
     r, msgs, _sh = load(tmp_path, body)
     assert r.status == 0, r.err
     assert msgs == ["alpha=1 (7)", "beta=2 (6)", "total 3 *p 3 p-arr 2", "empty 1"]
+
+
+def test_sleeps_and_jiffies_on_the_simulated_clock(tmp_path):
+    body = r"""
+#include <linux/delay.h>
+
+static int __init t_init(void)
+{
+	unsigned long j0 = jiffies;
+
+	msleep(40);
+	cond_resched();
+	pr_info("tt: %lu %d\n", jiffies - j0, HZ);
+	return 0;
+}
+"""
+    r, msgs, _sh = load(tmp_path, body)
+    assert r.status == 0, r.err
+    ticks, hz = (int(x) for x in msgs[0].split())
+    assert hz == 250 and ticks >= 10          # msleep(40) at HZ=250: at least 10 jiffies

@@ -1,0 +1,113 @@
+"""Oops, BUG and WARNING reports against Linux 6.1 (../shared/reference/out/): how an Oops
+ends insmod, the registers under every RIP line, the user-mode frame that ends a system
+call's stack, the executive summary after the end marker, the page-table walk."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tests.conftest import make_shell
+from tests.reference import normal, ref_block, ref_output
+
+SM = Path(__file__).parent / "slab_modules"
+
+
+def messages(sh, cmd: str) -> tuple[list[str], object]:
+    """The kernel's messages a command logged, and its result."""
+    k = sh.kernel
+    seq = k.printk.records[-1].seq + 1 if k.printk.records else 0
+    r = sh.execute(cmd)
+    return [rec.text for rec in k.printk.records if rec.seq >= seq], r
+
+
+def test_page_fault_in_kfree_kills_insmod_as_kfree1_run2():
+    sh = make_shell(mem="512M")
+    got, r = messages(sh, f"insmod {SM}/err_kfree_bad.py mode=1")
+    ref = ref_block("transcript-kfree1-run2.txt", "/sbin/insmod err_kfree_bad.ko mode=1")
+    _out, status = ref_output("transcript-kfree1-run2.txt", "/sbin/insmod err_kfree_bad.ko mode=1")
+    assert (r.status, r.err) == (status, "Killed\n") == (137, "Killed\n")
+    assert normal(got) == normal(ref)
+    assert "PGD 1fa08067 P4D 1fa08067 PUD 1fa07067 PMD 0 " in got     # the same walk, to the byte
+    last = [ln for ln in got if not ln.startswith("kmsim: ")][-1]
+    assert re.fullmatch(r"note: insmod\[\d+\] exited with irqs disabled", last)
+
+
+def test_registers_come_from_the_simulated_state():
+    sh = make_shell(mem="512M")
+    got, _r = messages(sh, f"insmod {SM}/err_kfree_bad.py mode=1")
+    addr = int(re.search(r"kfree\(([0-9a-f]+)\)", got[2]).group(1), 16)
+    cr2 = int(got[3].rsplit(" ", 1)[1], 16)
+    regs = next(ln for ln in got if ln.startswith("RDX: "))
+    assert regs.endswith(f"RDI: {addr:016x}")                  # kfree's argument
+    cr = next(ln for ln in got if ln.startswith("CR2: ") and "CR3" in ln)
+    root = sh.kernel.vmalloc.pt.root << 12
+    assert cr == f"CR2: {cr2:016x} CR3: {root:016x} CR4: 00000000000006f0"
+    rsp = int(next(ln for ln in got if ln.startswith("RSP: 0018:")).split(":")[2].split()[0], 16)
+    assert 0xffffc90000000000 <= rsp < 0xffffe90000000000 and rsp % 8 == 0   # a vmap'd task stack
+
+
+def test_registers_are_seeded():
+    a = [ln for ln in messages(make_shell(mem="512M", seed=3), f"insmod {SM}/err_kfree_bad.py mode=1")[0]]
+    b = [ln for ln in messages(make_shell(mem="512M", seed=3), f"insmod {SM}/err_kfree_bad.py mode=1")[0]]
+    c = [ln for ln in messages(make_shell(mem="512M", seed=4), f"insmod {SM}/err_kfree_bad.py mode=1")[0]]
+    fs = [next(ln for ln in x if ln.startswith("FS: ")) for x in (a, b, c)]
+    assert fs[0] == fs[1] != fs[2]
+
+
+def test_warning_has_registers_and_the_user_frame_as_kfree0():
+    sh = make_shell(mem="512M")
+    got, r = messages(sh, f"insmod {SM}/err_kfree_bad.py mode=0")
+    ref = ref_block("transcript-kfree0.txt", "/sbin/insmod err_kfree_bad.ko mode=0")
+    assert r.status == 1
+    assert normal(got) == normal(ref)
+    i = got.index("RIP: 0010:free_large_kmalloc+0x3c/0x70")
+    assert got[i + 1] == next(ln for ln in ref if ln.startswith("Code: ") and "<0f> 0b" in ln)
+
+
+def test_bug_is_a_segmentation_fault_with_both_notes_as_dfree_keep():
+    sh = make_shell(mem="512M")
+    got, r = messages(sh, f"insmod {SM}/err_doublefree.py checks=0 keep=1")
+    ref = ref_block("transcript-dfree_keep.txt", "/sbin/insmod err_doublefree.ko checks=0 keep=1")
+    assert (r.status, r.err) == (139, "Segmentation fault\n")
+    assert normal(got) == normal(ref)
+    assert "RIP: 0010:free_to_partial_list+0x42d/0x4f0" in got
+    assert next(ln for ln in got if ln.startswith("RSP: 0018:")).endswith("EFLAGS: 00000046")
+
+
+def test_plain_double_free_bug_as_dfree_plain():
+    sh = make_shell(mem="512M")
+    got, r = messages(sh, f"insmod {SM}/err_doublefree.py plain=1")
+    ref = ref_block("transcript-dfree_plain.txt", "/sbin/insmod err_doublefree.ko plain=1")
+    assert r.status == 139
+    assert normal(got) == normal(ref)
+
+
+def test_i386_layout():
+    sh = make_shell(machine="i386")
+    got, r = messages(sh, f"insmod {SM}/err_doublefree.py plain=1")
+    i = got.index("EIP: kmem_cache_free+0x2f7/0x310")
+    assert got[i + 1].startswith("Code: ")
+    assert re.fullmatch(r"EAX: [0-9a-f]{8} EBX: [0-9a-f]{8} ECX: [0-9a-f]{8} EDX: [0-9a-f]{8}", got[i + 2])
+    assert re.fullmatch(r"ESI: [0-9a-f]{8} EDI: [0-9a-f]{8} EBP: [0-9a-f]{8} ESP: [0-9a-f]{8}", got[i + 3])
+    assert re.fullmatch(r"DS: 007b ES: 007b FS: 00d8 GS: 0000 SS: 0068 EFLAGS: 000102[0-9a-f]{2}", got[i + 4])
+    assert re.fullmatch(r"CR0: 80050033 CR2: [0-9a-f]{8} CR3: [0-9a-f]{8} CR4: 00000690", got[i + 5])
+    j = got.index(" entry_SYSENTER_32+0x98/0xf1")
+    assert re.fullmatch(r"EIP: 0x[0-9a-f]+", got[j + 1])
+    assert got[j + 5].startswith("DS: 007b ES: 007b FS: 0000")
+    assert got.count("EIP: kmem_cache_free+0x2f7/0x310") == 2            # and the executive summary
+
+
+def test_rpi2_layout(tmp_path):
+    f = tmp_path / "npd.py"
+    f.write_text("from kmsim.linux import *\nmodule_init(lambda: u32.array_at(0, 1)[0])\n"
+                 "MODULE_LICENSE('GPL')\n")
+    sh = make_shell(machine="rpi2")
+    got, r = messages(sh, f"insmod {f}")
+    assert r.status == 139                                  # ARM's die() sends SIGSEGV
+    i = next(i for i, ln in enumerate(got) if ln.startswith("LR is at "))
+    assert re.fullmatch(r"pc : \[<[0-9a-f]{8}>\]    lr : \[<[0-9a-f]{8}>\]    psr: [0-9a-f]{8}", got[i + 1])
+    assert re.fullmatch(r"sp : [0-9a-f]{8}  ip : [0-9a-f]{8}  fp : [0-9a-f]{8}", got[i + 2])
+    assert re.fullmatch(r"r10: [0-9a-f]{8}  r9 : [0-9a-f]{8}  r8 : [0-9a-f]{8}", got[i + 3])
+    assert got[i + 5].startswith("r3 : ") and got[i + 5].endswith("r0 : 00000000")
+    assert got[i + 6].startswith("Flags: ") and got[i + 7].startswith("Control: ")
+    assert any(re.fullmatch(r"Code: ([0-9a-f]{8} ){4}\([0-9a-f]{8}\) ", ln) for ln in got)
