@@ -9,20 +9,17 @@ figures (seconds per pair and the yardstick's, as ``(secs, yard)``).
 import time
 
 from kmsim import bench as _bench
-from kmsim.linux import *  # noqa: F403  (a module's headers)
-from kmsim.linux import (
-    GFP_KERNEL,
-    __free_pages,
-    alloc_pages,
+from kmsim.linux.gfp import __free_pages, alloc_pages
+from kmsim.linux.module import MODULE_DESCRIPTION, MODULE_LICENSE, module_exit, module_init
+from kmsim.linux.slab import (
     kfree,
     kmalloc,
     kmem_cache_alloc,
     kmem_cache_create,
     kmem_cache_destroy,
     kmem_cache_free,
-    module_exit,
-    module_init,
 )
+from kmsim.mm.gfp import GFP_KERNEL
 
 _clock = time.thread_time
 
@@ -104,7 +101,7 @@ def figures(n, repeat, which):
     return out
 
 
-live = []
+live: list = []                    # objects (and lists of objects) kept alive
 
 
 def live_figures(n, repeat, counts):

@@ -30,6 +30,10 @@ import time
 from types import FrameType
 from typing import Any
 
+from .errors import ModuleError
+from .kernel import Kernel
+from .module import GPL_COMPATIBLE, mod_strerror
+
 __all__ = ["main", "check_module", "iter_runs", "next_run", "choose_calls", "choose_sites",
            "choose_tested", "AllocCounter", "run_once", "new_run", "finding", "statement_text",
            "format_runs", "format_head", "format_run", "format_tail", "format_submission",
@@ -255,8 +259,6 @@ def _site_text(site: dict | None) -> str:
 def run_once(path: str, target: int, expected_null=frozenset()) -> dict:
     """Boot a fresh kernel, fail allocation call `target` (0: none), insmod and rmmod.
     `expected_null`: run 0's 'null_sites', where NULL comes without an injected failure."""
-    from .errors import ModuleError
-    from .kernel import Kernel
     k = Kernel("x86_64", "1G", APPEND, seed=SEED)
     counter = AllocCounter(k, target)
     counter.expected_null = frozenset(tuple(x) for x in expected_null)
@@ -394,7 +396,6 @@ def _leak_findings(k, owner: int) -> list[dict]:
 def _module_findings(counter: AllocCounter, target: int) -> list[dict]:
     """What the module declares rather than does: its licence (run 0), an init that
     returns None."""
-    from .module import GPL_COMPATIBLE
     out = []
     loaded = counter.hooked
     if target == 0 and loaded and counter.license is None:
@@ -510,7 +511,6 @@ def _init_text(run: dict) -> str:
     if init == 0:
         return "init returned 0"
     if isinstance(init, int):
-        from .module import mod_strerror
         return f"init returned {init} ({mod_strerror(-init)})"
     if run.get("oops"):
         return f"insmod failed: {run['oops']}"

@@ -33,7 +33,8 @@ def _msgs(sh):
 def test_kasan_invalid_free_report(tmp_path):
     """kfree(p + 8) under KASAN: ____kasan_slab_free's 'invalid-free', not SLUB's silence."""
     sh = make_shell(append="kasan")
-    r = sh.execute("insmod " + _module(tmp_path, "ifree", "    p = kmalloc(64, GFP_KERNEL)\n    kfree(p + 8)"))
+    r = sh.execute("insmod " + _module(tmp_path, "ifree", ("    p = kmalloc(64, GFP_KERNEL)\n    "
+                                                           "kfree(p + 8)")))
     assert r.status == 0             # reported, not freed, and init went on
     msgs = _msgs(sh)
     rep = msgs[msgs.index(RULER):]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import sys
 from collections import deque
+from types import FrameType
 
 import numpy as np
 
@@ -175,7 +176,7 @@ class Kasan:
 
     def _internal(self) -> bool:
         files = self.k.modules.module_files()
-        f = sys._getframe(3)
+        f: FrameType | None = sys._getframe(3)
         while f is not None:
             if f.f_code.co_filename in files:
                 return False
