@@ -24,7 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The options of SHELL.md."""
     p = argparse.ArgumentParser(prog="kmsim", description="A simulated Linux kernel for the "
                                 "kernel memory-allocation lab.",
-                                epilog="kmsim check [--json] MODULE.py tests a module's error paths.")
+                                epilog="kmsim check [--json] [-j N] PATH... grades modules' error "
+                                "paths, in parallel and sandboxed (docs/grading.md).")
     p.add_argument("--machine", default="x86_64", choices=["x86_64", "i386", "rpi2"])
     p.add_argument("--mem", default="1G", type=_mem_size, help="RAM size: 64M, 1G, 16G (default 1G)")
     p.add_argument("--append", default="", help="kernel command line")

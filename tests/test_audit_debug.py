@@ -149,8 +149,9 @@ def test_check_json_for_a_missing_file_is_still_json():
     from conftest import run_kmsim
     p = run_kmsim("check", "--json", "/nonexistent/mod.py")
     assert p.returncode == 2
-    data = json.loads(p.stdout)
-    assert data["clean"] is False and data["runs"] == [] and "No such file" in data["error"]
+    doc = json.loads(p.stdout)
+    data = doc["submissions"][0]        # one entry per submission (issue 17)
+    assert doc["clean"] is False and data["runs"] == [] and "No such file" in data["error"]
     assert "No such file or directory" in p.stderr
 
 
