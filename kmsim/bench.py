@@ -16,6 +16,16 @@ import subprocess
 import sys
 import time
 
+from kmsim import bench as _self
+from kmsim.kernel import Kernel
+from kmsim.linux import gfp as L
+from kmsim.linux import mempool as M
+from kmsim.linux import slab as S
+from kmsim.linux.printk import pr_info
+from kmsim.linux.types import Struct, int_, unsigned_int
+
+V = sys.modules["kmsim.linux.vmalloc"]   # the package's attribute of that name is the function
+
 __all__ = ["main", "run", "PLAN", "RESULTS", "bench_module"]
 
 # What kmsim/benchmod.py (the benchmark's kernel module) measures, and where its init puts
@@ -69,7 +79,7 @@ def floor_pair(n: int) -> float:
     import numpy as np
     flags = np.zeros(4096, np.uint32)
     refcount = np.zeros(4096, np.int32)
-    cf, cr = memoryview(flags), memoryview(refcount)
+    cf, cr = memoryview(flags), memoryview(refcount)  # type: ignore[arg-type]  # numpy's stubs: an ndarray is a buffer
     free_list = list(range(1024, 2048))
 
     def alloc():
@@ -109,8 +119,6 @@ def boot_probe(mem: str) -> dict:
 
 def bench_buddy(mem: str, n: int) -> dict:
     """Order-0 and mixed-order alloc+free pairs through the allocator and the module API."""
-    from kmsim.kernel import Kernel
-    from kmsim.linux import gfp as L
     k = Kernel("x86_64", mem, seed=1)
     alloc, free = k.buddy.alloc, k.buddy.free
 
@@ -147,8 +155,6 @@ def bench_buddy(mem: str, n: int) -> dict:
 
 def bench_printk(n: int) -> dict:
     """Records per second through printk (formatting included)."""
-    from kmsim.kernel import Kernel
-    from kmsim.linux.printk import pr_info
     Kernel("x86_64", "64M", seed=1)
 
     def loop(n):
@@ -160,11 +166,6 @@ def bench_printk(n: int) -> dict:
 def bench_slab(n: int) -> dict:
     """kmem_cache and kmalloc pairs; flatness with many live objects; typed field access."""
     out: dict = {}
-    try:
-        from kmsim.linux import slab as S
-    except ImportError:
-        return out
-    from kmsim.kernel import Kernel
     Kernel("x86_64", "1G", seed=1)
     plain = S.kmem_cache_create("bench_plain", 64, 0, 0, None)
     debug = S.kmem_cache_create("bench_debug", 64, 0, S.SLAB_POISON | S.SLAB_RED_ZONE, None)
@@ -184,17 +185,13 @@ def bench_slab(n: int) -> dict:
         for i in range(n):
             kf(km(sizes[i % 13], 0xcc0))
     out["kmalloc_pair_s"] = _best(kpairs, n)
-    live = []
+    live: list[int] = []
     for count in (1_000, 65_536, 1_000_000):
         while len(live) < count:
             live.append(S.kmem_cache_alloc(plain, 0xcc0))
         out[f"cache_pair_live_{count}_s"] = _best(pairs(plain), n)
     for p in live:
         S.kmem_cache_free(plain, p)
-    try:
-        from kmsim.linux.types import Struct, int_, unsigned_int
-    except ImportError:
-        return out
 
     class pt(Struct):
         _fields_ = [("x", int_), ("y", unsigned_int)]
@@ -211,11 +208,6 @@ def bench_slab(n: int) -> dict:
 
 def bench_slab_nokmemleak(n: int) -> dict:
     """Cache and kmalloc pairs with kmemleak off: SLUB's fast paths alone."""
-    try:
-        from kmsim.linux import slab as S
-    except ImportError:
-        return {}
-    from kmsim.kernel import Kernel
     Kernel("x86_64", "1G", "kmemleak=off", seed=1)
     c = S.kmem_cache_create("bench_fast", 64, 0, 0, None)
 
@@ -235,14 +227,6 @@ def bench_slab_nokmemleak(n: int) -> dict:
 def bench_vm(n: int) -> dict:
     """mempool pairs, vmalloc+vfree, and access through vmalloc vs the direct map."""
     out: dict = {}
-    try:
-        import importlib
-        M = importlib.import_module("kmsim.linux.mempool")
-        V = importlib.import_module("kmsim.linux.vmalloc")   # the package attribute is the function
-    except ImportError:
-        return out
-    from kmsim.kernel import Kernel
-    from kmsim.linux import slab as S
     k = Kernel("x86_64", "1G", seed=1)
     cache = S.kmem_cache_create("bench_pool", 64, 0, 0, None)
     pool = M.mempool_create(10, M.mempool_alloc_slab, M.mempool_free_slab, cache)
@@ -289,7 +273,6 @@ def bench_module(mem: str = "1G", append: str = "", n: int = 20_000, repeat: int
     beside them the same loops called from kernel code (``kernel_*``)."""
     from pathlib import Path
 
-    from .kernel import Kernel
     k = Kernel("x86_64", mem, append, seed=1)
     path = str(Path(__file__).with_name("benchmod.py"))
     PLAN.clear()
@@ -369,7 +352,6 @@ def bench_c_twin(n: int, repeat: int = 3) -> dict:
     import tempfile
     from pathlib import Path
 
-    from .kernel import Kernel
     out = {}
     with tempfile.TemporaryDirectory() as d:
         for ext, src in (("c", C_TWIN), ("py", PY_TWIN)):
@@ -378,7 +360,7 @@ def bench_c_twin(n: int, repeat: int = 3) -> dict:
             k = Kernel("x86_64", "1G", "", seed=1)
             k.modules.insmod(str(f), ["n=0"])            # the translation, cached from here on
             k.modules.rmmod("alloc_loop")
-            best = None
+            best = float("inf")
             for _ in range(repeat):
                 times = []
                 for count in (0, n):
@@ -387,7 +369,7 @@ def bench_c_twin(n: int, repeat: int = 3) -> dict:
                     times.append(time.perf_counter() - t)
                     k.modules.rmmod("alloc_loop")
                 per = max(0.0, times[1] - times[0]) / n
-                best = per if best is None else min(best, per)
+                best = min(best, per)
             out[f"{ext}_loop_iteration_s"] = best
     out["c_over_python"] = out["c_loop_iteration_s"] / out["py_loop_iteration_s"]
     return out
@@ -398,7 +380,6 @@ def module_memory(count: int = 100_000, append: str = "") -> dict:
     the int the module holds and its list slot)."""
     from pathlib import Path
 
-    from .kernel import Kernel
     k = Kernel("x86_64", "1G", append, seed=1)
     PLAN.clear()
     PLAN.update(hold=(count, 64), tracemalloc=True)
@@ -550,7 +531,8 @@ def report(res: dict) -> str:
         if key in res:
             out.append(_line(label, res, key))
     if "vmalloc_rw_pair_s" in res:
-        out.append(f"vmalloc access / direct-map access: {res['vmalloc_rw_pair_x'] / res['direct_rw_pair_x']:.2f}x")
+        ratio = res["vmalloc_rw_pair_x"] / res["direct_rw_pair_x"]
+        out.append(f"vmalloc access / direct-map access: {ratio:.2f}x")
     if "c_twin" in res:
         c = res["c_twin"]
         out.append(f"C module loop (kmalloc(64), store, kfree): {1 / c['c_loop_iteration_s']:,.0f}/s, "
@@ -579,7 +561,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":       # the module's PLAN and RESULTS are kmsim.bench's, not __main__'s
-    from kmsim import bench as _self
     raise SystemExit(_self.main())
 
 del os, resource

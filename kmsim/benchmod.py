@@ -101,7 +101,7 @@ def figures(n, repeat, which):
     return out
 
 
-live: list = []
+live: list = []                    # objects (and lists of objects) kept alive
 
 
 def live_figures(n, repeat, counts):
@@ -161,5 +161,5 @@ def benchmod_exit():
 module_init(benchmod_init)
 module_exit(benchmod_exit)
 
-MODULE_LICENSE("GPL")
-MODULE_DESCRIPTION("kmsim's benchmark, timed from inside module code")
+MODULE_LICENSE("GPL")  # noqa: F405
+MODULE_DESCRIPTION("kmsim's benchmark, timed from inside module code")  # noqa: F405

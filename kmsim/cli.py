@@ -3,9 +3,19 @@ from __future__ import annotations
 
 import argparse
 import codecs
+import contextlib
+import io
 import os
 import sys
 from pathlib import Path
+
+from .check import main as check_main
+from .kernel import Kernel
+from .machine import parse_size
+from .shell.batch import run_batch
+from .shell.core import Shell
+from .shell.examples import copy_examples
+from .shell.render import highlight_python, render_table
 
 __all__ = ["main", "build_parser"]
 
@@ -14,7 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The options of SHELL.md."""
     p = argparse.ArgumentParser(prog="kmsim", description="A simulated Linux kernel for the "
                                 "kernel memory-allocation lab.",
-                                epilog="kmsim check [--json] MODULE.py tests a module's error paths.")
+                                epilog="kmsim check [--json] [-j N] PATH... grades modules' error "
+                                "paths, in parallel and sandboxed (docs/grading.md).")
     p.add_argument("--machine", default="x86_64", choices=["x86_64", "i386", "rpi2"])
     p.add_argument("--mem", default="1G", type=_mem_size, help="RAM size: 64M, 1G, 16G (default 1G)")
     p.add_argument("--append", default="", help="kernel command line")
@@ -31,7 +42,6 @@ def build_parser() -> argparse.ArgumentParser:
 def _mem_size(text: str) -> str:
     """--mem's type: a size the kernel's memparse reads (its range depends on --machine,
     so the kernel checks that at boot)."""
-    from .machine import parse_size
     try:
         parse_size(text)
     except ValueError:
@@ -68,10 +78,9 @@ def _safe_output() -> None:
     is escaped instead of raising UnicodeEncodeError."""
     codecs.register_error("kmsim-escape", _escape_errors)
     for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.reconfigure(errors="kmsim-escape")
-        except (AttributeError, ValueError, OSError):
-            pass
+        with contextlib.suppress(AttributeError, ValueError, OSError):
+            if isinstance(stream, io.TextIOWrapper):
+                stream.reconfigure(errors="kmsim-escape")
 
 
 def _quiet_stdout() -> None:
@@ -85,7 +94,6 @@ def _quiet_stdout() -> None:
 
 def _main(argv: list[str]) -> int:
     if argv and argv[0] == "check":
-        from .check import main as check_main
         return check_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -98,14 +106,13 @@ def _main(argv: list[str]) -> int:
         return 70
     shell.settings["errexit"] = args.errexit
     if _interactive(args):
-        from .shell.repl import run_repl
+        from .shell.repl import run_repl  # lazy: prompt_toolkit costs ~0.4 s; batch runs skip it
         return run_repl(shell)
     return _run_batch(shell, args)
 
 
 def _copy_examples(dest: str) -> int:
     """kmsim --examples DIR: the lab's modules, copied out for a student to edit."""
-    from .shell.examples import copy_examples
     try:
         copied, kept = copy_examples(dest)
     except (OSError, LookupError) as e:
@@ -127,8 +134,6 @@ def _interactive(args) -> bool:
 def _make_shell(args):
     """Boot the machine (None if kmsim itself failed); a --mem out of the machine's range
     is a usage error, status 2."""
-    from .kernel import Kernel
-    from .shell.core import Shell
 
     def factory():
         return Kernel(args.machine, args.mem, args.append, args.seed)
@@ -145,7 +150,6 @@ def _make_shell(args):
               f"({tb.filename.rsplit('/', 1)[-1]}:{tb.lineno}); please report it", file=sys.stderr)
         return None
     if tty and not _interactive(args):      # -c or a script on a terminal: tables and colour
-        from .shell.render import highlight_python, render_table
         shell.renderer = render_table
         shell.highlight_file = highlight_python
     return shell
@@ -173,8 +177,7 @@ def _read_stdin() -> str:
 
 
 def _run_batch(shell, args) -> int:
-    from .shell.batch import run_batch
-    source = "-c"
+    source: str | None = "-c"
     if args.commands is not None:
         text = args.commands
     elif args.script is not None:

@@ -41,6 +41,8 @@ class KernelBUG(KernelEvent):
         self.where = where
         self.rip = rip
         self.hint = hint
+        self.irqs_disabled = False       # make_task_dead's notes: the BUG hit with irqs off
+        self.preempt_count = 0           # ... or inside a spinlock
 
 
 class SoftLockup(KernelEvent):

@@ -163,7 +163,7 @@ class Kernel:
     kmemleak: Kmemleak | None        # unless kmemleak=off
     watchdog: Watchdog               # the soft-lockup detector around module code
     # the fast paths' shortcuts into SLUB (kmalloc and kfree read them straight off the kernel)
-    kmalloc_lookup: list[KmemCache | None]    # size -> normal kmalloc cache
+    kmalloc_lookup: list[KmemCache]  # size -> normal kmalloc cache
     slab_of: dict[int, Slab]         # pfn of a slab page -> its slab
     debug_vm_last: str | None        # debug_vm's last first violation, reported once
 
@@ -214,7 +214,9 @@ class Kernel:
         """Nanoseconds since boot: fixed steps under --seed, else the host clock."""
         if self.seed is not None:
             self._clock_ticks += 1
-            return self._booted_at + self._clock_ticks * 21_113 if self._booted else (self._clock_ticks - 1) * 3_271
+            if self._booted:
+                return self._booted_at + self._clock_ticks * 21_113
+            return (self._clock_ticks - 1) * 3_271
         if not self._booted:
             self._clock_ticks += 1
             return (self._clock_ticks - 1) * 3_271
@@ -410,7 +412,8 @@ class Kernel:
         if p.capacity > LOG_BUF_LEN:
             p.emit(6, f"log_buf_len: {p.capacity} bytes")
             used = p.used
-            p.emit(6, f"early log buf free: {LOG_BUF_LEN - used}({(LOG_BUF_LEN - used) * 100 // LOG_BUF_LEN}%)")
+            free = LOG_BUF_LEN - used
+            p.emit(6, f"early log buf free: {free}({free * 100 // LOG_BUF_LEN}%)")
         p.emit(6, "Zone ranges:")
         for spec_name in self.machine.zone_names_all:
             z = self.buddy.zone_by_name.get(spec_name)

@@ -7,14 +7,17 @@ kernel's report, and the machine goes on.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cc import compile_c
 from .errors import KernelBUG, KernelEvent, ModuleError, PageFault, SoftLockup
 from .hostpath import virtual_path
-from .kernel import SYSCALL_FRAMES, Task, current_kernel, install_loader
+from .kernel import SYSCALL_FRAMES, Task, install_loader
+from .lib.params import ModParam, parse_param_value
 from .loader_hints import fell_off_hint, null_hint
 from .machine import PAGE_SIZE
 from .mm.pagetable import dump_pagetable
@@ -28,6 +31,7 @@ from .report import (
     TAINT_OOT_MODULE,
     TAINT_PROPRIETARY_MODULE,
     TAINT_UNSIGNED_MODULE,
+    is_api_module,
     module_frames,
     taint_letters,
 )
@@ -40,11 +44,6 @@ GPL_COMPATIBLE = {"GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL",
 KASAN_SHADOW_OFFSET = 0xdffffc0000000000     # x86_64, generic KASAN
 BASE_CORE_SIZE = 16384       # text, headers and one page of .data/.bss: lsmod's 16384
 
-PARAM_TYPES = {"int": (-(1 << 31), (1 << 31) - 1), "uint": (0, (1 << 32) - 1),
-               "short": (-(1 << 15), (1 << 15) - 1), "ushort": (0, (1 << 16) - 1),
-               "byte": (0, 255), "hexint": (0, (1 << 32) - 1),
-               "long": None, "ulong": None, "ullong": (0, (1 << 64) - 1),
-               "bool": None, "invbool": None, "charp": None}
 
 
 def mod_strerror(errno: int) -> str:
@@ -52,15 +51,6 @@ def mod_strerror(errno: int) -> str:
     special = {8: "Invalid module format", 2: "Unknown symbol in module",
                3: "Module has wrong symbol version", 22: "Invalid parameters"}
     return special.get(errno) or os.strerror(errno)
-
-
-@dataclass
-class ModParam:
-    """A module_param: type token, sysfs permissions, description."""
-    name: str
-    type: str
-    perm: int
-    desc: str = ""
 
 
 @dataclass
@@ -235,7 +225,7 @@ class ModuleLoader:
         return ptr
 
     # -- running module code ------------------------------------------------------------
-    def call(self, mod: Module, fn, args=(), comm: str | None = None,
+    def call(self, mod: Module, fn, args=(), comm: str | None = None,  # noqa: C901 -- one except per event
              toplevel: bool = False) -> CallResult:
         """Run module code as the kernel would, turning every fault into its report.
 
@@ -382,9 +372,9 @@ class ModuleLoader:
         k = self.k
         k.reporter.emit([CUT_HERE, f"kernel BUG at {e.where}!"])
         comm, pid = k.current.comm, k.current.pid        # make_task_dead's notes
-        irqs_off = bool(getattr(e, "irqs_disabled", False))
+        irqs_off = e.irqs_disabled
         notes = [f"note: {comm}[{pid}] exited with irqs disabled"] if irqs_off else []
-        if getattr(e, "preempt_count", 0):
+        if e.preempt_count:
             notes.append(f"note: {comm}[{pid}] exited with preempt_count {e.preempt_count}")
         k.reporter.oops([], "invalid opcode: 0000", f"{k.reporter.ip_prefix()}{e.rip}" if e.rip
                         else k.reporter.rip_of(tb), tb=tb, hints=[e.hint] if e.hint else None,
@@ -465,7 +455,6 @@ class ModuleLoader:
         c_ns = None
         try:
             if p.suffix == ".c":      # a C module: kmsim/cc builds it; a build error raises ModuleError
-                from .cc import compile_c
                 code, c_ns, self.build_warnings[:] = compile_c(self.k, path, filename, source)
             else:
                 code = compile(source, filename, "exec")
@@ -573,10 +562,8 @@ class ModuleLoader:
         if res.event == "killed":
             # The OOM killer chose insmod: init ran to its end, the module is loaded or not
             # as init says, then insmod dies before it can print anything.
-            try:
+            with contextlib.suppress(ModuleError):
                 self._init_returned(mod, path, res.value)
-            except ModuleError:
-                pass
             raise ModuleError(res.message, status=res.status)
         if res.event is not None:
             mod.stuck = True
@@ -704,73 +691,14 @@ def _split_param(arg: str) -> tuple[str, str | None]:
     return key.replace("-", "_"), (val if eq else None)     # None: a bare name ('flag')
 
 
-def parse_param_value(ptype: str, text: str):
-    """kernel/params.c param_set_*: parse a value or raise ValueError."""
-    if text is None:        # a bare name: sets a bool, is invalid for the other types (parse_one)
-        if ptype not in ("bool", "invbool"):
-            raise ValueError("")
-        text = "1"
-    if ptype in ("bool", "invbool"):        # kstrtobool (6.1): the first letters decide
-        t = text.strip().lower()
-        if t[:1] in ("y", "t", "1") or t[:2] == "on":
-            v = True
-        elif t[:1] in ("n", "f", "0") or t[:2] == "of":
-            v = False
-        else:
-            raise ValueError(text)
-        return (not v) if ptype == "invbool" else v
-    if ptype == "charp":
-        return text
-    rng = PARAM_TYPES.get(ptype)
-    if ptype in ("long", "ulong"):
-        bits = current_kernel().machine.ptr_size * 8
-        rng = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if ptype == "long" else (0, (1 << bits) - 1)
-    if rng is None:
-        raise ValueError(text)
-    return kstrtox(text, *rng)
-
-
-def kstrtox(text: str, lo: int, hi: int) -> int:
-    """lib/kstrtox.c with base 0, for a type holding [lo, hi]: "0x" hex, a leading 0 octal,
-    else decimal; a sign where the type allows it; one trailing newline.  ValueError is
-    -EINVAL, OverflowError -ERANGE."""
-    t = text[:-1] if text.endswith("\n") else text
-    neg = t.startswith("-") and lo < 0
-    if neg or t.startswith("+"):
-        t = t[1:]
-    if t[:2].lower() == "0x" and t[2:3] and t[2] in "0123456789abcdefABCDEF":
-        digits, base = t[2:], 16
-    elif t.startswith("0"):
-        digits, base = t, 8
-    else:
-        digits, base = t, 10
-    if not digits or any(c not in "0123456789abcdef"[:base] for c in digits.lower()):
-        raise ValueError(text)
-    v = -int(digits, base) if neg else int(digits, base)
-    if not lo <= v <= hi:
-        raise OverflowError(text)
-    return v
-
-
-def format_param_value(ptype: str, value) -> str:
-    """The text of /sys/module/NAME/parameters/P."""
-    if ptype in ("bool", "invbool"):
-        v = bool(value) if ptype == "bool" else not bool(value)
-        return "Y" if v else "N"
-    if ptype == "charp":
-        return "(null)" if value is None else str(value)
-    if ptype == "hexint":                   # STANDARD_PARAM_DEF(hexint, ..., "%#08x", ...)
-        return f"{int(value):#08x}"
-    return str(int(value)) if isinstance(value, int) else str(value)
-
-
 def _api_function(tb) -> str | None:
     """The outermost kmsim.linux function in a traceback (the API the module misused)."""
     name = None
     fallback, in_module = None, False
     while tb is not None:
         mod = tb.tb_frame.f_globals.get("__name__", "")
-        if mod.startswith("kmsim.linux") or tb.tb_frame.f_code in API_CODES:
+        # kmsim.linux_inline.* (list.h's and string.h's inline helpers) count here too
+        if mod.startswith("kmsim.linux") or is_api_module(mod) or tb.tb_frame.f_code in API_CODES:
             name = tb.tb_frame.f_code.co_name
             break
         if not mod.startswith("kmsim"):

@@ -11,8 +11,9 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from .mm.gfp import gfp_names     # include/linux/gfp_types.h: constants that import nothing
+from .mm.gfp import gfp_names  # include/linux/gfp_types.h: constants that import nothing
 
 KERN_SOH = "\001"
 KERN_EMERG = KERN_SOH + "0"
@@ -213,7 +214,7 @@ class LogBuffer:
             raise ValueError("Invalid argument")
         names = ["console_loglevel", "default_message_loglevel",
                  "minimum_console_loglevel", "default_console_loglevel"]
-        for name, v in zip(names, vals):
+        for name, v in zip(names, vals, strict=False):
             setattr(self, name, v)
 
 
@@ -225,8 +226,8 @@ class FormatContext:
 
     def __init__(self, ptr_size: int = 8, hash_key: bytes = b"kmsim", no_hash_pointers: bool = False,
                  read_cstring: Callable[[int, int], bytes] | None = None,
-                 symbol: Callable[[object], str] | None = None,
-                 page_addr: Callable[[object], int] | None = None):
+                 symbol: Callable[[Any], str] | None = None,
+                 page_addr: Callable[[Any], int] | None = None):
         self.ptr_size = ptr_size
         self.hash_key = hash_key
         self.no_hash_pointers = no_hash_pointers
@@ -326,7 +327,8 @@ def _pointer(arg, ext: str, flags, width, ctx: FormatContext) -> tuple[str, int]
     addr = _as_int(arg, ctx)
     w = ctx.ptr_size * 2
     if addr is None:     # still eat the extension letters (%px of a non-pointer)
-        return "(einval)", 1 if ext[:1] in ("x", "K") else (2 if ext[:2] in ("ap", "ad") else int(ext[:1] == "a"))
+        eat = 1 if ext[:1] in ("x", "K") else (2 if ext[:2] in ("ap", "ad") else int(ext[:1] == "a"))
+        return "(einval)", eat
     addr &= (1 << (ctx.ptr_size * 8)) - 1
     if ext[:1] == "x":
         return f"{addr:0{w}x}", 1
@@ -355,7 +357,7 @@ def _c_int(arg, ctx: FormatContext) -> int:
     return ((v + (1 << 31)) & 0xffffffff) - (1 << 31)
 
 
-def vsprintf(fmt: str, args: tuple, ctx: FormatContext) -> str:
+def vsprintf(fmt: str, args: tuple, ctx: FormatContext) -> str:  # noqa: C901 -- one branch a conversion
     """Format as the kernel's vsprintf: the printk conversions, %p and its extensions."""
     if not isinstance(fmt, str):
         fmt = bytes(fmt).decode("latin-1") if isinstance(fmt, (bytes, bytearray)) else str(fmt)

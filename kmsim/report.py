@@ -31,7 +31,8 @@ CUT_HERE = "------------[ cut here ]------------"
 # Where the reference kernel faulted inside an API function given a bad pointer.
 API_FAULT_RIP = {"kfree": "kfree+0x4b/0x110"}
 
-__all__ = ["API_CODES", "ENTRY_CODES", "TAINT_FLAGS", "print_tainted", "taint_letters", "module_frames", "format_frame",
+__all__ = ["API_CODES", "ENTRY_CODES", "is_api_module", "TAINT_FLAGS", "print_tainted", "taint_letters",
+           "module_frames", "format_frame",
            "Reporter", "CUT_HERE"]
 
 
@@ -69,22 +70,30 @@ API_CODES: set[CodeType] = set()
 ENTRY_CODES: set[CodeType] = set()
 
 
+def is_api_module(name: str) -> bool:
+    """A module of kmsim's module API: a header (kmsim.linux) or the lib/ code behind one."""
+    return name.startswith(("kmsim.linux.", "kmsim.lib."))
+
+
 def _is_api(fr: FrameType) -> bool:
-    """A frame of a function of kmsim's module API (kmsim.linux, or a fast path in mm/)."""
-    if fr.f_globals.get("__name__", "").startswith("kmsim.linux."):
-        return True
-    return fr.f_code in API_CODES
+    """A frame of a function of kmsim's module API (kmsim.linux and kmsim.lib, or a fast path
+    in mm/)."""
+    return is_api_module(fr.f_globals.get("__name__", "")) or fr.f_code in API_CODES
+
+
+# (function, line, module name or None for the API function, code) of one frame
+ModFrame = tuple[str, int, "str | None", CodeType]
 
 
 def module_frames(module_files: dict[str, str], tb: TracebackType | None = None,
-                  frame: FrameType | None = None, api: bool = True) -> list[tuple[str, int, str, object]]:
+                  frame: FrameType | None = None, api: bool = True) -> list[ModFrame]:
     """The module frames of a traceback (or of the live stack), innermost first.
 
     :param module_files: maps a module's file path to its name
     :param api: also the API function the module called, innermost (module name None)
     :returns: (function, line, module name, code) tuples
     """
-    out = []
+    out: list[ModFrame] = []
     if tb is not None:
         entries = []
         while tb is not None:
@@ -93,7 +102,7 @@ def module_frames(module_files: dict[str, str], tb: TracebackType | None = None,
         entries.reverse()
     else:
         entries = []
-        f = frame or sys._getframe(1)
+        f: FrameType | None = frame or sys._getframe(1)
         while f is not None:
             entries.append((f, f.f_lineno))
             f = f.f_back

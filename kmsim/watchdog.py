@@ -21,6 +21,7 @@ import contextlib
 import signal
 import threading
 import time
+from typing import Any
 
 from .mm.hooks import RESCHED
 from .report import TAINT_SOFTLOCKUP
@@ -43,7 +44,7 @@ class Watchdog:
         self.reason = "lockup"           # what fired: "lockup" or "limit" (kmsim.call_limit)
         self.started = 0.0               # process CPU time of the last scheduling point seen
         self._lock = threading.Lock()
-        self._saved_handler = None
+        self._saved_handler: Any = None      # signal.signal's previous SIGINT handler
         self._timer: _Watcher | None = None
 
     def timeout_seconds(self) -> float:
@@ -163,10 +164,8 @@ def watchdog_init(kernel) -> Watchdog:
     thresh = 10
     val = kernel.params.get("watchdog_thresh")
     if isinstance(val, str):
-        try:
+        with contextlib.suppress(ValueError):
             thresh = max(0, min(60, int(val)))
-        except ValueError:
-            pass
     limit: float = CALL_LIMIT_DEFAULT
     val = kernel.params.get("kmsim.call_limit")
     if isinstance(val, str):

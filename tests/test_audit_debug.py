@@ -33,7 +33,8 @@ def _msgs(sh):
 def test_kasan_invalid_free_report(tmp_path):
     """kfree(p + 8) under KASAN: ____kasan_slab_free's 'invalid-free', not SLUB's silence."""
     sh = make_shell(append="kasan")
-    r = sh.execute("insmod " + _module(tmp_path, "ifree", "    p = kmalloc(64, GFP_KERNEL)\n    kfree(p + 8)"))
+    r = sh.execute("insmod " + _module(tmp_path, "ifree", ("    p = kmalloc(64, GFP_KERNEL)\n    "
+                                                           "kfree(p + 8)")))
     assert r.status == 0             # reported, not freed, and init went on
     msgs = _msgs(sh)
     rep = msgs[msgs.index(RULER):]
@@ -148,8 +149,9 @@ def test_check_json_for_a_missing_file_is_still_json():
     from conftest import run_kmsim
     p = run_kmsim("check", "--json", "/nonexistent/mod.py")
     assert p.returncode == 2
-    data = json.loads(p.stdout)
-    assert data["clean"] is False and data["runs"] == [] and "No such file" in data["error"]
+    doc = json.loads(p.stdout)
+    data = doc["submissions"][0]        # one entry per submission (issue 17)
+    assert doc["clean"] is False and data["runs"] == [] and "No such file" in data["error"]
     assert "No such file or directory" in p.stderr
 
 

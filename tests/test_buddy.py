@@ -141,7 +141,8 @@ def test_exhaustion_prints_page_allocation_failure_with_mem_info():
     while k.buddy.alloc(GFP_KERNEL, 10) >= 0:
         got += 1
     text = "\n".join(r.text for r in k.printk.records)
-    assert "kmsim: page allocation failure: order:10, mode:0xcc0(GFP_KERNEL), nodemask=(null),cpuset=/,mems_allowed=0" in text
+    assert ("kmsim: page allocation failure: order:10, mode:0xcc0(GFP_KERNEL), "
+            "nodemask=(null),cpuset=/,mems_allowed=0") in text
     assert "Mem-Info:" in text
     assert "Node 0 DMA32: " in text and "kB = " not in text.split("Node 0 DMA32: ")[1].split("\n")[0][:3]
     assert got > 0

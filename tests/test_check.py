@@ -41,8 +41,10 @@ def test_forget_free_is_flagged():
 def test_clean_module_exit_status_zero_and_json():
     p = run_kmsim("check", "--json", "tests/check_modules/clean_pages.py")
     assert p.returncode == 0, p.stdout + p.stderr
-    data = json.loads(p.stdout)
-    assert data["clean"] is True and data["calls"] == 2
+    doc = json.loads(p.stdout)
+    assert doc["clean"] is True and doc["schema_version"] == 1
+    data = doc["submissions"][0]        # one entry per submission (issue 17)
+    assert data["verdict"] == "clean" and data["calls"] == 2
     assert [r["verdict"] for r in data["runs"]] == ["clean"] * 3
     assert data["runs"][2]["call_site"]["source"] == "obj = kmalloc(100, GFP_KERNEL)"
 
@@ -104,3 +106,75 @@ def test_lockup_and_load_failure_are_findings(tmp_path):
     runs = check_module(str(bad))
     assert runs[0]["findings"][0]["kind"] == "load-failed"
     assert "Invalid module format" in runs[0]["findings"][0]["message"]
+
+
+def test_choose_sites_fails_each_site_twice():
+    from kmsim.check import choose_sites
+    sites = [{"file": "m.py", "line": 5}] * 100 + [{"file": "m.py", "line": 9}] * 3
+    assert choose_sites(sites) == [1, 2, 101, 102]
+    assert choose_sites(sites, 3) == [1, 2, 101]        # every site's first before any second
+    assert choose_sites(sites[:1]) == [1]
+
+
+def test_constructors_are_failed_and_quoted_whole():
+    runs = check_module(str(ROOT / "modules/exercise4.py"))
+    assert [r["k"] for r in runs] == [0, 1, 2, 3, 4]
+    assert runs[1]["call_site"]["source"] == (
+        'example_cachep = kmem_cache_create("example cache", sizeof(example_struct), 0, '
+        'SLAB_HWCACHE_ALIGN | SLAB_POISON | SLAB_RED_ZONE, example_constructor)')
+    assert runs[2]["call_site"]["source"] == ("mempool_pointer = mempool_create(MINIMUM_MEMPOOL_OBJECTS, "
+                                              "mempool_alloc_slab, mempool_free_slab, example_cachep)")
+    assert [r["init"] for r in runs] == [0, -12, -12, 0, 0]
+    assert all(r["verdict"] == "clean" for r in runs)
+
+
+def test_unchecked_constructor_is_an_oops_and_unchecked_null():
+    runs = check_module(str(ROOT / "tests/check_class/cache_create_unchecked.py"))
+    kinds = [f["kind"] for f in runs[1]["findings"]]
+    assert kinds == ["oops", "unchecked-null"]
+    assert runs[1]["oops"] == "Segmentation fault" and runs[1]["init"] is None
+    assert runs[1]["findings"][1]["message"] == (
+        "kmem_cache_create() returned NULL at tests/check_class/cache_create_unchecked.py:11: "
+        "cachep = kmem_cache_create(\"unchecked cache\", 64, 0, 0, None) and the module went on "
+        "as if it had memory")
+
+
+def test_licence_init_none_and_cache_left_behind():
+    prop = check_module(str(ROOT / "tests/bad_modules/proprietary.py"))[0]["findings"]
+    assert [f["kind"] for f in prop] == ["non-gpl-license"]
+    assert prop[0]["message"].startswith('MODULE_LICENSE("Proprietary") is not GPL-compatible')
+    nolic = check_module(str(ROOT / "tests/check_class/no_license.py"))[0]["findings"]
+    assert [f["kind"] for f in nolic] == ["no-license"]
+    none = check_module(str(ROOT / "tests/check_class/init_none.py"))
+    f = none[0]["findings"][0]
+    assert f["kind"] == "init-returned-none"
+    assert (f["site"]["line"], f["site"]["source"]) == (13, 'pr_info("got a page\\n")')   # where it falls off
+    assert none[1]["verdict"] == "clean"        # the error path returns -ENOMEM
+    cache = check_module(str(ROOT / "tests/check_class/exit_leaves_cache.py"))
+    assert cache[0]["findings"][0]["message"] == "cache class cache was not destroyed"
+    assert cache[0]["findings"][0]["kind"] == "cache-leak"
+
+
+def test_a_loop_until_null_tests_its_result():
+    runs = check_module(str(ROOT / "tests/check_class/exhaust_loop.py"))
+    assert [r["verdict"] for r in runs] == ["clean"] * 3
+    assert runs[0]["calls"] == 225
+
+
+def test_statement_text_joins_lines_and_stops_at_headers(tmp_path):
+    from kmsim.check import statement_text
+    f = tmp_path / "m.py"
+    f.write_text("x = f(\n    1,  # one\n    2)\nif not (p := g(\n        3)):\n    pass\n"
+                 "objs.append(\n    h(4))\n")
+    assert statement_text(str(f), 2) == "x = f(1, 2)"
+    assert statement_text(str(f), 5) == "if not (p := g(3)):"
+    assert statement_text(str(f), 8) == "objs.append(h(4))"
+
+
+def test_statement_text_of_a_c_module_runs_to_its_semicolon(tmp_path):
+    from kmsim.check import statement_text
+    f = tmp_path / "m.c"
+    f.write_text("static int __init m_init(void)\n{\n\tcachep = kmem_cache_create(\"c\",  // name\n"
+                 "\t\t64, 0,\n\t\t0, NULL);\n\treturn 0;\n}\n")
+    assert statement_text(str(f), 3) == 'cachep = kmem_cache_create("c", 64, 0, 0, NULL);'
+    assert statement_text(str(f), 6) == "return 0;"

@@ -49,14 +49,16 @@ def test_owned_frame_on_a_free_list(k):
     slab = k.register_owner("slab", "kmalloc-64")
     k.phys.owner[pfn + 3] = slab
     v = check_buddy(k)
-    assert v[0] == f"pfn {pfn + 3:#x} is on the order-{o} free list of {z.name} but is owned by slab kmalloc-64"
+    assert v[0] == (f"pfn {pfn + 3:#x} is on the order-{o} free list of {z.name} but is owned by "
+                    f"slab kmalloc-64")
 
 
 def test_nr_free_mismatch(k):
     """A free counter that disagrees with the lists."""
     z = k.buddy.zones[-1]
     z.nr_free += 1
-    assert f"zone {z.name}: nr_free is {z.nr_free} but its free lists hold {z.nr_free - 1} pages" in check_buddy(k)
+    want = f"zone {z.name}: nr_free is {z.nr_free} but its free lists hold {z.nr_free - 1} pages"
+    assert want in check_buddy(k)
 
 
 def test_overlapping_free_blocks(k):
@@ -163,7 +165,8 @@ def test_append_debug_vm_reports_once_in_bug_style():
     k.phys.owner[pfn] = k.kernel_owner
     r = sh.execute("true")
     bugs = [r_.text for r_ in k.printk.records if r_.text.startswith("BUG: debug_vm:")]
-    assert bugs == [f"BUG: debug_vm: pfn {pfn:#x} is on the order-{o} free list of {z.name} but is owned by kernel"]
+    assert bugs == [(f"BUG: debug_vm: pfn {pfn:#x} is on the order-{o} free list of {z.name} but is "
+                     f"owned by kernel")]
     assert "BUG: debug_vm" in r.console
     assert k.taint & (1 << 5)
     sh.execute("true")           # the same violation is not reported again

@@ -17,7 +17,7 @@ from kmsim.mm.debug_vm import check_kernel
 
 GARBAGE = [None, "x", 1.5, -1, 1 << 70, object(), 0, 0xffff888000001000]
 # Raw memory writers: garbage addresses corrupt memory, as in C; only "no traceback" holds.
-RAW_MEMORY = {"kmsim.linux.string", "kmsim.linux.list", "kmsim.linux.types", "kmsim.linux.kfifo",
+RAW_MEMORY = {"kmsim.lib.string", "kmsim.lib.list", "kmsim.linux.types", "kmsim.lib.kfifo",
               "kmsim.mm.typed"}
 WRAPPER = "def call_api(fn, args):\n    return fn(*args)\n"
 

@@ -16,9 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kmsim.mm.debug_vm import check_kernel
-from kmsim.shell.core import COMMANDS, _load_commands
-
-_load_commands()
+from kmsim.shell.core import COMMANDS  # importing kmsim.shell registers every command
 
 OK_STATUS = {0, 1, 2, 127, 130, 137, 139}
 FORBIDDEN = ("Traceback", "internal error")
@@ -28,7 +26,8 @@ NASTY_LINES = [
     "'", '"', "'abc", 'echo "abc', "echo 'a\"b", 'echo "a\\"', "echo \\", "echo a\\",
     ">", "echo >", "echo > ", "echo >>", "echo > \\", "echo >> ''", "echo > '", "> x",
     "cat >", "lsmod > /proc/", "echo 1 > /proc/sys/kernel/printk", "echo 99 > /proc/sys/kernel/printk",
-    "echo abc > /proc/sys/kernel/printk", "echo > /proc/nope", "echo x > /sys/kernel/debug/failslab/probability",
+    "echo abc > /proc/sys/kernel/printk", "echo > /proc/nope", ("echo x > "
+                                                                "/sys/kernel/debug/failslab/probability"),
     "echo -5 > /sys/kernel/debug/fail_page_alloc/probability",
     "echo 100000000000000000000 > /sys/kernel/debug/failslab/times",
     "\x00", "ls\x00", "cat /proc/\x00", "insmod \x00", "\x01\x02\x03", "\x1b[31m", "\udcff",
@@ -51,9 +50,11 @@ NASTY_LINES = [
     "help nope", "help ''", "set -o", "set follow", "set nonsense", "exit abc", "exit 99999999999999999999",
     "uname -z", "py", "py 1/0", "py (", "py ]", "py k.buddy.free(-1, 0)", "py kfree(12345)",
     "py __import__('sys').exit(1)", "py raise SystemExit", "py raise KeyboardInterrupt",
-    "py while False: pass", "py print(1" + ")" * 3, "py 'a' * 10", "py None", "py k.printk.emit(4, 'x' * 5000)",
+    "py while False: pass", "py print(1" + ")" * 3, "py 'a' * 10", "py None", ("py k.printk.emit(4, "
+                                                                               "'x' * 5000)"),
     "py printk('%*d\\n', 1 << 40, 5)", "py pr_info('%s %p %px %pS\\n', object(), [], {}, 1.5)",
-    "py pr_info('%.*s|\\n', -5, 'abc')", "py pr_cont('x' * 3000)", "py vfree(1)", "py kmalloc(-1, GFP_KERNEL)",
+    "py pr_info('%.*s|\\n', -5, 'abc')", "py pr_cont('x' * 3000)", "py vfree(1)", ("py kmalloc(-1, "
+                                                                                   "GFP_KERNEL)"),
     "py alloc_pages(GFP_KERNEL, -1)", "py alloc_pages(GFP_KERNEL, 11)", "py __free_pages(None, 0)",
     "py free_pages(0xffff888000000000, 0)",
     "#", "# comment", "ls # comment", "echo '#' x", "echo a;;;;;b", "echo $HOME", "echo `ls`",
@@ -80,7 +81,7 @@ def _scratch_dir(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)      # 'echo > FILE' and 'memmap --svg FILE' write here
 
 
-@pytest.mark.parametrize("line", NASTY_LINES, ids=[f"{i}:{l[:20]!r}" for i, l in enumerate(NASTY_LINES)])
+@pytest.mark.parametrize("line", NASTY_LINES, ids=[f"{i}:{s[:20]!r}" for i, s in enumerate(NASTY_LINES)])
 def test_nasty_line(fuzz_shell, line):
     """Each hand-picked nasty line gets a message or runs."""
     r = fuzz_shell.execute(line)

@@ -33,7 +33,8 @@ def test_slab_out_of_bounds_report():
     r, rep = _report(sh, "insmod tests/check_modules/kasan_oob.py")
     assert r.status == 0                        # kasan.fault=report: the module carried on
     assert sh.execute("lsmod | grep kasan_oob").status == 0
-    assert re.fullmatch(r"BUG: KASAN: slab-out-of-bounds in oob_init\+0x[0-9a-f]+/0x[0-9a-f]+ \[kasan_oob\]", rep[1])
+    assert re.fullmatch(r"BUG: KASAN: slab-out-of-bounds in oob_init\+0x[0-9a-f]+/0x[0-9a-f]+"
+                        r" \[kasan_oob\]", rep[1])
     assert re.fullmatch(r"Write of size 1 at addr ffff8880[0-9a-f]{8} by task insmod/\d+", rep[2])
     assert rep[3] == "" and rep[4].startswith("CPU: 0 PID: ")
     assert "Allocated by task" in " ".join(rep)
@@ -189,7 +190,7 @@ def test_kasan_end_to_end():
 
 
 from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st
+from hypothesis import strategies as st  # noqa: E402 -- as the line above: the property tests' own imports
 
 _KASAN_KERNEL = []
 
@@ -213,7 +214,7 @@ def test_shadow_matches_requested_sizes(sizes):
         assert ks._first_bad(p, n) is None                  # every requested byte is valid
         if ksize(p) > n:
             assert ks._first_bad(p, n + 1) == p + n          # the next one is a red zone
-    for p, n in ptrs:
+    for p, _n in ptrs:
         kfree(p)
         assert ks._first_bad(p, 1) == p                      # freed: poisoned
     assert k.slab.debug_check() == []

@@ -10,7 +10,20 @@ from hypothesis import strategies as st
 
 from kmsim.kernel import Kernel
 from kmsim.linux.gfp import GFP_KERNEL, __get_free_page
-from kmsim.linux.kfifo import *  # noqa: F403
+from kmsim.linux.kfifo import (
+    kfifo,
+    kfifo_alloc,
+    kfifo_avail,
+    kfifo_free,
+    kfifo_in,
+    kfifo_is_empty,
+    kfifo_is_full,
+    kfifo_len,
+    kfifo_out,
+    kfifo_out_peek,
+    kfifo_reset,
+    kfifo_size,
+)
 from kmsim.linux.slab import ksize
 from kmsim.linux.types import pointer, sizeof
 

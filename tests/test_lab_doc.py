@@ -39,7 +39,7 @@ def test_listing_in_doc_is_the_module_file(path, body):
 def test_placeholders_only_for_missing_modules():
     for path, _ in re.findall(r"<!-- placeholder: (.*?) -->()", DOC.read_text()):
         if (ROOT / path).exists():
-            warnings.warn(f"docs/lab.md still has a placeholder for {path}, which now exists")
+            warnings.warn(f"docs/lab.md still has a placeholder for {path}, which now exists", stacklevel=2)
 
 
 @pytest.mark.parametrize("index", range(len(blocks("fragment"))))

@@ -3,12 +3,10 @@ from __future__ import annotations
 
 from pygments.token import Comment, Error, Name, Number, Operator, String
 
-from kmsim.shell.core import _load_commands
 from kmsim.shell.lexer import KmsimLexer
 
 
 def _tokens(line):
-    _load_commands()
     return [(t, v) for t, v in KmsimLexer().get_tokens(line) if v.strip()]
 
 

@@ -6,7 +6,29 @@ import pytest
 from kmsim.errors import KernelBUG, PageFault
 from kmsim.kernel import Kernel
 from kmsim.linux.gfp import GFP_KERNEL, __get_free_page
-from kmsim.linux.list import *  # noqa: F403
+from kmsim.linux.list import (
+    INIT_LIST_HEAD,
+    list_add,
+    list_add_tail,
+    list_count_nodes,
+    list_del,
+    list_del_init,
+    list_empty,
+    list_entry,
+    list_first_entry,
+    list_first_entry_or_null,
+    list_for_each,
+    list_for_each_entry,
+    list_for_each_entry_reverse,
+    list_for_each_entry_safe,
+    list_head,
+    list_is_first,
+    list_is_last,
+    list_last_entry,
+    list_move,
+    list_move_tail,
+    list_next_entry,
+)
 from kmsim.linux.types import Struct, addressof, int_, sizeof
 
 
@@ -75,7 +97,7 @@ def test_list_del_poisons_the_entry(kernel):
     assert kernel.printk.records[-1].text == (
         f"list_del corruption, {first.list.addr:016x}->next is LIST_POISON1 (dead000000000100)")
     with pytest.raises(PageFault) as e:              # following the poison faults
-        list_head.at(first.list.next).next
+        _ = list_head.at(first.list.next).next
     assert e.value.addr == 0xdead000000000100
 
 

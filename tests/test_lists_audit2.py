@@ -5,7 +5,23 @@ from __future__ import annotations
 import re
 
 from kmsim.linux.gfp import GFP_KERNEL, __get_free_page
-from kmsim.linux.list import *  # noqa: F403
+from kmsim.linux.list import (
+    list_empty,
+    list_empty_careful,
+    list_first_entry,
+    list_for_each_entry,
+    list_for_each_entry_continue,
+    list_for_each_entry_from,
+    list_for_each_entry_safe_reverse,
+    list_head,
+    list_is_singular,
+    list_last_entry,
+    list_next_entry,
+    list_rotate_left,
+    list_splice,
+    list_splice_tail_init,
+    list_swap,
+)
 from kmsim.linux.string import strcmp, strncmp, strscpy
 from kmsim.linux.types import Struct, int_
 
@@ -37,7 +53,8 @@ def test_list_move_of_a_deleted_entry_is_a_list_del_report(shell, tmp_path):
                "    list_del(addressof(n, 'list'))\n    pr_info('%px\\n', addressof(n, 'list'))\n"
                "    list_move(addressof(n, 'list'), numbers)\n    return 0")
     entry = out[out.index("kernel BUG at lib/list_debug.c:53!") - 3]
-    assert out[out.index(entry) + 1] == f"list_del corruption, {entry}->next is LIST_POISON1 (dead000000000100)"
+    assert out[out.index(entry) + 1] == (f"list_del corruption, {entry}->next is LIST_POISON1 "
+                                         f"(dead000000000100)")
     assert "RIP: 0010:__list_del_entry_valid.cold+0x1d/0x47" in out
 
 

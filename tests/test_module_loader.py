@@ -33,7 +33,8 @@ def test_listing1_loads_lists_and_unloads(shell):
     assert shell.execute("rmmod zone_allocator").status == 0
     d = dmesg(shell)
     assert "zone_allocator: loading out-of-tree module taints kernel." in d
-    assert "zone_allocator: module verification failed: signature and/or required key missing - tainting kernel" in d
+    assert ("zone_allocator: module verification failed: signature and/or required key missing - "
+            "tainting kernel") in d
     assert d.count("Pages address: ") == 3 and d.count("Page address: ") == 2
     assert shell.execute("cat /proc/sys/kernel/tainted").out == "12288\n"
 
@@ -177,7 +178,8 @@ def test_params_set_and_shown_in_sysfs(shell):
 
 
 def test_unknown_and_invalid_parameters(shell, tmp_path):
-    f = write(tmp_path, "prm", HEAD + "count = 5\nmodule_param('count', 'int', 0o644)\nMODULE_LICENSE('GPL')\n")
+    f = write(tmp_path, "prm", HEAD + ("count = 5\nmodule_param('count', 'int', "
+                                       "0o644)\nMODULE_LICENSE('GPL')\n"))
     r = shell.execute(f"insmod {f} bogus=1")
     assert r.status == 0 and "prm: unknown parameter 'bogus' ignored" in dmesg(shell)
     shell.execute("rmmod prm")
@@ -190,7 +192,8 @@ def test_unknown_and_invalid_parameters(shell, tmp_path):
 def test_init_returning_positive_warns_and_loads(shell, tmp_path):
     f = write(tmp_path, "pos", HEAD + "module_init(lambda: 3)\nMODULE_LICENSE('GPL')\n")
     assert shell.execute(f"insmod {f}").status == 0
-    assert "do_init_module: 'pos'->init suspiciously returned 3, it should follow 0/-E convention" in dmesg(shell)
+    assert ("do_init_module: 'pos'->init suspiciously returned 3, it should follow 0/-E convention"
+            in dmesg(shell))
 
 
 def test_modinfo_fields(shell):
@@ -205,13 +208,17 @@ def test_modinfo_fields(shell):
 def test_module_without_exit_cannot_be_removed(shell, tmp_path):
     f = write(tmp_path, "noexit", HEAD + "module_init(lambda: 0)\nMODULE_LICENSE('GPL')\n")
     shell.execute(f"insmod {f}")
-    assert shell.execute("rmmod noexit").err == ("rmmod: ERROR: could not remove 'noexit': Device or resource busy\n"
-                                                 "rmmod: ERROR: could not remove module noexit: Device or resource busy\n")
+    assert shell.execute("rmmod noexit").err == ("rmmod: ERROR: could not remove 'noexit': Device "
+                                                 "or resource busy\n"
+                                                 "rmmod: ERROR: could not remove module noexit: "
+                                                 "Device or resource busy\n")
 
 
 def test_symbol_get_makes_module_in_use(shell, tmp_path):
-    a = write(tmp_path, "provider", HEAD + "def f():\n    return 1\nEXPORT_SYMBOL(f)\nmodule_exit(lambda: None)\nMODULE_LICENSE('GPL')\n")
-    b = write(tmp_path, "user", HEAD + "g = symbol_get('f')\nmodule_exit(lambda: None)\nMODULE_LICENSE('GPL')\n")
+    a = write(tmp_path, "provider", HEAD + ("def f():\n    return 1\nEXPORT_SYMBOL(f)\n"
+                                            "module_exit(lambda: None)\nMODULE_LICENSE('GPL')\n"))
+    b = write(tmp_path, "user", HEAD + ("g = symbol_get('f')\nmodule_exit(lambda: "
+                                        "None)\nMODULE_LICENSE('GPL')\n"))
     shell.execute(f"insmod {a}; insmod {b}")
     assert shell.execute("rmmod provider").err == "rmmod: ERROR: Module provider is in use by: user\n"
     assert "provider" in shell.execute("lsmod").out.split("\n")[2] or "user" in shell.execute("lsmod").out

@@ -139,7 +139,8 @@ def test_no_hash_pointers_prints_the_notice():
     k = Kernel("x86_64", "64M", "no_hash_pointers", seed=1)
     texts = [r.text for r in k.printk.records]
     i = texts.index("**   NOTICE NOTICE NOTICE NOTICE NOTICE NOTICE NOTICE   **")
-    assert texts[i - 1] == "*" * 58 and texts[i + 2] == "** This system shows unhashed kernel memory addresses   **"
+    assert texts[i - 1] == "*" * 58 and texts[i + 2] == ("** This system shows unhashed kernel "
+                                                         "memory addresses   **")
 
 
 def test_a_continuation_that_fills_the_ring_pushes_the_oldest_out():

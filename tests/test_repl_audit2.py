@@ -13,7 +13,6 @@ import pytest
 from pygments.token import Comment, Error, Name, Text
 
 from kmsim.shell.completion import candidates, current_words, quote_completion, word_start
-from kmsim.shell.core import _load_commands
 from kmsim.shell.lexer import KmsimLexer
 from kmsim.shell.repl import Repl, _safe_file_history, clean_line
 from kmsim.shell.toolbar import Toolbar, fit
@@ -22,7 +21,6 @@ COLOUR = re.compile(r"\x1b\[(?:[0-9;]*;)?(?:3[0-9]|9[0-7]|38;[0-9;]+)m")
 
 
 def _tokens(line):
-    _load_commands()
     return [(t, v) for t, v in KmsimLexer().get_tokens(line) if v.strip()]
 
 

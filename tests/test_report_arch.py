@@ -34,7 +34,8 @@ def test_rpi2_oops_is_arms(tmp_path):
     assert sh.execute(f"insmod {f}").status == 139
     lines = [ln.split("] ", 1)[1] for ln in sh.execute("dmesg").out.splitlines() if "] " in ln]
     i = lines.index("8<--- cut here ---")
-    assert lines[i + 1] == "Unable to handle kernel NULL pointer dereference at virtual address 00000000 when read"
+    assert lines[i + 1] == ("Unable to handle kernel NULL pointer dereference at virtual address "
+                            "00000000 when read")
     assert lines[i + 2].startswith("[00000000] *pgd=")
     assert lines[i + 3] == "Internal error: Oops: 5 [#1] SMP ARM"
     assert lines[i + 4] == "Modules linked in: npd(OE+)"

@@ -79,7 +79,8 @@ def test_loglevel_on_command_line():
 
 def test_unknown_kernel_parameter_reported_in_dmesg():
     sh = make_shell(append="frobnicate=1")
-    assert 'Unknown kernel command line parameters "frobnicate=1", will be passed to user space.' in sh.execute("dmesg").out
+    assert ('Unknown kernel command line parameters "frobnicate=1", will be passed to user space.'
+            in sh.execute("dmesg").out)
 
 
 def test_dmesg_options():

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 
 import pytest
 
@@ -54,7 +55,7 @@ def test_kmalloc_geometry(kernel):
 
 
 def test_boot_caches_match_reference_slabinfo(kernel):
-    text = open(REF).read().split("### step: slab: full /proc/slabinfo while loaded")[1]
+    text = Path(REF).read_text().split("### step: slab: full /proc/slabinfo while loaded")[1]
     text = text.split("###")[0]
     sl = slub(kernel)
     seen = 0

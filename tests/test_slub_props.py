@@ -46,7 +46,7 @@ def test_random_alloc_free(seq):
             else:
                 KM.do_kfree(k, x)
         spans = sorted((a, a + n) for a, (_w, n) in live.items())
-        for (a0, e0), (a1, _e1) in zip(spans, spans[1:]):
+        for (_a0, e0), (a1, _e1) in zip(spans, spans[1:], strict=False):
             assert e0 <= a1, "overlapping objects"
     for s in caches:
         mine = sum(1 for w, _n in live.values() if w == caches.index(s))

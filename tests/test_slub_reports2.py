@@ -140,9 +140,11 @@ def test_double_free_with_checks_offsets_exclude_the_two_objects():
 
 def test_double_free_without_checks_empty_slab_matches_reference():
     _sh, ins, rm = run_module("", "rmmod err_doublefree")
-    ref_ins = ref_block("transcript-dfree.txt", "double free, lab flags", "/sbin/insmod err_doublefree.ko checks=0")
+    ref_ins = ref_block("transcript-dfree.txt", "double free, lab flags", ("/sbin/insmod "
+                                                                           "err_doublefree.ko checks=0"))
     ref_rm = ref_block("transcript-dfree.txt", "double free, lab flags", "/sbin/rmmod err_doublefree")
-    assert shape(from_line(ins, "err_doublefree: checks=")) == shape(from_line(ref_ins, "err_doublefree: checks="))
+    mark = "err_doublefree: checks="
+    assert shape(from_line(ins, mark)) == shape(from_line(ref_ins, mark))
     assert shape(rm) == shape(ref_rm) == ["err_doublefree: cache destroyed"]
 
 

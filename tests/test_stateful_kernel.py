@@ -95,7 +95,8 @@ class _Base(RuleBasedStateMachine):
         if res.event is not None:
             self.events += 1
             # the OOM killer may end even a valid call when the run has used the memory up
-            assert may_fail or res.event == "killed", (f"{getattr(fn, '__name__', fn)}{args!r} stopped with {res.event}:\n"
+            assert may_fail or res.event == "killed", ((f"{getattr(fn, '__name__', fn)}{args!r} "
+                                                        f"stopped with {res.event}:\n")
                               + "\n".join(r.text for r in self.k.printk.records[-30:]))
         text = "\n".join(r.text for r in self.k.printk.records[-40:])
         assert "Traceback" not in text
@@ -215,7 +216,8 @@ class ZoneMachine(_Base):
 
 
 ZoneMachine.TestCase.settings = settings(max_examples=ZONE_EXAMPLES, stateful_step_count=STEPS,
-                                         deadline=None, suppress_health_check=list(HealthCheck), phases=PHASES)
+                                         deadline=None, suppress_health_check=list(HealthCheck),
+                                         phases=PHASES)
 test_zone_allocator_stateful = ZoneMachine.TestCase
 
 
@@ -489,7 +491,8 @@ class KernelMachine(_Base):
 
 
 KernelMachine.TestCase.settings = settings(max_examples=KERNEL_EXAMPLES, stateful_step_count=STEPS,
-                                           deadline=None, suppress_health_check=list(HealthCheck), phases=PHASES)
+                                           deadline=None, suppress_health_check=list(HealthCheck),
+                                           phases=PHASES)
 test_whole_kernel_stateful = pytest.mark.skipif(not HAVE_SLAB, reason="needs kmsim.linux.slab")(
     KernelMachine.TestCase)
 

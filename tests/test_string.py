@@ -5,7 +5,19 @@ import pytest
 
 from kmsim.errors import PageFault
 from kmsim.linux.gfp import GFP_KERNEL, __get_free_page
-from kmsim.linux.string import *  # noqa: F403
+from kmsim.linux.string import (
+    memcmp,
+    memcpy,
+    memmove,
+    memset,
+    strcat,
+    strcmp,
+    strcpy,
+    strlen,
+    strncmp,
+    strncpy,
+    strscpy,
+)
 from kmsim.linux.types import Struct, char, unsigned_int
 
 

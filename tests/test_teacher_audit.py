@@ -102,15 +102,18 @@ def test_reader_leaving_the_pipe_is_no_traceback():
         assert r.stderr == "" and len(r.stdout) == 1, (args, r.stderr)
 
 
-def test_check_directory_and_bad_max_runs():
-    r = run_kmsim("check", "tests")
-    assert (r.returncode, r.stdout, r.stderr) == (2, "", "kmsim check: tests: Is a directory\n")
-    r = run_kmsim("check", "--json", "tests")
-    assert json.loads(r.stdout)["error"] == "Is a directory"
+def test_check_directory_and_bad_max_runs(tmp_path):
+    # A folder is graded module by module since issue 17; one without modules is a usage error.
+    r = run_kmsim("check", str(tmp_path))
+    assert (r.returncode, r.stderr) == (2, f"kmsim check: {tmp_path}: no module files (.py, .c) "
+                                           f"in this folder\n")
+    assert r.stdout == f"{tmp_path}: not graded: no module files (.py, .c) in this folder\n" \
+        "kmsim check: 1 submission: 0 clean, 0 with findings, 1 not graded\n"
+    r = run_kmsim("check", "--json", str(tmp_path))
+    assert json.loads(r.stdout)["submissions"][0]["error"] == "no module files (.py, .c) in this folder"
     r = run_kmsim("check", "--max-runs", "-1", "modules/hello.py")
     assert r.returncode == 2
-    assert r.stderr == ("usage: kmsim check [-h] [--json] [--max-runs N] module\n"
-                        "kmsim check: error: argument --max-runs: must be 0 or more: '-1'\n")
+    assert r.stderr.splitlines()[-1] == "kmsim check: error: argument --max-runs: must be 0 or more: '-1'"
 
 
 def test_check_load_failure_says_why():
@@ -127,7 +130,15 @@ def test_check_load_failure_says_why():
 
 
 def test_check_caps_runs_and_flags_a_module_without_exit():
-    r = run_kmsim("check", "--max-runs", "2", "tests/bad_modules/alloc_until_failure.py")
+    # Issue 17: by default each call site is failed at its first and second call only.
+    r = run_kmsim("check", "tests/bad_modules/alloc_until_failure.py")
+    assert r.stdout.splitlines()[0] == (
+        "kmsim check: tests/bad_modules/alloc_until_failure.py: 225 allocation calls, 3 runs "
+        "(failing 2 of the 225 calls: the first and second at its 1 call site; --all-calls "
+        "fails every one)")
+    assert [ln.split(":")[0] for ln in r.stdout.splitlines() if ln.startswith("run ")] == \
+        ["run 0", "run 1", "run 2"]
+    r = run_kmsim("check", "--all-calls", "--max-runs", "2", "tests/bad_modules/alloc_until_failure.py")
     lines = r.stdout.splitlines()
     assert r.returncode == 1
     assert lines[0] == ("kmsim check: tests/bad_modules/alloc_until_failure.py: 225 allocation "
@@ -140,8 +151,8 @@ def test_check_caps_runs_and_flags_a_module_without_exit():
         "or resource busy",
         "      hint: the module has an init but no module_exit function: the kernel refuses "
         "to unload it until the next reboot"]
-    data = json.loads(run_kmsim("check", "--json", "--max-runs", "2",
-                                "tests/bad_modules/alloc_until_failure.py").stdout)
+    data = json.loads(run_kmsim("check", "--json", "--all-calls", "--max-runs", "2",
+                                "tests/bad_modules/alloc_until_failure.py").stdout)["submissions"][0]
     assert (data["calls"], data["untested_calls"], [x["k"] for x in data["runs"]]) == (225, 223, [0, 1, 225])
 
 

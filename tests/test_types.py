@@ -9,7 +9,33 @@ from kmsim.errors import PageFault
 from kmsim.kernel import Kernel
 from kmsim.linux.gfp import GFP_KERNEL, __get_free_page
 from kmsim.linux.list import list_head
-from kmsim.linux.types import *  # noqa: F403
+from kmsim.linux.types import (
+    NULL,
+    Struct,
+    addressof,
+    alignof,
+    bool_,
+    char,
+    container_of,
+    int_,
+    long,
+    offsetof,
+    pointer,
+    s8,
+    s16,
+    s32,
+    s64,
+    short,
+    size_t,
+    sizeof,
+    u8,
+    u16,
+    u32,
+    u64,
+    unsigned_int,
+    unsigned_long,
+    unsigned_short,
+)
 
 
 class example_struct(Struct):

@@ -110,7 +110,8 @@ def test_pagewalk_vmalloc_direct_and_unmapped():
     assert lines[0].startswith(f"{addr + 4096 + 0x10:016x}: vmalloc area {addr:#x}-{addr + 12288:#x}")
     assert re.match(r"  PGD  index  402 \(0x192\)  entry [0-9a-f]{13}067  P RW US A D", lines[2])
     assert lines[3] == "  P4D  folded into the PGD (same entry)"
-    assert re.match(rf"  PTE  index +\d+ \(0x[0-9a-f]+\)  entry {(1 << 63) | (pfn << 12) | 0x163:016x}  P RW A D G NX +"
+    assert re.match(rf"  PTE  index +\d+ \(0x[0-9a-f]+\)  entry "
+                    rf"{(1 << 63) | (pfn << 12) | 0x163:016x}  P RW A D G NX +"
                     rf"-> frame pfn {pfn:#x}", lines[6])
     assert lines[7].startswith(f"  frame pfn {pfn:#x} ({pfn}) in zone ")
     assert f"physical address {(pfn << 12) + 0x10:#x}" in lines[7]

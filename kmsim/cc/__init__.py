@@ -14,8 +14,13 @@ import os
 from pathlib import Path
 from typing import Any
 
+import kmsim.linux as L
+
 from ..errors import ModuleError
-from .clang import CompileError
+from .clang import CompileError, parse
+from .ctypes_ import Unsupported, reset_cache
+from .runtime import CNamespace, runtime_names
+from .translate import Translator
 
 __all__ = ["compile_c", "translate_source", "file_metadata", "CompileError"]
 
@@ -24,7 +29,6 @@ _VERSION = "cc-1"
 
 
 def _api_names() -> set[str]:
-    import kmsim.linux as L
     return set(L.__all__)
 
 
@@ -51,9 +55,6 @@ def _key(source: str, filename: str, machine: str) -> str:
 def translate_source(filename: str, source: str, machine: str, display: str | None = None,
                      ptr_size: int = 8) -> tuple[str, list[int], list[str], dict]:
     """(Python source, its C line per line, warnings, info) of a C module."""
-    from .clang import parse
-    from .ctypes_ import Unsupported, reset_cache
-    from .translate import Translator
     display = display or filename
     tu, warnings = parse(filename, source, machine, display)
     reset_cache()
@@ -107,7 +108,6 @@ def _compile(pysrc: str, cmap: list[int], filename: str):
 
 def compile_c(kernel, path: str, filename: str, source: str):
     """(code, namespace, warning lines) for insmod of a C file; ModuleError on a bad build."""
-    from .runtime import CNamespace, runtime_names
     machine = kernel.machine.name
     key = _key(source, filename, machine)
     got = _MEMO.get(key)
@@ -151,7 +151,6 @@ _API_NS: dict | None = None
 def _api_namespace() -> dict:
     global _API_NS
     if _API_NS is None:
-        import kmsim.linux as L
         _API_NS = {n: getattr(L, n) for n in L.__all__}
     return _API_NS
 
@@ -162,8 +161,6 @@ def file_metadata(path: str) -> dict:
                   "params": {}, "parm_desc": {}, "entries": []}
     try:
         source = Path(path).read_text(encoding="utf-8-sig")
-        from .clang import parse
-        from .translate import Translator
         tu, _w = parse(str(Path(path).resolve()), source, "x86_64", path)
         tr = Translator(tu, path, path, _api_names(), 8)
         tr.run()

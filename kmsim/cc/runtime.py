@@ -9,7 +9,12 @@ import weakref
 from typing import Any
 
 from ..errors import KernelBUG
+from ..linux import sched as _sched
+from ..linux.module import module_param
 from ..machine import PAGE_SIZE
+from ..mm import page as _page
+from ..printk import vsprintf
+from ..report import module_frames
 
 __all__ = ["CNamespace", "runtime_names", "Stack"]
 
@@ -95,7 +100,6 @@ def runtime_names(k, ns: CNamespace, display: str) -> dict:  # noqa: C901 - one 
     handles: dict[int, object] = {}
     tokens: dict[int, int] = {}
     ns.vm = vm
-    from ..mm import page as _page
 
     def h2i(v) -> int:
         if v is None:
@@ -152,7 +156,6 @@ def runtime_names(k, ns: CNamespace, display: str) -> dict:  # noqa: C901 - one 
         return addr
 
     def param(name, ptype, perm, addr, size, signed):
-        from ..linux.module import module_param
         # a charp's text goes to a buffer of the module's .data, its address to the variable
         buf = k.modules.alloc_static(1024, 8) if ptype == "charp" else 0
         ns.params[name] = (addr, size, signed, ptype, buf)
@@ -168,7 +171,6 @@ def runtime_names(k, ns: CNamespace, display: str) -> dict:  # noqa: C901 - one 
 
     def warn(file, line, cond):
         if cond:
-            from ..report import module_frames
             frames = [f for f in module_frames(k.modules.module_files()) if f[2] is not None]
             func = frames[0][0] if frames else "?"
             modname = frames[0][2] if frames else ""
@@ -176,7 +178,6 @@ def runtime_names(k, ns: CNamespace, display: str) -> dict:  # noqa: C901 - one 
         return cond
 
     def vformat(fmt, args):
-        from ..printk import vsprintf
         return vsprintf(cstr(fmt), tuple(args), k.printk_ctx)
 
     def snprintf(buf, size, fmt, *args):
@@ -197,7 +198,6 @@ def runtime_names(k, ns: CNamespace, display: str) -> dict:  # noqa: C901 - one 
     def dump_stack():
         k.reporter.dump_stack([])
 
-    from ..linux import sched as _sched
     jiffies = _sched.jiffies
 
     def DIV(a, b):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..lib.params import format_param_value, parse_param_value
 from ..machine import MAX_ORDER, PAGE_SHIFT
 from ..report import taint_letters
 
@@ -85,9 +86,9 @@ def _norm(path: str) -> str:
 def _provider(path: str):
     best = None
     for prefix, prov in _DIRS.items():
-        if path == prefix or path.startswith(prefix + "/"):
-            if best is None or len(prefix) > len(best.prefix):
-                best = prov
+        if (path == prefix or path.startswith(prefix + "/")) and (
+                best is None or len(prefix) > len(best.prefix)):
+            best = prov
     return best
 
 
@@ -247,8 +248,22 @@ def pagetypeinfo(k) -> str:
 
 
 # Linux 6.1's vmstat_text, as Debian's kernel prints them in /proc/zoneinfo
-_NODE_STATS = ["nr_inactive_anon", "nr_active_anon", "nr_inactive_file", "nr_active_file", "nr_unevictable", "nr_slab_reclaimable", "nr_slab_unreclaimable", "nr_isolated_anon", "nr_isolated_file", "workingset_nodes", "workingset_refault_anon", "workingset_refault_file", "workingset_activate_anon", "workingset_activate_file", "workingset_restore_anon", "workingset_restore_file", "workingset_nodereclaim", "nr_anon_pages", "nr_mapped", "nr_file_pages", "nr_dirty", "nr_writeback", "nr_writeback_temp", "nr_shmem", "nr_shmem_hugepages", "nr_shmem_pmdmapped", "nr_file_hugepages", "nr_file_pmdmapped", "nr_anon_transparent_hugepages", "nr_vmscan_write", "nr_vmscan_immediate_reclaim", "nr_dirtied", "nr_written", "nr_throttled_written", "nr_kernel_misc_reclaimable", "nr_foll_pin_acquired", "nr_foll_pin_released", "nr_kernel_stack", "nr_page_table_pages", "nr_sec_page_table_pages", "nr_swapcached", "pgpromote_success", "pgpromote_candidate"]
-_ZONE_STATS = ["nr_zone_inactive_anon", "nr_zone_active_anon", "nr_zone_inactive_file", "nr_zone_active_file", "nr_zone_unevictable", "nr_zone_write_pending", "nr_mlock", "nr_bounce", "nr_zspages", "nr_free_cma", "numa_hit", "numa_miss", "numa_foreign", "numa_interleave", "numa_local", "numa_other"]
+_NODE_STATS = ["nr_inactive_anon", "nr_active_anon", "nr_inactive_file", "nr_active_file",
+               "nr_unevictable", "nr_slab_reclaimable", "nr_slab_unreclaimable", "nr_isolated_anon",
+               "nr_isolated_file", "workingset_nodes", "workingset_refault_anon",
+               "workingset_refault_file", "workingset_activate_anon", "workingset_activate_file",
+               "workingset_restore_anon", "workingset_restore_file", "workingset_nodereclaim",
+               "nr_anon_pages", "nr_mapped", "nr_file_pages", "nr_dirty", "nr_writeback",
+               "nr_writeback_temp", "nr_shmem", "nr_shmem_hugepages", "nr_shmem_pmdmapped",
+               "nr_file_hugepages", "nr_file_pmdmapped", "nr_anon_transparent_hugepages",
+               "nr_vmscan_write", "nr_vmscan_immediate_reclaim", "nr_dirtied", "nr_written",
+               "nr_throttled_written", "nr_kernel_misc_reclaimable", "nr_foll_pin_acquired",
+               "nr_foll_pin_released", "nr_kernel_stack", "nr_page_table_pages",
+               "nr_sec_page_table_pages", "nr_swapcached", "pgpromote_success", "pgpromote_candidate"]
+_ZONE_STATS = ["nr_zone_inactive_anon", "nr_zone_active_anon", "nr_zone_inactive_file",
+               "nr_zone_active_file", "nr_zone_unevictable", "nr_zone_write_pending", "nr_mlock",
+               "nr_bounce", "nr_zspages", "nr_free_cma", "numa_hit", "numa_miss", "numa_foreign",
+               "numa_interleave", "numa_local", "numa_other"]
 
 # the keys of a zone's --json object (the zoneinfo rows carry more)
 ZONE_JSON_KEYS = ("zone", "free", "min", "low", "high", "spanned", "present", "managed", "start_pfn", "pcp")
@@ -467,7 +482,7 @@ def printk_sysctl_write(k, text: str) -> None:
     try:
         k.printk.sysctl_write(text)
     except ValueError:
-        raise FsError("Invalid argument", 22)
+        raise FsError("Invalid argument", 22) from None
 
 
 @proc_file("/proc/sys/kernel/tainted")
@@ -551,7 +566,6 @@ def _module_lister(k, rel: str):
 
 
 def _module_reader(k, rel: str) -> str:
-    from ..module import format_param_value
     parts = [p for p in rel.split("/") if p]
     m = k.modules.modules.get(parts[0]) if parts else None
     if m is None:
@@ -573,7 +587,6 @@ def _module_reader(k, rel: str) -> str:
 
 
 def _module_writer(k, rel: str, text: str) -> None:
-    from ..module import parse_param_value
     parts = [p for p in rel.split("/") if p]
     m = k.modules.modules.get(parts[0]) if parts else None
     if m is None or len(parts) != 3 or parts[1] != "parameters":
@@ -584,9 +597,9 @@ def _module_writer(k, rel: str, text: str) -> None:
     try:
         m.namespace[prm.name] = parse_param_value(prm.type, text.strip())
     except OverflowError:
-        raise FsError("Numerical result out of range", 34)
+        raise FsError("Numerical result out of range", 34) from None
     except ValueError:
-        raise FsError("Invalid argument", 22)
+        raise FsError("Invalid argument", 22) from None
 
 
 proc_dir("/sys/module", _module_lister, _module_reader, _module_writer)

@@ -128,7 +128,7 @@ def kmemleak_write(k, text: str) -> None:
         try:
             addr = _kstrtoint(cmd[5:], signed=False)
         except FsError:
-            raise FsError("Invalid argument", 22)
+            raise FsError("Invalid argument", 22) from None
         if not kl.dump_object_info(addr):
             raise FsError("Invalid argument", 22)
     else:

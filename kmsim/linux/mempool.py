@@ -1,6 +1,8 @@
 """linux/mempool.h: memory pools and their ready-made element functions."""
 from ..kernel import current_kernel
 from ..mm import mempool as _mp
+from .gfp import __free_pages, alloc_pages
+from .slab import kfree, kmalloc, kmem_cache_alloc, kmem_cache_free
 
 __all__ = ["mempool_t", "mempool_create", "mempool_create_node", "mempool_create_slab_pool",
            "mempool_create_kmalloc_pool", "mempool_create_page_pool", "mempool_alloc",
@@ -46,37 +48,31 @@ def mempool_destroy(pool):
 
 def mempool_alloc_slab(gfp_mask, pool_data):
     """kmem_cache_alloc(pool_data, gfp_mask)."""
-    from .slab import kmem_cache_alloc
     return kmem_cache_alloc(pool_data, gfp_mask)
 
 
 def mempool_free_slab(element, pool_data):
     """kmem_cache_free(pool_data, element)."""
-    from .slab import kmem_cache_free
     kmem_cache_free(pool_data, element)
 
 
 def mempool_kmalloc(gfp_mask, pool_data):
     """kmalloc((size_t)pool_data, gfp_mask)."""
-    from .slab import kmalloc
     return kmalloc(pool_data, gfp_mask)
 
 
 def mempool_kfree(element, pool_data):
     """kfree(element)."""
-    from .slab import kfree
     kfree(element)
 
 
 def mempool_alloc_pages(gfp_mask, pool_data):
     """alloc_pages(gfp_mask, (int)pool_data): a struct page."""
-    from .gfp import alloc_pages
     return alloc_pages(gfp_mask, pool_data)
 
 
 def mempool_free_pages(element, pool_data):
     """__free_pages(element, (int)pool_data)."""
-    from .gfp import __free_pages
     __free_pages(element, pool_data)
 
 

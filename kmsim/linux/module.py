@@ -1,6 +1,6 @@
 """linux/module.h, moduleparam.h: init/exit, metadata, parameters, symbols."""
 from ..kernel import current_kernel
-from ..module import PARAM_TYPES, ModParam
+from ..lib.params import MODULE_PARM_DESC, module_param  # noqa: F401  -- moduleparam.h's, forwarded
 
 __all__ = ["module_init", "module_exit", "MODULE_LICENSE", "MODULE_AUTHOR", "MODULE_DESCRIPTION",
            "MODULE_VERSION", "MODULE_PARM_DESC", "MODULE_ALIAS", "MODULE_INFO", "module_param",
@@ -65,35 +65,6 @@ def MODULE_ALIAS(text):
 def MODULE_INFO(tag, text):
     """MODULE_INFO(tag, text) (recorded, unused)."""
     _loading().namespace.setdefault("__modinfo__", {})[str(tag)] = str(text)
-
-
-def module_param(name, type, perm):
-    """module_param(name, type, perm): the module global `name` becomes settable at insmod."""
-    mod = _loading()
-    if not isinstance(name, str) or type not in PARAM_TYPES:
-        raise ValueError(f"module_param({name!r}, {type!r}): the name is a string and the type "
-                         f"one of {', '.join(PARAM_TYPES)}")
-    old = mod.params.get(name)
-    mod.params[name] = ModParam(name, type, int(perm), old.desc if old else "")
-    mod.namespace.setdefault(name, None if type == "charp" else 0)
-    if name in mod.param_args:
-        from ..module import parse_param_value
-        try:
-            mod.namespace[name] = parse_param_value(type, mod.param_args[name])
-        except (ValueError, OverflowError):
-            pass     # reported when the parameters are parsed, before init
-
-
-def MODULE_PARM_DESC(name, desc):
-    """MODULE_PARM_DESC(name, "description")."""
-    mod = _loading()
-    prm = mod.params.get(name)
-    if prm is None:
-        mod.params[name] = prm = ModParam(name, "int", 0, str(desc))
-        mod.params.pop(name)
-        mod.namespace.setdefault("__parm_desc__", {})[name] = str(desc)
-    else:
-        prm.desc = str(desc)
 
 
 class _ThisModule:

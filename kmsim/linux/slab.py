@@ -3,6 +3,7 @@ from ..kernel import current_kernel
 from ..mm import kmalloc as _km
 from ..mm import slub as _slub
 from ..mm.gfp import *  # noqa: F401,F403  (slab.h includes gfp.h)
+from ..mm.gfp import __GFP_ZERO
 from ..mm.gfp import __all__ as _gfp_all
 from ..mm.slub import (  # noqa: F401  # the fast paths themselves
     SLAB_ACCOUNT,
@@ -28,7 +29,7 @@ from ..mm.slub import (  # noqa: F401  # the fast paths themselves
     kmem_cache_alloc,
     kmem_cache_free,
 )
-from ..report import API_CODES as _API_CODES
+from ..report import API_CODES
 
 ZERO_SIZE_PTR = _km.ZERO_SIZE_PTR
 KMALLOC_MAX_SIZE = _km.KMALLOC_MAX_SIZE
@@ -36,7 +37,8 @@ KMALLOC_MAX_CACHE_SIZE = _km.KMALLOC_MAX_CACHE_SIZE
 
 __all__ = [n for n in _gfp_all if n.startswith(("GFP_", "__GFP_"))] + [
     "kmem_cache_create", "KMEM_CACHE", "kmem_cache_alloc", "kmem_cache_zalloc", "kmem_cache_free",
-    "kmem_cache_destroy", "kmem_cache_size", "kmem_cache_shrink", "kmalloc", "kzalloc", "kcalloc", "kmalloc_array",
+    "kmem_cache_destroy", "kmem_cache_size", "kmem_cache_shrink", "kmalloc", "kzalloc", "kcalloc",
+    "kmalloc_array",
     "krealloc", "kfree", "ksize", "kstrdup", "kmemdup", "kmalloc_size_roundup", "kzfree",
     "kfree_sensitive", "ZERO_SIZE_PTR", "ZERO_OR_NULL_PTR", "KMALLOC_MAX_SIZE",
     "KMALLOC_MAX_CACHE_SIZE",
@@ -132,4 +134,4 @@ def ZERO_OR_NULL_PTR(x):
 
 
 # The fast paths live in mm/: name them as API functions for the loader's error hints.
-_API_CODES.update(f.__code__ for f in (kmalloc, kfree, kmem_cache_alloc, kmem_cache_free))
+API_CODES.update(f.__code__ for f in (kmalloc, kfree, kmem_cache_alloc, kmem_cache_free))

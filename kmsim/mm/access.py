@@ -8,9 +8,14 @@ KASAN, when on, checks every access first.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from ..errors import PageFault
 from ..machine import PAGE_SHIFT, PAGE_SIZE
+
+if TYPE_CHECKING:
+    from .kasan import Kasan
 
 __all__ = ["VirtMem"]
 
@@ -32,8 +37,8 @@ def _int_codec(size: int, signed: bool):
 
 # Indexed by size + 16 * signed (sizes 1..8): struct's codecs are three times faster
 # than slicing the mapping and calling int.from_bytes.
-_UNPACK = [None] * 32
-_PACK = [None] * 9
+_UNPACK: list[Any] = [None] * 32       # struct.Struct.unpack_from / pack_into, or a fallback
+_PACK: list[Any] = [None] * 9
 _MASK = [(1 << (8 * n)) - 1 for n in range(9)]
 for _n in range(1, 9):
     _UNPACK[_n], _PACK[_n] = _int_codec(_n, False)
@@ -50,8 +55,8 @@ class VirtMem:
         self.dirty = kernel.phys.dirty
         self.page_offset = kernel.machine.page_offset
         self.direct_end = self.page_offset + lowmem_bytes
-        self.translators: list[tuple[int, int, object]] = []   # (start, end, fn(addr, write))
-        self.kasan = None                                      # obj with .check(addr, n, write)
+        self.translators: list[tuple[int, int, Callable[[int, bool], int]]] = []   # fn(addr, write)
+        self.kasan: Kasan | None = None                        # with --append kasan
         self.mask = kernel.machine.addr_mask
         self.tlb: dict[int, int] = {}    # virtual page -> physical page, filled by translators
 

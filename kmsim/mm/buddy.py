@@ -67,7 +67,7 @@ class Zone:
         self.managed = 0
         self.free_area: list[dict[int, None]] = [dict() for _ in range(MAX_ORDER)]
         self.nr_free = 0                       # NR_FREE_PAGES: buddy lists only
-        self.pcp = [deque() for _ in range(PAGE_ALLOC_COSTLY_ORDER + 1)]
+        self.pcp: list[deque[int]] = [deque() for _ in range(PAGE_ALLOC_COSTLY_ORDER + 1)]
         self.pcp0 = self.pcp[0]                # the list of the allocator's hot path
         self.pcp_count = 0
         self.pcp_batch = 1

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..machine import MAX_ORDER
+from ..report import TAINT_BAD_PAGE
 from .physmem import PG_buddy, PG_hole, PG_pcp, PG_reserved
 
 __all__ = ["check_kernel", "check_buddy", "check_clean_frames", "check_printk", "check_subsystems",
@@ -200,7 +201,7 @@ def check_buddy(k) -> list[str]:
 def check_printk(k) -> list[str]:
     """The log buffer: sequence numbers increasing and contiguous, bytes accounted, in capacity."""
     lb = k.printk
-    out = []
+    out: list[str] = []
     recs = lb.records
     if not recs:
         return out
@@ -253,7 +254,6 @@ def check_kernel(k) -> list[str]:
 
 def report_violation(k, violations: list[str]) -> None:
     """Print the first violation in the kernel's BUG style and taint B."""
-    from ..report import TAINT_BAD_PAGE
     if not violations:
         return
     k.printk.emit(1, f"BUG: debug_vm: {violations[0]}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from ..errors import KernelBUG, PageFault
 from ..machine import PAGE_SHIFT, PAGE_SIZE
+from .page import Page
 from .physmem import PG_highmem_mapped
 
 __all__ = ["Pkmap"]
@@ -37,7 +38,6 @@ class Pkmap:
         return self.start <= addr < self.end
 
     def _check(self, page, fn: str) -> int:
-        from .page import Page
         if page is None or page == 0:
             raise PageFault(0, False, hint=f"{fn}() was given NULL")
         if not isinstance(page, Page):
@@ -124,7 +124,6 @@ class Pkmap:
         slot = (addr - self.start) >> PAGE_SHIFT
         if self.slot_pfn[slot] < 0:
             return
-        from .page import Page
         self.kunmap(Page(self.k, self.slot_pfn[slot]))
         if self.count[slot] == 1:
             self.count[slot] = 0

@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import sys
 from collections import deque
+from types import FrameType
 
 import numpy as np
 
 from ..machine import PAGE_SHIFT, PAGE_SIZE
-from ..report import TAINT_BAD_PAGE, format_frame, module_frames
+from ..report import TAINT_BAD_PAGE, _is_api, format_frame, module_frames
 
 __all__ = ["Kasan", "kasan_init", "KASAN_FREE_PAGE", "KASAN_PAGE_REDZONE",
            "KASAN_SLAB_REDZONE", "KASAN_SLAB_FREE", "KASAN_GLOBAL_REDZONE", "KASAN_VMALLOC_INVALID"]
@@ -66,7 +67,6 @@ TRACK_FRAMES = {"kmalloc": "kmalloc_trace+0x26/0x90", "kzalloc": "kmalloc_trace+
 def _called_api(files: dict[str, str], frame) -> tuple[str, int, object] | None:
     """The API function the innermost module frame called (the outermost API frame inside
     it), as (name, line, code); None when no module code is on the stack."""
-    from ..report import _is_api
     chain = []
     f = frame
     while f is not None:
@@ -175,7 +175,7 @@ class Kasan:
 
     def _internal(self) -> bool:
         files = self.k.modules.module_files()
-        f = sys._getframe(3)
+        f: FrameType | None = sys._getframe(3)
         while f is not None:
             if f.f_code.co_filename in files:
                 return False

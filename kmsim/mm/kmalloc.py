@@ -9,6 +9,7 @@ kernel's own caches are created with the usage a freshly booted 512 MiB Debian
 from __future__ import annotations
 
 from .. import current as _cpu
+from ..current import current_kernel
 from ..errors import PageFault
 from ..machine import MAX_ORDER, PAGE_SHIFT, PAGE_SIZE
 from . import gfp as G
@@ -24,6 +25,7 @@ from .slub import (
     SLAB_TYPESAFE_BY_RCU,
     KmemCache,
     Slub,
+    to_address,
 )
 from .slub import kmem_cache_free as _cache_free
 from .slub_debug import init_object
@@ -110,14 +112,13 @@ def create_boot_caches(k, slub: Slub) -> None:
         for sz in sizes:
             name = f"{prefix or 'kmalloc'}-{_size_name(sz)}"
             flags = SLAB_KMALLOC | extra
-            s = slub.create(name, sz, 0, flags, boot=True, usersize=sz)
-            caches.append(s)
+            caches.append(_boot_cache(slub, name, sz, flags, usersize=sz))
         slub.kmalloc_caches[prefix or "kmalloc"] = caches
     for name, size, _active in BOOT_CACHES:
-        s = slub.create(name, size, 0, 0, boot=True, usersize=0 if name in MERGEABLE else size)
+        s = _boot_cache(slub, name, size, 0, usersize=0 if name in MERGEABLE else size)
         s.mergeable = name in MERGEABLE
-    lookup = [None] * (KMALLOC_MAX_CACHE_SIZE + 1)
     normal = slub.kmalloc_caches["kmalloc"]
+    lookup = [normal[0]] * (KMALLOC_MAX_CACHE_SIZE + 1)      # [0] is never looked up
     for size in range(1, KMALLOC_MAX_CACHE_SIZE + 1):
         lookup[size] = normal[kmalloc_index(size, sizes)]
     slub.kmalloc_lookup = lookup
@@ -128,6 +129,13 @@ def create_boot_caches(k, slub: Slub) -> None:
         n = int(usage.get(s.name, 0) * scale)
         if n:
             boot_fill(slub, s, n)
+
+
+def _boot_cache(slub: Slub, name: str, size: int, flags: int, usersize: int) -> KmemCache:
+    """A cache the kernel creates at boot (they all fit a slab, so create never fails)."""
+    s = slub.create(name, size, 0, flags, boot=True, usersize=usersize)
+    assert s is not None, name
+    return s
 
 
 def boot_fill(slub: Slub, s: KmemCache, n: int) -> None:
@@ -144,9 +152,10 @@ def boot_fill(slub: Slub, s: KmemCache, n: int) -> None:
         s.full[sl] = None
         n -= s.objects
     while n:
-        sl = slub.new_slab(s, gfp)
-        if sl is None:
+        new = slub.new_slab(s, gfp)
+        if new is None:
             return
+        sl = new
         del s.partial[sl]
         take = min(n, s.objects)
         n -= take
@@ -197,6 +206,8 @@ def _check_size(size, fn: str) -> int:
 def kmalloc(size, flags):
     """void *kmalloc(size_t size, gfp_t flags) for modules: the per-cpu fast path, else do_kmalloc."""
     k = _cpu.running
+    if k is None:
+        k = current_kernel()            # raises: no kernel is booted
     try:
         _RESCHED[0] += flags & _GFP_DIRECT_RECLAIM      # might_sleep: a scheduling point
         if size > 0 and not flags & _NOT_NORMAL:
@@ -214,6 +225,8 @@ def kmalloc(size, flags):
 def kfree(x):
     """void kfree(const void *objp) for modules: a slab object to its cache, else do_kfree."""
     k = _cpu.running
+    if k is None:
+        k = current_kernel()
     try:
         if x > ZERO_SIZE_PTR:
             sl = k.slab_of.get((x - k.machine.page_offset) >> PAGE_SHIFT)
@@ -235,6 +248,7 @@ def do_kmalloc(k, size: int, flags: int) -> int:
     if size > KMALLOC_MAX_CACHE_SIZE:
         return kmalloc_large(k, size, flags)
     s = kmalloc_slab(k, size, flags)
+    assert s is not None             # every size up to KMALLOC_MAX_CACHE_SIZE has a class
     return s.slub.slab_alloc(s, flags, size)
 
 
@@ -272,8 +286,7 @@ def do_kfree(k, x) -> None:
     if x is None:
         return
     if not isinstance(x, int) or isinstance(x, bool):
-        from .slub import _to_addr
-        x = _to_addr(x, "kfree() object")
+        x = to_address(x, "kfree() object")
     if x <= ZERO_SIZE_PTR:
         return
     slub = k.slab
@@ -309,12 +322,11 @@ def free_large_kmalloc(k, slub: Slub, pfn: int, x: int) -> None:
     order = slub.large.get(pfn)
     if order is None:
         order = int(k.phys.order[pfn]) if int(k.phys.refcount[pfn]) > 0 else 0
-        if order == 0:
-            if k.reporter.warn("mm/slab_common.c:904", "free_large_kmalloc+0x3c/0x70",
-                               kernel_frames=[], once_key="free_large_kmalloc"):
-                k.printk.emit(4, f"object pointer: 0x{k.printk_ctx.hash_pointer(x)}")
-                k.printk.emit(4, f"kmsim: kfree({x:#x}): that pointer did not come from kmalloc; "
-                                 f"the kernel frees the page it is in anyway")
+        if order == 0 and k.reporter.warn("mm/slab_common.c:904", "free_large_kmalloc+0x3c/0x70",
+                           kernel_frames=[], once_key="free_large_kmalloc"):
+            k.printk.emit(4, f"object pointer: 0x{k.printk_ctx.hash_pointer(x)}")
+            k.printk.emit(4, f"kmsim: kfree({x:#x}): that pointer did not come from kmalloc; "
+                             f"the kernel frees the page it is in anyway")
     for hook in slub.free_hooks:
         hook(None, x)
     slub.large.pop(pfn, None)
@@ -324,8 +336,7 @@ def free_large_kmalloc(k, slub: Slub, pfn: int, x: int) -> None:
 def ksize(k, x) -> int:
     """size_t ksize(const void *objp): the usable size of the object."""
     if not isinstance(x, int) or isinstance(x, bool):
-        from .slub import _to_addr
-        x = _to_addr(x, "ksize() object")
+        x = to_address(x, "ksize() object")
     if not x or x == ZERO_SIZE_PTR:
         return 0
     slub = k.slab
@@ -349,7 +360,9 @@ def kmalloc_size_roundup(k, size: int) -> int:
         return 0
     if size > KMALLOC_MAX_CACHE_SIZE:
         return PAGE_SIZE << (0 if size <= PAGE_SIZE else ((size - 1) >> PAGE_SHIFT).bit_length())
-    return kmalloc_slab(k, size, 0).size
+    s = kmalloc_slab(k, size, 0)
+    assert s is not None
+    return s.size
 
 
 def krealloc(k, p: int, new_size: int, flags: int) -> int:

@@ -51,7 +51,7 @@ def alloc_context(k, internal: tuple[str, ...], depth: int = 2):
     """The module frames of the live stack (innermost first), or None when the
     allocation is made by one of the ``internal`` kmsim modules on a module's behalf."""
     files = k.modules.module_files()
-    f = sys._getframe(depth)
+    f: FrameType | None = sys._getframe(depth)
     frames = []
     while f is not None:
         code = f.f_code
@@ -379,8 +379,8 @@ class Kmemleak:
         return addr
 
     # SLUB may skip these while only the kernel's own code runs (its fast paths).
-    slab_alloc.module_only = True
-    slab_free.module_only = True
+    slab_alloc.__dict__["module_only"] = True
+    slab_free.__dict__["module_only"] = True
 
     def vmalloc_alloc(self, addr: int, size: int) -> None:
         """vmalloc alloc hook."""
@@ -558,7 +558,7 @@ class Kmemleak:
         if not data:
             return
         vals = np.frombuffer(data, dtype=np.uint64 if ps == 8 else np.uint32)
-        for v in vals[(vals >= lo) & (vals < hi)].tolist():
+        for v in vals[(vals >= lo) & (vals < hi)].tolist():  # type: ignore[operator]  # numpy's stubs cannot type uint32-or-uint64 array arithmetic
             mark(int(v))
 
     def _root_ranges(self) -> list[tuple[int, int]]:

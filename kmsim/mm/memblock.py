@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..machine import PAGE_SHIFT, PAGE_SIZE
+from .buddy import calculate_min_free_kbytes
+from .physmem import PG_hole, PG_reserved
 
 __all__ = ["BootLayout", "x86_64_layout", "calc_memmap_size", "hash_table", "IMAGE_KB",
            "first_deferred_pfn", "recommended_min_free_kbytes", "LATE_FREES"]
@@ -191,7 +193,6 @@ def boot_messages_memory(k) -> None:
     start = first_deferred_pfn(last.zone_start_pfn)
     if start < last.end_pfn:
         flags = k.phys.flags[start:last.end_pfn]
-        from .physmem import PG_hole, PG_reserved
         deferred = int(((flags & (PG_reserved | PG_hole)) == 0).sum())
     avail = managed - deferred - EARLY_ALLOC_PAGES
     kb = PAGE_SIZE >> 10
@@ -210,7 +211,6 @@ def boot_memory_late(k) -> None:
         return
     rec = recommended_min_free_kbytes(b.zones, b.nr_free_buffer_pages())
     lowmem = sum(z.managed for z in b.zones if not z.is_highmem)
-    from .buddy import calculate_min_free_kbytes
     if rec > calculate_min_free_kbytes(lowmem):
         b.setup_min_free_kbytes(rec)
 

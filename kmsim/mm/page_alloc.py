@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import mmap
 import sys
+from types import FrameType
 
 import numpy as np
 
 from ..machine import MAX_ORDER, PAGE_SHIFT, PAGE_SIZE
+from ..report import TAINT_BAD_PAGE
 from . import gfp as G
 from .buddy import (
     PAGE_ALLOC_COSTLY_ORDER,
@@ -69,7 +71,7 @@ _API_FRAMES = {"__get_free_pages": "__get_free_pages+0xd/0x40",
 def _api_frames() -> list[str]:
     """The page API function the module called, as a kernel frame (none if not called
     from kmsim.mm.page_api)."""
-    f = sys._getframe(1)
+    f: FrameType | None = sys._getframe(1)
     while f is not None:
         if f.f_globals.get("__name__") == "kmsim.mm.page_api" and f.f_code.co_name in _API_FRAMES:
             return [_API_FRAMES[f.f_code.co_name]]
@@ -102,7 +104,8 @@ class PageAllocator:
         self._nopage_rs = (-(1 << 62), 0, 0)        # warn_alloc's ratelimit: start, printed, missed
         self.kernel_owner = kernel.kernel_owner
         # What the hot paths index, without a lookup through self.mem:
-        self._cflags, self._crefcount, self._corder, self._cowner = mem.c_flags, mem.c_refcount, mem.c_order, mem.c_owner
+        self._cflags, self._crefcount = mem.c_flags, mem.c_refcount
+        self._corder, self._cowner = mem.c_order, mem.c_owner
         self._mv_owner = mem.mv_owner
         self._mm, self._dirty = mem.mm, mem.dirty
         self._owner_fills: dict[tuple[int, int], memoryview] = {}
@@ -343,7 +346,7 @@ class PageAllocator:
         """The owner of a block's tail pages (a memoryview copy: faster than a numpy fill)."""
         fill = self._owner_fills.get((owner, order))
         if fill is None:
-            fill = memoryview(np.full((1 << order) - 1, owner, np.int32))
+            fill = memoryview(np.full((1 << order) - 1, owner, np.int32))  # type: ignore[arg-type]  # numpy's stubs: an ndarray is a buffer
             self._owner_fills[(owner, order)] = fill
         self._mv_owner[pfn + 1:pfn + (1 << order)] = fill
 
@@ -377,7 +380,7 @@ class PageAllocator:
                 self.run_free_hooks(pfn, order)
             self._crefcount[pfn] = 0
             self._cowner[pfn] = 0
-            z = self._zone_at[pfn >> _SECTION_SHIFT] or self.zone_of(pfn)
+            z: Zone = self._zone_at[pfn >> _SECTION_SHIFT] or self.zone_of(pfn)  # type: ignore[assignment]  # a freed pfn is in a zone: free() checked it
             if order == 0:
                 cflags[pfn] = PG_pcp
                 z.pcp0.append(pfn)
@@ -446,7 +449,6 @@ class PageAllocator:
     def bad_page(self, pfn: int, reason: str, refcount: int | None = None) -> None:
         """mm/page_alloc.c:bad_page: 'BUG: Bad page state in process insmod  pfn:0xxxxx'."""
         k = self.k
-        from ..report import TAINT_BAD_PAGE
         lines = [f"BUG: Bad page state in process {k.current.comm}  pfn:{pfn:05x}"]
         if 0 <= pfn < self.mem.nr_pages:
             ref = int(self.mem.refcount[pfn]) if refcount is None else refcount
@@ -545,7 +547,8 @@ class PageAllocator:
         self.show_mem()
         k.printk.emit(6, "Tasks state (memory values in pages):")
         k.printk.emit(6, "[  pid  ]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name")
-        k.printk.emit(6, f"[{k.current.pid:7d}]     0 {k.current.pid:5d}      597      209    45056        0             0 {k.current.comm}")
+        k.printk.emit(6, f"[{k.current.pid:7d}]     0 {k.current.pid:5d}      597      209    45056        0"
+                         f"             0 {k.current.comm}")
         k.printk.emit(6, f"oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,"
                          f"global_oom,task_memcg=/,task={k.current.comm},pid={k.current.pid},uid=0")
         k.printk.emit(3, f"Out of memory: Killed process {k.current.pid} ({k.current.comm}) "
@@ -571,4 +574,4 @@ def _runs(mask):
     d = np.diff(m)
     starts = np.flatnonzero(d == 1)
     ends = np.flatnonzero(d == -1)
-    return list(zip(starts.tolist(), ends.tolist()))
+    return list(zip(starts.tolist(), ends.tolist(), strict=False))

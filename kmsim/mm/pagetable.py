@@ -57,10 +57,7 @@ class WalkStep:
 
 def decode_flags(machine: str, entry: int, leaf: bool) -> str:
     """'P RW A D G NX': the names of an entry's flag bits."""
-    if machine == "rpi2":
-        table = _ARM_FLAGS if leaf else _ARM_L1_FLAGS
-    else:
-        table = X86_FLAGS
+    table = (_ARM_FLAGS if leaf else _ARM_L1_FLAGS) if machine == "rpi2" else X86_FLAGS
     return " ".join(n for bit, n in table if entry & bit) or "-"
 
 

@@ -77,7 +77,7 @@ class PhysMem:
         self.c_refcount = _ctypes_view(self.refcount, ctypes.c_int32)
         self.c_owner = _ctypes_view(self.owner, ctypes.c_int32)
         self.c_private = _ctypes_view(self.private, ctypes.c_int64)
-        self.mv_owner = memoryview(self.owner)        # for slice copies
+        self.mv_owner = memoryview(self.owner)  # type: ignore[arg-type]  # for slice copies; numpy's stubs: an ndarray is a buffer
         self.dirty = bytearray(nr_pages)                      # indexed from Python
         self.dirty_map = np.frombuffer(self.dirty, np.uint8)  # the same bytes, for numpy
 
@@ -136,7 +136,8 @@ class PhysMem:
         frame (debug_vm's check of the marking).  Only frames the host backs are read."""
         suspects = np.flatnonzero((self.dirty_map == 0) & self.resident())
         frames = self.bytes.reshape(self.nr_pages, PAGE_SIZE)
-        bad = [chunk[frames[chunk].any(axis=1)] for chunk in np.array_split(suspects, len(suspects) // 4096 + 1)]
+        chunks = np.array_split(suspects, len(suspects) // 4096 + 1)
+        bad = [chunk[frames[chunk].any(axis=1)] for chunk in chunks]
         return np.concatenate(bad)
 
     def owner_ids(self, start: int, end: int) -> np.ndarray:

@@ -124,7 +124,7 @@ def _fp_keys(s: KmemCache, base: int) -> array:
     """s->random ^ swab(fp address) of every object of a slab at base, at once (numpy)."""
     dt = np.uint64 if s.ptr == 8 else np.uint32
     first = base + s.red_left_pad + s.offset
-    addrs = np.arange(s.objects, dtype=dt) * dt(s.size) + dt(first)
+    addrs = np.arange(s.objects, dtype=dt) * dt(s.size) + dt(first)  # type: ignore[operator]  # numpy's stubs cannot type uint32-or-uint64 array arithmetic
     keys = addrs.byteswap() ^ dt(s.random)
     return array("Q" if s.ptr == 8 else "I", keys.tobytes())
 

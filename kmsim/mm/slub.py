@@ -40,8 +40,8 @@ from .slab import (
     SLAB_MEM_SPREAD,
     SLAB_MERGE_SAME,
     SLAB_NEVER_MERGE,
-    SLAB_NOLEAKTRACE,
     SLAB_NO_USER_FLAGS,
+    SLAB_NOLEAKTRACE,
     SLAB_PANIC,
     SLAB_POISON,
     SLAB_RECLAIM_ACCOUNT,
@@ -58,7 +58,6 @@ from .slab import (
     Slab,
     set_freepointer,
 )
-from .typed import alignof, sizeof, to_addr
 from .slub_debug import (
     alloc_checked,
     caller_frames,
@@ -82,6 +81,7 @@ from .slub_geometry import (
     parse_slub_debug_blocks,
     slub_debug_match,
 )
+from .typed import alignof, sizeof, to_addr
 
 _GFP_DIRECT_RECLAIM = G.__GFP_DIRECT_RECLAIM
 
@@ -139,7 +139,7 @@ class Slub:
         self.large: dict[int, int] = {}         # kmalloc_large: pfn -> order
         self.kmalloc_caches: dict[str, list[KmemCache]] = {}   # family -> caches by size class
         self.kmalloc_sizes: list[int] = []      # the size classes
-        self.kmalloc_lookup: list[KmemCache | None] = []   # size -> normal kmalloc cache
+        self.kmalloc_lookup: list[KmemCache] = []   # size -> normal kmalloc cache
         self.lockdep_done = False
 
     @property
@@ -171,7 +171,8 @@ class Slub:
         module code runs they call the tracker's record."""
         hooked = self.hooked()
         t = self.tracker if self.k.module_depth > 0 and not hooked else None
-        leak, objects = (t.slab_fast, t.objects) if t is not None else (None, {})
+        objects: dict = {}
+        leak, objects = (t.slab_fast, t.objects) if t is not None else (None, objects)
         for s in self.caches:
             s.fast = s.alive and not s.debug and not hooked
             s.leak, s.leak_objects = leak, objects
@@ -366,10 +367,7 @@ class Slub:
         """slab_alloc_node: the slow path (and every debug-cache allocation)."""
         if self._fail_hook is not None and self._fail_hook(s, gfp):
             return 0
-        if s.debug:
-            x = self._alloc_debug(s, gfp)
-        else:
-            x = self._alloc_cpu(s, gfp)
+        x = self._alloc_debug(s, gfp) if s.debug else self._alloc_cpu(s, gfp)
         if not x:
             return 0
         if self.slab_want_init_on_alloc(s, gfp):
@@ -393,12 +391,12 @@ class Slub:
                 old.where = "full"
                 s.full[old] = None
             if s.partial:
-                sl = next(iter(s.partial))
+                sl: Slab | None = next(iter(s.partial))
             else:
                 sl = self.new_slab(s, gfp)
-                if sl is None:
-                    s.cpu_slab, s.cpu_freelist = None, []
-                    return 0
+            if sl is None:
+                s.cpu_slab, s.cpu_freelist = None, []
+                return 0
             del s.partial[sl]
             sl.where = "cpu"
             s.cpu_slab, s.cpu_freelist = sl, sl.freelist
@@ -423,12 +421,9 @@ class Slub:
 
     def _alloc_debug(self, s: KmemCache, gfp: int) -> int:
         while True:
-            if s.partial:
-                sl = next(iter(s.partial))
-            else:
-                sl = self.new_slab(s, gfp)
-                if sl is None:
-                    return 0
+            sl = next(iter(s.partial)) if s.partial else self.new_slab(s, gfp)
+            if sl is None:
+                return 0
             x = sl.freelist.pop()
             if not sl.freelist:
                 del s.partial[sl]
@@ -684,7 +679,7 @@ def kmem_cache_free(s, x, _caller: str = "kmem_cache_free"):
     if not isinstance(s, KmemCache) or not s.alive:
         _bad_cache(s, "kmem_cache_free")
         return
-    x = _to_addr(x, "kmem_cache_free() object")
+    x = to_address(x, "kmem_cache_free() object")
     if x == 0:
         raise PageFault(s.slub.k.page_struct_addr((-s.po & s.slub.k.machine.addr_mask) >> PAGE_SHIFT)
                         & s.slub.k.machine.addr_mask, False,
@@ -693,7 +688,8 @@ def kmem_cache_free(s, x, _caller: str = "kmem_cache_free"):
     s.slub.slab_free(s if _caller == "kmem_cache_free" else None, x, _caller)
 
 
-def _to_addr(x, what: str) -> int:
+def to_address(x, what: str) -> int:
+    """An object argument as an address: an int as it is, a typed view by its address."""
     if x.__class__ is int:
         return x
     if isinstance(x, bool):
@@ -756,6 +752,7 @@ def kmem_cache_create(k, name, size, align, flags, ctor):
                              f"{flags & ~SLAB_FLAGS_PERMITTED:#x}, which is no SLAB_* flag a cache "
                              f"may be created with (GFP_* flags belong to kmem_cache_alloc)")
         return None
+    assert s is not None
     if s.name == name:
         slub.creation_hint(s)
     return s

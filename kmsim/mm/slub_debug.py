@@ -339,9 +339,9 @@ def first_bad_fp(s: KmemCache, sl: Slab, chain: list[int]) -> int | None:
     dt = np.uint64 if s.ptr == 8 else np.uint32
     objs = np.array(chain, dtype=dt)
     first = sl.base + s.red_left_pad
-    idx = (objs - dt(first)) // dt(s.size)
+    idx = (objs - dt(first)) // dt(s.size)  # type: ignore[operator]  # numpy's stubs cannot type uint32-or-uint64 array arithmetic
     words = np.frombuffer(k.phys.mm, dtype=dt)
-    raw = words[((objs - dt(s.fpbase)) >> dt(s.wshift)).astype(np.int64)]
+    raw = words[((objs - dt(s.fpbase)) >> dt(s.wshift)).astype(np.int64)]  # type: ignore[operator]  # numpy's stubs cannot type uint32-or-uint64 array arithmetic
     fp = raw ^ np.frombuffer(sl.keys, dtype=dt)[idx.astype(np.int64)]
     off = fp - dt(first)                     # wraps around below the slab: invalid
     ok = (fp == 0) | ((off % dt(s.size) == 0) & (off < dt(sl.objects * s.size)))
@@ -478,7 +478,7 @@ def validate_slab(s: KmemCache, sl: Slab) -> None:
             break
 
 
-def slub_invariants(slub: Slub) -> list[str]:
+def slub_invariants(slub: Slub) -> list[str]:  # noqa: C901 -- a flat list of invariants, one check each
     """Invariant violations: counters, page flags and owners, double-listed free objects."""
     bad = []
     ph = slub.k.phys

@@ -11,6 +11,8 @@ laid out lazily, once per ABI, on first use under the current kernel.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from ..current import current_kernel
 
 __all__ = ["CType", "Scalar", "Array", "Struct", "StructView", "ArrayView", "ScalarView",
@@ -258,7 +260,7 @@ class ArrayView:
 class StructView:
     """Base of the generated view classes: a struct at an address."""
     __slots__ = ("_vm", "_a")
-    _struct = None
+    _struct: Any = None              # the Struct class, set on each generated view class
 
     def __init__(self, vm, addr):
         self._vm = vm
@@ -546,7 +548,7 @@ class _StructMeta(type):
 
 class Struct(metaclass=_StructMeta):
     """A C struct: subclass it with ``_fields_ = [("name", type), ...]``."""
-    _fields_ = []
+    _fields_: list[tuple[str, Any]] = []
 
     def __new__(cls, *a, **kw):
         raise TypeError(f"struct {cls.__name__} lives in simulated memory: use "

@@ -14,17 +14,17 @@ from __future__ import annotations
 import bisect
 import sys
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import PageFault
 from ..machine import PAGE_SHIFT, PAGE_SIZE
 from ..report import format_frame, module_frames
 from . import gfp as G
-from .pagetable import PageTable
 from .highmem import Pkmap
 from .hooks import VmallocHook
 from .kmalloc import kfree, kmalloc
 from .page import Page
+from .pagetable import PageTable
 from .physmem import PG_module, PG_vmalloc
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ class VmArea:
     phys: int | None = None          # ioremap: the device address
     guard: bool = True
     owner: int = 0
-    module: object = None            # the module that asked for it (None: the kernel)
+    module: Any = None               # the loader's Module that asked for it (None: the kernel)
     pages_area: int = 0              # area->pages when it was vmalloc()ed (more than a page)
 
     @property
@@ -196,6 +196,12 @@ class Vmalloc:
         return None
 
     # -- areas ---------------------------------------------------------------------
+    def _space(self, area: VmArea) -> VmapSpace:
+        """The space an area was carved from."""
+        sp = self.space_of(area.start)
+        assert sp is not None, area
+        return sp
+
     def space_of(self, addr: int) -> VmapSpace | None:
         """The vmap range holding addr."""
         for sp in self.spaces:
@@ -327,7 +333,7 @@ class Vmalloc:
             return True
         self.warn_alloc(gfp, f"vmalloc error: size {nr << PAGE_SHIFT}, "
                              f"failed to allocated page array size {size}")
-        self.space_of(area.start).remove(area)
+        self._space(area).remove(area)
         return False
 
     def alloc_pages_into(self, area: VmArea, nr: int, gfp: int, flag: int) -> None:
@@ -348,7 +354,7 @@ class Vmalloc:
         self.unmap_area(area)
         self.free_frames(area)
         self.free_page_array(area)
-        self.space_of(area.start).remove(area)
+        self._space(area).remove(area)
 
     def free_page_array(self, area: VmArea) -> None:
         """kvfree(area->pages) when it was a vmalloc area of its own."""
@@ -406,7 +412,7 @@ class Vmalloc:
         self.unmap_area(area)
         self.free_frames(area)
         self.free_page_array(area)
-        self.space_of(area.start).remove(area)
+        self._space(area).remove(area)
         self.freed.append(area)
         del self.freed[:-_FREED_MEMORY]
 
@@ -574,12 +580,14 @@ class Vmalloc:
                         ("bcm2835_dma_probe+0xc0/0x4e0", 0x3f007000, 1))
         else:
             irq = self.get_vm_area(4 * PAGE_SIZE, v, "irq_init_percpu_irqstack+0xf0/0x120")
+            assert irq is not None                 # at boot the space is empty
             irq.types = ("vmap",)
             ioremaps = (("acpi_os_map_iomem+0x1b6/0x1d0", 0x1ffe1000, 1),
                         ("acpi_os_map_iomem+0x1b6/0x1d0", 0x1ffe0000, 2),
                         ("hpet_enable+0xef/0x46d", 0xfed00000, 1))
         for caller, phys, pages in ioremaps:
             a = self.get_vm_area(pages * PAGE_SIZE, v, caller)
+            assert a is not None                   # at boot the space is empty
             a.types, a.phys = ("ioremap",), phys
         big = self.k.mem_bytes >= 256 << 20
         boot = [("gen_pool_add_owner+0x3a/0xc0", 1), ("kernel_clone+0xbf/0x430", 4),

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 
+from .. import fs
 from . import memmap as mm
 from .core import UsageError, command, read_options
+from .hostfs import HostError, virtual_path, write_host
 from .options import Options
 
 __all__ = ["cmd_memmap"]
@@ -19,8 +21,6 @@ MEMMAP_OPTIONS = Options("", {"svg=": None})
 
 def _save_svg(ctx, path: str, text: str) -> int:
     """memmap --svg FILE: a host file, or the virtual file's own answer in /proc and /sys."""
-    from .. import fs
-    from .hostfs import HostError, virtual_path, write_host
     vpath = virtual_path(path)
     try:
         if vpath is not None:

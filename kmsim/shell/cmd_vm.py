@@ -93,5 +93,6 @@ def cmd_pagewalk(ctx, args):
     off = addr & (PAGE_SIZE - 1)
     zone = k.buddy.zone_of(pfn)
     ctx.out(f"  frame pfn {pfn:#x} ({pfn}) in zone {zone.name if zone else '?'}, "
-            f"physical address {(pfn << PAGE_SHIFT) + off:#x} (page {pfn << PAGE_SHIFT:#x} + offset {off:#05x})")
+            f"physical address {(pfn << PAGE_SHIFT) + off:#x} "
+            f"(page {pfn << PAGE_SHIFT:#x} + offset {off:#05x})")
     return 0

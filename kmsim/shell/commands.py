@@ -12,7 +12,10 @@ from ..machine import PAGE_SHIFT
 from .core import COMMANDS, UsageError, command, read_options
 from .dmesg import DmesgError, boot_epoch, format_record, parse_dmesg_args, parse_levels
 from .examples import module_dirs
+from .hostfs import HostError, read_host
+from .modinfo import modinfo_fields, modinfo_json
 from .options import OptionError, Options
+from .pyexec import run_py
 
 # ./modules, then the lab's modules installed with kmsim (or those of the checkout it runs from)
 MODULE_DIRS = module_dirs()
@@ -147,11 +150,10 @@ def cmd_modinfo(ctx, args):
     if not names:
         ctx.err("modinfo: ERROR: missing module or filename.")
         return 1
-    from .modinfo import modinfo_fields, modinfo_json
     status = 0
     for a in names:
         try:
-            fields = modinfo_fields(ctx.kernel, a)
+            fields = modinfo_fields(ctx.kernel, a, find_module_file, is_file)
         except ValueError as e:
             ctx.err(f"modinfo: ERROR: {e}")
             status = 1
@@ -220,7 +222,6 @@ def _dmesg_console_level(ctx, lvl: str) -> int:
 def cmd_cat(ctx, args):
     if not args:
         raise UsageError("missing file operand")
-    from .hostfs import HostError, read_host, virtual_path
     status = 0
     for path in args:
         vpath = virtual_path(path)
@@ -248,7 +249,7 @@ def cmd_ls(ctx, args):
     status = 0
     for path in paths:
         try:
-            names = fs.list_dir(ctx.kernel, path)
+            names = fs.list_dir(ctx.kernel, path) or []      # not quiet: FsError, never None
         except fs.FsError as e:
             if e.errno == 20:
                 ctx.out(path)
@@ -314,7 +315,6 @@ def cmd_py(ctx, args):
     src = " ".join(args).strip()
     if not src:
         raise UsageError("missing expression")
-    from .pyexec import run_py
     try:
         return run_py(ctx, src)
     except SystemExit as e:          # py sys.exit(): does not leave kmsim
@@ -339,7 +339,8 @@ def cmd_exit(ctx, args):
         return 2
 
 
-@command("set", help="shell settings: set -o vi|emacs, set follow on|off, set -e", usage="set [-o vi|emacs] [-e|+e] [follow on|off]")
+@command("set", help="shell settings: set -o vi|emacs, set follow on|off, set -e",
+         usage="set [-o vi|emacs] [-e|+e] [follow on|off]")
 def cmd_set(ctx, args):
     s = ctx.shell.settings
     if not args:

@@ -12,14 +12,17 @@ REPL and the batch runner are thin layers over this.
 """
 from __future__ import annotations
 
-import importlib
 import json
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .. import fs
+from .. import kernel as _kmod
+from ..kernel import set_current_kernel
+from ..mm.debug_vm import debug_vm_after_command
 from ..printk import format_dmesg_line
 from .filters import FilterError, apply_filter
+from .hostfs import HostError, virtual_path, write_host
 from .options import OptionError, Options
 from .parser import ParseError, parse
 
@@ -159,7 +162,6 @@ class Shell:
     """
 
     def __init__(self, kernel_factory: Callable, tty: bool = False, json: bool = False):
-        _load_commands()
         self.kernel_factory = kernel_factory
         self.tty = tty
         self.json = json
@@ -206,7 +208,6 @@ class Shell:
             for pl in pipelines:
                 status = self.run_pipeline(pl, result)
                 if "debug_vm" in self.kernel.params:      # --append debug_vm
-                    from ..mm.debug_vm import debug_vm_after_command
                     debug_vm_after_command(self.kernel)
                 if status:
                     result.status = status
@@ -216,13 +217,11 @@ class Shell:
                     break
         finally:
             self._active = None
-            from .. import kernel as _kmod
             _kmod.set_current_kernel(self.kernel)
         return result
 
     def run_pipeline(self, pl, result: Result) -> int:
         """Run one pipeline: the first stage is a command, the rest filters."""
-        from ..kernel import set_current_kernel
         set_current_kernel(self.kernel)
         self.kernel.tick(1_000_000)
         first, filters = pl.stages[0], pl.stages[1:]
@@ -256,8 +255,6 @@ class Shell:
     def redirect(self, ctx: Context, stage, text: str, status: int) -> int:
         """CMD > PATH, CMD >> PATH: a virtual file in /proc and /sys (however the path gets
         there), a host file anywhere else (shell/hostfs.py)."""
-        from .. import fs
-        from .hostfs import HostError, virtual_path, write_host
         target = stage.redirect
         vpath = virtual_path(target)
         if vpath is not None:
@@ -310,19 +307,3 @@ class Shell:
     def unread_messages(self) -> int:
         """Kernel messages printed since the last dmesg (for the toolbar)."""
         return self.kernel.printk.unread()
-
-
-_loaded = False
-
-
-def _load_commands() -> None:
-    """Import every kmsim.shell.cmd_* module (each registers its commands)."""
-    global _loaded
-    if _loaded:
-        return
-    _loaded = True
-    from . import commands  # noqa: F401  the foundation's commands
-    pkg = importlib.import_module("kmsim.shell")
-    for info in pkgutil.iter_modules(pkg.__path__):
-        if info.name.startswith("cmd_"):
-            importlib.import_module(f"kmsim.shell.{info.name}")

@@ -129,7 +129,7 @@ def build_zone_map(kernel, zone, max_rows: int = MAX_ROWS) -> ZoneMap:
     pcp_c = cells_of(pcp, False).any(axis=1)
     owner_c = cells_of(owner, 0)
     kinds = [o.kind for o in kernel.owners]
-    seen = {int(i): int(c) for i, c in zip(*np.unique(owner[used], return_counts=True))}
+    seen = {int(i): int(c) for i, c in zip(*np.unique(owner[used], return_counts=True), strict=False)}
     cells = []
     any_used = used_c.any(axis=1)
     all_hole = hole_c.all(axis=1)
@@ -289,7 +289,8 @@ def rich_picture(kernel, maps: list[ZoneMap]):
     """The picture as a rich Text (terminal and SVG)."""
     from rich.text import Text
     t = Text()
-    run, run_style = [], None
+    run: list[str] = []
+    run_style = None
     for text, style in segments(kernel, maps):
         if style != run_style and run:
             t.append("".join(run), style=run_style or None)

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from pathlib import Path
+
+from ..cc import file_metadata as c_metadata
 
 __all__ = ["modinfo_fields", "modinfo_json", "file_metadata"]
 
@@ -13,7 +16,6 @@ _META = {"MODULE_LICENSE": "license", "MODULE_AUTHOR": "author",
 def file_metadata(path: str) -> dict:
     """MODULE_* strings and module_param declarations of a module file, without running it."""
     if path.endswith(".c"):           # a C module: its MODULE_* records, from kmsim/cc
-        from ..cc import file_metadata as c_metadata
         return c_metadata(path)
     meta: dict = {"license": None, "author": [], "description": None, "version": None,
                   "params": {}, "parm_desc": {}, "entries": []}
@@ -64,10 +66,11 @@ def _srcversion(path: str) -> str:
     return hashlib.md5(data).hexdigest()[:24].upper()
 
 
-def modinfo_fields(kernel, name_or_file: str) -> list[tuple[str, str]] | None:
+def modinfo_fields(kernel, name_or_file: str, find_module_file: Callable[[str], str | None],
+                   is_file: Callable[[Path], bool]) -> list[tuple[str, str]] | None:
     """kmod's modinfo fields in order, or None if the module is not found (ValueError with
-    kmod's message for a file that is not a module)."""
-    from .commands import find_module_file, is_file
+    kmod's message for a file that is not a module).  find_module_file and is_file are
+    modprobe's search and the host boundary's file test (shell/commands.py)."""
     p = Path(name_or_file)
     path = str(p) if is_file(p) else None
     mod = kernel.modules.modules.get(p.stem if path else name_or_file)

@@ -3,6 +3,10 @@ from __future__ import annotations
 
 import traceback
 
+import kmsim.linux as L
+
+from ..errors import KernelEvent
+
 __all__ = ["run_py", "py_namespace"]
 
 
@@ -10,7 +14,6 @@ def py_namespace(shell) -> dict:
     """The namespace py runs in: kernel (k), every kmsim.linux name."""
     ns = shell.py_namespace
     if ns is None or ns.get("kernel") is not shell.kernel:
-        import kmsim.linux as L
         ns = {n: getattr(L, n) for n in L.__all__}
         ns.update(kernel=shell.kernel, k=shell.kernel, __name__="__kmsim_py__")
         shell.py_namespace = ns
@@ -19,7 +22,6 @@ def py_namespace(shell) -> dict:
 
 def run_py(ctx, src: str) -> int:
     """Evaluate an expression (printing its repr) or execute a statement."""
-    from ..errors import KernelEvent
     src = _unquote(src)
     ns = py_namespace(ctx.shell)
     out: list[str] = []

@@ -229,9 +229,9 @@ class _Translator:
             items.append(self.bracket_item())
         inner = self.p[start:self.i]
         self.i += 1
-        if len(inner) > 2 and inner[0] == inner[-1] == ":" and inner.strip(":") and not self.ranges:
-            if self.class_error is None:
-                self.class_error = len(self.warnings)
+        if (len(inner) > 2 and inner[0] == inner[-1] == ":" and inner.strip(":") and not self.ranges
+                and self.class_error is None):
+            self.class_error = len(self.warnings)
         return "[" + ("^" if negate else "") + "".join(items) + "]"
 
     def bracket_item(self) -> str:
@@ -275,10 +275,7 @@ def _interval(m) -> str:
     if not m.group(1) and m.group(2) is None:
         raise RegexError("Invalid content of \\{\\}")
     lo = int(m.group(1)) if m.group(1) else 0
-    if m.group(2) is None:
-        hi = lo
-    else:
-        hi = int(m.group(3)) if m.group(3) else None
+    hi = lo if m.group(2) is None else int(m.group(3)) if m.group(3) else None
     if hi is not None and hi < lo:
         raise RegexError("Invalid content of \\{\\}")
     if max(lo, hi or 0) > DUP_MAX:

@@ -11,11 +11,20 @@ a loop included); Ctrl-D at an empty prompt leaves with status 0.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
 import sys
 from pathlib import Path
+
+from ..printk import format_dmesg_line
+from ..report import taint_letters
+from .keys import make_key_bindings
+from .live import colour_log_lines, follow_dmesg, run_slabtop
+from .render import colour_dmesg_line, colour_xxd, highlight_python, render_table
+from .style import make_style
+from .toolbar import Toolbar
 
 __all__ = ["run_repl", "history_path", "prompt_fragments", "Repl", "no_color", "clean_line"]
 
@@ -28,7 +37,6 @@ def history_path() -> Path:
 
 def prompt_fragments(shell) -> list[tuple[str, str]]:
     """'kmsim:MACHINE# ', with the taint letters in brackets when the kernel is tainted."""
-    from ..report import taint_letters
     k = shell.kernel
     frags = [("class:prompt.name", "kmsim"), ("", ":"), ("class:prompt.machine", k.machine.name)]
     taint = taint_letters(k.taint)
@@ -48,8 +56,6 @@ class Repl:
         self.toolbar = None
         self.interrupted = False        # a Ctrl-C arrived during the last command
         shell.tty = True
-        from .live import follow_dmesg, run_slabtop
-        from .render import highlight_python, render_table
         shell.renderer = _no_colour_renderer(render_table) if no_color() else render_table
         shell.highlight_file = None if no_color() else highlight_python
         shell.follow_dmesg = follow_dmesg
@@ -63,11 +69,8 @@ class Repl:
             from prompt_toolkit import PromptSession
             from prompt_toolkit.lexers import PygmentsLexer
 
-            from .completion import KmsimCompleter
-            from .keys import make_key_bindings
-            from .lexer import KmsimLexer
-            from .style import make_style
-            from .toolbar import Toolbar
+            from .completion import KmsimCompleter  # lazy: it imports prompt_toolkit, as above
+            from .lexer import KmsimLexer  # lazy: it imports pygments' lexers, as above
             self.toolbar = Toolbar(self.shell)
             self.session = PromptSession(
                 history=self._history(), completer=KmsimCompleter(self.shell),
@@ -146,7 +149,6 @@ class Repl:
         """A message printed on the console during the command, coloured by its level."""
         if no_color():
             return text
-        from .render import colour_dmesg_line
         rec_level = _console_level(self.shell.kernel, text)
         return colour_dmesg_line(text.rstrip("\n"), rec_level) + "\n"
 
@@ -155,10 +157,8 @@ class Repl:
         if "\x1b[" in text or no_color():
             return text
         if "dmesg" in line:
-            from .live import colour_log_lines
             return colour_log_lines(self.shell.kernel, text)
         if re.match(r"\s*x\s", line) is not None and "|" not in line:
-            from .render import colour_xxd
             return colour_xxd(text)
         return text
 
@@ -171,8 +171,6 @@ class Repl:
         recs = [r for r in pr.since(seq) if r.seq >= pr.clear_seq]
         if not recs:
             return
-        from ..printk import format_dmesg_line
-        from .render import colour_dmesg_line
         for rec in recs:
             line = format_dmesg_line(rec)
             if line + "\n" in shown:
@@ -231,10 +229,8 @@ def _safe_file_history(path: str):
 
     class SafeFileHistory(FileHistory):
         def store_string(self, string: str) -> None:
-            try:
+            with contextlib.suppress(OSError):
                 super().store_string(clean_line(string))
-            except OSError:
-                pass
     return SafeFileHistory(path)
 
 
@@ -250,7 +246,6 @@ def _tty_echoes_ctrl() -> bool:
 def _console_level(kernel, text: str) -> int:
     body = text.rstrip("\n")
     for rec in reversed(kernel.printk.records[-200:]):
-        from ..printk import format_dmesg_line
         if format_dmesg_line(rec) == body:
             return rec.level
     return 3
