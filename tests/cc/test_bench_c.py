@@ -5,7 +5,7 @@ from kmsim.bench import bench_c_twin, report
 
 
 def test_the_c_twin_and_its_python_twin_both_run_the_loop():
-    res = bench_c_twin(200, repeat=1)
+    res = bench_c_twin(2000, repeat=1)
     assert res["c_loop_iteration_s"] > 0 and res["py_loop_iteration_s"] > 0
     assert res["c_over_python"] == res["c_loop_iteration_s"] / res["py_loop_iteration_s"]
 
