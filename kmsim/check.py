@@ -33,6 +33,7 @@ from typing import Any
 from .errors import ModuleError
 from .kernel import Kernel
 from .module import GPL_COMPATIBLE, mod_strerror
+from .version import __version__
 
 __all__ = ["main", "check_module", "iter_runs", "next_run", "choose_calls", "choose_sites",
            "choose_tested", "AllocCounter", "run_once", "new_run", "finding", "statement_text",
@@ -129,7 +130,7 @@ class AllocCounter:
         mod = self.module
         if mod is None or not getattr(mod, "init_returned_none", False) or self.init_none:
             return
-        from .loader_hints import last_line
+        from .loader_hints import last_line  # lazy: only a module whose init returned None needs it
         code = getattr(mod.init_fn, "__code__", None)
         site = _make_site(code.co_filename, last_line(mod.init_fn), code.co_name) if code else None
         self.init_none = {"function": getattr(mod.init_fn, "__name__", "init"), "site": site}
@@ -589,7 +590,7 @@ SCHEMA_VERSION = 1
 
 
 def _parser() -> argparse.ArgumentParser:
-    from .check_pool import Limits
+    from .check_pool import Limits  # cycle: check_pool calls back into check
     d = Limits()
     p = argparse.ArgumentParser(
         prog="kmsim check", description="Grade kernel modules: load and unload each one, failing "
@@ -649,7 +650,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of `kmsim check [--json] [-j N] PATH...`: status 0 when every
     submission is clean, 1 when any has findings, 2 for a usage error (a path that is
     not there, a folder without modules), 130 when interrupted."""
-    from .check_pool import Limits, discover, error_entry
+    from .check_pool import Limits, discover, error_entry  # cycle: check_pool calls back into check
     args = _parser().parse_args(argv)
     limits = Limits(cpu=args.cpu, mem=args.mem, timeout=args.timeout, wall=args.wall,
                     max_runs=args.max_runs, all_calls=args.all_calls)
@@ -686,7 +687,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _grade(paths, limits, jobs, on_done, on_event) -> list[dict]:
-    from .check_pool import grade_all
+    from .check_pool import grade_all  # cycle: check_pool calls back into check
     return grade_all(paths, limits, min(jobs, max(1, len(paths))), on_done, on_event) if paths else []
 
 
@@ -716,7 +717,7 @@ def _finish_detail(entry: dict, printed: list[dict]) -> None:
 def _line_printer(found: list[tuple[str, str | None]]):
     """on_done for a class: one line per submission, in the order found, as they finish
     (a path that cannot be graded has its line in its place)."""
-    from .check_pool import error_entry
+    from .check_pool import error_entry  # cycle: check_pool calls back into check
     done = {i: error_entry(p, e) for i, (p, e) in enumerate(found) if e}
     graded_index = [i for i, (_p, e) in enumerate(found) if not e]
     state = {"next": 0}
@@ -735,7 +736,6 @@ def _line_printer(found: list[tuple[str, str | None]]):
 
 def report_document(entries: list[dict], limits, jobs: int, seconds: float) -> dict:
     """The --json document (docs/check-schema.json)."""
-    from . import __version__
     return {"schema_version": SCHEMA_VERSION, "tool": "kmsim check", "kmsim_version": __version__,
             "clean": all(e["verdict"] == "clean" for e in entries), "jobs": jobs,
             "seconds": round(seconds, 2), "limits": limits.as_json(),

@@ -184,7 +184,7 @@ _FAULT_FRAME = re.compile(r'^\s*File "(.*)", line (\d+) in (\S+)', re.M)
 def _locate_crash(entry: dict, path: str, text: str) -> None:
     """A crash's line in the submission, from the traceback faulthandler printed
     (PYTHONFAULTHANDLER): the finding's site, and the message names it."""
-    from .check import _make_site
+    from .check import _make_site  # cycle: check imports check_pool
     real = os.path.realpath(path)
     for m in _FAULT_FRAME.finditer(text):
         if os.path.realpath(m.group(1)) == real:
@@ -251,7 +251,7 @@ def _kill(proc) -> None:
 def _entry(path: str, events: list[dict], rc: int, timed_out: str | None, tail: list[str],
            limits: Limits, seconds: float) -> dict:
     """The submission's entry of the report from its worker's events and exit."""
-    from .check import new_run
+    from .check import new_run  # cycle: check imports check_pool
     runs = [ev["run"] for ev in events if ev.get("event") == "run"]
     base = next((ev for ev in events if ev.get("event") == "run" and "tested" in ev), {})
     starts = [ev for ev in events if ev.get("event") == "start"]
@@ -282,7 +282,7 @@ def _entry(path: str, events: list[dict], rc: int, timed_out: str | None, tail: 
 def _stop_finding(events: list[dict], rc: int, timed_out: str | None, tail: list[str],
                   limits: Limits) -> dict:
     """Why the worker stopped before 'done': a limit, an exit, a crash."""
-    from .check import finding
+    from .check import finding  # cycle: check imports check_pool
     if timed_out == "run":
         return finding("wall-limit", f"the run took more than {limits.timeout:g} s of wall time "
                        f"and was stopped (kmsim check --timeout)",

@@ -99,7 +99,7 @@ class Sandbox:
         frame = self.module_frame() if self.enabled else None
         if frame is None:
             return
-        from .check import _site
+        from .check import _site  # cycle: check -> check_pool -> check_sandbox
         self.refused.append({"event": event, "call": call, "why": why, "site": _site(frame)})
         raise PermissionError(f"kmsim check refused {call}{': ' + why if why else ''}")
 

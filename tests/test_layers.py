@@ -23,7 +23,7 @@ LAYERS = [
     (90, ("kmsim", "kmsim.__main__", "kmsim.cli", "kmsim.bench", "kmsim.benchmod")),
     (80, ("kmsim.shell",)),
     (70, ("kmsim.fs",)),
-    (60, ("kmsim.check",)),
+    (60, ("kmsim.check", "kmsim.check_pool", "kmsim.check_sandbox", "kmsim.check_worker")),
     (50, ("kmsim.module", "kmsim.loader_hints", "kmsim.modsource", "kmsim.modthread")),
     (48, ("kmsim.cc",)),                 # C modules: translated to calls of the headers
     (47, ("kmsim.linux",)),
@@ -33,7 +33,7 @@ LAYERS = [
     # the bottom: what every layer may use; mm/gfp.py (gfp_types.h) and linux/errno.h are
     # constants that import nothing
     (10, ("kmsim.machine", "kmsim.printk", "kmsim.report", "kmsim.errors", "kmsim.current", "kmsim.regs",
-          "kmsim.mm.gfp", "kmsim.linux.errno", "kmsim.hostpath")),
+          "kmsim.mm.gfp", "kmsim.linux.errno", "kmsim.hostpath", "kmsim.version")),
 ]
 
 

@@ -9,7 +9,7 @@ from .. import sched as _s
 from ..kernel import current_kernel
 
 __all__ = ["cond_resched", "schedule", "msleep", "ssleep", "usleep_range", "udelay", "mdelay",
-           "jiffies", "HZ"]
+           "jiffies", "HZ", "msecs_to_jiffies"]
 
 HZ = _s.HZ
 cond_resched = _s.cond_resched
