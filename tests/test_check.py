@@ -1,13 +1,11 @@
 """kmsim check: the error-path explorer over buggy, clean and lab modules."""
 import json
-from pathlib import Path
 
 import pytest
-from conftest import run_kmsim
+from conftest import ROOT, run_kmsim
 
-from kmsim.check import check_module, format_runs, is_err_hint
+from kmsim.check import check_module, choose_calls, format_runs, is_err_hint
 
-ROOT = Path(__file__).resolve().parent.parent
 LAB_MODULES = sorted(p.name for p in (ROOT / "modules").glob("*.py"))
 # Lab listings whose error paths really are wrong (reported to the lead):
 XFAIL = {     # the lab's listings keep the guide's IS_ERR tests: check must say so
@@ -38,6 +36,7 @@ def test_forget_free_is_flagged():
     assert "run 2: failing call 2 at " in text and "1 of 3 runs with findings" in text
 
 
+@pytest.mark.e2e
 def test_clean_module_exit_status_zero_and_json():
     p = run_kmsim("check", "--json", "tests/check_modules/clean_pages.py")
     assert p.returncode == 0, p.stdout + p.stderr
@@ -49,6 +48,7 @@ def test_clean_module_exit_status_zero_and_json():
     assert data["runs"][2]["call_site"]["source"] == "obj = kmalloc(100, GFP_KERNEL)"
 
 
+@pytest.mark.e2e
 def test_buggy_module_exit_status_one():
     p = run_kmsim("check", "tests/check_modules/forget_free.py")
     assert p.returncode == 1
@@ -71,6 +71,7 @@ def test_kasan_finding_in_normal_run():
     assert runs[0]["findings"][0]["message"].startswith("BUG: KASAN: slab-out-of-bounds in oob_init+")
 
 
+@pytest.mark.e2e
 def test_missing_file():
     p = run_kmsim("check", "nope.py")
     assert p.returncode == 2 and "No such file or directory" in p.stderr
@@ -178,3 +179,124 @@ def test_statement_text_of_a_c_module_runs_to_its_semicolon(tmp_path):
                  "\t\t64, 0,\n\t\t0, NULL);\n\treturn 0;\n}\n")
     assert statement_text(str(f), 3) == 'cachep = kmem_cache_create("c", 64, 0, 0, NULL);'
     assert statement_text(str(f), 6) == "return 0;"
+
+
+IGNORES_NULL = '''from kmsim.linux import *
+buf = 0
+@module_init
+def i_init():
+    global buf
+    buf = kmalloc(64, GFP_KERNEL)
+    if IS_ERR(buf):
+        return -ENOMEM
+    return 0
+@module_exit
+def i_exit():
+    if buf:
+        kfree(buf)
+MODULE_LICENSE("GPL")
+'''
+
+
+def test_null_noticed_by_nobody_is_success_despite_failure(tmp_path):
+    f = tmp_path / "ignores.py"
+    f.write_text(IGNORES_NULL)
+    runs = check_module(str(f))
+    assert runs[0]["verdict"] == "clean"
+    first = runs[1]["findings"][0]
+    assert first["kind"] == "success-despite-failure"
+    assert "kmalloc() returned NULL" in first["hints"][0]
+
+
+def test_mempool_reserve_is_not_a_failure():
+    runs = check_module(str(ROOT / "modules" / "exercise4.py"))
+    assert all(r["verdict"] == "clean" for r in runs)
+    assert len(runs) > 2          # the failed allocations below mempool_alloc were tried
+
+
+@pytest.mark.e2e
+def test_check_json_for_a_missing_file_is_still_json():
+    import json
+
+    from conftest import run_kmsim
+    p = run_kmsim("check", "--json", "/nonexistent/mod.py")
+    assert p.returncode == 2
+    doc = json.loads(p.stdout)
+    data = doc["submissions"][0]        # one entry per submission (issue 17)
+    assert doc["clean"] is False and data["runs"] == [] and "No such file" in data["error"]
+    assert "No such file or directory" in p.stderr
+
+
+@pytest.mark.e2e
+def test_check_directory_and_bad_max_runs(tmp_path):
+    # A folder is graded module by module since issue 17; one without modules is a usage error.
+    r = run_kmsim("check", str(tmp_path))
+    assert (r.returncode, r.stderr) == (2, f"kmsim check: {tmp_path}: no module files (.py, .c) "
+                                           f"in this folder\n")
+    assert r.stdout == f"{tmp_path}: not graded: no module files (.py, .c) in this folder\n" \
+        "kmsim check: 1 submission: 0 clean, 0 with findings, 1 not graded\n"
+    r = run_kmsim("check", "--json", str(tmp_path))
+    assert json.loads(r.stdout)["submissions"][0]["error"] == "no module files (.py, .c) in this folder"
+    r = run_kmsim("check", "--max-runs", "-1", "modules/hello.py")
+    assert r.returncode == 2
+    assert r.stderr.splitlines()[-1] == "kmsim check: error: argument --max-runs: must be 0 or more: '-1'"
+
+
+@pytest.mark.e2e
+def test_check_load_failure_says_why():
+    r = run_kmsim("check", "tests/bad_modules/syntax_error.py")
+    assert r.returncode == 1
+    assert r.stdout.splitlines()[2:5] == [
+        "  FINDINGS (init returned -8 (Invalid module format)):",
+        "    load-failed: insmod failed with no injected failure: insmod: ERROR: could not "
+        "insert module tests/bad_modules/syntax_error.py: Invalid module format",
+        "      hint: syntax_error: invalid module format: SyntaxError: '(' was never closed "
+        "(syntax_error.py, line 9)"]
+    r = run_kmsim("check", "tests/bad_modules/binary_garbage.py")
+    assert r.stdout.splitlines()[2] == "  FINDINGS (insmod failed):"
+
+
+@pytest.mark.e2e
+def test_check_caps_runs_and_flags_a_module_without_exit():
+    # Issue 17: by default each call site is failed at its first and second call only.
+    r = run_kmsim("check", "tests/bad_modules/alloc_until_failure.py")
+    assert r.stdout.splitlines()[0] == (
+        "kmsim check: tests/bad_modules/alloc_until_failure.py: 225 allocation calls, 3 runs "
+        "(failing 2 of the 225 calls: the first and second at its 1 call site; --all-calls "
+        "fails every one)")
+    assert [ln.split(":")[0] for ln in r.stdout.splitlines() if ln.startswith("run ")] == \
+        ["run 0", "run 1", "run 2"]
+    r = run_kmsim("check", "--all-calls", "--max-runs", "2", "tests/bad_modules/alloc_until_failure.py")
+    lines = r.stdout.splitlines()
+    assert r.returncode == 1
+    assert lines[0] == ("kmsim check: tests/bad_modules/alloc_until_failure.py: 225 allocation "
+                        "calls, 3 runs (failing 2 of the 225 calls: the first, second and last "
+                        "of each line, then the earliest; --max-runs 0 fails every one)")
+    assert [ln.split(":")[0] for ln in lines if ln.startswith("run ")] == ["run 0", "run 1", "run 225"]
+    assert lines[2:5] == [
+        "  FINDINGS (init returned 0):",
+        "    rmmod-failed: rmmod: ERROR: could not remove module alloc_until_failure: Device "
+        "or resource busy",
+        "      hint: the module has an init but no module_exit function: the kernel refuses "
+        "to unload it until the next reboot"]
+    data = json.loads(run_kmsim("check", "--json", "--all-calls", "--max-runs", "2",
+                                "tests/bad_modules/alloc_until_failure.py").stdout)["submissions"][0]
+    assert (data["calls"], data["untested_calls"], [x["k"] for x in data["runs"]]) == (225, 223, [0, 1, 225])
+
+
+@pytest.mark.e2e
+def test_check_groups_leaked_objects_by_site():
+    r = run_kmsim("check", "tests/check_modules/leak_kmalloc.py")
+    assert r.stdout.splitlines()[2:5] == [
+        "  FINDINGS (init returned 0):",
+        "    leak: left 3 objects (240 bytes) allocated",
+        "      3 objects of 80 bytes (kmalloc) allocated at "
+        "tests/check_modules/leak_kmalloc.py:10: ptrs.append(kmalloc(80, GFP_KERNEL))"]
+
+
+def test_choose_calls_keeps_every_line_first_and_last():
+    sites = [{"file": "m.py", "line": 5}] * 100 + [{"file": "m.py", "line": 9}]
+    assert choose_calls(sites, 0) == list(range(1, 102))
+    assert choose_calls(sites[:3], 5) == [1, 2, 3]
+    assert choose_calls(sites, 3) == [1, 100, 101]
+    assert choose_calls(sites, 6) == [1, 2, 3, 4, 100, 101]

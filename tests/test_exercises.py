@@ -99,6 +99,7 @@ def test_bad_count_is_rejected(shell, name):
     assert r.status == 1 and r.err.strip().endswith("Invalid parameters")
 
 
+@pytest.mark.e2e
 def test_exercises_end_to_end_on_32bit():
     script = "".join(f"insmod modules/{n}.py count=3\nrmmod {n}\n" for n in sorted(EXERCISES))
     r = run_kmsim("--seed", "1", "--machine", "i386", "--mem", "256M", input=script + "dmesg\n")

@@ -40,6 +40,7 @@ def test_typed_memory_snippet_runs(tmp_path):
     assert "7 Test" in sh.execute("dmesg").out
 
 
+@pytest.mark.e2e
 def test_first_session_transcript_is_what_kmsim_prints():
     block = re.search(r"```text\n(.*?)```", README, re.S).group(1)
     sessions = re.split(r"^\$ ", block, flags=re.M)[1:]
@@ -52,6 +53,7 @@ def test_first_session_transcript_is_what_kmsim_prints():
         assert r.stdout == expected
 
 
+@pytest.mark.e2e
 def test_ci_runs_the_readme_test_command():
     cmd = re.search(r"<!-- test command -->\n```sh\n(.*?)\n```", README, re.S).group(1)
     out = subprocess.run(["sed", "-n", "/<!-- test command -->/,/^```$/p", str(ROOT / "README.md")],

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import make_shell
 from tests.reference import normal, ref_block, ref_output
 
@@ -111,3 +113,107 @@ def test_rpi2_layout(tmp_path):
     assert got[i + 5].startswith("r3 : ") and got[i + 5].endswith("r0 : 00000000")
     assert got[i + 6].startswith("Flags: ") and got[i + 7].startswith("Control: ")
     assert any(re.fullmatch(r"Code: ([0-9a-f]{8} ){4}\([0-9a-f]{8}\) ", ln) for ln in got)
+
+
+MOD = '''from kmsim.linux import *
+@module_init
+def m_init():
+    return u32.array_at(0, 1)[0]
+MODULE_LICENSE("GPL")
+'''
+
+
+@pytest.mark.parametrize("machine,ip,entry", [
+    ("x86_64", "RIP: 0010:m_init+0x", "entry_SYSCALL_64_after_hwframe+0x6e/0xd8"),
+    ("i386", "EIP: m_init+0x", "entry_SYSENTER_32+0x98/0xf1"),
+])
+def test_oops_names_the_machines_instruction_pointer_and_entry(tmp_path, machine, ip, entry):
+    f = tmp_path / "npd.py"
+    f.write_text(MOD)
+    sh = make_shell(machine=machine)
+    assert sh.execute(f"insmod {f}").status == 137       # page_fault_oops kills with SIGKILL
+    d = sh.execute("dmesg").out
+    assert ip in d and entry in d
+    other = "entry_SYSENTER_32" if machine == "x86_64" else "entry_SYSCALL_64"
+    assert other not in d
+
+
+def test_rpi2_oops_is_arms(tmp_path):
+    f = tmp_path / "npd.py"
+    f.write_text(MOD)
+    sh = make_shell(machine="rpi2")
+    assert sh.execute(f"insmod {f}").status == 139
+    lines = [ln.split("] ", 1)[1] for ln in sh.execute("dmesg").out.splitlines() if "] " in ln]
+    i = lines.index("8<--- cut here ---")
+    assert lines[i + 1] == ("Unable to handle kernel NULL pointer dereference at virtual address "
+                            "00000000 when read")
+    assert lines[i + 2].startswith("[00000000] *pgd=")
+    assert lines[i + 3] == "Internal error: Oops: 5 [#1] SMP ARM"
+    assert lines[i + 4] == "Modules linked in: npd(OE+)"
+    assert any(ln.startswith("PC is at m_init+0x") for ln in lines)
+    assert " m_init [npd] from do_one_initcall+0x59/0x220" in lines
+    assert not any("RIP:" in ln or "#PF:" in ln for ln in lines)
+
+
+def test_rpi2_bug_is_an_undefined_instruction_oops(tmp_path):
+    f = tmp_path / "raiser.py"
+    f.write_text("from kmsim.linux import *\nmodule_init(lambda: 1 // 0)\nMODULE_LICENSE('GPL')\n")
+    sh = make_shell(machine="rpi2")
+    sh.execute(f"insmod {f}")
+    assert "Internal error: Oops - BUG: 0 [#1] SMP ARM" in sh.execute("dmesg").out
+
+
+def _msgs(sh):
+    return [line.split("] ", 1)[1] if "] " in line else "" for line in sh.execute("dmesg").out.splitlines()]
+
+
+def test_stack_overflow_report_is_the_vmap_stack_one(tmp_path):
+    """handle_stack_overflow: 'BUG: TASK stack guard page was hit at %p (stack is %p..%p)',
+    then die("stack guard page"): one '[#1]' line, not two."""
+    sh = make_shell()
+    src = tmp_path / "deep.py"
+    src.write_text("from kmsim.linux.module import *\n\ndef f(n):\n    return f(n + 1)\n\n"
+                   "@module_init\ndef deep_init():\n    return f(0)\n\nMODULE_LICENSE('GPL')\n")
+    assert sh.execute(f"insmod {src}").status == 139
+    msgs = _msgs(sh)
+    i = next(n for n, m in enumerate(msgs) if m.startswith("BUG: TASK stack guard page"))
+    assert re.fullmatch(r"BUG: TASK stack guard page was hit at [0-9a-f]{16} "
+                        r"\(stack is [0-9a-f]{16}\.\.[0-9a-f]{16}\)", msgs[i])
+    assert msgs[i + 1] == "stack guard page: 0000 [#1] PREEMPT SMP NOPTI"
+    assert sum("[#1]" in m for m in msgs) == 1
+    assert sh.execute("rmmod -f deep; insmod modules/hello.py; rmmod hello").status == 0
+
+
+HEADER = "from kmsim.linux import *\n"
+
+
+FOOTER = "\nmodule_init(t_init)\nmodule_exit(t_exit)\nMODULE_LICENSE('GPL')\n"
+
+
+def load(tmp_path, body: str, machine="x86_64", append="", name="t"):
+    """A shell with the module (body defines t_init/t_exit) loaded; returns (shell, status)."""
+    src = HEADER + body + FOOTER
+    (tmp_path / f"{name}.py").write_text(src)
+    sh = make_shell(machine, append=append)
+    r = sh.execute(f"insmod {tmp_path / name}.py")
+    return sh, r.status
+
+
+def texts(sh) -> list[str]:
+    return [re.sub(r"^\[ *\d+\.\d+\] ", "", ln) for ln in sh.execute("dmesg").out.splitlines()]
+
+
+NULL_I386 = """
+def t_init():
+    return int_.at(0x104).value
+def t_exit():
+    pass
+"""
+
+
+def test_i386_null_dereference_report(tmp_path):
+    sh, st = load(tmp_path, NULL_I386, "i386")
+    assert st != 0
+    lines = texts(sh)
+    i = lines.index("BUG: kernel NULL pointer dereference, address: 00000104")
+    assert lines[i + 3] == "*pde = 00000000 "

@@ -2,6 +2,7 @@
 import re
 import time
 
+import pytest
 from conftest import make_shell, run_kmsim
 
 
@@ -58,6 +59,7 @@ def test_host_out_of_memory():
     assert sh.execute("insmod modules/hello.py; rmmod hello").status == 0
 
 
+@pytest.mark.e2e
 def test_lockup_end_to_end():
     p = run_kmsim("--seed", "1", "--append", "watchdog_thresh=1", "-c",
                   "insmod tests/check_modules/spin.py; insmod modules/hello.py; rmmod hello; "
