@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from inline_modules import load, texts
 
 from tests.conftest import make_shell
 from tests.reference import normal, ref_block, ref_output
@@ -182,25 +183,6 @@ def test_stack_overflow_report_is_the_vmap_stack_one(tmp_path):
     assert msgs[i + 1] == "stack guard page: 0000 [#1] PREEMPT SMP NOPTI"
     assert sum("[#1]" in m for m in msgs) == 1
     assert sh.execute("rmmod -f deep; insmod modules/hello.py; rmmod hello").status == 0
-
-
-HEADER = "from kmsim.linux import *\n"
-
-
-FOOTER = "\nmodule_init(t_init)\nmodule_exit(t_exit)\nMODULE_LICENSE('GPL')\n"
-
-
-def load(tmp_path, body: str, machine="x86_64", append="", name="t"):
-    """A shell with the module (body defines t_init/t_exit) loaded; returns (shell, status)."""
-    src = HEADER + body + FOOTER
-    (tmp_path / f"{name}.py").write_text(src)
-    sh = make_shell(machine, append=append)
-    r = sh.execute(f"insmod {tmp_path / name}.py")
-    return sh, r.status
-
-
-def texts(sh) -> list[str]:
-    return [re.sub(r"^\[ *\d+\.\d+\] ", "", ln) for ln in sh.execute("dmesg").out.splitlines()]
 
 
 NULL_I386 = """

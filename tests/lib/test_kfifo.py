@@ -7,6 +7,7 @@ import tempfile
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from inline_modules import load_nodes
 
 from kmsim.kernel import Kernel
 from kmsim.linux.gfp import GFP_KERNEL, __get_free_page
@@ -133,31 +134,8 @@ def test_kfifo_behaves_like_a_bounded_queue(ops):
         assert kfifo_len(fifo) == len(model)
 
 
-HEAD = '''from kmsim.linux import *
-class node(Struct):
-    _fields_ = [("value", int_), ("list", list_head)]
-numbers = LIST_HEAD()
-def build(k):
-    for v in range(k):
-        n = node.at(kmalloc(sizeof(node), GFP_KERNEL))
-        n.value = v
-        list_add_tail(addressof(n, "list"), numbers)
-def e():
-    pass
-module_init(i); module_exit(e); MODULE_LICENSE("GPL")
-'''
-
-
-def load(shell, tmp_path, name, body):
-    """insmod a module whose init is body; its dmesg lines, without timestamps."""
-    (tmp_path / f"{name}.py").write_text("def i():\n" + body + "\n" + HEAD)
-    seq = shell.kernel.printk.next_seq
-    shell.execute(f"insmod {tmp_path / name}.py")
-    return [r.text for r in shell.kernel.printk.since(seq)]
-
-
 def test_kfifo_sizes_are_unsigned_int(shell, tmp_path):
-    out = load(shell, tmp_path, "kf", "    q = kfifo.static()\n"
+    out = load_nodes(shell, tmp_path, "kf", "    q = kfifo.static()\n"
                "    for n in (0, 1, -1, 0x80000001, 5):\n"
                "        pr_info('kfifo_alloc(%d) = %d, size %u\\n', n, kfifo_alloc(q, n, GFP_KERNEL),"
                " kfifo_size(q))\n"

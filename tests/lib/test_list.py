@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from inline_modules import load, load_nodes, texts
 
 from kmsim.errors import KernelBUG, PageFault
 from kmsim.kernel import Kernel
@@ -172,25 +173,6 @@ def test_static_list_head_in_a_module(shell, tmp_path):
         ["v=20", "v=10", "v=0"]
 
 
-HEADER = "from kmsim.linux import *\n"
-
-
-FOOTER = "\nmodule_init(t_init)\nmodule_exit(t_exit)\nMODULE_LICENSE('GPL')\n"
-
-
-def load(tmp_path, body: str, machine="x86_64", append="", name="t"):
-    """A shell with the module (body defines t_init/t_exit) loaded; returns (shell, status)."""
-    src = HEADER + body + FOOTER
-    (tmp_path / f"{name}.py").write_text(src)
-    sh = make_shell(machine, append=append)
-    r = sh.execute(f"insmod {tmp_path / name}.py")
-    return sh, r.status
-
-
-def texts(sh) -> list[str]:
-    return [re.sub(r"^\[ *\d+\.\d+\] ", "", ln) for ln in sh.execute("dmesg").out.splitlines()]
-
-
 DOUBLE_DEL = """
 class node(Struct):
     _fields_ = [("value", int_), ("list", list_head)]
@@ -236,29 +218,6 @@ def test_deleted_list_entry_on_i386_is_a_null_dereference(tmp_path):
     assert "BUG: kernel NULL pointer dereference, address: 00000100" in texts(sh)
 
 
-HEAD = '''from kmsim.linux import *
-class node(Struct):
-    _fields_ = [("value", int_), ("list", list_head)]
-numbers = LIST_HEAD()
-def build(k):
-    for v in range(k):
-        n = node.at(kmalloc(sizeof(node), GFP_KERNEL))
-        n.value = v
-        list_add_tail(addressof(n, "list"), numbers)
-def e():
-    pass
-module_init(i); module_exit(e); MODULE_LICENSE("GPL")
-'''
-
-
-def load_built(shell, tmp_path, name, body):
-    """insmod a module whose init is body; its dmesg lines, without timestamps."""
-    (tmp_path / f"{name}.py").write_text("def i():\n" + body + "\n" + HEAD)
-    seq = shell.kernel.printk.next_seq
-    shell.execute(f"insmod {tmp_path / name}.py")
-    return [r.text for r in shell.kernel.printk.since(seq)]
-
-
 def lst(values):
     """A list of nodes on a page of its own (test_list's builder)."""
     from lib.test_list import build
@@ -271,7 +230,7 @@ def vals(head):
 
 
 def test_list_move_of_a_deleted_entry_is_a_list_del_report(shell, tmp_path):
-    out = load_built(shell, tmp_path, "mv", "    build(2)\n    n = list_first_entry(numbers, node, 'list')\n"
+    out = load_nodes(shell, tmp_path, "mv", "    build(2)\n    n = list_first_entry(numbers, node, 'list')\n"
                "    list_del(addressof(n, 'list'))\n    pr_info('%px\\n', addressof(n, 'list'))\n"
                "    list_move(addressof(n, 'list'), numbers)\n    return 0")
     entry = out[out.index("kernel BUG at lib/list_debug.c:53!") - 3]
@@ -281,7 +240,7 @@ def test_list_move_of_a_deleted_entry_is_a_list_del_report(shell, tmp_path):
 
 
 def test_deleting_in_a_plain_loop_faults_in_list_del_entry_valid(shell, tmp_path):
-    out = load_built(shell, tmp_path, "walk", "    build(3)\n    for pos in list_for_each(numbers):\n"
+    out = load_nodes(shell, tmp_path, "walk", "    build(3)\n    for pos in list_for_each(numbers):\n"
                "        list_del(pos)\n    return 0")
     assert ("general protection fault, probably for non-canonical address 0xdead000000000108: "
             "0000 [#1] PREEMPT SMP NOPTI") in out
@@ -294,10 +253,9 @@ def test_kasan_use_after_free_in_a_list_loop_is_in_the_module_function():
     import tempfile
     from pathlib import Path
 
-    from tests.conftest import make_shell
     shell = make_shell(append="kasan")
     with tempfile.TemporaryDirectory() as d:
-        out = load_built(shell, Path(d), "uaf", "    build(3)\n"
+        out = load_nodes(shell, Path(d), "uaf", "    build(3)\n"
                    "    for n in list_for_each_entry(numbers, node, 'list'):\n"
                    "        kfree(n.addr)\n    return 0")
     title = next(ln for ln in out if ln.startswith("BUG: KASAN"))
@@ -307,14 +265,14 @@ def test_kasan_use_after_free_in_a_list_loop_is_in_the_module_function():
 
 
 def test_a_typo_in_the_member_names_the_macro(shell, tmp_path):
-    out = load_built(shell, tmp_path, "typo", "    for n in list_for_each_entry(numbers, node, 'lst'):\n"
+    out = load_nodes(shell, tmp_path, "typo", "    for n in list_for_each_entry(numbers, node, 'lst'):\n"
                "        pass\n    return 0")
     assert "kmsim: list_for_each_entry(): AttributeError: struct node has no member named 'lst'" in out
     assert any(re.fullmatch(r"RIP: 0010:i\+0x[0-9a-f]+/0x[0-9a-f]+ \[typo\]", ln) for ln in out)
 
 
 def test_double_add_reports(shell, tmp_path):
-    out = load_built(shell, tmp_path, "dadd",
+    out = load_nodes(shell, tmp_path, "dadd",
                      "    build(1)\n    n = list_first_entry(numbers, node, 'list')\n"
                      "    list_add(addressof(n, 'list'), numbers)\n    return 0")
     line = next(ln for ln in out if ln.startswith("list_add double add"))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from inline_modules import load_nodes
 
 from kmsim.errors import PageFault
 from kmsim.linux.gfp import GFP_KERNEL, __get_free_page
@@ -85,33 +86,10 @@ def test_null_destination_faults(kernel):
         memset(0, 0, 4)
 
 
-HEAD = '''from kmsim.linux import *
-class node(Struct):
-    _fields_ = [("value", int_), ("list", list_head)]
-numbers = LIST_HEAD()
-def build(k):
-    for v in range(k):
-        n = node.at(kmalloc(sizeof(node), GFP_KERNEL))
-        n.value = v
-        list_add_tail(addressof(n, "list"), numbers)
-def e():
-    pass
-module_init(i); module_exit(e); MODULE_LICENSE("GPL")
-'''
-
-
-def load(shell, tmp_path, name, body):
-    """insmod a module whose init is body; its dmesg lines, without timestamps."""
-    (tmp_path / f"{name}.py").write_text("def i():\n" + body + "\n" + HEAD)
-    seq = shell.kernel.printk.next_seq
-    shell.execute(f"insmod {tmp_path / name}.py")
-    return [r.text for r in shell.kernel.printk.since(seq)]
-
-
 def test_string_functions_read_no_further_than_lib_string_c(shell, tmp_path):
     from tests.conftest import make_shell
     shell = make_shell(append="kasan")
-    out = load(shell, tmp_path, "strk", "    p = kmalloc(8, GFP_KERNEL)\n    strcpy(p, 'abc')\n"
+    out = load_nodes(shell, tmp_path, "strk", "    p = kmalloc(8, GFP_KERNEL)\n    strcpy(p, 'abc')\n"
                "    q = kmalloc(8, GFP_KERNEL)\n    memcpy(q, 'abcdefgh', 8)\n"
                "    d = kmalloc(8, GFP_KERNEL)\n"
                "    pr_info('%d %d %d %d\\n', strlen(p), strcmp(p, 'abd'), strncmp(q, 'abcdefgh', 8),"

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from inline_modules import load, texts
 
 from kmsim.errors import KernelBUG
 from kmsim.kernel import Kernel
@@ -84,25 +85,6 @@ def test_x86_64_kmap_is_page_address(kernel):
     pfn = kernel.buddy.alloc(G.GFP_HIGHUSER, 0)
     assert kernel.kmap(Page(kernel, pfn)) == kernel.pfn_to_virt(pfn)
     assert kernel.kmap_address(pfn) == 0
-
-
-HEADER = "from kmsim.linux import *\n"
-
-
-FOOTER = "\nmodule_init(t_init)\nmodule_exit(t_exit)\nMODULE_LICENSE('GPL')\n"
-
-
-def load(tmp_path, body: str, machine="x86_64", append="", name="t"):
-    """A shell with the module (body defines t_init/t_exit) loaded; returns (shell, status)."""
-    src = HEADER + body + FOOTER
-    (tmp_path / f"{name}.py").write_text(src)
-    sh = make_shell(machine, append=append)
-    r = sh.execute(f"insmod {tmp_path / name}.py")
-    return sh, r.status
-
-
-def texts(sh) -> list[str]:
-    return [re.sub(r"^\[ *\d+\.\d+\] ", "", ln) for ln in sh.execute("dmesg").out.splitlines()]
 
 
 KMAP_AFTER_KUNMAP = """

@@ -3,6 +3,7 @@ import re
 
 import pytest
 from conftest import make_shell, run_kmsim
+from inline_modules import INIT_MODULE, messages, module_file
 
 from kmsim.kernel import Kernel
 
@@ -275,33 +276,8 @@ def test_null_deref_without_kasan_is_the_page_fault_oops(tmp_path):
     assert "BUG: kernel NULL pointer dereference, address: 0000000000000010" in sh.execute("dmesg").out
 
 
-MOD_REPORT = """from kmsim.linux.module import *
-from kmsim.linux.slab import *
-from kmsim.linux.types import *
-
-
-@module_init
-def {name}_init():
-{body}
-    return 0
-
-
-MODULE_LICENSE("GPL")
-"""
-
-
-def _module(tmp_path, name, body):
-    p = tmp_path / f"{name}.py"
-    p.write_text(MOD_REPORT.format(name=name, body=body))
-    return str(p)
-
-
-def _msgs(sh):
-    return [line.split("] ", 1)[1] if "] " in line else "" for line in sh.execute("dmesg").out.splitlines()]
-
-
 def _report_lines(sh):
-    msgs = _msgs(sh)
+    msgs = messages(sh)
     i = msgs.index(RULER)
     return msgs[i:msgs.index(RULER, i + 1) + 1]
 
@@ -309,10 +285,10 @@ def _report_lines(sh):
 def test_kasan_invalid_free_report(tmp_path):
     """kfree(p + 8) under KASAN: ____kasan_slab_free's 'invalid-free', not SLUB's silence."""
     sh = make_shell(append="kasan")
-    r = sh.execute("insmod " + _module(tmp_path, "ifree", ("    p = kmalloc(64, GFP_KERNEL)\n    "
+    r = sh.execute("insmod " + module_file(tmp_path, "ifree", ("    p = kmalloc(64, GFP_KERNEL)\n    "
                                                            "kfree(p + 8)")))
     assert r.status == 0             # reported, not freed, and init went on
-    msgs = _msgs(sh)
+    msgs = messages(sh)
     rep = msgs[msgs.index(RULER):]
     assert re.fullmatch(r"BUG: KASAN: invalid-free in ifree_init\+0x[0-9a-f]+/0x[0-9a-f]+ \[ifree\]", rep[1])
     assert re.fullmatch(r"Free of addr ffff8880[0-9a-f]{8} by task insmod/\d+", rep[2])
@@ -323,9 +299,9 @@ def test_kasan_invalid_free_report(tmp_path):
 
 def test_kasan_right_of_keeps_of(tmp_path):
     sh = make_shell(append="kasan")
-    sh.execute("insmod " + _module(tmp_path, "roob", "    p = kmalloc(16, GFP_KERNEL)\n"
+    sh.execute("insmod " + module_file(tmp_path, "roob", "    p = kmalloc(16, GFP_KERNEL)\n"
                                    "    u8.array_at(p, 40)[16] = 1"))
-    msgs = _msgs(sh)
+    msgs = messages(sh)
     assert any(re.fullmatch(r"The buggy address is located \d+ bytes (inside|to the right) of", m)
                for m in msgs)
 
@@ -337,11 +313,11 @@ def test_kasan_page_use_after_free_is_not_described_as_a_neighbouring_slab_objec
     body = ("    pg = alloc_pages(GFP_KERNEL, 1)\n    p = page_address(pg)\n"
             "    __free_pages(pg, 1)\n    u8.array_at(p, 10)[5] = 1")
     path = tmp_path / "pguaf.py"
-    path.write_text("from kmsim.linux import *\n" + MOD_REPORT.format(name="pguaf", body=body))
+    path.write_text("from kmsim.linux import *\n" + INIT_MODULE.format(name="pguaf", body=body))
     for _ in range(3):          # whatever lies before the freed block
         sh.execute("dmesg -C")
         assert sh.execute(f"insmod {path}").status == 0
-        msgs = _msgs(sh)
+        msgs = messages(sh)
         assert any(m.startswith("BUG: KASAN: use-after-free in pguaf_init+") for m in msgs)
         assert not any(m.startswith("The buggy address belongs to the object at") for m in msgs)
         assert "The buggy address belongs to the physical page:" in msgs
@@ -364,7 +340,7 @@ def test_kasan_global_names_the_variable():
 def test_kasan_vmalloc_names_the_caller_and_the_page(tmp_path):
     sh = make_shell(append="kasan")
     path = tmp_path / "voob.py"
-    path.write_text("from kmsim.linux import *\n" + MOD_REPORT.format(
+    path.write_text("from kmsim.linux import *\n" + INIT_MODULE.format(
         name="voob", body="    p = vmalloc(100)\n    u8.array_at(p, 200)[100] = 1"))
     sh.execute(f"insmod {path}")
     rep = _report_lines(sh)

@@ -3,6 +3,7 @@ import re
 
 import pytest
 from conftest import make_shell, run_kmsim
+from inline_modules import messages, module_file
 
 LEAKY = """
 from kmsim.linux.module import *
@@ -149,31 +150,6 @@ def test_kmemleak_off_on_the_command_line():
     assert sh.execute("kmemleak").status == 1
 
 
-MOD = """from kmsim.linux.module import *
-from kmsim.linux.slab import *
-from kmsim.linux.types import *
-
-
-@module_init
-def {name}_init():
-{body}
-    return 0
-
-
-MODULE_LICENSE("GPL")
-"""
-
-
-def _module(tmp_path, name, body):
-    p = tmp_path / f"{name}.py"
-    p.write_text(MOD.format(name=name, body=body))
-    return str(p)
-
-
-def _msgs(sh):
-    return [line.split("] ", 1)[1] if "] " in line else "" for line in sh.execute("dmesg").out.splitlines()]
-
-
 def test_kmemleak_usage_error_is_said_once():
     sh = make_shell()
     r = sh.execute("kmemleak foo")
@@ -184,14 +160,15 @@ def test_kmemleak_usage_error_is_said_once():
 def test_kmemleak_dump_writes_the_object_info(tmp_path):
     """echo dump=ADDR > /sys/kernel/debug/kmemleak (dump_str_object_info)."""
     sh = make_shell()
-    assert sh.execute("insmod " + _module(tmp_path, "dleak", "    p = kmalloc(64, GFP_KERNEL)")).status == 0
+    path = module_file(tmp_path, "dleak", "    p = kmalloc(64, GFP_KERNEL)")
+    assert sh.execute("insmod " + path).status == 0
     kl = sh.kernel.kmemleak
     addr = next(iter(kl.objects))
     r = sh.execute("echo dump=0x1 > /sys/kernel/debug/kmemleak")
     assert r.status == 1 and "Invalid argument" in r.err
-    assert "kmemleak: Unknown object at 0x00000001" in _msgs(sh)
+    assert "kmemleak: Unknown object at 0x00000001" in messages(sh)
     assert sh.execute(f"echo dump={addr:#x} > /sys/kernel/debug/kmemleak").status == 0
-    msgs = _msgs(sh)
+    msgs = messages(sh)
     i = msgs.index(f"kmemleak: Object {addr:#x} (size 64):")
     assert msgs[i + 1].startswith('kmemleak:   comm "insmod", pid ')
     assert msgs[i + 6] == "kmemleak:   backtrace:"

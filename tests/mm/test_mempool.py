@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from inline_modules import load, texts
 
 from kmsim.errors import KernelBUG
 from kmsim.mm import gfp as G
@@ -133,25 +134,6 @@ def test_create_fails_cleanly(kernel):
     assert M.mempool_create(kernel, 5, alloc_fn, free_fn, None) is None
     assert sorted(freed) == sorted(given) and len(given) == 2
     assert all(kernel.phys.refcount[kernel.virt_to_pfn(a)] == 0 for a in given)
-
-
-HEADER = "from kmsim.linux import *\n"
-
-
-FOOTER = "\nmodule_init(t_init)\nmodule_exit(t_exit)\nMODULE_LICENSE('GPL')\n"
-
-
-def load(tmp_path, body: str, machine="x86_64", append="", name="t"):
-    """A shell with the module (body defines t_init/t_exit) loaded; returns (shell, status)."""
-    src = HEADER + body + FOOTER
-    (tmp_path / f"{name}.py").write_text(src)
-    sh = make_shell(machine, append=append)
-    r = sh.execute(f"insmod {tmp_path / name}.py")
-    return sh, r.status
-
-
-def texts(sh) -> list[str]:
-    return [re.sub(r"^\[ *\d+\.\d+\] ", "", ln) for ln in sh.execute("dmesg").out.splitlines()]
 
 
 RESIZE = """

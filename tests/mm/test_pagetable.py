@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from inline_modules import load, texts
 
 from kmsim.kernel import Kernel
 from kmsim.machine import PAGE_SHIFT
@@ -85,25 +86,6 @@ def test_table_frames_are_pgtable_and_freed(mk):
     v.vfree(max(a.start for a in v.vmalloc_space.areas.values()))
     assert set(v.pt.used) == before
     assert v.debug_check() == []
-
-
-HEADER = "from kmsim.linux import *\n"
-
-
-FOOTER = "\nmodule_init(t_init)\nmodule_exit(t_exit)\nMODULE_LICENSE('GPL')\n"
-
-
-def load(tmp_path, body: str, machine="x86_64", append="", name="t"):
-    """A shell with the module (body defines t_init/t_exit) loaded; returns (shell, status)."""
-    src = HEADER + body + FOOTER
-    (tmp_path / f"{name}.py").write_text(src)
-    sh = make_shell(machine, append=append)
-    r = sh.execute(f"insmod {tmp_path / name}.py")
-    return sh, r.status
-
-
-def texts(sh) -> list[str]:
-    return [re.sub(r"^\[ *\d+\.\d+\] ", "", ln) for ln in sh.execute("dmesg").out.splitlines()]
 
 
 def value(lines, key):

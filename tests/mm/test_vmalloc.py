@@ -6,6 +6,7 @@ import re
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from inline_modules import FOOTER, HEADER, load, texts
 
 from kmsim.errors import PageFault
 from kmsim.kernel import Kernel
@@ -422,25 +423,6 @@ def test_meminfo_vmalloc_lines():
     assert used(after) - used(before) == 4 + 16     # vmalloc(80) and the module's 16 KiB
     assert re.search(r"^PageTables: +\d+ kB$", after, re.M)
     assert "VmallocTotal:   34359738367 kB" in after
-
-
-HEADER = "from kmsim.linux import *\n"
-
-
-FOOTER = "\nmodule_init(t_init)\nmodule_exit(t_exit)\nMODULE_LICENSE('GPL')\n"
-
-
-def load(tmp_path, body: str, machine="x86_64", append="", name="t"):
-    """A shell with the module (body defines t_init/t_exit) loaded; returns (shell, status)."""
-    src = HEADER + body + FOOTER
-    (tmp_path / f"{name}.py").write_text(src)
-    sh = make_shell(machine, append=append)
-    r = sh.execute(f"insmod {tmp_path / name}.py")
-    return sh, r.status
-
-
-def texts(sh) -> list[str]:
-    return [re.sub(r"^\[ *\d+\.\d+\] ", "", ln) for ln in sh.execute("dmesg").out.splitlines()]
 
 
 VFREE_MIDDLE = """
