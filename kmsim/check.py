@@ -47,7 +47,7 @@ REPORT_RE = re.compile(r"^(BUG: |kernel BUG at |watchdog: BUG: |WARNING: |BUG [\
                        r"general protection fault|Bad page state|kmsim: .*(host out of memory))")
 TAINT_LINES = ("taints kernel.", "tainting kernel")
 KIND_OF = [("BUG: KASAN", "kasan"), ("watchdog: BUG", "lockup"), ("WARNING:", "warning"),
-           ("Bad page state", "bad-page"), ("kmsim:", "host-oom"), ("BUG ", "slab-corruption")]
+           ("BUG: Bad page state", "bad-page"), ("kmsim:", "host-oom"), ("BUG ", "slab-corruption")]
 
 
 # The allocators whose NULL (or None) result means "no memory" to the module.

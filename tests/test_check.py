@@ -1,5 +1,6 @@
 """kmsim check: the error-path explorer over buggy, clean and lab modules."""
 import json
+import re
 
 import pytest
 from conftest import ROOT, run_kmsim
@@ -300,3 +301,19 @@ def test_choose_calls_keeps_every_line_first_and_last():
     assert choose_calls(sites[:3], 5) == [1, 2, 3]
     assert choose_calls(sites, 3) == [1, 100, 101]
     assert choose_calls(sites, 6) == [1, 2, 3, 4, 100, 101]
+
+
+def test_bad_page_state_is_a_bad_page_finding():
+    """free_pages() of a slab page: the page allocator's own report, a bad-page finding."""
+    runs = check_module(str(ROOT / "tests/check_modules/bad_page_free.py"))
+    kinds = [(f["kind"], f["message"]) for f in runs[0]["findings"]]
+    assert kinds[0][0] == "bad-page"
+    assert kinds[0][1].startswith("BUG: Bad page state in process insmod  pfn:")
+
+
+def test_a_warning_is_a_warning_finding():
+    """An order-11 request: the page allocator's WARN_ON_ONCE, a warning finding."""
+    runs = check_module(str(ROOT / "tests/check_modules/order11_warn.py"))
+    f = runs[0]["findings"]
+    assert [x["kind"] for x in f] == ["warning"]
+    assert re.match(r"WARNING: CPU: 0 PID: \d+ at mm/page_alloc\.c:\d+ __alloc_pages\+0x", f[0]["message"])
