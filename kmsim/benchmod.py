@@ -11,6 +11,7 @@ import time
 from kmsim import bench as _bench
 from kmsim.linux.gfp import __free_pages, alloc_pages
 from kmsim.linux.module import MODULE_DESCRIPTION, MODULE_LICENSE, module_exit, module_init
+from kmsim.linux.sched import cond_resched
 from kmsim.linux.slab import (
     kfree,
     kmalloc,
@@ -147,12 +148,14 @@ def benchmod_init():
 
 
 def benchmod_exit():
-    for x in live:
+    for i, x in enumerate(live):
         if isinstance(x, list):
             for p in x:
                 kfree(p)
         else:
             kmem_cache_free(_cache, x)
+        if i % 4096 == 4095:
+            cond_resched()          # a long free loop schedules, as kernel code does
     live.clear()
     if _cache is not None:
         kmem_cache_destroy(_cache)
