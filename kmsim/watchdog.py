@@ -67,6 +67,8 @@ class Watchdog:
         lockup = self.timeout_seconds() / SIM_SECONDS_PER_HOST_SECOND if self.thresh > 0 else 0.0
         self._timer = _Watcher(self, lockup, self.call_limit)
         self._timer.start()
+        if self.k.module_depth == 0:         # the shell's py: SLUB's fast paths count for us
+            self.k.slab.set_watched(True)
 
     def disarm(self) -> None:
         """Called when module code returns; idempotent for the outermost call."""
@@ -78,6 +80,7 @@ class Watchdog:
                 t, self._timer = self._timer, None
             if t is not None:
                 t.cancel()
+            self.k.slab.set_watched(False)
             if self._saved_handler is not None:
                 signal.signal(signal.SIGINT, self._saved_handler)
                 self._saved_handler = None

@@ -32,7 +32,7 @@ from typing import Any, SupportsIndex, TypeVar
 RESCHED = [0]
 
 __all__ = ["RESCHED", "HookList", "PageAllocHook", "PageFreeHook", "PageFailHook", "SlabAllocHook",
-           "SlabFreeHook", "SlabFreeIntercept", "CacheHook", "CacheFailHook", "VmallocHook"]
+           "SlabFastHook", "SlabFreeHook", "SlabFreeIntercept", "CacheHook", "CacheFailHook", "VmallocHook"]
 
 T = TypeVar("T")
 
@@ -42,6 +42,7 @@ PageFreeHook = Callable[[int, int], object]                # (pfn, order)
 PageFailHook = Callable[[int, int], bool]                  # (gfp, order) -> fail it
 SlabAllocHook = Callable[[Any, int, int], object]          # (cache, addr, size)
 SlabFreeHook = Callable[[Any, int], object]                # (cache, addr)
+SlabFastHook = Callable[[Any, int, int, int], int]         # (cache, addr, size, gfp) -> addr
 SlabFreeIntercept = Callable[[Any, int, str], bool]        # (cache, addr, caller) -> handled
 CacheHook = Callable[[Any], object]                        # (cache)
 CacheFailHook = Callable[[Any, int], bool]                 # (cache, gfp) -> fail it

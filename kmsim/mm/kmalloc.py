@@ -13,7 +13,6 @@ from ..current import current_kernel
 from ..errors import PageFault
 from ..machine import MAX_ORDER, PAGE_SHIFT, PAGE_SIZE
 from . import gfp as G
-from .hooks import RESCHED as _RESCHED
 from .slub import (
     SLAB_CACHE_DMA,
     SLAB_HWCACHE_ALIGN,
@@ -38,7 +37,6 @@ ZERO_SIZE_PTR = 16
 KMALLOC_MAX_CACHE_SIZE = 8192
 KMALLOC_MAX_SIZE = 1 << (MAX_ORDER + PAGE_SHIFT - 1)
 _GFP_ZERO = G.__GFP_ZERO
-_GFP_DIRECT_RECLAIM = G.__GFP_DIRECT_RECLAIM
 _NOT_NORMAL = G.__GFP_DMA | G.__GFP_RECLAIMABLE | G.__GFP_ACCOUNT
 _SIZES = [8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192]
 _FAMILIES = [("", 0), ("kmalloc-cg", 0), ("kmalloc-rcl", SLAB_RECLAIM_ACCOUNT),
@@ -209,14 +207,14 @@ def kmalloc(size, flags):
     if k is None:
         k = current_kernel()            # raises: no kernel is booted
     try:
-        _RESCHED[0] += flags & _GFP_DIRECT_RECLAIM      # might_sleep: a scheduling point
+        # might_sleep, a scheduling point: counted by s.leak while someone watches, else by slab_alloc
         if size > 0 and not flags & _NOT_NORMAL:
             s = k.kmalloc_lookup[size]
             if s.fast:
                 x = s.cpu_freelist.pop()
                 if s.init or flags & 0x100:
                     s.mm[x - s.po:x - s.po + s.object_size] = s.zeros
-                return x if s.leak is None else s.leak(s, x, size)     # kmemleak in module code
+                return x if s.leak is None else s.leak(s, x, size, flags)     # module code runs
     except (AttributeError, IndexError, TypeError):
         pass
     return do_kmalloc(k, size, flags)
@@ -231,7 +229,18 @@ def kfree(x):
         if x > ZERO_SIZE_PTR:
             sl = k.slab_of.get((x - k.machine.page_offset) >> PAGE_SHIFT)
             if sl is not None:
-                _cache_free(sl.cache, x, "kfree")
+                s = sl.cache
+                if (e := sl.tab.get(x)) is not None and s.fast and sl is s.cpu_slab:
+                    w, key, lo, hi = e              # kmem_cache_free's fast path, without its call
+                    head = fl[-1] if (fl := sl.freelist) else 0
+                    raw = (mvw := s.mvw)[w]
+                    if head != x and raw != key and not lo <= raw < hi:
+                        mvw[w] = head ^ key
+                        fl.append(x)
+                        if s.leak is not None:      # module code runs: kmemleak forgets it
+                            s.leak_objects.pop(x, None)
+                        return
+                _cache_free(s, x, "kfree")
                 return
     except TypeError:
         pass

@@ -24,6 +24,8 @@ import numpy as np
 
 from ..machine import PAGE_SHIFT, PAGE_SIZE
 from ..report import ENTRY_CODES, format_frame
+from .gfp import __GFP_DIRECT_RECLAIM as _GFP_DIRECT_RECLAIM
+from .hooks import RESCHED as _RESCHED
 from .physmem import PG_buddy, PG_hole, PG_pcp, PG_reserved
 
 __all__ = ["KmemleakObject", "Kmemleak", "kmemleak_init", "alloc_context", "hex_dump_lines",
@@ -352,9 +354,11 @@ class Kmemleak:
         if self.objects.pop(addr, None) is not None and self.flags:
             self.flags.pop(addr, None)
 
-    def slab_fast(self, cache, addr: int, size: int) -> int:
-        """What SLUB's fast paths call while module code runs (Slub.tracker): the record of
-        slab_alloc, with the depot's cached frame tried first (the API's caller)."""
+    def slab_fast(self, cache, addr: int, size: int, gfp: int) -> int:
+        """What SLUB's fast paths call while module code runs (Slub.tracker): the scheduling
+        point of a blocking allocation (mm/hooks.RESCHED), then the record of slab_alloc,
+        with the depot's cached frame tried first (the API's caller)."""
+        _RESCHED[0] += gfp & _GFP_DIRECT_RECLAIM
         k = self.k
         if k.current_owner == k.kernel_owner:
             return addr

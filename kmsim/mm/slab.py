@@ -20,7 +20,8 @@ from ..machine import PAGE_SIZE
 if TYPE_CHECKING:                      # type-only: slub.py builds these structures
     from .slub import Slub
 
-__all__ = ["Slab", "KmemCache", "Track", "get_freepointer", "set_freepointer", "freelist_ptr", "swab",
+__all__ = ["Slab", "KmemCache", "Track", "FastEntry", "NO_TAB", "get_freepointer", "set_freepointer",
+           "freelist_ptr", "swab",
            "SLAB_CONSISTENCY_CHECKS", "SLAB_RED_ZONE", "SLAB_POISON", "SLAB_KMALLOC",
            "SLAB_HWCACHE_ALIGN", "SLAB_CACHE_DMA", "SLAB_CACHE_DMA32", "SLAB_STORE_USER",
            "SLAB_RECLAIM_ACCOUNT", "SLAB_PANIC", "SLAB_TYPESAFE_BY_RCU", "SLAB_MEM_SPREAD",
@@ -90,7 +91,7 @@ class Slab:
     the middle of the chain (a double free's slab_free_freelist_hook, "Freechain corrupt")
     cuts the rest off, and only on_freelist's "Object count adjusted" counts them again."""
     __slots__ = ("cache", "pfn", "order", "base", "freelist", "objects", "where", "id", "span",
-                 "keys", "lost", "bad_head")
+                 "keys", "lost", "bad_head", "tab")
 
     def __init__(self, cache: KmemCache, pfn: int, base: int, sid: int):
         self.cache = cache
@@ -105,11 +106,27 @@ class Slab:
         self.id = sid
         self.lost = 0
         self.bad_head: int | None = None   # slab->freelist read from a corrupt free pointer (an alloc)
+        self.tab: dict[int, FastEntry] = NO_TAB    # the fast frees' table, while it is the cpu slab
 
     @property
     def inuse(self) -> int:
         """slab->inuse: the objects the slab counts as allocated."""
         return self.objects - len(self.freelist) - self.lost
+
+    def fast_table(self) -> dict[int, FastEntry]:
+        """The fast frees' table of this slab: object address -> (index of the machine word
+        that holds its free pointer, its key s->random ^ swab(that word's address), lo, hi).
+        A free object's word decodes to NULL or into the slab: it equals the key or lies in
+        [lo, hi).  Empty if the slab is not aligned to its size (then every free is slow)."""
+        s = self.cache
+        span = self.span
+        if self.base & (span - 1):
+            return NO_TAB
+        mask = ~(span - 1)
+        first = self.base + s.red_left_pad
+        w0, step = (first + s.offset - s.po) >> s.wshift, s.size >> s.wshift
+        return {first + i * s.size: (w0 + i * step, key, (lo := (self.base ^ key) & mask), lo + span)
+                for i, key in enumerate(self.keys)}
 
     def cut_chain(self, x: int) -> None:
         """x's free pointer is NULL now: the chain ends at x (the objects after it are lost)."""
@@ -118,6 +135,11 @@ class Slab:
             i = fl.index(x)
             self.lost += i
             del fl[:i]
+
+
+# (word index of the free pointer, key, lo, hi): see Slab.fast_table
+FastEntry = tuple[int, int, int, int]
+NO_TAB: dict[int, FastEntry] = {}          # the table of every slab that is not a cpu slab: empty
 
 
 def _fp_keys(s: KmemCache, base: int) -> array:
@@ -171,7 +193,7 @@ class KmemCache:
     redzone: bool = False
     store_user: bool = False
     fast: bool = False                        # the fast paths may serve this cache now
-    leak: Callable[..., None] | None = None   # kmemleak's record, while module code runs
+    leak: Callable[..., int] | None = None    # kmemleak's record / sched_point, while watched
     leak_objects: dict[int, int] = field(default_factory=dict)  # kmemleak's objects, or an empty dict
     init: bool = False                        # init_on_alloc zeroes every object
     zgfp: int = 0                             # the GFP bit that zeroes (0: none does)

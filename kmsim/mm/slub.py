@@ -18,10 +18,19 @@ from ..machine import MAX_ORDER, PAGE_SHIFT, PAGE_SIZE
 from ..report import format_frame
 from . import gfp as G
 from .hooks import RESCHED as _RESCHED  # noqa: I001  (beside the hook types)
-from .hooks import CacheFailHook, CacheHook, HookList, SlabAllocHook, SlabFreeHook, SlabFreeIntercept
+from .hooks import (
+    CacheFailHook,
+    CacheHook,
+    HookList,
+    SlabAllocHook,
+    SlabFastHook,
+    SlabFreeHook,
+    SlabFreeIntercept,
+)
 from .physmem import PG_slab
 from .slab import (
     MAX_OBJS_PER_PAGE,
+    NO_TAB,
     OBJECT_POISON,
     POISON_END,
     POISON_FREE,
@@ -141,6 +150,7 @@ class Slub:
         self.kmalloc_sizes: list[int] = []      # the size classes
         self.kmalloc_lookup: list[KmemCache] = []   # size -> normal kmalloc cache
         self.lockdep_done = False
+        self.watched = False        # the watchdog watches code outside a module (set_watched)
 
     @property
     def fail_hook(self) -> CacheFailHook | None:
@@ -167,15 +177,31 @@ class Slub:
 
     def update_fast(self) -> None:
         """Allow the fast paths only for caches without debug flags while no hook must run
-        (called when hooks change and when module code starts or stops running); while
-        module code runs they call the tracker's record."""
+        (called when hooks change, when module code starts or stops running and when the
+        watchdog starts or stops watching); while module code runs they call the tracker's
+        record, and while the watchdog may be watching they count the scheduling points."""
         hooked = self.hooked()
-        t = self.tracker if self.k.module_depth > 0 and not hooked else None
-        objects: dict = {}
-        leak, objects = (t.slab_fast, t.objects) if t is not None else (None, objects)
+        leak, objects = self._fast_leak(hooked)
         for s in self.caches:
             s.fast = s.alive and not s.debug and not hooked
             s.leak, s.leak_objects = leak, objects
+
+    def _fast_leak(self, hooked: bool) -> tuple[SlabFastHook | None, dict[int, int]]:
+        """(what the fast paths call after an allocation, the dict their frees forget in).
+        The kernel's own code, unwatched, calls nothing: a blocking allocation only counts
+        as a scheduling point (mm/hooks.RESCHED) where the watchdog may be looking."""
+        k = self.k
+        t = self.tracker if k.module_depth > 0 and not hooked else None
+        if t is not None:
+            return t.slab_fast, t.objects
+        watched = k.module_depth > 0 or self.watched or bool(k.__dict__.get("thread_owners"))
+        return (sched_point if watched else None), {}
+
+    def set_watched(self, on: bool) -> None:
+        """The watchdog watches code outside a module (the shell's py) from now on, or stops."""
+        if self.watched != on:
+            self.watched = on
+            self.update_fast()
 
     # -- creation ------------------------------------------------------------------------
     def find(self, name: str) -> KmemCache | None:
@@ -227,9 +253,9 @@ class Slub:
         s.poison = bool(s.flags & OBJECT_POISON)
         s.redzone = bool(s.flags & SLAB_RED_ZONE)
         s.store_user = bool(s.flags & SLAB_STORE_USER)
-        s.fast = not s.debug and not self.hooked()
-        t = self.tracker if s.fast and self.k.module_depth > 0 else None
-        s.leak, s.leak_objects = (t.slab_fast, t.objects) if t is not None else (None, {})
+        hooked = self.hooked()
+        s.fast = not s.debug and not hooked
+        s.leak, s.leak_objects = self._fast_leak(hooked)
         s.wshift = 3 if self.ptr == 8 else 2
         s.fpbase = k.machine.page_offset - s.offset
         s.init = k.buddy.init_on_alloc and ctor is None and not s.flags & (SLAB_TYPESAFE_BY_RCU | SLAB_POISON)
@@ -365,6 +391,7 @@ class Slub:
     # -- allocation ----------------------------------------------------------------------
     def slab_alloc(self, s: KmemCache, gfp: int, size: int | None = None) -> int:
         """slab_alloc_node: the slow path (and every debug-cache allocation)."""
+        _RESCHED[0] += gfp & _GFP_DIRECT_RECLAIM        # might_sleep: a scheduling point
         if self._fail_hook is not None and self._fail_hook(s, gfp):
             return 0
         x = self._alloc_debug(s, gfp) if s.debug else self._alloc_cpu(s, gfp)
@@ -388,7 +415,7 @@ class Slub:
         if not fl:
             old = s.cpu_slab
             if old is not None:
-                old.where = "full"
+                old.where, old.tab = "full", NO_TAB
                 s.full[old] = None
             if s.partial:
                 sl: Slab | None = next(iter(s.partial))
@@ -409,6 +436,7 @@ class Slub:
         if sl is None:
             return
         s.cpu_slab, s.cpu_freelist = None, []
+        sl.tab = NO_TAB
         s.full.pop(sl, None)
         if len(sl.freelist) == sl.objects and len(s.partial) >= s.min_partial:
             self.discard_slab(s, sl)
@@ -468,6 +496,8 @@ class Slub:
         fl.append(x)
         if sl.where != "cpu":
             self._after_free(s, sl, len(fl))
+        elif sl.tab is NO_TAB:
+            sl.tab = sl.fast_table()             # the next frees of the cpu slab are fast
 
     def _free_twice(self, s: KmemCache, x: int, caller: str) -> None:
         """The free of an object deeper in the freelist than its head, without slub_debug:
@@ -641,15 +671,22 @@ def _int_param(val, default: int) -> int:
 
 
 # -- the fast paths (called straight from kmsim.linux.slab) ---------------------------------
+def sched_point(s, x: int, size: int, gfp: int) -> int:
+    """A fast allocation's s.leak while the watchdog may be watching and kmemleak does not
+    record: might_sleep, a blocking allocation is a scheduling point (mm/hooks.RESCHED)."""
+    _RESCHED[0] += gfp & _GFP_DIRECT_RECLAIM
+    return x
+
+
 def kmem_cache_alloc(s, gfpflags):
     """void *kmem_cache_alloc(struct kmem_cache *s, gfp_t flags): an address, or 0."""
     try:
-        _RESCHED[0] += gfpflags & _GFP_DIRECT_RECLAIM    # might_sleep: a scheduling point
+        # might_sleep, a scheduling point: counted by s.leak while someone watches, else by slab_alloc
         if s.fast:
             x = s.cpu_freelist.pop()
             if s.init or gfpflags & s.zgfp:         # slab_want_init_on_alloc
                 s.mm[x - s.po:x - s.po + s.object_size] = s.zeros
-            return x if s.leak is None else s.leak(s, x, s.object_size)    # kmemleak in module code
+            return x if s.leak is None else s.leak(s, x, s.object_size, gfpflags)   # module code runs
     except (AttributeError, IndexError, TypeError):
         pass
     if not isinstance(s, KmemCache) or not s.alive:
@@ -663,18 +700,18 @@ def kmem_cache_free(s, x, _caller: str = "kmem_cache_free"):
     """void kmem_cache_free(struct kmem_cache *s, void *x) (_caller: kfree, for kmsim's lines)."""
     try:
         sl = s.cpu_slab
-        d = x - sl.base
-        if 0 <= d < sl.span and s.fast:
-            fl = sl.freelist
-            head = fl[-1] if fl else 0
-            w = (x - s.fpbase) >> s.wshift
-            fp = s.mvw[w] ^ sl.keys[i := d // s.size]    # a free object holds a free pointer: slow path
-            if d == i * s.size and head != x and fp and not 0 <= fp - sl.base < sl.span:
-                s.mvw[w] = head ^ sl.keys[i]
+        w, key, lo, hi = sl.tab[x]       # KeyError: x is no object of the cpu slab (Slab.fast_table)
+        if s.fast:
+            head = fl[-1] if (fl := sl.freelist) else 0
+            raw = (mvw := s.mvw)[w]
+            # x holds a free pointer (NULL or into its slab, as a free object does): the slow path
+            if head != x and raw != key and not lo <= raw < hi:
+                mvw[w] = head ^ key
                 fl.append(x)
-                s.leak_objects.pop(x, None)     # kmemleak forgets it (an empty dict outside module code)
+                if s.leak is not None:          # module code runs: kmemleak forgets it
+                    s.leak_objects.pop(x, None)
                 return
-    except (AttributeError, TypeError):
+    except (AttributeError, KeyError, TypeError):
         pass
     if not isinstance(s, KmemCache) or not s.alive:
         _bad_cache(s, "kmem_cache_free")
