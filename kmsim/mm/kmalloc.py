@@ -231,14 +231,14 @@ def kfree(x):
             if sl is not None:
                 s = sl.cache
                 if (e := sl.tab.get(x)) is not None and s.fast and sl is s.cpu_slab:
-                    w, key, lo, hi = e              # kmem_cache_free's fast path, without its call
+                    w, key, lo, hi, i = e           # kmem_cache_free's fast path, without its call
                     head = fl[-1] if (fl := sl.freelist) else 0
                     raw = (mvw := s.mvw)[w]
                     if head != x and raw != key and not lo <= raw < hi:
+                        if s.leak is not None and (r := sl.rec_h):     # module code runs: kmemleak forgets
+                            r[i] = 0
                         mvw[w] = head ^ key
                         fl.append(x)
-                        if s.leak is not None:      # module code runs: kmemleak forgets it
-                            s.leak_objects.pop(x, None)
                         return
                 _cache_free(s, x, "kfree")
                 return

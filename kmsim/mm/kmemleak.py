@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 import sys
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from types import FrameType
 
@@ -113,6 +114,7 @@ _OTHER, _MODULE, _MODULE_NOCACHE, _STOP, _INTERNAL = 0, 1, 2, 3, 4
 _CO_SUSPENDS = 0x20 | 0x80 | 0x200        # CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR
 HANDLE_BITS = 32
 HANDLE_MASK = (1 << HANDLE_BITS) - 1
+_NO_FAST = (None, -1, -1, None, 0)
 
 
 class StackDepot:
@@ -136,16 +138,19 @@ class StackDepot:
         self._classes: dict[object, tuple[int, str]] = {}
         self._decisions: dict[tuple, dict[object, int]] = {}    # internal -> {code: _OTHER ...}
         self._last: tuple = (None, -1, -1)       # (frame, lasti, stack id)
+        self.fast_last: tuple = _NO_FAST         # slab_fast: (frame, lasti, size, cache, handle + 1)
 
     def forget_frames(self) -> None:
         """Module code stopped running: drop the cached frame."""
         self._last = (None, -1, -1)
+        self.fast_last = _NO_FAST
 
     def forget_code(self) -> None:
         """A module was loaded or unloaded: its files' code objects change meaning."""
         self._classes.clear()
         self._decisions.clear()
         self._last = (None, -1, -1)
+        self.fast_last = _NO_FAST
 
     def classify(self, f) -> tuple[int, str]:
         """(_MODULE / _MODULE_NOCACHE / _STOP / _OTHER, module name or Python module name)."""
@@ -235,13 +240,36 @@ class StackDepot:
         return h
 
 
+class _Records(Mapping[int, int]):
+    """Kmemleak.objects: the records of the slab objects and the others, as one mapping."""
+
+    def __init__(self, kl: Kmemleak):
+        self.kl = kl
+
+    def __getitem__(self, addr: int) -> int:
+        rec = self.kl.others.get(addr)
+        if rec is None:
+            rec = self.kl.slab_record(addr)
+        if rec is None:
+            raise KeyError(addr)
+        return rec
+
+    def __iter__(self) -> Iterator[int]:
+        return iter([a for a, _r in self.kl.records()])
+
+    def __len__(self) -> int:
+        return len(self.kl.records())
+
+
 class Kmemleak:
     """The tracked objects of one kernel, the rmmod report and the scanner."""
 
     def __init__(self, kernel):
         self.k = kernel
-        # addr -> ns << HANDLE_BITS | depot handle: about 100 bytes of host memory a live object
-        self.objects: dict[int, int] = {}
+        # A slab object's record is two array items of its slab (Slab.rec_ns, Slab.rec_h: 12
+        # bytes of host memory); the others' (vmalloc, kmalloc_large) are in this dict:
+        # addr -> ns << HANDLE_BITS | depot handle.  ``objects`` shows both as one mapping.
+        self.others: dict[int, int] = {}
         self.flags: dict[int, int] = {}        # addr -> _REPORTED | _IGNORED (the few reported)
         self.depot = StackDepot(kernel)
         self.cache_snapshots: dict[int, dict[int, int]] = {}
@@ -257,18 +285,68 @@ class Kmemleak:
         self._ph, self._pns = memoryview(self.page_handle), memoryview(self.page_ns)  # type: ignore[arg-type]
 
     # -- recording -------------------------------------------------------------------
-    def _record(self, addr: int, size: int, kind: str, internal, cache: str = "") -> None:
+    def _record(self, addr: int, size: int, kind: str, internal, cache: str = "", sl=None) -> None:
         sid = self.depot.stack_of(3, internal)
         if sid < 0:
             return
         h = self.depot.handle(sid, kind, size, cache)
-        self.objects[addr] = self._clock() << HANDLE_BITS | h
+        i = sl.index_of(addr) if sl is not None else -1
+        if i >= 0:
+            (sl.rec_h or sl.new_records())[i] = h + 1
+            sl.rec_ns[i] = self._clock()
+        else:
+            self.others[addr] = self._clock() << HANDLE_BITS | h
         if self.flags:
             self.flags.pop(addr, None)
 
+    @property
+    def objects(self) -> Mapping[int, int]:
+        """Every tracked object's record (slab objects, vmalloc areas, kmalloc_large blocks):
+        addr -> ns << HANDLE_BITS | depot handle."""
+        return _Records(self)
+
+    def slab_record(self, addr: int) -> int | None:
+        """The record of the slab object that starts at addr, or None."""
+        sl = self.k.slab.find_slab(addr)
+        if sl is None or not sl.rec_h:
+            return None
+        i = sl.index_of(addr)
+        h = sl.rec_h[i] if i >= 0 else 0
+        return sl.rec_ns[i] << HANDLE_BITS | (h - 1) if h else None
+
+    def slab_records(self) -> list[tuple[int, int]]:
+        """(addr, record) of every recorded slab object, slab by slab."""
+        out = []
+        for s in self.k.slab.caches:
+            for sl in s.slabs():
+                rh = sl.rec_h
+                if not rh:
+                    continue
+                ns, base, size = sl.rec_ns, sl.base + s.red_left_pad, s.size
+                for i in np.flatnonzero(np.frombuffer(rh, np.uint32)).tolist():
+                    out.append((base + i * size, ns[i] << HANDLE_BITS | (rh[i] - 1)))
+        return out
+
+    def records(self) -> list[tuple[int, int]]:
+        """(addr, record) of every tracked object but the page blocks."""
+        return [*self.others.items(), *self.slab_records()]
+
+    def _forget_slab(self, addr: int) -> bool:
+        """Drop the record of the slab object at addr; True if there was one."""
+        sl = self.k.slab.find_slab(addr)
+        if sl is None or not sl.rec_h:
+            return False
+        i = sl.index_of(addr)
+        if i < 0 or not sl.rec_h[i]:
+            return False
+        sl.rec_h[i] = 0
+        return True
+
     def get(self, addr: int) -> KmemleakObject | None:
         """The tracked object that starts at addr, as a report sees it."""
-        rec = self.objects.get(addr)
+        rec = self.others.get(addr)
+        if rec is None:
+            rec = self.slab_record(addr)
         if rec is None:
             rec = next((r for a, r in self.page_records() if a == addr), None)
         return None if rec is None else self._object(addr, rec)
@@ -287,7 +365,7 @@ class Kmemleak:
 
     def all_objects(self) -> list[KmemleakObject]:
         """Every tracked object (unordered)."""
-        return [self._object(a, r) for a, r in (*self.objects.items(), *self.page_records())]
+        return [self._object(a, r) for a, r in (*self.records(), *self.page_records())]
 
     def mark(self, o: KmemleakObject, flag: int) -> None:
         """Set _REPORTED or _IGNORED on a tracked object."""
@@ -347,11 +425,13 @@ class Kmemleak:
             return
         name = str(getattr(cache, "name", ""))
         kind = "kmalloc" if cache is None or name.startswith("kmalloc") else "slab"
-        self._record(addr, size, kind, INTERNAL_SLAB, name)
+        self._record(addr, size, kind, INTERNAL_SLAB, name,
+                     None if cache is None else self.k.slab.find_slab(addr))
 
     def slab_free(self, cache, addr: int) -> None:
-        """SLUB free hook."""
-        if self.objects.pop(addr, None) is not None and self.flags:
+        """SLUB free hook (cache None: a kmalloc_large block)."""
+        had = self._forget_slab(addr) if cache is not None else self.others.pop(addr, None) is not None
+        if had and self.flags:
             self.flags.pop(addr, None)
 
     def slab_fast(self, cache, addr: int, size: int, gfp: int) -> int:
@@ -363,13 +443,31 @@ class Kmemleak:
         if k.current_owner == k.kernel_owner:
             return addr
         f = sys._getframe(2)
+        last = self.depot.fast_last
+        if f is last[0] and f.f_lasti == last[1] and size == last[2] and cache is last[3]:
+            h1 = last[4]
+        else:
+            h1 = self._fast_handle(f, cache, size)
+            if not h1:
+                return addr
+        sl = cache.cpu_slab                 # the fast paths allocate from it
+        i = (addr - sl.base) // cache.size  # (no red zone on a cache they serve)
+        (sl.rec_h or sl.new_records())[i] = h1
+        sl.rec_ns[i] = self._clock()
+        if self.flags:
+            self.flags.pop(addr, None)
+        return addr
+
+    def _fast_handle(self, f, cache, size: int) -> int:
+        """slab_fast's depot handle + 1 (0: not the module's), remembered for the next
+        allocation of the same size from the same cache and instruction of frame f."""
         last = self.depot._last
         if f is last[0] and f.f_lasti == last[1]:
             sid = last[2]
         else:
-            sid = self.depot.stack_of(3, INTERNAL_SLAB)
+            sid = self.depot.stack_of(4, INTERNAL_SLAB)
             if sid < 0:
-                return addr
+                return 0
         lh = self._last_handle
         if lh[0] == sid and lh[1] == size and lh[2] is cache:
             h = lh[3]
@@ -377,10 +475,9 @@ class Kmemleak:
             name = str(cache.name)
             h = self.depot.handle(sid, "kmalloc" if name.startswith("kmalloc") else "slab", size, name)
             self._last_handle = (sid, size, cache, h)
-        self.objects[addr] = self._clock() << HANDLE_BITS | h
-        if self.flags:
-            self.flags.pop(addr, None)
-        return addr
+        if self.depot._last[0] is f:            # the depot's cached frame: f names the stack
+            self.depot.fast_last = (f, f.f_lasti, size, cache, h + 1)
+        return h + 1
 
     # SLUB may skip these while only the kernel's own code runs (its fast paths).
     slab_alloc.__dict__["module_only"] = True
@@ -394,7 +491,7 @@ class Kmemleak:
 
     def vmalloc_free(self, addr: int, size: int = 0) -> None:
         """vmalloc free hook."""
-        if self.objects.pop(addr, None) is not None and self.flags:
+        if self.others.pop(addr, None) is not None and self.flags:
             self.flags.pop(addr, None)
 
     def page_key(self, pfn: int) -> int:
@@ -415,7 +512,7 @@ class Kmemleak:
         self.forget_freed()
         entries = self.depot.entries
         pages = self.page_records(owner)
-        mine = [(a, r) for a, r in self.objects.items() if entries[r & HANDLE_MASK][3] == owner]
+        mine = [(a, r) for a, r in self.records() if entries[r & HANDLE_MASK][3] == owner]
         return sorted((self._object(a, r) for a, r in mine + pages), key=lambda o: o.ns)
 
     def forget_freed(self) -> None:
@@ -424,16 +521,27 @@ class Kmemleak:
         slub = self.k.slab
         entries = self.depot.entries
         slabby = ("slab", "kmalloc")
-        for addr in [a for a, r in self.objects.items() if entries[r & HANDLE_MASK][0] in slabby]:
+        for addr in [a for a, r in self.others.items() if entries[r & HANDLE_MASK][0] in slabby]:
             sl = slub.find_slab(addr)
             if sl is not None and addr in sl.freelist:
-                del self.objects[addr]
+                del self.others[addr]
                 self.flags.pop(addr, None)
+        for s in slub.caches:
+            for sl in s.slabs():
+                rh = sl.rec_h
+                if not rh or not sl.freelist:
+                    continue
+                base, size = sl.base + s.red_left_pad, s.size
+                free = set(sl.freelist)
+                for i in np.flatnonzero(np.frombuffer(rh, np.uint32)).tolist():
+                    if base + i * size in free:
+                        rh[i] = 0
+                        self.flags.pop(base + i * size, None)
 
     def suspects(self) -> list[KmemleakObject]:
         """Objects reported as unreferenced and not cleared."""
         live = dict(self.page_records()) if self.flags else {}
-        live.update(self.objects)
+        live.update(self.records())
         return sorted((self._object(a, live[a]) for a, f in self.flags.items()
                        if f == _REPORTED and a in live), key=lambda o: o.ns)
 

@@ -20,8 +20,8 @@ from ..machine import PAGE_SIZE
 if TYPE_CHECKING:                      # type-only: slub.py builds these structures
     from .slub import Slub
 
-__all__ = ["Slab", "KmemCache", "Track", "FastEntry", "NO_TAB", "get_freepointer", "set_freepointer",
-           "freelist_ptr", "swab",
+__all__ = ["Slab", "KmemCache", "Track", "FastEntry", "NO_TAB", "NO_REC_NS", "NO_REC_H", "get_freepointer",
+           "set_freepointer", "freelist_ptr", "swab",
            "SLAB_CONSISTENCY_CHECKS", "SLAB_RED_ZONE", "SLAB_POISON", "SLAB_KMALLOC",
            "SLAB_HWCACHE_ALIGN", "SLAB_CACHE_DMA", "SLAB_CACHE_DMA32", "SLAB_STORE_USER",
            "SLAB_RECLAIM_ACCOUNT", "SLAB_PANIC", "SLAB_TYPESAFE_BY_RCU", "SLAB_MEM_SPREAD",
@@ -91,7 +91,7 @@ class Slab:
     the middle of the chain (a double free's slab_free_freelist_hook, "Freechain corrupt")
     cuts the rest off, and only on_freelist's "Object count adjusted" counts them again."""
     __slots__ = ("cache", "pfn", "order", "base", "freelist", "objects", "where", "id", "span",
-                 "keys", "lost", "bad_head", "tab")
+                 "keys", "lost", "bad_head", "tab", "rec_ns", "rec_h")
 
     def __init__(self, cache: KmemCache, pfn: int, base: int, sid: int):
         self.cache = cache
@@ -107,17 +107,35 @@ class Slab:
         self.lost = 0
         self.bad_head: int | None = None   # slab->freelist read from a corrupt free pointer (an alloc)
         self.tab: dict[int, FastEntry] = NO_TAB    # the fast frees' table, while it is the cpu slab
+        # kmemleak's records of the slab's objects, by index (new_records): the time of the
+        # allocation and its stack depot handle + 1 (0: none); empty until the first record
+        self.rec_ns: array = NO_REC_NS
+        self.rec_h: array = NO_REC_H
 
     @property
     def inuse(self) -> int:
         """slab->inuse: the objects the slab counts as allocated."""
         return self.objects - len(self.freelist) - self.lost
 
+    def new_records(self) -> array:
+        """kmemleak's record arrays for this slab (rec_h, the handles, is returned)."""
+        self.rec_ns = array("q", [0]) * self.objects
+        self.rec_h = array("I", [0]) * self.objects
+        return self.rec_h
+
+    def index_of(self, x: int) -> int:
+        """The index of the object that starts at x, or -1."""
+        s = self.cache
+        off = x - self.base - s.red_left_pad
+        i = off // s.size
+        return i if off >= 0 and off == i * s.size and i < self.objects else -1
+
     def fast_table(self) -> dict[int, FastEntry]:
         """The fast frees' table of this slab: object address -> (index of the machine word
-        that holds its free pointer, its key s->random ^ swab(that word's address), lo, hi).
-        A free object's word decodes to NULL or into the slab: it equals the key or lies in
-        [lo, hi).  Empty if the slab is not aligned to its size (then every free is slow)."""
+        that holds its free pointer, its key s->random ^ swab(that word's address), lo, hi,
+        the object's index).  A free object's word decodes to NULL or into the slab: it
+        equals the key or lies in [lo, hi).  Empty if the slab is not aligned to its size
+        (then every free is slow)."""
         s = self.cache
         span = self.span
         if self.base & (span - 1):
@@ -125,7 +143,7 @@ class Slab:
         mask = ~(span - 1)
         first = self.base + s.red_left_pad
         w0, step = (first + s.offset - s.po) >> s.wshift, s.size >> s.wshift
-        return {first + i * s.size: (w0 + i * step, key, (lo := (self.base ^ key) & mask), lo + span)
+        return {first + i * s.size: (w0 + i * step, key, (lo := (self.base ^ key) & mask), lo + span, i)
                 for i, key in enumerate(self.keys)}
 
     def cut_chain(self, x: int) -> None:
@@ -137,9 +155,10 @@ class Slab:
             del fl[:i]
 
 
-# (word index of the free pointer, key, lo, hi): see Slab.fast_table
-FastEntry = tuple[int, int, int, int]
+# (word index of the free pointer, key, lo, hi, object index): see Slab.fast_table
+FastEntry = tuple[int, int, int, int, int]
 NO_TAB: dict[int, FastEntry] = {}          # the table of every slab that is not a cpu slab: empty
+NO_REC_NS, NO_REC_H = array("q"), array("I")     # the records of a slab kmemleak never recorded in
 
 
 def _fp_keys(s: KmemCache, base: int) -> array:
@@ -194,7 +213,6 @@ class KmemCache:
     store_user: bool = False
     fast: bool = False                        # the fast paths may serve this cache now
     leak: Callable[..., int] | None = None    # kmemleak's record / sched_point, while watched
-    leak_objects: dict[int, int] = field(default_factory=dict)  # kmemleak's objects, or an empty dict
     init: bool = False                        # init_on_alloc zeroes every object
     zgfp: int = 0                             # the GFP bit that zeroes (0: none does)
     fpbase: int = 0                           # PAGE_OFFSET - offset: free pointer word index base

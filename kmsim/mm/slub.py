@@ -127,7 +127,7 @@ class Slub:
         self.alloc_hooks: HookList[SlabAllocHook] = HookList(self.update_fast)  # after each allocation
         self.free_hooks: HookList[SlabFreeHook] = HookList(self.update_fast)    # before each free
         self.free_intercept: SlabFreeIntercept | None = None   # slab_free_hook: KASAN's quarantine
-        self.tracker = None         # kmemleak: .slab_fast(s, x, size) and .objects, for the fast paths
+        self.tracker = None         # kmemleak: .slab_fast(s, x, size, gfp), for the fast paths
         self.destroy_hooks: list[CacheHook] = []  # kasan_cache_shutdown: before a cache is destroyed
         self._fail_hook: CacheFailHook | None = None   # should_failslab
         self.ptr = k.machine.ptr_size
@@ -181,21 +181,21 @@ class Slub:
         watchdog starts or stops watching); while module code runs they call the tracker's
         record, and while the watchdog may be watching they count the scheduling points."""
         hooked = self.hooked()
-        leak, objects = self._fast_leak(hooked)
+        leak = self._fast_leak(hooked)
         for s in self.caches:
             s.fast = s.alive and not s.debug and not hooked
-            s.leak, s.leak_objects = leak, objects
+            s.leak = leak
 
-    def _fast_leak(self, hooked: bool) -> tuple[SlabFastHook | None, dict[int, int]]:
-        """(what the fast paths call after an allocation, the dict their frees forget in).
-        The kernel's own code, unwatched, calls nothing: a blocking allocation only counts
-        as a scheduling point (mm/hooks.RESCHED) where the watchdog may be looking."""
+    def _fast_leak(self, hooked: bool) -> SlabFastHook | None:
+        """What the fast paths call after an allocation (their frees then clear kmemleak's
+        record).  The kernel's own code, unwatched, calls nothing: a blocking allocation
+        only counts as a scheduling point (mm/hooks.RESCHED) where the watchdog may look."""
         k = self.k
         t = self.tracker if k.module_depth > 0 and not hooked else None
         if t is not None:
-            return t.slab_fast, t.objects
+            return t.slab_fast
         watched = k.module_depth > 0 or self.watched or bool(k.__dict__.get("thread_owners"))
-        return (sched_point if watched else None), {}
+        return sched_point if watched else None
 
     def set_watched(self, on: bool) -> None:
         """The watchdog watches code outside a module (the shell's py) from now on, or stops."""
@@ -255,7 +255,7 @@ class Slub:
         s.store_user = bool(s.flags & SLAB_STORE_USER)
         hooked = self.hooked()
         s.fast = not s.debug and not hooked
-        s.leak, s.leak_objects = self._fast_leak(hooked)
+        s.leak = self._fast_leak(hooked)
         s.wshift = 3 if self.ptr == 8 else 2
         s.fpbase = k.machine.page_offset - s.offset
         s.init = k.buddy.init_on_alloc and ctor is None and not s.flags & (SLAB_TYPESAFE_BY_RCU | SLAB_POISON)
@@ -700,16 +700,16 @@ def kmem_cache_free(s, x, _caller: str = "kmem_cache_free"):
     """void kmem_cache_free(struct kmem_cache *s, void *x) (_caller: kfree, for kmsim's lines)."""
     try:
         sl = s.cpu_slab
-        w, key, lo, hi = sl.tab[x]       # KeyError: x is no object of the cpu slab (Slab.fast_table)
+        w, key, lo, hi, i = sl.tab[x]    # KeyError: x is no object of the cpu slab (Slab.fast_table)
         if s.fast:
             head = fl[-1] if (fl := sl.freelist) else 0
             raw = (mvw := s.mvw)[w]
             # x holds a free pointer (NULL or into its slab, as a free object does): the slow path
             if head != x and raw != key and not lo <= raw < hi:
+                if s.leak is not None and (r := sl.rec_h):     # module code runs: kmemleak forgets
+                    r[i] = 0
                 mvw[w] = head ^ key
                 fl.append(x)
-                if s.leak is not None:          # module code runs: kmemleak forgets it
-                    s.leak_objects.pop(x, None)
                 return
     except (AttributeError, KeyError, TypeError):
         pass
