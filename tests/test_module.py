@@ -527,6 +527,20 @@ def test_lsmod_size_follows_the_module(tmp_path):
     assert size > 16384 + 20000 and size % 4096 == 0
 
 
+@pytest.mark.skipif(not Path("/work/shared/reference/modules").is_dir(), reason="no reference modules")
+def test_lsmod_size_of_the_reference_c_modules_is_the_references():
+    """transcript-main, -kfree1-run2, -dfree*: zone, slab, vk, err_proprietary and
+    err_doublefree 16384, err_kfree_bad (no exit function) 12288."""
+    ref = Path("/work/shared/reference/modules")
+    sh = make_shell(mem="512M")
+    for name, args in [("zone", ""), ("slab", ""), ("vk", ""), ("err_proprietary", ""),
+                       ("err_doublefree", "plain=1"), ("err_kfree_bad", "mode=1")]:
+        sh.execute(f"insmod {ref}/{name}.c {args}")
+    sizes = {ln.split()[0]: int(ln.split()[1]) for ln in sh.execute("lsmod").out.splitlines()[1:]}
+    assert sizes == {"zone": 16384, "slab": 16384, "vk": 16384, "err_proprietary": 16384,
+                     "err_doublefree": 16384, "err_kfree_bad": 12288}
+
+
 def _run(sh, line):
     return sh.execute(line)
 
