@@ -431,6 +431,28 @@ MODULE_LICENSE("GPL")
     assert "badexit" not in shell.execute("lsmod").out
 
 
+def test_page_fault_in_exit_kills_rmmod_and_reboot_clears_the_module(shell, tmp_path):
+    """An Oops of the page-fault kind in exit: rmmod is Killed (137, as kfree1-run2's insmod),
+    the module stays Unloading, and reboot clears it as after an Oops in init."""
+    f = write_mod(tmp_path, "npdexit", HEAD_LOADER + """
+from kmsim.linux import u32
+module_init(lambda: 0)
+def npd_exit():
+    u32.array_at(0, 1)[0]
+module_exit(npd_exit)
+MODULE_LICENSE("GPL")
+""")
+    shell.execute(f"insmod {f}")
+    r = shell.execute("rmmod npdexit")
+    assert (r.err, r.status) == ("Killed\n", 137)
+    assert shell.execute("cat /proc/modules").out.startswith("npdexit 16384 0 - Unloading 0x")
+    assert "Modules linked in: npdexit(OE-)" in dmesg(shell)
+    assert shell.execute("rmmod npdexit").status == 1
+    shell.execute("reboot")
+    assert shell.execute("lsmod").out == "Module                  Size  Used by\n"
+    assert shell.execute(f"insmod {f}").status == 0
+
+
 def test_params_set_and_shown_in_sysfs(shell):
     assert shell.execute("insmod modules/hello.py who=class").status == 0
     assert shell.execute("cat /sys/module/hello/parameters/who").out == "class\n"
