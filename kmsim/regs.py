@@ -17,7 +17,8 @@ import random
 
 __all__ = ["Regs", "kernel_regs", "user_regs", "show_regs", "show_user_regs", "code_line",
            "SHOW_REGS_ALL", "SHOW_REGS_SHORT", "arm_stack", "arm_text_addr", "dump_mem",
-           "arm_exception_stack", "mem_dump_obj", "arm_regs_alloc_free", "arm_uregs"]
+           "arm_exception_stack", "mem_dump_obj", "arm_regs_alloc_free", "arm_uregs",
+           "arm_backtrace_stm"]
 
 SHOW_REGS_ALL = "all"
 SHOW_REGS_SHORT = "short"
@@ -279,9 +280,10 @@ def _arm_user_regs(k, rng: random.Random, comm: str) -> list[int]:
             usp + 0x10, usp, 0x0003e3f8 + rng.randrange(0x400) * 4, libc + 0xab0, 0x60000010, r0]
 
 
-def arm_stack(k, regs: Regs, calls: list[str]) -> tuple[int, int, list[int]]:
+def arm_stack(k, regs: Regs, calls: list[str]) -> tuple[int, int, list[int], dict[int, list[int]]]:
     """The kernel stack of the current task at an Oops on ARM: (sp, fp, the words from sp to
-    the top).  Each function of the backtrace has a frame of its locals, the registers it
+    the top, the registers each frame saved: r4, r5 ... by the index of its function in
+    calls).  Each function of the backtrace has a frame of its locals, the registers it
     saved and the APCS record {fp, ip, lr, pc} whose lr is the return address into its
     caller; the system call's user registers (pt_regs) end the stack, 8 bytes below its top.
     kmsim runs no machine code, so the locals and saved registers are plausible seeded
@@ -295,6 +297,7 @@ def arm_stack(k, regs: Regs, calls: list[str]) -> tuple[int, int, list[int]]:
     caller_fp = 0
     fp = addr
     blocks: list[list[int]] = [tail]
+    saved_by: dict[int, list[int]] = {}
     lowmem = k.lowmem_bytes
 
     def local() -> int:
@@ -311,9 +314,10 @@ def arm_stack(k, regs: Regs, calls: list[str]) -> tuple[int, int, list[int]]:
             return addr + rng.randrange(0x40) * 4
         return rng.choice([0xffffffff, 0x00000cc0, 0x00400cc0])
 
+    keeper = next((i for i, c in enumerate(calls) if c.endswith("]")), 1)   # the module's function
     for i in reversed(range(len(calls) - 1)):
         saved = [local() for _ in range(rng.randrange(1, 7))]
-        if i == 1 and regs.get("di"):
+        if i == keeper and regs.get("di"):
             saved[0] = regs["di"] & 0xffffffff         # the argument the module passed on
         words = [local() for _ in range(rng.randrange(0, 6))] + saved
         entry = arm_text_addr(k, calls[i].split("+")[0])
@@ -323,7 +327,15 @@ def arm_stack(k, regs: Regs, calls: list[str]) -> tuple[int, int, list[int]]:
         addr -= 4 * len(words)
         fp = caller_fp = addr + 4 * (len(words) - 1)
         blocks.insert(0, words)
-    return addr, fp, [w for b in blocks for w in b]
+        saved_by[i] = saved
+    return addr, fp, [w for b in blocks for w in b], saved_by
+
+
+def arm_backtrace_stm(saved: list[int]) -> list[str]:
+    """arch/arm/kernel/traps.c dump_backtrace_stm: the registers a frame's stmfd saved
+    (saved[0] is r4), highest first, six a line."""
+    regs = [f" r{4 + i}:{v:08x}" for i, v in reversed(list(enumerate(saved)))]
+    return ["".join(regs[j:j + 6]) for j in range(0, len(regs), 6)]
 
 
 def mem_dump_obj(k, addr: int) -> str:
