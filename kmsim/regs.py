@@ -114,10 +114,11 @@ def _code_bytes(key: str, marker: str) -> str:
 
 
 def code_line(sym: str, kind: str) -> str:
-    """'Code: 80 48 ... <48> 8b ...' for an instruction pointer at sym (BUG/WARN: ud2)."""
+    """'Code: 80 48 ... <48> 8b ...' for an instruction pointer at sym (BUG/WARN: ud2, a
+    soft lockup: a jump to itself, a fault: a load)."""
     if sym in KNOWN_CODE:
         return f"Code: {KNOWN_CODE[sym]}"
-    marker = "0f 0b" if kind in ("bug", "warn") else "48 8b 43 08"
+    marker = {"bug": "0f 0b", "warn": "0f 0b", "lockup": "eb fe"}.get(kind, "48 8b 43 08")   # ud2, jmp .
     return f"Code: {_code_bytes(sym.split('+')[0], marker)}"
 
 

@@ -232,37 +232,43 @@ class Reporter:
     def _arm_die(self, title: list[str], oops_line: str, pc: str, tb,
                  kernel_frames: list[str]) -> list[str]:
         """arch/arm/kernel/traps.c:die(): 'Internal error: Oops: 805 [#1] SMP ARM', the
-        modules, CPU and hardware lines, 'PC is at'/'LR is at', then the backtrace as
-        '<function> from <caller>' lines."""
+        modules, then __die's registers, stack and backtrace (arm_show_regs)."""
         if oops_line.startswith("invalid opcode"):
             what = "Oops - BUG: 0"              # BUG() is an undefined instruction on ARM
         elif oops_line.startswith("Oops: ") and int(oops_line.split()[1], 16) & 0x2:
             what = "Oops: 805"                  # FSR: write, translation fault
         else:
             what = "Oops: 5"                    # FSR: read, translation fault
+        kind = "bug" if what.startswith("Oops - BUG") else "fault"
+        head = [f"Internal error: {what} [#{self.oops_count}] SMP ARM", self.modules_linked_in()]
+        return list(title) + head + self.arm_show_regs(pc, tb, kernel_frames, kind, die=True)
+
+    def arm_show_regs(self, pc: str, tb, kernel_frames: list[str], kind: str, die: bool = False) -> list[str]:
+        """ARM's show_regs (die=False: a soft lockup) or __die's middle: CPU and hardware lines,
+        'PC is at'/'LR is at', the registers; for die the registers' objects, the Process line
+        and the Stack: dump; then the backtrace (and for die the Code: line)."""
         calls = [f.strip() for f in kernel_frames]
         calls += [format_frame(fn, ln, code, mod).strip()
                   for fn, ln, mod, code in module_frames(self.k.modules.module_files(), tb=tb)]
         calls += list(self.k.current.entry_frames)
         lr = calls[1] if len(calls) > 1 else "0x0"
-        regs = kernel_regs(self.k, "bug" if what.startswith("Oops - BUG") else "fault",
-                           api_args(tb=tb) if tb is not None else ())
+        regs = kernel_regs(self.k, kind, api_args(tb=tb) if tb is not None else ())
         sp, fp, stack, saved = arm_stack(self.k, regs, calls)
         top = sp + 4 * len(stack)
         regs.update(sp=sp, fp=fp, ip=sp + 0x10 if sp + 0x10 < top else sp, r9=(sp + top) // 2 & ~3,
                     r5=arm_text_addr(self.k, "__kmalloc") & ~0xff,
                     pc=arm_text_addr(self.k, calls[0]) if calls else 0,
                     lr=arm_text_addr(self.k, lr) if len(calls) > 1 else 0)
-        lines = list(title) + [f"Internal error: {what} [#{self.oops_count}] SMP ARM",
-                               self.modules_linked_in(), self.cpu_line(), self.hardware_line(),
-                               pc, f"LR is at {lr}"]
-        lines += show_regs(self.k, pc, regs, "fault")
-        lines += arm_regs_alloc_free(self.k, arm_uregs(self.k, regs))
-        lines += [f"Process {self.k.current.comm} (pid: {self.k.current.pid}, stack limit = "
-                  f"0x{self.k.printk_ctx.hash_pointer(sp & ~(ARM_THREAD_SIZE - 1))})"]
-        lines += dump_mem("Stack: ", sp, top, stack)
+        lines = [self.cpu_line(), self.hardware_line(), pc, f"LR is at {lr}"]
+        lines += show_regs(self.k, pc, regs, kind)
+        if die:
+            lines += arm_regs_alloc_free(self.k, arm_uregs(self.k, regs))
+            lines += [f"Process {self.k.current.comm} (pid: {self.k.current.pid}, stack limit = "
+                      f"0x{self.k.printk_ctx.hash_pointer(sp & ~(ARM_THREAD_SIZE - 1))})"]
+            lines += dump_mem("Stack: ", sp, top, stack)
         lines += self._arm_backtrace(calls, saved, sp, stack)
-        lines.append(arm_code_line("bug" if what.startswith("Oops - BUG") else "fault"))
+        if die:
+            lines.append(arm_code_line(kind))
         return lines
 
     def _arm_backtrace(self, calls: list[str], saved: dict[int, list[int]], sp: int,
