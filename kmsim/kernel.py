@@ -343,7 +343,7 @@ class Kernel:
             if z.managed < 8 * z.pcp_batch:
                 continue
             for order in range(4):
-                z.rmqueue_bulk(order, max(z.pcp_batch >> order, 2) - len(z.pcp[order]))
+                z.rmqueue_bulk(order, max(z.pcp_batch >> order, 2) - len(z.pcp[order * 3]))
 
     def _param_size(self, name: str, default: int) -> int:
         val = self.params.get(name)

@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 from ..lib.params import format_param_value, parse_param_value
 from ..machine import MAX_ORDER, PAGE_SHIFT
+from ..mm.buddy import MIGRATE_TYPES
 from ..report import taint_letters
 
 __all__ = ["FsError", "proc_file", "proc_write", "proc_dir", "read_file", "write_file",
@@ -207,21 +208,18 @@ def buddyinfo(k) -> str:
     return format_buddyinfo(buddyinfo_rows(k))
 
 
-MIGRATE_TYPES = ["Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate"]
-
-
 def pagetypeinfo_rows(k) -> dict:
-    """The pageblock order, and per zone its free blocks per order and its pageblocks per
-    migrate type (kmsim keeps every free page and block Movable)."""
-    pb_order = min(9 if k.machine.ptr_size == 8 else 10, MAX_ORDER - 1)
-    zones = []
-    for z in k.buddy.zones:
-        blocks = (z.spanned + (1 << pb_order) - 1) >> pb_order
-        zones.append({"zone": z.name,
-                      "free": {t: z.nr_free_blocks() if t == "Movable" else [0] * MAX_ORDER
-                               for t in MIGRATE_TYPES},
-                      "blocks": {t: blocks if t == "Movable" else 0 for t in MIGRATE_TYPES}})
-    return {"pageblock_order": pb_order, "zones": zones}
+    """The pageblock order, and per zone its free blocks per migrate type and order (the
+    buddy lists, not the pcp lists) and its pageblocks per migrate type."""
+    zones = k.buddy.zones
+    pb_order = zones[0].pageblock_order if zones else MAX_ORDER - 1
+    rows = []
+    for z in zones:
+        free = z.nr_free_blocks_by_type()
+        blocks = z.pageblock_counts()
+        rows.append({"zone": z.name, "free": dict(zip(MIGRATE_TYPES, free, strict=True)),
+                     "blocks": dict(zip(MIGRATE_TYPES, blocks, strict=True))})
+    return {"pageblock_order": pb_order, "zones": rows}
 
 
 def format_pagetypeinfo(view: dict) -> str:
@@ -243,7 +241,7 @@ def format_pagetypeinfo(view: dict) -> str:
 
 @proc_file("/proc/pagetypeinfo")
 def pagetypeinfo(k) -> str:
-    """/proc/pagetypeinfo: free blocks per order and migrate type (all Movable here)."""
+    """/proc/pagetypeinfo: free blocks per order and migrate type, pageblocks per type."""
     return format_pagetypeinfo(pagetypeinfo_rows(k))
 
 

@@ -18,6 +18,8 @@ from ..machine import MAX_ORDER, PAGE_SHIFT, PAGE_SIZE
 from ..report import TAINT_BAD_PAGE
 from . import gfp as G
 from .buddy import (
+    ALLOC_NOFRAGMENT,
+    GFP_MIGRATETYPE,
     PAGE_ALLOC_COSTLY_ORDER,
     Zone,
     free_range_to_blocks,
@@ -110,6 +112,7 @@ class PageAllocator:
         self._mm, self._dirty = mem.mm, mem.dirty
         self._owner_fills: dict[tuple[int, int], memoryview] = {}
         self.zonelists: list[list[Zone]] = [[] for _ in range(8)]   # by gfp & 7 (the zone modifiers)
+        self.nofragment = [0] * 8        # alloc_flags_nofragment by gfp & 7
         self.fast_zonelists = self.zonelists                      # no zones while a fail hook is set
         self._zone_at: list[Zone | None] = []                     # by pfn >> _SECTION_SHIFT
 
@@ -134,15 +137,25 @@ class PageAllocator:
         for idx, spec in enumerate(machine.zones):
             end = nr_pages if spec.end is None else min(nr_pages, spec.end >> PAGE_SHIFT)
             if end > start:
-                z = Zone(self.mem, spec.name, idx, start, end)
+                z = Zone(self.mem, spec.name, idx, start, end, self.pageblock_order(machine))
                 self.zones.append(z)
                 self.zone_by_name[z.name] = z
             start = max(start, end)
         self.zonelists = [self.zonelist(key) for key in range(8)]
+        # alloc_flags_nofragment: with ZONE_DMA32 configured (x86_64), a request whose
+        # preferred zone is Normal first steals only whole pageblocks
+        self.nofragment = [ALLOC_NOFRAGMENT if machine.name == "x86_64" and zl
+                           and zl[0].name == "Normal" else 0 for zl in self.zonelists]
         self.fail_hook = self._fail_hook
         sections = (nr_pages + (1 << _SECTION_SHIFT) - 1) >> _SECTION_SHIFT
         self._zone_at = [self._section_zone(i << _SECTION_SHIFT, (i + 1) << _SECTION_SHIFT)
                          for i in range(sections)]
+
+    @staticmethod
+    def pageblock_order(machine) -> int:
+        """pageblock_order: HUGETLB_PAGE_ORDER (9) on x86_64, MAX_ORDER - 1 on i386 (no
+        PAE) and ARM, which have no 2 MiB hugepages."""
+        return 9 if machine.ptr_size == 8 else MAX_ORDER - 1
 
     def _section_zone(self, start: int, end: int) -> Zone | None:
         """The zone spanning every pfn of [start, end) that is in a zone, None if two do."""
@@ -244,11 +257,12 @@ class PageAllocator:
             for z in self.fast_zonelists[gfp & 0x7]:
                 if z.nr_free <= z.wmark_low:
                     continue
-                lst = z.pcp0
+                lst = z.pcp0_by_gfp[(gfp >> 3) & 3]      # the list of gfp_migratetype
                 if not lst:
                     break       # the pcp list needs a refill: the general path
                 pfn = lst.pop()
                 z.pcp_count -= 1
+                z.free_factor >>= 1
                 owner = self.k.current_owner
                 self._cflags[pfn] = 0
                 self._crefcount[pfn] = 1
@@ -272,11 +286,17 @@ class PageAllocator:
         if self._fail_hook is not None and self._fail_hook(gfp, order):
             return -1
         zl = self.zonelists[gfp & 0x7]
-        for z in zl:
-            if z.nr_free - (1 << order) >= z.wmark_low:
-                pfn = z.rmqueue(order)
-                if pfn >= 0:
-                    return self.prep_new_page(pfn, order, gfp)
+        mt = GFP_MIGRATETYPE[(gfp >> 3) & 3]
+        alloc_flags = self.nofragment[gfp & 0x7]
+        while True:                          # get_page_from_freelist
+            for z in zl:
+                if z.nr_free - (1 << order) >= z.wmark_low:
+                    pfn = z.rmqueue(order, mt, alloc_flags)
+                    if pfn >= 0:
+                        return self.prep_new_page(pfn, order, gfp)
+            if not alloc_flags:
+                break
+            alloc_flags = 0                  # every zone fragmented: again, stealing anything
         return self.alloc_slowpath(gfp, order, zl)
 
     def alloc_slowpath(self, gfp: int, order: int, zl: list[Zone], drained: bool = False) -> int:
@@ -286,6 +306,7 @@ class PageAllocator:
         chooses the current task, which then may use half of the min reserve
         (ALLOC_OOM); when that is gone too, its allocations fail (nopage)."""
         victim = self.k.current.oom_victim
+        mt = GFP_MIGRATETYPE[(gfp >> 3) & 3]
         for z in zl:
             mark = z.wmark_min
             if gfp & _GFP_HIGH:
@@ -295,10 +316,10 @@ class PageAllocator:
             if victim:
                 mark -= mark >> 1
             if z.watermark_ok(order, mark) or z.pcp_count >= (1 << order):
-                pfn = z.rmqueue(order)
+                pfn = z.rmqueue(order, mt)
                 if pfn < 0 and order <= PAGE_ALLOC_COSTLY_ORDER:
                     z.drain_pages()
-                    pfn = z.rmqueue(order)
+                    pfn = z.rmqueue(order, mt)
                 if pfn >= 0:
                     return self.prep_new_page(pfn, order, gfp)
         if gfp & _GFP_DIRECT_RECLAIM and not drained and any(z.pcp_count for z in zl):
@@ -383,10 +404,11 @@ class PageAllocator:
             z: Zone = self._zone_at[pfn >> _SECTION_SHIFT] or self.zone_of(pfn)  # type: ignore[assignment]  # a freed pfn is in a zone: free() checked it
             if order == 0:
                 cflags[pfn] = PG_pcp
-                z.pcp0.append(pfn)
+                mt = z.pageblock_mt[pfn >> z.pageblock_order]
+                z.pcp0_by_block[mt].append(pfn)
                 z.pcp_count += 1
                 if z.pcp_count >= z.pcp_high:
-                    z.free_pcppages_bulk(z.pcp_batch)
+                    z.pcp_overflow(mt if mt < 3 else 1)
             else:
                 self._set_tail_owner(pfn, order, 0)
                 z.free_unref_page(pfn, order)
@@ -525,11 +547,12 @@ class PageAllocator:
             k.printk.emit(4, text)
 
     def buddy_line(self, z: Zone) -> str:
-        """'Node 0 DMA32: 38*4kB (U) 28*8kB (U) ... = 15800kB'."""
+        """'Node 0 DMA32: 38*4kB (UME) 28*8kB (UM) ... = 15800kB': the letters are the
+        migrate types with free blocks of the order (show_migration_types)."""
         parts, total = [], 0
         for order, n in enumerate(z.nr_free_blocks()):
             kb = (PAGE_SIZE >> 10) << order
-            parts.append(f"{n}*{kb}kB " + ("(U) " if n else ""))
+            parts.append(f"{n}*{kb}kB " + (f"({z.free_types(order)}) " if n else ""))
             total += n * kb
         return f"Node 0 {z.name}: " + "".join(parts) + f"= {total}kB"
 
