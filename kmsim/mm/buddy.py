@@ -114,6 +114,8 @@ class Zone:
         self.pcp_batch = 1
         self.pcp_high = 4
         self.free_factor = 0                   # pcp->free_factor: frees without allocations
+        self.lru_owners: set[int] = set()      # owners of pages on an LRU (PageLRU: movable)
+        self.nr_shmem = 0                      # NR_SHMEM: rootfs's pages in the zone
         self.wmark_min = self.wmark_low = self.wmark_high = 0
         self.lowmem_reserve: list[int] = []
         self.is_highmem = name == "HighMem"
@@ -250,8 +252,8 @@ class Zone:
 
     def move_freepages_block(self, pfn: int, mt: int) -> tuple[int, int]:
         """Every free block of pfn's pageblock onto mt's lists: (pages moved, movable
-        pages in use).  Nothing if the pageblock reaches past the zone's end.  kmsim keeps
-        no LRU, so no page in use counts as movable."""
+        pages in use: those of an owner on an LRU, the page cache).  Nothing if the
+        pageblock reaches past the zone's end."""
         nr = 1 << self.pageblock_order
         start = pfn & ~(nr - 1)
         end = start + nr
@@ -259,20 +261,22 @@ class Zone:
             start = pfn
         if end > self.end_pfn:
             return 0, 0
-        c_flags, c_order, area = self.mem.c_flags, self.mem.c_order, None
-        moved = 0
+        c_flags, c_order, c_owner = self.mem.c_flags, self.mem.c_order, self.mem.c_owner
+        lru = self.lru_owners
+        moved = movable = 0
         p = start
         while p < end:
             if c_flags[p] & PG_buddy:
                 order = c_order[p]
-                area = self.free_area[order]
-                if area.get(p, mt) != mt:
+                if self.free_area[order].get(p, mt) != mt:
                     self.move_to_free_list(p, order, mt)
                 moved += 1 << order
                 p += 1 << order
             else:
+                if lru and c_owner[p] in lru:
+                    movable += 1
                 p += 1
-        return moved, 0
+        return moved, movable
 
     def __free_one_page(self, pfn: int, order: int, mt: int | None = None) -> None:
         """Free a block and merge it with its buddy while the buddy is free at the same

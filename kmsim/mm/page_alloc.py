@@ -511,25 +511,26 @@ class PageAllocator:
         k = self.k
         kb = PAGE_SIZE >> 10
         ptables = k.vmalloc_stats()[1]
+        rec, shmem = k.slab_reclaimable_pages(), k.shmem_pages
         out = ["Mem-Info:\n",
-               f"active_anon:0 inactive_anon:0 isolated_anon:0\n active_file:0 inactive_file:0 "
-               f"isolated_file:0\n unevictable:0 dirty:0 writeback:0\n slab_reclaimable:0 "
-               f"slab_unreclaimable:{k.slab_pages()}\n mapped:0 shmem:0 pagetables:{ptables}\n"
+               f"active_anon:0 inactive_anon:{shmem} isolated_anon:0\n active_file:0 inactive_file:0 "
+               f"isolated_file:0\n unevictable:0 dirty:0 writeback:0\n slab_reclaimable:{rec} "
+               f"slab_unreclaimable:{k.slab_pages() - rec}\n mapped:0 shmem:{shmem} pagetables:{ptables}\n"
                f" sec_pagetables:0 bounce:0\n kernel_misc_reclaimable:0\n"
                f" free:{sum(z.nr_free for z in self.zones)} free_pcp:"
                f"{sum(z.pcp_count for z in self.zones)} free_cma:0\n",
-               f"Node 0 active_anon:0kB inactive_anon:0kB active_file:0kB inactive_file:0kB "
+               f"Node 0 active_anon:0kB inactive_anon:{shmem * kb}kB active_file:0kB inactive_file:0kB "
                f"unevictable:0kB isolated(anon):0kB isolated(file):0kB mapped:0kB dirty:0kB "
-               f"writeback:0kB shmem:0kB shmem_thp: 0kB shmem_pmdmapped: 0kB anon_thp: 0kB "
+               f"writeback:0kB shmem:{shmem * kb}kB shmem_thp: 0kB shmem_pmdmapped: 0kB anon_thp: 0kB "
                f"writeback_tmp:0kB kernel_stack:64kB pagetables:{ptables * kb}kB "
                f"sec_pagetables:0kB all_unreclaimable? no"]
         for z in self.zones:
             out.append(f"Node 0 {z.name} free:{z.nr_free * kb}kB boost:0kB "
                        f"min:{z.wmark_min * kb}kB low:{z.wmark_low * kb}kB high:{z.wmark_high * kb}kB "
-                       f"reserved_highatomic:0KB active_anon:0kB inactive_anon:0kB active_file:0kB "
-                       f"inactive_file:0kB unevictable:0kB writepending:0kB present:{z.present * kb}kB "
-                       f"managed:{z.managed * kb}kB mlocked:0kB bounce:0kB free_pcp:{z.pcp_count * kb}kB "
-                       f"local_pcp:{z.pcp_count * kb}kB free_cma:0kB")
+                       f"reserved_highatomic:0KB active_anon:0kB inactive_anon:{z.nr_shmem * kb}kB "
+                       f"active_file:0kB inactive_file:0kB unevictable:0kB writepending:0kB "
+                       f"present:{z.present * kb}kB managed:{z.managed * kb}kB mlocked:0kB bounce:0kB "
+                       f"free_pcp:{z.pcp_count * kb}kB local_pcp:{z.pcp_count * kb}kB free_cma:0kB")
             out.append("lowmem_reserve[]: " + " ".join(str(v) for v in z.lowmem_reserve))
         for z in self.zones:
             out.append(self.buddy_line(z))
@@ -538,7 +539,7 @@ class PageAllocator:
             out.append(f"Node 0 hugepages_total=0 hugepages_free=0 hugepages_surp=0 "
                        f"hugepages_size={huge}kB")
         total = sum(z.present for z in self.zones)
-        out += ["0 total pagecache pages", "0 pages in swap cache", "Free swap  = 0kB",
+        out += [f"{shmem} total pagecache pages", "0 pages in swap cache", "Free swap  = 0kB",
                 "Total swap = 0kB", f"{total} pages RAM",
                 f"{sum(z.present for z in self.zones if z.is_highmem)} pages HighMem/MovableOnly",
                 f"{total - sum(z.managed for z in self.zones)} pages reserved",

@@ -313,6 +313,7 @@ def test_page_allocation_failure_report_reads_as_6_1_prints_it():
     assert dma.split()[3] == "free:" + lists.split("= ")[1]       # the buddy lists, no pcp
     end = msgs.index("0 pages hwpoisoned")
     assert msgs[end - 8:end - 3] == ["Node 0 hugepages_total=0 hugepages_free=0 hugepages_surp=0 "
-                                     "hugepages_size=2048kB", "0 total pagecache pages",
+                                     "hugepages_size=2048kB",
+                                     f"{sh.kernel.shmem_pages} total pagecache pages",
                                      "0 pages in swap cache", "Free swap  = 0kB", "Total swap = 0kB"]
     assert msgs[end - 3].endswith(" pages RAM") and msgs[end - 1].endswith(" pages reserved")
