@@ -34,7 +34,7 @@ from .mm.memblock import (
 )
 from .mm.page_alloc import PageAllocator
 from .mm.physmem import PAGE_FLAG_NAMES, PhysMem
-from .mm.slub import Slub, kmem_cache_init
+from .mm.slub import SLAB_RECLAIM_ACCOUNT, Slub, kmem_cache_init
 from .mm.vmalloc import Vmalloc, vmalloc_init
 from .printk import BootClock, FormatContext, LogBuffer, _as_int
 from .report import Reporter, format_frame
@@ -349,7 +349,7 @@ class Kernel:
             if z.managed < 8 * z.pcp_batch:
                 continue
             for order in range(4):
-                z.rmqueue_bulk(order, max(z.pcp_batch >> order, 2) - len(z.pcp[order]))
+                z.rmqueue_bulk(order, max(z.pcp_batch >> order, 2) - len(z.pcp[order * 3]))
 
     def _param_size(self, name: str, default: int) -> int:
         val = self.params.get(name)
@@ -378,6 +378,7 @@ class Kernel:
         """The frames a booted kernel keeps: low memory, the image, mem_map."""
         m = self.machine
         self.boot_layout = None
+        self.shmem_pages = 0            # rootfs's page cache (memblock.populate_rootfs)
         if m.name == "x86_64" and self.mem_bytes >= 256 << 20:
             return memblock_reserved(self)
         res = []
@@ -484,6 +485,11 @@ class Kernel:
     def slab_pages(self) -> int:
         """Pages held by slab caches."""
         return self.slab.total_pages()
+
+    def slab_reclaimable_pages(self) -> int:
+        """Pages of the SLAB_RECLAIM_ACCOUNT caches (NR_SLAB_RECLAIMABLE_B, SReclaimable)."""
+        caches = {id(s): s for s in self.slab.caches if s.flags & SLAB_RECLAIM_ACCOUNT}
+        return sum(len(s.slabs()) << s.order for s in caches.values())
 
     # -- mm/highmem.c and the vmalloc area, for the module API and the views ------------
     def kmap(self, page: Page) -> int:
