@@ -37,7 +37,7 @@ from .mm.page_alloc import PageAllocator
 from .mm.physmem import PAGE_FLAG_NAMES, PhysMem
 from .mm.slub import SLAB_RECLAIM_ACCOUNT, Slub, kmem_cache_init
 from .mm.vmalloc import Vmalloc, vmalloc_init
-from .printk import FormatContext, LogBuffer, _as_int
+from .printk import BootClock, FormatContext, LogBuffer, _as_int
 from .report import Reporter, format_frame
 from .watchdog import Watchdog, watchdog_init
 
@@ -192,6 +192,8 @@ class Kernel:
         self._clock_ticks = 0
         self._boot_wall = time.monotonic_ns()
         self.boot_offset_ns = 1_480_000_000
+        # an unseeded boot's lines at about the reference's times (a seeded one: fixed steps)
+        self._boot_clock = BootClock(random.Random(os.urandom(8))) if seed is None else None
         self.owners: list[Owner] = []
         self.register_owner("free", "free")
         self.kernel_owner = self.register_owner("kernel", "kernel")
@@ -219,8 +221,7 @@ class Kernel:
                 return self._booted_at + self._clock_ticks * 21_113
             return (self._clock_ticks - 1) * 3_271
         if not self._booted:
-            self._clock_ticks += 1
-            return (self._clock_ticks - 1) * 3_271
+            return self._boot_clock.now_ns if self._boot_clock is not None else 0
         return self.boot_offset_ns + time.monotonic_ns() - self._boot_wall
 
     def tick(self, ns: int) -> None:
@@ -270,6 +271,7 @@ class Kernel:
         self._malformed: list[str] = []
         cap = log_buf_len_update(self._param_size("log_buf_len", 0))
         self.printk = LogBuffer(self.clock_ns, cap, m.ptr_size)
+        self.printk.boot_clock = self._boot_clock
         if "loglevel" in self.params:
             try:
                 self.printk.console_loglevel = int(str(self.params["loglevel"]), 0)
@@ -306,6 +308,10 @@ class Kernel:
             hook(self)
         self._booted = True
         self._booted_at = 1_480_000_000 if self.seed is not None else 0
+        if self._boot_clock is not None:           # unseeded: the host clock from here on
+            self.boot_offset_ns = self._boot_clock.end_ns()
+            self._boot_wall = time.monotonic_ns()
+            self._boot_clock = self.printk.boot_clock = None
 
     def _boot_subsystems(self) -> None:
         """mm_init's later steps, in the kernel's order: SLUB and the boot caches, vmalloc,

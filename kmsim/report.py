@@ -10,7 +10,19 @@ from __future__ import annotations
 import sys
 from types import CodeType, FrameType, TracebackType
 
-from .regs import arm_code_line, kernel_regs, show_regs, show_user_regs
+from .regs import (
+    ARM_THREAD_SIZE,
+    arm_code_line,
+    arm_exception_stack,
+    arm_regs_alloc_free,
+    arm_stack,
+    arm_text_addr,
+    arm_uregs,
+    dump_mem,
+    kernel_regs,
+    show_regs,
+    show_user_regs,
+)
 
 # kernel/panic.c taint_flags, 6.1: (true char, false char) per bit
 TAINT_FLAGS = [("P", "G"), ("F", " "), ("S", " "), ("R", " "), ("M", " "), ("B", " "),
@@ -229,14 +241,25 @@ class Reporter:
         lr = calls[1] if len(calls) > 1 else "0x0"
         regs = kernel_regs(self.k, "bug" if what.startswith("Oops - BUG") else "fault",
                            api_args(tb=tb) if tb is not None else ())
+        sp, fp, stack = arm_stack(self.k, regs, calls)
+        top = sp + 4 * len(stack)
+        regs.update(sp=sp, fp=fp, ip=sp + 0x10 if sp + 0x10 < top else sp, r9=(sp + top) // 2 & ~3,
+                    r5=arm_text_addr(self.k, "__kmalloc") & ~0xff,
+                    pc=arm_text_addr(self.k, calls[0]) if calls else 0,
+                    lr=arm_text_addr(self.k, lr) if len(calls) > 1 else 0)
         lines = list(title) + [f"Internal error: {what} [#{self.oops_count}] SMP ARM",
                                self.modules_linked_in(), self.cpu_line(), self.hardware_line(),
                                pc, f"LR is at {lr}"]
         lines += show_regs(self.k, pc, regs, "fault")
+        lines += arm_regs_alloc_free(self.k, arm_uregs(self.k, regs))
         lines += [f"Process {self.k.current.comm} (pid: {self.k.current.pid}, stack limit = "
-                  f"0x{self.k.printk_ctx.hash_pointer(regs['sp'] & ~0x1fff)})", "Backtrace:"]
-        lines += [f" {callee.split('+')[0]}{_mod_tag(callee)} from {caller}"
-                  for callee, caller in zip(calls, calls[1:], strict=False)]
+                  f"0x{self.k.printk_ctx.hash_pointer(sp & ~(ARM_THREAD_SIZE - 1))})"]
+        lines += dump_mem("Stack: ", sp, top, stack)
+        lines.append("Backtrace:")
+        for callee, caller in zip(calls, calls[1:], strict=False):
+            lines.append(f" {callee.split('+')[0]}{_mod_tag(callee)} from {caller}")
+            if caller.startswith("ret_fast_syscall"):      # dump_backtrace_entry: from entry text
+                lines += arm_exception_stack(sp, stack)
         lines.append(arm_code_line("bug" if what.startswith("Oops - BUG") else "fault"))
         return lines
 

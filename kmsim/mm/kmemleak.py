@@ -24,6 +24,7 @@ import numpy as np
 
 from ..machine import PAGE_SHIFT, PAGE_SIZE
 from ..report import ENTRY_CODES, format_frame
+from . import page_api as _page_api
 from .physmem import PG_buddy, PG_hole, PG_pcp, PG_reserved
 
 __all__ = ["KmemleakObject", "Kmemleak", "kmemleak_init", "alloc_context", "hex_dump_lines",
@@ -40,6 +41,9 @@ _FREE_OR_ABSENT = PG_buddy | PG_pcp | PG_reserved | PG_hole
 INTERNAL_PAGE = ("kmsim.mm.slub", "kmsim.mm.kmalloc", "kmsim.mm.vmalloc", "kmsim.module", "kmsim.mm.kasan")
 INTERNAL_SLAB = ("kmsim.mm.vmalloc", "kmsim.module", "kmsim.mm.kasan")
 INTERNAL_VMALLOC = ("kmsim.module",)
+
+# The page API functions that call the allocator's fast path for their caller.
+_PAGE_API_CODES = frozenset(f.__code__ for f in (_page_api.alloc_pages, _page_api.__get_free_pages))
 
 KIND_FRAMES = {"page": ["__alloc_pages+0x1d7/0x330", "alloc_pages+0x90/0x160"],
                "slab": ["kmem_cache_alloc+0x1ab/0x340"],
@@ -246,6 +250,7 @@ class Kmemleak:
         self.enabled = True
         self._clock = kernel.clock_ns
         self._last_handle: tuple = (-1, -1, None, -1)       # (stack id, size, cache, handle)
+        self._last_page: tuple = (-1, -1, 0)                 # (stack id, order, handle + 1)
         # A module's pages: struct page-like arrays by pfn (zero pages until written), the
         # depot handle + 1 and the time of the allocation.  A record counts while its block
         # is allocated to the owner it names (checked when asked): freeing costs nothing.
@@ -308,12 +313,28 @@ class Kmemleak:
             buddy.module_alloc_hooks.append(self.page_alloc)
 
     def page_alloc(self, pfn: int, order: int, gfp: int) -> None:
-        """buddy alloc hook (module context): two array writes and the depot handle."""
-        sid = self.depot.stack_of(3, INTERNAL_PAGE)
-        if sid < 0:
-            self._ph[pfn] = 0                   # allocated on the module's behalf
-            return
-        self._ph[pfn] = self.depot.handle(sid, "page", PAGE_SIZE << order, "") + 1
+        """buddy alloc hook (module context): two array writes and the depot handle.
+
+        Called by the allocator's order-0 fast path straight from alloc_pages: when the
+        frame two up is that API and its caller is the module frame the depot saw last at
+        the same instruction, the stack is the one it saw (no walk)."""
+        api = sys._getframe(2)
+        m = api.f_back
+        last = self.depot._last
+        if m is last[0] and api.f_code in _PAGE_API_CODES and m.f_lasti == last[1]:
+            sid = last[2]
+        else:
+            sid = self.depot.stack_of(3, INTERNAL_PAGE)
+            if sid < 0:
+                self._ph[pfn] = 0                   # allocated on the module's behalf
+                return
+        lp = self._last_page
+        if lp[0] == sid and lp[1] == order:
+            h = lp[2]
+        else:
+            h = self.depot.handle(sid, "page", PAGE_SIZE << order, "") + 1
+            self._last_page = (sid, order, h)
+        self._ph[pfn] = h
         self._pns[pfn] = self._clock()
         if self.flags:
             self.flags.pop(self.page_key(pfn), None)

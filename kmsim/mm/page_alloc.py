@@ -28,6 +28,7 @@ from .buddy import (
 )
 from .hooks import RESCHED as _RESCHED
 from .hooks import HookList
+from .page import Page
 from .physmem import (
     PG_buddy,
     PG_hole,
@@ -95,6 +96,8 @@ class PageAllocator:
         self.zone_by_name: dict[str, Zone] = {}
         self._fail_hook = None           # fault injection: fn(gfp, order) -> bool
         self.hooked = False              # some list below is not empty
+        self.alloc_hooked = self.free_hooked = False     # alloc_hooks or module_alloc_hooks ...
+        self.lone_module_hook = None     # the one module alloc hook when it is the only alloc hook
         self.alloc_hooks: list = HookList(self._update_hooked)  # fn(pfn, order, gfp) after an allocation
         self.free_hooks: list = HookList(self._update_hooked)   # fn(pfn, order) before a free
         # Hooks that only care about modules' pages (kmemleak): called for allocations made
@@ -111,6 +114,7 @@ class PageAllocator:
         self._mv_owner = mem.mv_owner
         self._mm, self._dirty = mem.mm, mem.dirty
         self._owner_fills: dict[tuple[int, int], memoryview] = {}
+        self.pages: list[Page | None] = [None] * mem.nr_pages   # struct page of each frame (page_of)
         self.zonelists: list[list[Zone]] = [[] for _ in range(8)]   # by gfp & 7 (the zone modifiers)
         self.nofragment = [0] * 8        # alloc_flags_nofragment by gfp & 7
         self.fast_zonelists = self.zonelists                      # no zones while a fail hook is set
@@ -127,8 +131,17 @@ class PageAllocator:
         self.fast_zonelists = self.zonelists if fn is None else [[] for _ in range(8)]
 
     def _update_hooked(self) -> None:
-        self.hooked = bool(self.alloc_hooks or self.free_hooks or self.module_alloc_hooks
-                           or self.module_free_hooks)
+        self.alloc_hooked = bool(self.alloc_hooks or self.module_alloc_hooks)
+        self.free_hooked = bool(self.free_hooks or self.module_free_hooks)
+        self.hooked = self.alloc_hooked or self.free_hooked
+        # kmemleak's alone (the default): the fast path calls it directly, for module pages only
+        lone = len(self.module_alloc_hooks) == 1 and not self.alloc_hooks
+        self.lone_module_hook = self.module_alloc_hooks[0] if lone else None
+
+    def new_page(self, pfn: int) -> Page:
+        """The struct page of frame pfn, the first time it is asked for (page_of)."""
+        p = self.pages[pfn] = Page(self.k, pfn)
+        return p
 
     # -- boot --------------------------------------------------------------------
     def build_zones(self, machine, nr_pages: int) -> None:
@@ -271,8 +284,12 @@ class PageAllocator:
                     start = pfn << PAGE_SHIFT
                     self._mm[start:start + PAGE_SIZE] = _ZERO[0]
                     self._dirty[pfn] = 0
-                if self.hooked and (self.alloc_hooks or owner != self.kernel_owner):
-                    self.run_alloc_hooks(pfn, 0, gfp, owner)
+                if self.alloc_hooked and (self.alloc_hooks or owner != self.kernel_owner):
+                    hook = self.lone_module_hook
+                    if hook is not None:
+                        hook(pfn, 0, gfp)
+                    else:
+                        self.run_alloc_hooks(pfn, 0, gfp, owner)
                 return pfn
         return self._alloc(gfp, order)
 
@@ -343,7 +360,7 @@ class PageAllocator:
             self._set_tail_owner(pfn, order, owner)
         if self.init_on_alloc or gfp & _GFP_ZERO:
             self.clear_pages(pfn, order)
-        if self.hooked:
+        if self.alloc_hooked:
             self.run_alloc_hooks(pfn, order, gfp, owner)
         return pfn
 
@@ -397,7 +414,7 @@ class PageAllocator:
         cflags = self._cflags
         if (0 <= pfn < self.nr_pages and not cflags[pfn] & _NOT_FREEABLE and self._crefcount[pfn] > 0
                 and order == self._corder[pfn] and type(order) is int):
-            if self.hooked and (self.free_hooks or self._cowner[pfn] != self.kernel_owner):
+            if self.free_hooked and (self.free_hooks or self._cowner[pfn] != self.kernel_owner):
                 self.run_free_hooks(pfn, order)
             self._crefcount[pfn] = 0
             self._cowner[pfn] = 0
