@@ -19,6 +19,8 @@ from ..machine import MAX_ORDER, PAGE_SHIFT, PAGE_SIZE
 from ..report import TAINT_BAD_PAGE
 from . import gfp as G
 from .buddy import (
+    ALLOC_NOFRAGMENT,
+    GFP_MIGRATETYPE,
     PAGE_ALLOC_COSTLY_ORDER,
     Zone,
     free_range_to_blocks,
@@ -117,6 +119,7 @@ class PageAllocator:
         self._owner_fills: dict[tuple[int, int], memoryview] = {}
         self.pages: list[Page | None] = [None] * mem.nr_pages   # struct page of each frame (page_of)
         self.zonelists: list[list[Zone]] = [[] for _ in range(8)]   # by gfp & 7 (the zone modifiers)
+        self.nofragment = [0] * 8        # alloc_flags_nofragment by gfp & 7
         self.fast_zonelists = self.zonelists                      # no zones while a fail hook is set
         self._zone_at: list[Zone | None] = []                     # by pfn >> _SECTION_SHIFT
 
@@ -154,15 +157,25 @@ class PageAllocator:
         for idx, spec in enumerate(machine.zones):
             end = nr_pages if spec.end is None else min(nr_pages, spec.end >> PAGE_SHIFT)
             if end > start:
-                z = Zone(self.mem, spec.name, idx, start, end)
+                z = Zone(self.mem, spec.name, idx, start, end, self.pageblock_order(machine))
                 self.zones.append(z)
                 self.zone_by_name[z.name] = z
             start = max(start, end)
         self.zonelists = [self.zonelist(key) for key in range(8)]
+        # alloc_flags_nofragment: with ZONE_DMA32 configured (x86_64), a request whose
+        # preferred zone is Normal first steals only whole pageblocks
+        self.nofragment = [ALLOC_NOFRAGMENT if machine.name == "x86_64" and zl
+                           and zl[0].name == "Normal" else 0 for zl in self.zonelists]
         self.fail_hook = self._fail_hook
         sections = (nr_pages + (1 << _SECTION_SHIFT) - 1) >> _SECTION_SHIFT
         self._zone_at = [self._section_zone(i << _SECTION_SHIFT, (i + 1) << _SECTION_SHIFT)
                          for i in range(sections)]
+
+    @staticmethod
+    def pageblock_order(machine) -> int:
+        """pageblock_order: HUGETLB_PAGE_ORDER (9) on x86_64, MAX_ORDER - 1 on i386 (no
+        PAE) and ARM, which have no 2 MiB hugepages."""
+        return 9 if machine.ptr_size == 8 else MAX_ORDER - 1
 
     def _section_zone(self, start: int, end: int) -> Zone | None:
         """The zone spanning every pfn of [start, end) that is in a zone, None if two do."""
@@ -264,11 +277,12 @@ class PageAllocator:
             for z in self.fast_zonelists[gfp & 0x7]:
                 if z.nr_free <= z.wmark_low:
                     continue
-                lst = z.pcp0
+                lst = z.pcp0_by_gfp[(gfp >> 3) & 3]      # the list of gfp_migratetype
                 if not lst:
                     break       # the pcp list needs a refill: the general path
                 pfn = lst.pop()
                 z.pcp_count -= 1
+                z.free_factor >>= 1
                 owner = self.k.current_owner
                 self._cflags[pfn] = 0
                 self._crefcount[pfn] = 1
@@ -296,11 +310,17 @@ class PageAllocator:
         if self._fail_hook is not None and self._fail_hook(gfp, order):
             return -1
         zl = self.zonelists[gfp & 0x7]
-        for z in zl:
-            if z.nr_free - (1 << order) >= z.wmark_low:
-                pfn = z.rmqueue(order)
-                if pfn >= 0:
-                    return self.prep_new_page(pfn, order, gfp)
+        mt = GFP_MIGRATETYPE[(gfp >> 3) & 3]
+        alloc_flags = self.nofragment[gfp & 0x7]
+        while True:                          # get_page_from_freelist
+            for z in zl:
+                if z.nr_free - (1 << order) >= z.wmark_low:
+                    pfn = z.rmqueue(order, mt, alloc_flags)
+                    if pfn >= 0:
+                        return self.prep_new_page(pfn, order, gfp)
+            if not alloc_flags:
+                break
+            alloc_flags = 0                  # every zone fragmented: again, stealing anything
         return self.alloc_slowpath(gfp, order, zl)
 
     def alloc_slowpath(self, gfp: int, order: int, zl: list[Zone], drained: bool = False) -> int:
@@ -310,6 +330,7 @@ class PageAllocator:
         chooses the current task, which then may use half of the min reserve
         (ALLOC_OOM); when that is gone too, its allocations fail (nopage)."""
         victim = self.k.current.oom_victim
+        mt = GFP_MIGRATETYPE[(gfp >> 3) & 3]
         for z in zl:
             mark = z.wmark_min
             if gfp & _GFP_HIGH:
@@ -319,10 +340,10 @@ class PageAllocator:
             if victim:
                 mark -= mark >> 1
             if z.watermark_ok(order, mark) or z.pcp_count >= (1 << order):
-                pfn = z.rmqueue(order)
+                pfn = z.rmqueue(order, mt)
                 if pfn < 0 and order <= PAGE_ALLOC_COSTLY_ORDER:
                     z.drain_pages()
-                    pfn = z.rmqueue(order)
+                    pfn = z.rmqueue(order, mt)
                 if pfn >= 0:
                     return self.prep_new_page(pfn, order, gfp)
         if gfp & _GFP_DIRECT_RECLAIM and not drained and any(z.pcp_count for z in zl):
@@ -411,10 +432,11 @@ class PageAllocator:
             z: Zone = self._zone_at[pfn >> _SECTION_SHIFT] or self.zone_of(pfn)  # type: ignore[assignment]  # a freed pfn is in a zone: free() checked it
             if order == 0:
                 cflags[pfn] = PG_pcp
-                z.pcp0.append(pfn)
+                mt = z.pageblock_mt[pfn >> z.pageblock_order]
+                z.pcp0_by_block[mt].append(pfn)
                 z.pcp_count += 1
                 if z.pcp_count >= z.pcp_high:
-                    z.free_pcppages_bulk(z.pcp_batch)
+                    z.pcp_overflow(mt if mt < 3 else 1)
             else:
                 self._set_tail_owner(pfn, order, 0)
                 z.free_unref_page(pfn, order)
@@ -517,25 +539,26 @@ class PageAllocator:
         k = self.k
         kb = PAGE_SIZE >> 10
         ptables = k.vmalloc_stats()[1]
+        rec, shmem = k.slab_reclaimable_pages(), k.shmem_pages
         out = ["Mem-Info:\n",
-               f"active_anon:0 inactive_anon:0 isolated_anon:0\n active_file:0 inactive_file:0 "
-               f"isolated_file:0\n unevictable:0 dirty:0 writeback:0\n slab_reclaimable:0 "
-               f"slab_unreclaimable:{k.slab_pages()}\n mapped:0 shmem:0 pagetables:{ptables}\n"
+               f"active_anon:0 inactive_anon:{shmem} isolated_anon:0\n active_file:0 inactive_file:0 "
+               f"isolated_file:0\n unevictable:0 dirty:0 writeback:0\n slab_reclaimable:{rec} "
+               f"slab_unreclaimable:{k.slab_pages() - rec}\n mapped:0 shmem:{shmem} pagetables:{ptables}\n"
                f" sec_pagetables:0 bounce:0\n kernel_misc_reclaimable:0\n"
                f" free:{sum(z.nr_free for z in self.zones)} free_pcp:"
                f"{sum(z.pcp_count for z in self.zones)} free_cma:0\n",
-               f"Node 0 active_anon:0kB inactive_anon:0kB active_file:0kB inactive_file:0kB "
+               f"Node 0 active_anon:0kB inactive_anon:{shmem * kb}kB active_file:0kB inactive_file:0kB "
                f"unevictable:0kB isolated(anon):0kB isolated(file):0kB mapped:0kB dirty:0kB "
-               f"writeback:0kB shmem:0kB shmem_thp: 0kB shmem_pmdmapped: 0kB anon_thp: 0kB "
+               f"writeback:0kB shmem:{shmem * kb}kB shmem_thp: 0kB shmem_pmdmapped: 0kB anon_thp: 0kB "
                f"writeback_tmp:0kB kernel_stack:64kB pagetables:{ptables * kb}kB "
                f"sec_pagetables:0kB all_unreclaimable? no"]
         for z in self.zones:
             out.append(f"Node 0 {z.name} free:{z.nr_free * kb}kB boost:0kB "
                        f"min:{z.wmark_min * kb}kB low:{z.wmark_low * kb}kB high:{z.wmark_high * kb}kB "
-                       f"reserved_highatomic:0KB active_anon:0kB inactive_anon:0kB active_file:0kB "
-                       f"inactive_file:0kB unevictable:0kB writepending:0kB present:{z.present * kb}kB "
-                       f"managed:{z.managed * kb}kB mlocked:0kB bounce:0kB free_pcp:{z.pcp_count * kb}kB "
-                       f"local_pcp:{z.pcp_count * kb}kB free_cma:0kB")
+                       f"reserved_highatomic:0KB active_anon:0kB inactive_anon:{z.nr_shmem * kb}kB "
+                       f"active_file:0kB inactive_file:0kB unevictable:0kB writepending:0kB "
+                       f"present:{z.present * kb}kB managed:{z.managed * kb}kB mlocked:0kB bounce:0kB "
+                       f"free_pcp:{z.pcp_count * kb}kB local_pcp:{z.pcp_count * kb}kB free_cma:0kB")
             out.append("lowmem_reserve[]: " + " ".join(str(v) for v in z.lowmem_reserve))
         for z in self.zones:
             out.append(self.buddy_line(z))
@@ -544,7 +567,7 @@ class PageAllocator:
             out.append(f"Node 0 hugepages_total=0 hugepages_free=0 hugepages_surp=0 "
                        f"hugepages_size={huge}kB")
         total = sum(z.present for z in self.zones)
-        out += ["0 total pagecache pages", "0 pages in swap cache", "Free swap  = 0kB",
+        out += [f"{shmem} total pagecache pages", "0 pages in swap cache", "Free swap  = 0kB",
                 "Total swap = 0kB", f"{total} pages RAM",
                 f"{sum(z.present for z in self.zones if z.is_highmem)} pages HighMem/MovableOnly",
                 f"{total - sum(z.managed for z in self.zones)} pages reserved",
@@ -553,11 +576,12 @@ class PageAllocator:
             k.printk.emit(4, text)
 
     def buddy_line(self, z: Zone) -> str:
-        """'Node 0 DMA32: 38*4kB (U) 28*8kB (U) ... = 15800kB'."""
+        """'Node 0 DMA32: 38*4kB (UME) 28*8kB (UM) ... = 15800kB': the letters are the
+        migrate types with free blocks of the order (show_migration_types)."""
         parts, total = [], 0
         for order, n in enumerate(z.nr_free_blocks()):
             kb = (PAGE_SIZE >> 10) << order
-            parts.append(f"{n}*{kb}kB " + ("(U) " if n else ""))
+            parts.append(f"{n}*{kb}kB " + (f"({z.free_types(order)}) " if n else ""))
             total += n * kb
         return f"Node 0 {z.name}: " + "".join(parts) + f"= {total}kB"
 
