@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import mmap
 import sys
+from itertools import repeat
 from types import FrameType
 
 import numpy as np
@@ -53,6 +54,7 @@ __all__ = ["PageAllocator"]
 
 
 
+_PAGE_CHUNK = 64         # struct pages made at once (new_page)
 _MADVISE_ORDER = 5
 # Zero-filled bytes of each order up to _MADVISE_ORDER (larger blocks are cleared with
 # MADV_DONTNEED): a plain list, since the fast path indexes it on every allocation.
@@ -140,9 +142,13 @@ class PageAllocator:
         self.lone_module_hook = self.module_alloc_hooks[0] if lone else None
 
     def new_page(self, pfn: int) -> Page:
-        """The struct page of frame pfn, the first time it is asked for (page_of)."""
-        p = self.pages[pfn] = Page(self.k, pfn)
-        return p
+        """The struct page of frame pfn, the first time it is asked for (page_of): those
+        of its 64 neighbours are made with it, in one map (a list of Nones never has a
+        Page among them: they are made together)."""
+        start = pfn & -_PAGE_CHUNK
+        end = min(start + _PAGE_CHUNK, self.nr_pages)
+        self.pages[start:end] = map(Page, repeat(self.k, end - start), range(start, end))
+        return self.pages[pfn]  # type: ignore[return-value]  # just made
 
     # -- boot --------------------------------------------------------------------
     def build_zones(self, machine, nr_pages: int) -> None:
