@@ -48,9 +48,9 @@ PHASES = [Phase.explicit, Phase.reuse, Phase.generate]
 FUZZ_DESTROYED_CACHES = True
 
 
-def boot_with_dummy_module(mem="128M"):
+def boot_with_dummy_module(mem="128M", append=""):
     """A small machine and a loaded dummy module whose 'code' the rules run."""
-    k = Kernel("x86_64", mem, "", seed=1)
+    k = Kernel("x86_64", mem, append, seed=1)
     mod = Module(name="fuzzmod", path="/nonexistent/fuzzmod.py",
                  owner=k.register_owner("module", "fuzzmod"))
     k.owners[mod.owner].module = mod
