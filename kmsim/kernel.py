@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from .current import current_kernel, set_current_kernel
 from .machine import PAGE_SHIFT, PAGE_SIZE, Machine, get_profile, parse_size
 from .mm.access import VirtMem
+from .mm.buddy import fill_pcp_lists
 from .mm.faultinject import FaultInject, fault_inject_init
 from .mm.kasan import Kasan, kasan_init
 from .mm.kmalloc import create_boot_caches
@@ -344,12 +345,8 @@ class Kernel:
             buddy.free(pfn, order)
 
     def fill_pcp_lists(self) -> None:
-        """At the end of boot, leave each zone's pcp lists holding a batch of every small order."""
-        for z in self.buddy.zones:
-            if z.managed < 8 * z.pcp_batch:
-                continue
-            for order in range(4):
-                z.rmqueue_bulk(order, max(z.pcp_batch >> order, 2) - len(z.pcp[order * 3]))
+        """The pcp lists at the end of boot (mm.buddy.fill_pcp_lists)."""
+        fill_pcp_lists(self.buddy.zones)
 
     def _param_size(self, name: str, default: int) -> int:
         val = self.params.get(name)

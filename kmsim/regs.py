@@ -261,7 +261,7 @@ def arm_text_addr(k, frame: str) -> int:
     off = int(rest.split("/")[0], 16) if rest.startswith("0x") else 0
     h = int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "little")
     if frame.endswith("]") and " [" in frame:
-        mod = k.modules.modules.get(frame[frame.rindex("[") + 1:-1]) if hasattr(k, "modules") else None
+        mod = k.modules.modules.get(frame[frame.rindex("[") + 1:-1])
         base = mod.chunks[0][0] if mod is not None and mod.chunks else k.machine.modules_vaddr
         return base + (h & 0x7fc) + off
     return 0x80100000 + (h % 0x600000 & ~3) + off
@@ -342,20 +342,18 @@ def arm_backtrace_stm(saved: list[int]) -> list[str]:
 def mem_dump_obj(k, addr: int) -> str:
     """mm/util.c mem_dump_obj: what a value points to, as kmem_dump_obj (a slab object),
     vmalloc_dump_obj (a vmalloc'd area, a module's memory) or the kind of address says it."""
-    slab = getattr(k, "slab", None)
-    found = slab.find_object(addr) if slab is not None else None
+    found = k.slab.find_object(addr)
     if found is not None:
         s, start, _size = found
-        usersize = getattr(s, "usersize", 0) or (s.object_size if s.name.startswith("kmalloc-") else 0)
+        usersize = s.usersize or (s.object_size if "kmalloc-" in s.name else 0)    # kmalloc: usersize=size
         size = f" size {usersize}" if usersize else ""
         return f" slab {s.name} start {start:08x} pointer offset {addr - start}{size}"
-    vm = getattr(k, "vmalloc", None)
-    if vm is not None:
-        sp = vm.space_of(addr + 0xfff & ~0xfff)
-        area = sp.area_of(addr + 0xfff & ~0xfff) if sp is not None else None
-        if area is not None:
-            return (f" {area.usable >> 12}-page vmalloc region starting at {area.start:#x} "
-                    f"allocated at {vm.caller_text(area.caller)}")
+    vm = k.vmalloc
+    sp = vm.space_of(addr + 0xfff & ~0xfff)              # vmalloc_dump_obj looks at PAGE_ALIGN(addr)
+    area = sp.area_of(addr + 0xfff & ~0xfff) if sp is not None else None
+    if area is not None:
+        return (f" {area.usable >> 12}-page vmalloc region starting at {area.start:#x} "
+                f"allocated at {vm.caller_text(area.caller)}")
     m = k.machine
     if m.page_offset <= addr < m.page_offset + k.lowmem_bytes:
         return " non-slab/vmalloc memory"

@@ -287,11 +287,16 @@ class Reporter:
     def _arm_warn_trace(self, func: str, kernel_frames: list[str]) -> list[str]:
         """What __warn prints on ARM, which has no trap frame for a WARN: dump_stack's
         backtrace, from dump_backtrace up through __warn to the function that warned."""
-        calls = ARM_WARN_FRAMES + [func] + kernel_frames
-        calls += [format_frame(fn, ln, code, mod).strip()
-                  for fn, ln, mod, code in module_frames(self.k.modules.module_files(), api=False)]
+        return self._arm_trace(ARM_WARN_FRAMES + [func] + kernel_frames, "warn")
+
+    def _arm_trace(self, kernel_calls: list[str], kind: str) -> list[str]:
+        """dump_backtrace of the live stack on ARM: kernel_calls, then the module's frames
+        and the system call's entry, each with the registers its frame saved."""
+        calls = kernel_calls + [format_frame(fn, ln, code, mod).strip()
+                                for fn, ln, mod, code in module_frames(self.k.modules.module_files(),
+                                                                       frame=sys._getframe(2), api=False)]
         calls += list(self.k.current.entry_frames)
-        regs = kernel_regs(self.k, "warn", api_args(frame=sys._getframe(2)))
+        regs = kernel_regs(self.k, kind, api_args(frame=sys._getframe(3)))
         sp, _fp, stack, saved = arm_stack(self.k, regs, calls)
         return self._arm_backtrace(calls, saved, sp, stack)
 
@@ -317,9 +322,13 @@ class Reporter:
 
     # -- reports -----------------------------------------------------------------
     def dump_stack(self, kernel_frames: list[str], level: int = 4) -> None:
-        """dump_stack(): CPU line, hardware line, call trace."""
-        self.emit([self.cpu_line(), self.hardware_line()]
-                  + self.trace_lines(["dump_stack_lvl+0x44/0x5c"] + kernel_frames), level)
+        """dump_stack(): CPU line, hardware line, call trace (ARM: its backtrace, which
+        starts in dump_backtrace)."""
+        if self.k.machine.name == "rpi2":
+            trace = self._arm_trace(ARM_WARN_FRAMES[:3] + kernel_frames, "warn")
+        else:
+            trace = self.trace_lines(["dump_stack_lvl+0x44/0x5c"] + kernel_frames)
+        self.emit([self.cpu_line(), self.hardware_line()] + trace, level)
 
     def warn(self, where: str, func: str, kernel_frames: list[str] | None = None,
              once_key: str | None = None, message: str | None = None) -> bool:

@@ -273,3 +273,13 @@ def test_rpi2_stack_dump_is_seeded():
         i = next(i for i, ln in enumerate(got) if ln.startswith("Stack: "))
         return got[i:got.index("Backtrace: ")]
     assert stack(2) == stack(2) != stack(3)
+
+
+def test_rpi2_dump_stack_is_arms_backtrace():
+    """A SLUB report's dump_stack on ARM: 'Backtrace: ' from dump_backtrace, no x86 Call Trace."""
+    sh = make_shell(machine="rpi2", mem="512M")
+    got, _r = messages(sh, f"insmod {SM}/err_doublefree.py checks=1")
+    i = got.index("Hardware name: BCM2835 (Raspberry Pi 2 Model B, simulated)")
+    assert got[i + 1:i + 3] == ["Backtrace: ", " dump_backtrace from show_stack+0x20/0x24"]
+    assert " dump_stack_lvl from slab_err+0xae/0xe7" in got
+    assert "Call Trace:" not in got and " <TASK>" not in got

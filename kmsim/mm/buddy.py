@@ -48,7 +48,7 @@ _PCP_FREE_TYPE = (MIGRATE_UNMOVABLE, MIGRATE_MOVABLE, MIGRATE_RECLAIMABLE, MIGRA
 
 __all__ = ["Zone", "PAGE_ALLOC_COSTLY_ORDER", "MIGRATE_TYPES", "MIGRATE_UNMOVABLE", "MIGRATE_MOVABLE",
            "MIGRATE_RECLAIMABLE", "MIGRATETYPE_LETTERS", "ALLOC_NOFRAGMENT", "GFP_MIGRATETYPE",
-           "gfp_migratetype", "zone_batchsize", "free_range_to_blocks"]
+           "gfp_migratetype", "zone_batchsize", "free_range_to_blocks", "fill_pcp_lists"]
 
 
 def gfp_migratetype(gfp: int) -> int:
@@ -460,6 +460,26 @@ class Zone:
         high is the low watermark, at least 4 batches."""
         self.pcp_batch = zone_batchsize(self.managed)
         self.pcp_high = max(self.wmark_low, self.pcp_batch * 4)
+
+
+def fill_pcp_lists(zones: list[Zone]) -> None:
+    """The pcp lists at the end of boot, calibrated on the reference's transcripts: the
+    Unmovable lists of DMA and DMA32 hold a batch of every small order (at 512M zone.ko's
+    pages came from them, buddyinfo unmoved); zone Normal's order-0 Unmovable list is
+    empty (at 4G zone.ko's insmod refilled it from the buddy lists)."""
+    for z in zones:
+        if z.name == "Normal":
+            lst = z.pcp[0]
+            while lst:
+                pfn = lst.popleft()
+                z.pcp_count -= 1
+                z.mem.c_flags[pfn] = 0
+                z.free_one_page(pfn, 0, MIGRATE_UNMOVABLE)
+            continue
+        if z.managed < 8 * z.pcp_batch:
+            continue
+        for order in range(PAGE_ALLOC_COSTLY_ORDER + 1):
+            z.rmqueue_bulk(order, max(z.pcp_batch >> order, 2) - len(z.pcp[order * MIGRATE_PCPTYPES]))
 
 
 def calculate_min_free_kbytes(lowmem_managed_pages: int) -> int:

@@ -282,7 +282,8 @@ class PageAllocator:
                     break       # the pcp list needs a refill: the general path
                 pfn = lst.pop()
                 z.pcp_count -= 1
-                z.free_factor >>= 1
+                if z.free_factor:                        # an allocation halves it
+                    z.free_factor >>= 1
                 owner = self.k.current_owner
                 self._cflags[pfn] = 0
                 self._crefcount[pfn] = 1

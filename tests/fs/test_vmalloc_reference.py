@@ -20,3 +20,10 @@ def test_the_boots_areas_are_the_references():
     got = _callers(make_shell(mem="512M").execute("cat /proc/vmallocinfo").out)
     assert got and set(got) <= ref                   # every boot area has a caller the reference has
     assert {"pcpu_create_chunk", "kernel_clone", "irq_init_percpu_irqstack", "acpi_os_map_iomem"} <= set(got)
+
+
+def test_vmalloc_used_after_boot_is_the_references():
+    """meminfo's VmallocUsed at 512M: the reference's page-backed boot areas (7352 kB)."""
+    ref = ref_text("transcript-main.txt")
+    assert "VmallocUsed:        7352 kB" in ref
+    assert "VmallocUsed:        7352 kB" in make_shell(mem="512M").execute("cat /proc/meminfo").out
