@@ -343,7 +343,7 @@ class Kmemleak:
         """SLUB alloc hook (kmalloc included, with the requested size)."""
         if self.k.current_owner == self.k.kernel_owner:
             return
-        name = str(getattr(cache, "name", ""))
+        name = cache.name if cache is not None else ""
         kind = "kmalloc" if cache is None or name.startswith("kmalloc") else "slab"
         self._record(addr, size, kind, INTERNAL_SLAB, name)
 

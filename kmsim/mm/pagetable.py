@@ -389,7 +389,7 @@ def dump_pagetable(k, addr: int) -> str:
         return "*pde = 00000000 " if m.name == "i386" else f"[{addr:08x}] *pgd=00000000"
     if addr < 1 << 47:
         return "PGD 0 P4D 0 "
-    pt = getattr(getattr(k, "vmalloc", None), "pt", None)    # None while vmalloc_init runs
+    pt = k.page_tables                                     # None while vmalloc_init runs
     if pt is not None and pt.walk(addr)[0].present:
         return pt.pgd_line(addr)
     top = k.lowmem_bytes >> PAGE_SHIFT

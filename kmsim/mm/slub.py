@@ -163,7 +163,7 @@ class Slub:
         if self._fail_hook is not None or self.free_intercept is not None or any(
                 not getattr(h, "module_only", False) for h in hooks):
             return True
-        if self.k.__dict__.get("thread_owners"):
+        if self.k.thread_owners:
             # a module's thread may allocate while no module code runs here (kmsim/modthread.py)
             return bool(hooks)
         return bool(hooks) and self.k.module_depth > 0 and self.tracker is None

@@ -147,7 +147,7 @@ class Vmalloc:
         self.owner = k.register_owner("vmalloc", "vmalloc")
         self.pt_owner = k.register_owner("pgtable", "page tables")
         self.pt = PageTable(k, self.pt_owner)
-        self.tlb: dict[int, int] = getattr(k.vm, "tlb", {})   # vpage -> phys page, shared with k.vm
+        self.tlb: dict[int, int] = k.vm.tlb   # vpage -> phys page, shared with k.vm
         self.vmalloc_start = m.vmalloc_start(k.lowmem_bytes)
         self.vmalloc_end = m.vmalloc_end
         self.vmalloc_space = VmapSpace("vmalloc", self.vmalloc_start, self.vmalloc_end)
