@@ -842,13 +842,20 @@ class Translator:
 
     def assign_stmt(self, a, b) -> str:
         """lhs = rhs as a statement."""
+        return self.assignment(a, b, as_expr=False)
+
+    def assignment(self, a, b, as_expr: bool) -> str:
+        """lhs = rhs: a statement, or an expression whose value is rhs (C's a = b inside one)."""
         lv = self.lv(a)
         val = self.rv(b)
         if lv.where == "py":
-            return f"{lv.name} = {val}"
+            return f"({lv.name} := {val})" if as_expr else f"{lv.name} = {val}"
         if lv.ct.kind == "record":
             return f"{RT}CP({lv.addr}, {val}, {lv.ct.size})"
-        return self.store_stmt(lv.addr, lv.ct, val)
+        if not as_expr:
+            return self.store_stmt(lv.addr, lv.ct, val)
+        t = self.tmp()
+        return f"(({t} := {val}), {self.store_stmt(lv.addr, lv.ct, t)}, {t})[2]"
 
     def compound_stmt(self, a, op: str, b) -> str:
         """lhs op= rhs (and ++/--) as a statement."""
@@ -1314,14 +1321,7 @@ class Translator:
         a, b = _children(c)
         ct = classify(c.type, c)
         if op == "=":
-            lv = self.lv(a)
-            val = self.rv(b)
-            if lv.where == "py":
-                return f"({lv.name} := {val})"
-            if lv.ct.kind == "record":
-                return f"{RT}CP({lv.addr}, {val}, {lv.ct.size})"
-            t = self.tmp()
-            return f"(({t} := {val}), {self.store_stmt(lv.addr, lv.ct, t)}, {t})[2]"
+            return self.assignment(a, b, as_expr=True)
         if c.kind == K.COMPOUND_ASSIGNMENT_OPERATOR:
             lv = self.lv(a)
             if lv.where == "py":

@@ -13,11 +13,10 @@ from dataclasses import dataclass
 
 from ..machine import PAGE_SHIFT
 from . import gfp as G
+from .gfp import __GFP_NORETRY as _GFP_NORETRY
+from .gfp import __GFP_NOWARN as _GFP_NOWARN
+from .gfp import __GFP_ZERO as _GFP_ZERO
 from .physmem import PG_pgtable
-
-_GFP_NORETRY = getattr(G, "__GFP_NORETRY")
-_GFP_NOWARN = getattr(G, "__GFP_NOWARN")
-_GFP_ZERO = getattr(G, "__GFP_ZERO")
 
 __all__ = ["PageTable", "WalkStep", "X86_FLAGS", "decode_flags", "PTE_KERNEL", "TABLE_ENTRY"]
 
@@ -376,7 +375,6 @@ class PageTable:
                 nt = self._next_table(ent, i)
                 out.add(nt >> PAGE_SHIFT)
                 self._tables(nt, i + 1, out)
-
 
 
 def dump_pagetable(k, addr: int) -> str:
