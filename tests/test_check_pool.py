@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import jsonschema
 import pytest
 from conftest import ROOT, run_kmsim
 
@@ -90,7 +91,6 @@ def test_class_findings_name_the_line(class_report):
 
 @pytest.mark.e2e
 def test_class_report_validates_against_the_schema(class_report):
-    jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads((ROOT / "docs" / "check-schema.json").read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
     doc = json.loads(class_report.stdout)
