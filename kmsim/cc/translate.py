@@ -840,6 +840,14 @@ class Translator:
             return
         self.emit(self.rv(e))
 
+    def compound_literal(self, c) -> tuple[CT, str]:
+        """A compound literal's type and address: a stack slot initialised in place."""
+        ct = classify(c.type, c)
+        addr = f"({RT}fp + {self.slot(ct)})"
+        init = [x for x in _children(c) if x.kind.is_expression()][-1]
+        self.init_mem(addr, ct, init)
+        return ct, addr
+
     def assign_stmt(self, a, b) -> str:
         """lhs = rhs as a statement."""
         return self.assignment(a, b, as_expr=False)
@@ -1080,11 +1088,7 @@ class Translator:
         if kind == k.STRING_LITERAL:
             return self.literal(c)
         if kind == k.COMPOUND_LITERAL_EXPR:
-            ct = classify(c.type, c)
-            off = self.slot(ct)
-            addr = f"({RT}fp + {off})"
-            init = [x for x in _children(c) if x.kind.is_expression()][-1]
-            self.init_mem(addr, ct, init)
+            ct, addr = self.compound_literal(c)
             return self.load(addr, ct)
         if kind == k.StmtExpr:
             self.err(c, "statement expressions ({ ... }) are not supported by kmsim")
@@ -1225,11 +1229,7 @@ class Translator:
                 return LV("func", ct, name=self.rv(inner))
             return LV("mem", ct, addr=self.rv(inner))
         if kind == k.COMPOUND_LITERAL_EXPR:
-            ct = classify(c.type, c)
-            off = self.slot(ct)
-            addr = f"({RT}fp + {off})"
-            init = [x for x in _children(c) if x.kind.is_expression()][-1]
-            self.init_mem(addr, ct, init)
+            ct, addr = self.compound_literal(c)
             return LV("mem", ct, addr=addr)
         if kind == k.STRING_LITERAL:
             return LV("mem", classify(c.type, c), addr=self.literal(c))

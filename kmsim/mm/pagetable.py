@@ -249,12 +249,7 @@ class PageTable:
                 break
             table_pfn = self._next_table(ent, i) >> PAGE_SHIFT
         old = (self._get(path[-1][1]) & self.addr_mask) >> PAGE_SHIFT
-        for table_pfn, ephys in reversed(path):
-            self._set(ephys, 0)
-            self.used[table_pfn] -= 1
-            if self.used[table_pfn] or table_pfn == self.root:
-                break
-            self._free_table(table_pfn)
+        self._unlink(path)
         return old
 
     def _pte_table(self, vaddr: int, create: bool):
@@ -326,12 +321,16 @@ class PageTable:
     def _release(self, table_pfn: int, path) -> None:
         """Free an empty table and every ancestor it leaves empty (never the root)."""
         self._free_table(table_pfn)
-        for parent, ephys in reversed(path):
+        self._unlink(path)
+
+    def _unlink(self, path) -> None:
+        """Clear path's entries from the bottom up, freeing each table left empty (not the root)."""
+        for table_pfn, ephys in reversed(path):
             self._set(ephys, 0)
-            self.used[parent] -= 1
-            if self.used[parent] or parent == self.root:
+            self.used[table_pfn] -= 1
+            if self.used[table_pfn] or table_pfn == self.root:
                 return
-            self._free_table(parent)
+            self._free_table(table_pfn)
 
     def leaves(self):
         """Yield (vaddr, pfn) of every mapped page (for the debug checks)."""
