@@ -261,7 +261,7 @@ def test_a_worker_that_closes_its_pipe_is_still_bounded(tmp_path):
 def test_an_exception_from_kmsim_is_not_blamed_on_the_submission():
     from kmsim.check_worker import _escaped
     try:
-        Limits.as_json(None)        # type: ignore[arg-type]
+        Limits.as_json(None)        # type: ignore[arg-type]  # the wrong type is the test
     except AttributeError as e:
         f = _escaped(e, "sub.py")
     assert f["kind"] == "kmsim-error"

@@ -32,8 +32,15 @@ from hypothesis.stateful import (
 
 import kmsim
 from kmsim.kernel import Kernel
+from kmsim.linux import gfp as G
+from kmsim.linux import mempool as P
+from kmsim.linux import mm as M
+from kmsim.linux import slab as S
 from kmsim.mm.debug_vm import check_kernel
 from kmsim.module import Module
+
+# the header, not its vmalloc() (kmsim.linux re-exports every name, and vmalloc is one of them)
+V = importlib.import_module("kmsim.linux.vmalloc")
 
 ZONE_EXAMPLES = 20
 KERNEL_EXAMPLES = 25
@@ -111,14 +118,6 @@ class _Base(RuleBasedStateMachine):
 
 # ------------------------------------------------------------------------------------
 # The zone allocator alone: the teardown state is exactly the boot state.
-
-from kmsim.linux import gfp as G  # noqa: E402
-from kmsim.linux import mempool as P  # noqa: E402
-from kmsim.linux import mm as M  # noqa: E402
-from kmsim.linux import slab as S  # noqa: E402
-
-# the header, not its vmalloc() (kmsim.linux re-exports every name, and vmalloc is one of them)
-V = importlib.import_module("kmsim.linux.vmalloc")
 
 GFPS = st.sampled_from([G.GFP_KERNEL, G.GFP_DMA, G.GFP_ATOMIC, G.GFP_KERNEL | G.__GFP_ZERO,
                         G.GFP_KERNEL | G.__GFP_NOWARN])

@@ -307,7 +307,7 @@ class Translator:
         body = [x for x in _children(c) if x.kind == K.COMPOUND_STMT][0]
         params = [x for x in _children(c) if x.kind == K.PARM_DECL]
         taken = self.address_taken(body)
-        f.taken = taken     # type: ignore[attr-defined]
+        f.taken = taken     # type: ignore[attr-defined]  # noted on libclang's cursor
         self.scan_labels(body, f)
         pnames = []
         for i, p in enumerate(params):
@@ -738,7 +738,7 @@ class Translator:
         got = getattr(f, "taken", None)
         if got is None:
             got = set()
-            f.taken = got   # type: ignore[attr-defined]
+            f.taken = got   # type: ignore[attr-defined]  # noted on libclang's cursor
         return got
 
     def zero(self, ct: CT) -> str:

@@ -1,6 +1,6 @@
 """linux/module.h, moduleparam.h: init/exit, metadata, parameters, symbols."""
 from ..kernel import current_kernel
-from ..lib.params import MODULE_PARM_DESC, module_param  # noqa: F401  -- moduleparam.h's, forwarded
+from ..lib.params import MODULE_PARM_DESC, module_param
 
 __all__ = ["module_init", "module_exit", "MODULE_LICENSE", "MODULE_AUTHOR", "MODULE_DESCRIPTION",
            "MODULE_VERSION", "MODULE_PARM_DESC", "MODULE_ALIAS", "MODULE_INFO", "module_param",

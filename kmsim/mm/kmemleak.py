@@ -252,7 +252,7 @@ class Kmemleak:
         n = kernel.phys.nr_pages
         self.page_handle = np.zeros(n, np.uint32)
         self.page_ns = np.zeros(n, np.int64)
-        self._ph, self._pns = memoryview(self.page_handle), memoryview(self.page_ns)  # type: ignore[arg-type]
+        self._ph, self._pns = memoryview(self.page_handle), memoryview(self.page_ns)  # type: ignore[arg-type]  # numpy's stubs: an ndarray is a buffer
 
     # -- recording -------------------------------------------------------------------
     def _record(self, addr: int, size: int, kind: str, internal, cache: str = "") -> None:

@@ -19,7 +19,7 @@ from ..errors import KernelBUG, PageFault
 from ..machine import MAX_ORDER, PAGE_SHIFT, PAGE_SIZE
 from ..report import format_frame
 from . import gfp as G
-from .hooks import RESCHED as _RESCHED  # noqa: I001  (beside the hook types)
+from .hooks import RESCHED as _RESCHED
 from .hooks import CacheFailHook, CacheHook, HookList, SlabAllocHook, SlabFreeHook, SlabFreeIntercept
 from .physmem import PG_slab
 from .slab import (
