@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from .current import current_kernel, set_current_kernel
 from .machine import PAGE_SHIFT, PAGE_SIZE, Machine, get_profile, parse_size
 from .mm.access import VirtMem
+from .mm.buddy import fill_pcp_lists
 from .mm.faultinject import FaultInject, fault_inject_init
 from .mm.kasan import Kasan, kasan_init
 from .mm.kmalloc import create_boot_caches
@@ -34,9 +35,9 @@ from .mm.memblock import (
 )
 from .mm.page_alloc import PageAllocator
 from .mm.physmem import PAGE_FLAG_NAMES, PhysMem
-from .mm.slub import Slub, kmem_cache_init
+from .mm.slub import SLAB_RECLAIM_ACCOUNT, Slub, kmem_cache_init
 from .mm.vmalloc import Vmalloc, vmalloc_init
-from .printk import FormatContext, LogBuffer, _as_int
+from .printk import BootClock, FormatContext, LogBuffer, _as_int
 from .report import Reporter, format_frame
 from .watchdog import Watchdog, watchdog_init
 
@@ -195,6 +196,8 @@ class Kernel:
         self._clock_ticks = 0
         self._boot_wall = time.monotonic_ns()
         self.boot_offset_ns = 1_480_000_000
+        # an unseeded boot's lines at about the reference's times (a seeded one: fixed steps)
+        self._boot_clock = BootClock(random.Random(os.urandom(8))) if seed is None else None
         self.owners: list[Owner] = []
         self.register_owner("free", "free")
         self.kernel_owner = self.register_owner("kernel", "kernel")
@@ -225,8 +228,7 @@ class Kernel:
                 return self._booted_at + self._clock_ticks * 21_113
             return (self._clock_ticks - 1) * 3_271
         if not self._booted:
-            self._clock_ticks += 1
-            return (self._clock_ticks - 1) * 3_271
+            return self._boot_clock.now_ns if self._boot_clock is not None else 0
         return self.boot_offset_ns + time.monotonic_ns() - self._boot_wall
 
     def tick(self, ns: int) -> None:
@@ -276,6 +278,7 @@ class Kernel:
         self._malformed: list[str] = []
         cap = log_buf_len_update(self._param_size("log_buf_len", 0))
         self.printk = LogBuffer(self.clock_ns, cap, m.ptr_size)
+        self.printk.boot_clock = self._boot_clock
         if "loglevel" in self.params:
             try:
                 self.printk.console_loglevel = int(str(self.params["loglevel"]), 0)
@@ -312,6 +315,10 @@ class Kernel:
             hook(self)
         self._booted = True
         self._booted_at = 1_480_000_000 if self.seed is not None else 0
+        if self._boot_clock is not None:           # unseeded: the host clock from here on
+            self.boot_offset_ns = self._boot_clock.end_ns()
+            self._boot_wall = time.monotonic_ns()
+            self._boot_clock = self.printk.boot_clock = None
 
     def _boot_subsystems(self) -> None:
         """mm_init's later steps, in the kernel's order: SLUB and the boot caches, vmalloc,
@@ -346,12 +353,8 @@ class Kernel:
             buddy.free(pfn, order)
 
     def fill_pcp_lists(self) -> None:
-        """At the end of boot, leave each zone's pcp lists holding a batch of every small order."""
-        for z in self.buddy.zones:
-            if z.managed < 8 * z.pcp_batch:
-                continue
-            for order in range(4):
-                z.rmqueue_bulk(order, max(z.pcp_batch >> order, 2) - len(z.pcp[order]))
+        """The pcp lists at the end of boot (mm.buddy.fill_pcp_lists)."""
+        fill_pcp_lists(self.buddy.zones)
 
     def _param_size(self, name: str, default: int) -> int:
         val = self.params.get(name)
@@ -380,6 +383,7 @@ class Kernel:
         """The frames a booted kernel keeps: low memory, the image, mem_map."""
         m = self.machine
         self.boot_layout = None
+        self.shmem_pages = 0            # rootfs's page cache (memblock.populate_rootfs)
         if m.name == "x86_64" and self.mem_bytes >= 256 << 20:
             return memblock_reserved(self)
         res = []
@@ -486,6 +490,11 @@ class Kernel:
     def slab_pages(self) -> int:
         """Pages held by slab caches."""
         return self.slab.total_pages()
+
+    def slab_reclaimable_pages(self) -> int:
+        """Pages of the SLAB_RECLAIM_ACCOUNT caches (NR_SLAB_RECLAIMABLE_B, SReclaimable)."""
+        caches = {id(s): s for s in self.slab.caches if s.flags & SLAB_RECLAIM_ACCOUNT}
+        return sum(len(s.slabs()) << s.order for s in caches.values())
 
     # -- mm/highmem.c and the vmalloc area, for the module API and the views ------------
     def kmap(self, page: Page) -> int:

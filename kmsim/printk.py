@@ -30,7 +30,7 @@ KERN_CONT = KERN_SOH + "c"
 LEVEL_NAMES = ["emerg", "alert", "crit", "err", "warn", "notice", "info", "debug"]
 FACILITY_NAMES = ["kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news"]
 
-__all__ = ["LogBuffer", "Record", "vsprintf", "FormatContext", "format_dmesg_line",
+__all__ = ["LogBuffer", "Record", "BootClock", "BOOT_TIMES", "vsprintf", "FormatContext", "format_dmesg_line",
            "KERN_EMERG", "KERN_ALERT", "KERN_CRIT", "KERN_ERR", "KERN_WARNING",
            "KERN_NOTICE", "KERN_INFO", "KERN_DEBUG", "KERN_DEFAULT", "KERN_CONT",
            "KERN_SOH", "LEVEL_NAMES", "FACILITY_NAMES", "parse_level"]
@@ -74,6 +74,57 @@ def parse_level(text: str) -> tuple[int | None, bool, str]:
     return level, cont, text
 
 
+# When Linux 6.1 logged the boot lines kmsim prints (reference/out/serial-main.log, 512M
+# guest under QEMU): seconds since boot, by the line's beginning.
+BOOT_TIMES = [
+    ("Linux version ", 0.0), ("Command line: ", 0.0), ("Zone ranges:", 0.043372),
+    ("  DMA ", 0.043399), ("  DMA32 ", 0.043458), ("  Normal ", 0.043469), ("  HighMem ", 0.043475),
+    ("  Device ", 0.043481), ("Movable zone start", 0.043492), ("Early memory node ranges", 0.043518),
+    ("  node   0: ", 0.043539), ("Initmem setup node", 0.043848),
+    ("On node 0, zone DMA: 1 pages", 0.049160), ("On node 0, zone DMA: 97 pages", 0.049451),
+    ("On node 0, zone DMA32: ", 0.060776), ("On node 0, zone Normal: ", 0.060776),
+    ("Fallback order", 0.084178), ("Built 1 zonelists", 0.084397), ("Kernel command line: ", 0.084544),
+    ("Dentry cache hash", 0.087033), ("Inode-cache hash", 0.087519), ("mem auto-init: ", 0.088780),
+    ("Memory: ", 0.111458), ("SLUB: ", 0.120385), ("Freeing SMP alternatives", 0.525500),
+    ("Freeing initrd memory", 1.409854), ("Freeing unused decrypted", 2.102894),
+    ("Freeing unused kernel image (initmem)", 2.168284),
+    ("Freeing unused kernel image (text/rodata gap)", 2.172584),
+    ("Freeing unused kernel image (rodata/data gap)", 2.173569),
+]
+BOOT_TO_FIRST_COMMAND = 0.357          # 'Run /init' and busybox's start, to the first module's line
+
+
+class BootClock:
+    """The clock of an unseeded boot's log: each line the reference kernel printed gets
+    about the time it had there (the whole boot scaled by one factor of 0.9-1.1 per boot,
+    each line moved a little), other lines a few microseconds after the previous one, so
+    the boot spreads over two seconds as a real one does.  (A seeded boot keeps its fixed
+    steps, which the tests pin.)"""
+
+    def __init__(self, rng):
+        self.rng = rng
+        self.scale = rng.uniform(0.9, 1.1)
+        self.now_ns = 0
+        self._anchor = (0.0, 0)          # the last known line: its reference time, its stamp
+
+    def stamp(self, text: str) -> int:
+        """The timestamp of the boot line `text`, never before the previous one's."""
+        step = self.rng.randrange(3_000, 40_000)
+        at = next((t for prefix, t in BOOT_TIMES if text.startswith(prefix)), None)
+        if at is not None and at >= self._anchor[0]:
+            gap = (at - self._anchor[0]) * 1e9 * self.scale * self.rng.uniform(0.9, 1.1)
+            target = self._anchor[1] + int(gap)
+            self.now_ns = max(self.now_ns + (step if self.now_ns else 0), target)
+            self._anchor = (at, self.now_ns)
+        else:
+            self.now_ns += step
+        return self.now_ns
+
+    def end_ns(self) -> int:
+        """When the first command runs: the time /init takes after the last boot line."""
+        return self.now_ns + int(BOOT_TO_FIRST_COMMAND * self.scale * 1e9)
+
+
 class LogBuffer:
     """The printk ring buffer and console of one kernel.
 
@@ -101,13 +152,16 @@ class LogBuffer:
         self.console: Callable[[Record], None] | None = None
         self.listeners: list[Callable[[Record], None]] = []
         self._cont_open = False
+        self.boot_clock: BootClock | None = None      # an unseeded boot's line times, until it ends
 
     def _cost(self, text: str) -> int:
         n = len(text.encode("utf-8", "replace")) + self.ptr_size
         return (n + self.ptr_size - 1) & ~(self.ptr_size - 1)
 
     def _store(self, level: int, text: str, ts: int | None = None) -> Record:
-        rec = Record(self.next_seq, self.clock() if ts is None else ts, level, text)
+        if ts is None:
+            ts = self.boot_clock.stamp(text) if self.boot_clock is not None else self.clock()
+        rec = Record(self.next_seq, ts, level, text)
         self.next_seq += 1
         self.records.append(rec)
         self.used += self._cost(text)

@@ -16,7 +16,9 @@ import os
 import random
 
 __all__ = ["Regs", "kernel_regs", "user_regs", "show_regs", "show_user_regs", "code_line",
-           "SHOW_REGS_ALL", "SHOW_REGS_SHORT"]
+           "SHOW_REGS_ALL", "SHOW_REGS_SHORT", "arm_stack", "arm_text_addr", "dump_mem",
+           "arm_exception_stack", "mem_dump_obj", "arm_regs_alloc_free", "arm_uregs",
+           "arm_backtrace_stm"]
 
 SHOW_REGS_ALL = "all"
 SHOW_REGS_SHORT = "short"
@@ -112,10 +114,11 @@ def _code_bytes(key: str, marker: str) -> str:
 
 
 def code_line(sym: str, kind: str) -> str:
-    """'Code: 80 48 ... <48> 8b ...' for an instruction pointer at sym (BUG/WARN: ud2)."""
+    """'Code: 80 48 ... <48> 8b ...' for an instruction pointer at sym (BUG/WARN: ud2, a
+    soft lockup: a jump to itself, a fault: a load)."""
     if sym in KNOWN_CODE:
         return f"Code: {KNOWN_CODE[sym]}"
-    marker = "0f 0b" if kind in ("bug", "warn") else "48 8b 43 08"
+    marker = {"bug": "0f 0b", "warn": "0f 0b", "lockup": "eb fe"}.get(kind, "48 8b 43 08")   # ud2, jmp .
     return f"Code: {_code_bytes(sym.split('+')[0], marker)}"
 
 
@@ -225,17 +228,170 @@ def _regs_32(k, r: Regs, mode: str, user: bool = False) -> list[str]:
     return lines
 
 
+def arm_uregs(k, r: Regs) -> list[int]:
+    """r0..r12, sp, lr, pc as __show_regs prints them."""
+    pc = r.get("pc", k.machine.modules_vaddr + (r["r11"] & 0xfff0))
+    return [r["di"], r["si"], r["dx"], r["cx"] & 0xffffffff, pc & ~0xfff, r.get("r5", r["r11"]), 0,
+            k.machine.modules_vaddr, 0, r.get("r9", r["sp"] + 0x190), 0, r.get("fp", r["sp"] + 0xc),
+            r.get("ip", r["sp"] + 0x10), r["sp"], r.get("lr", 0x80101d4c), pc]
+
+
 def _show_regs_arm(k, r: Regs) -> list[str]:
     """arch/arm/kernel/process.c __show_regs after 'PC is at'/'LR is at' (printed by die)."""
-    pc = k.machine.modules_vaddr + (r["r11"] & 0xfff0)
-    lr = 0x80101d4c
-    return [f"pc : [<{pc:08x}>]    lr : [<{lr:08x}>]    psr: 60000013",
-            f"sp : {r['sp']:08x}  ip : {r['sp'] + 0x10:08x}  fp : {r['sp'] + 0xc:08x}",
-            f"r10: 00000000  r9 : {r['sp'] + 0x190:08x}  r8 : 00000000",
-            f"r7 : {k.machine.modules_vaddr:08x}  r6 : 00000000  r5 : {r['r11']:08x}  r4 : {pc & ~0xfff:08x}",
-            f"r3 : {r['cx'] & 0xffffffff:08x}  r2 : {r['dx']:08x}  r1 : {r['si']:08x}  r0 : {r['di']:08x}",
+    u = arm_uregs(k, r)
+    return [f"pc : [<{u[15]:08x}>]    lr : [<{u[14]:08x}>]    psr: 60000013",
+            f"sp : {u[13]:08x}  ip : {u[12]:08x}  fp : {u[11]:08x}",
+            f"r10: {u[10]:08x}  r9 : {u[9]:08x}  r8 : {u[8]:08x}",
+            f"r7 : {u[7]:08x}  r6 : {u[6]:08x}  r5 : {u[5]:08x}  r4 : {u[4]:08x}",
+            f"r3 : {u[3]:08x}  r2 : {u[2]:08x}  r1 : {u[1]:08x}  r0 : {u[0]:08x}",
             "Flags: nZCv  IRQs on  FIQs on  Mode SVC_32  ISA ARM  Segment none",
             f"Control: 10c5387d  Table: {r['cr3'] | 0x6a:08x}  DAC: 00000051"]
+
+
+ARM_THREAD_SIZE = 0x2000
+ARM_PT_REGS_WORDS = 18           # r0..r10, fp, ip, sp, lr, pc, cpsr, ORIG_r0
+ARM_SYSCALL_NR = {"insmod": 0x17b, "rmmod": 0x81}       # EABI finit_module, delete_module (else write)
+
+
+def arm_text_addr(k, frame: str) -> int:
+    """The address a backtrace entry 'func+0xOFF/0xSIZE [mod]' stands for: in the module's
+    own memory for a module function, in the kernel's text otherwise; the same function
+    always at the same place."""
+    name, _, rest = frame.strip().partition("+")
+    off = int(rest.split("/")[0], 16) if rest.startswith("0x") else 0
+    h = int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "little")
+    if frame.endswith("]") and " [" in frame:
+        mod = k.modules.modules.get(frame[frame.rindex("[") + 1:-1])
+        base = mod.chunks[0][0] if mod is not None and mod.chunks else k.machine.modules_vaddr
+        return base + (h & 0x7fc) + off
+    return 0x80100000 + (h % 0x600000 & ~3) + off
+
+
+def _arm_user_regs(k, rng: random.Random, comm: str) -> list[int]:
+    """What a task's system call left at the top of its kernel stack: the r4, r5 that
+    vector_swi pushes (the 5th and 6th arguments), then pt_regs (r0..r10, fp, ip, sp, lr,
+    pc, cpsr, ORIG_r0)."""
+    heap = 0x00040000 + rng.randrange(0x100) * 0x1000
+    nr = ARM_SYSCALL_NR.get(comm, 0x4)
+    r0 = 3 if comm == "insmod" else heap + 0x2a8
+    r4, r5 = heap + 0xc08, heap + 0xb5ff8
+    usp = 0xbe800000 + rng.randrange(0x7ffff) * 0x10
+    libc = 0xb6d00000 + rng.randrange(0x100) * 0x1000
+    return [r4, r5, r0, heap + 0xa5dd8, 0 if comm != "kmsim" else 2, 2, r4, r5, 0, nr, 0, 0, 8, 0,
+            usp + 0x10, usp, 0x0003e3f8 + rng.randrange(0x400) * 4, libc + 0xab0, 0x60000010, r0]
+
+
+def arm_stack(k, regs: Regs, calls: list[str]) -> tuple[int, int, list[int], dict[int, list[int]]]:
+    """The kernel stack of the current task at an Oops on ARM: (sp, fp, the words from sp to
+    the top, the registers each frame saved: r4, r5 ... by the index of its function in
+    calls).  Each function of the backtrace has a frame of its locals, the registers it
+    saved and the APCS record {fp, ip, lr, pc} whose lr is the return address into its
+    caller; the system call's user registers (pt_regs) end the stack, 8 bytes below its top.
+    kmsim runs no machine code, so the locals and saved registers are plausible seeded
+    values (zeros, counts, direct-map pointers, kernel text, stack addresses), except the
+    API function's argument, which its caller keeps."""
+    t = k.current
+    rng = _rng(k, "armstack", t.pid)
+    top = stack_top(k, t.pid)
+    tail = _arm_user_regs(k, rng, t.comm) + [0, 0]      # THREAD_START_SP is 8 below the top
+    addr = top - 4 * len(tail)
+    caller_fp = 0
+    fp = addr
+    blocks: list[list[int]] = [tail]
+    saved_by: dict[int, list[int]] = {}
+    lowmem = k.lowmem_bytes
+
+    def local() -> int:
+        x = rng.random()
+        if x < 0.4:
+            return 0
+        if x < 0.55:
+            return rng.randrange(1, 0x100)
+        if x < 0.75:
+            return k.machine.page_offset + rng.randrange(lowmem >> 6) * 0x40
+        if x < 0.85:
+            return 0x80100000 + rng.randrange(0x180000) * 4
+        if x < 0.95:
+            return addr + rng.randrange(0x40) * 4
+        return rng.choice([0xffffffff, 0x00000cc0, 0x00400cc0])
+
+    keeper = next((i for i, c in enumerate(calls) if c.endswith("]")), 1)   # the module's function
+    for i in reversed(range(len(calls) - 1)):
+        saved = [local() for _ in range(rng.randrange(1, 7))]
+        if i == keeper and regs.get("di"):
+            saved[0] = regs["di"] & 0xffffffff         # the argument the module passed on
+        words = [local() for _ in range(rng.randrange(0, 6))] + saved
+        entry = arm_text_addr(k, calls[i].split("+")[0])
+        words += [caller_fp, addr, arm_text_addr(k, calls[i + 1]), entry + 0xc]     # {fp, ip, lr, pc}
+        if addr - 4 * len(words) < top - ARM_THREAD_SIZE + 0x100:
+            break                                      # a deep recursion: the stack is full
+        addr -= 4 * len(words)
+        fp = caller_fp = addr + 4 * (len(words) - 1)
+        blocks.insert(0, words)
+        saved_by[i] = saved
+    return addr, fp, [w for b in blocks for w in b], saved_by
+
+
+def arm_backtrace_stm(saved: list[int]) -> list[str]:
+    """arch/arm/kernel/traps.c dump_backtrace_stm: the registers a frame's stmfd saved
+    (saved[0] is r4), highest first, six a line."""
+    regs = [f" r{4 + i}:{v:08x}" for i, v in reversed(list(enumerate(saved)))]
+    return ["".join(regs[j:j + 6]) for j in range(0, len(regs), 6)]
+
+
+def mem_dump_obj(k, addr: int) -> str:
+    """mm/util.c mem_dump_obj: what a value points to, as kmem_dump_obj (a slab object),
+    vmalloc_dump_obj (a vmalloc'd area, a module's memory) or the kind of address says it."""
+    found = k.slab.find_object(addr)
+    if found is not None:
+        s, start, _size = found
+        usersize = s.usersize or (s.object_size if "kmalloc-" in s.name else 0)    # kmalloc: usersize=size
+        size = f" size {usersize}" if usersize else ""
+        return f" slab {s.name} start {start:08x} pointer offset {addr - start}{size}"
+    vm = k.vmalloc
+    sp = vm.space_of(addr + 0xfff & ~0xfff)              # vmalloc_dump_obj looks at PAGE_ALIGN(addr)
+    area = sp.area_of(addr + 0xfff & ~0xfff) if sp is not None else None
+    if area is not None:
+        return (f" {area.usable >> 12}-page vmalloc region starting at {area.start:#x} "
+                f"allocated at {vm.caller_text(area.caller)}")
+    m = k.machine
+    if m.page_offset <= addr < m.page_offset + k.lowmem_bytes:
+        return " non-slab/vmalloc memory"
+    if addr == 0:
+        return " NULL pointer"
+    if addr == 0x10:
+        return " zero-size pointer"
+    return " non-paged memory"
+
+
+def arm_regs_alloc_free(k, values: list[int]) -> list[str]:
+    """arch/arm/kernel/process.c __show_regs_alloc_free: 'Register rN information:' and
+    mem_dump_obj's words for r0..r12."""
+    return [f"Register r{i} information:{mem_dump_obj(k, v)}" for i, v in enumerate(values[:13])]
+
+
+def arm_exception_stack(sp: int, stack: list[int]) -> list[str]:
+    """dump_backtrace_entry's 'Exception stack(...)' under a frame called from entry text
+    (ret_fast_syscall): the system call's registers, from the r4, r5 pushed below pt_regs
+    to its pc (frame + 4 to frame + 4 + sizeof(struct pt_regs))."""
+    top = sp + 4 * len(stack)
+    start = top - 8 - 4 * ARM_PT_REGS_WORDS - 8
+    return dump_mem("Exception stack", start, start + 4 * ARM_PT_REGS_WORDS, stack[(start - sp) // 4:])
+
+
+def dump_mem(label: str, bottom: int, top: int, words: list[int]) -> list[str]:
+    """arch/arm/kernel/traps.c dump_mem: '<label>(0x... to 0x...)', then rows of eight words
+    from bottom rounded down to 32 bytes, each 'llll:' (the address's low 16 bits) and the
+    words, blank where a row starts below bottom.  words are the memory from bottom."""
+    lines = [f"{label}(0x{bottom:08x} to 0x{top:08x})"]
+    first = bottom & ~31
+    while first < top:
+        row = ""
+        for p in range(first, min(first + 32, top), 4):
+            row += f" {words[(p - bottom) // 4]:08x}" if p >= bottom else " " * 9
+        lines.append(f"{first & 0xffff:04x}:{row}")
+        first += 32
+    return lines
 
 
 def arm_code_line(kind: str) -> str:

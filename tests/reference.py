@@ -61,3 +61,45 @@ def normal(lines: list[str]) -> list[str]:
         ln = re.sub(r"PID: \d+", "PID: N", ln)
         out.append(ln)
     return out
+
+
+REF_MODULES = Path("/work/shared/reference/modules")
+
+
+def transcript_steps(name: str) -> list[tuple[str, str, list[str], int | None]]:
+    """A transcript's commands and kernel messages in order: ('cmd', command, output lines,
+    exit status) and ('dmesg', the '--- dmesg' line, messages without timestamps, None)."""
+    lines = ref_text(name).splitlines()
+    items: list[tuple[str, str, list[str], int | None]] = []
+    i = 0
+    while i < len(lines):
+        ln = lines[i]
+        if ln.startswith("$ "):
+            out: list[str] = []
+            status = None
+            i += 1
+            while i < len(lines) and not lines[i].startswith(("$ ", "### ", "--- dmesg")):
+                m = re.fullmatch(r"\[exit status: (\d+)\]", lines[i])
+                i += 1
+                if m:
+                    status = int(m.group(1))
+                    break
+                out.append(lines[i - 1])
+            items.append(("cmd", ln[2:], out, status))
+        elif ln.startswith("--- dmesg"):
+            j = lines.index("--- end dmesg", i)
+            items.append(("dmesg", ln, [re.sub(r"^\[ *\d+\.\d+\] ?", "", x) for x in lines[i + 1:j]], None))
+            i = j + 1
+        else:
+            i += 1
+    return items
+
+
+def kmsim_command(cmd: str) -> str | None:
+    """The kmsim command for a transcript's: kmod's /sbin tools by their names, `x.ko` the
+    reference's C module `x.c`; None for what kmsim has no counterpart of (uname, the
+    guest's /proc/cmdline, busybox's applets)."""
+    if cmd.startswith(("uname", "cat /proc/cmdline", "busybox ")) or "..." in cmd:
+        return None
+    c = cmd.replace("/sbin/", "")
+    return re.sub(r"(\S+)\.ko\b", lambda m: f"{REF_MODULES}/{m.group(1)}.c", c)

@@ -59,3 +59,21 @@ def test_hint_lines_have_a_colour_of_their_own():
 def test_console_loglevel_stays_quiet_unless_asked():
     assert make_shell().execute("cat /proc/sys/kernel/printk").out == "4\t4\t1\t7\n"
     assert make_shell(append="loglevel=7").execute("cat /proc/sys/kernel/printk").out == "7\t4\t1\t7\n"
+
+
+# one broken module for each part of kmsim that adds hints: the loader and its Oops reports,
+# SLUB, kmalloc, the page allocator, mempool, vmalloc
+HINTING = ["deep_recursion", "double_cache_free", "float_order", "mempool_misuse", "null_after_is_err",
+           "symbol_missing", "sys_exit", "kfree_garbage", "vfree_garbage", "wrong_cache_free",
+           "init_returns_string", "overflow_direct_map", "free_page_struct_garbage"]
+
+
+def test_kmsim_hints_0_drops_every_hint_of_every_part():
+    bad = Path(__file__).parent / "bad_modules"
+    on, off = make_shell(), make_shell(append="kmsim.hints=0")
+    for name in HINTING:
+        seq = on.kernel.printk.next_seq
+        r = [sh.execute(f"insmod {bad}/{name}.py; rmmod -f {name}") for sh in (on, off)]
+        assert any(rec.text.startswith("kmsim: ") for rec in on.kernel.printk.records if rec.seq >= seq), name
+        assert "kmsim: " not in r[1].err, name
+    assert [t for t in log(off) if t.startswith("kmsim")] == []

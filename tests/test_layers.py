@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent / "kmsim"
 
 # Higher is further up; a module may import its own layer or lower ones.
 LAYERS = [
-    (90, ("kmsim", "kmsim.__main__", "kmsim.cli", "kmsim.bench", "kmsim.benchmod")),
+    (90, ("kmsim", "kmsim.__main__", "kmsim.cli", "kmsim.bench", "kmsim.benchmod", "kmsim.benchfill")),
     (80, ("kmsim.shell",)),
     (70, ("kmsim.fs",)),
     (60, ("kmsim.check", "kmsim.check_pool", "kmsim.check_sandbox", "kmsim.check_worker")),

@@ -431,6 +431,28 @@ MODULE_LICENSE("GPL")
     assert "badexit" not in shell.execute("lsmod").out
 
 
+def test_page_fault_in_exit_kills_rmmod_and_reboot_clears_the_module(shell, tmp_path):
+    """An Oops of the page-fault kind in exit: rmmod is Killed (137, as kfree1-run2's insmod),
+    the module stays Unloading, and reboot clears it as after an Oops in init."""
+    f = write_mod(tmp_path, "npdexit", HEAD_LOADER + """
+from kmsim.linux import u32
+module_init(lambda: 0)
+def npd_exit():
+    u32.array_at(0, 1)[0]
+module_exit(npd_exit)
+MODULE_LICENSE("GPL")
+""")
+    shell.execute(f"insmod {f}")
+    r = shell.execute("rmmod npdexit")
+    assert (r.err, r.status) == ("Killed\n", 137)
+    assert shell.execute("cat /proc/modules").out.startswith("npdexit 16384 0 - Unloading 0x")
+    assert "Modules linked in: npdexit(OE-)" in dmesg(shell)
+    assert shell.execute("rmmod npdexit").status == 1
+    shell.execute("reboot")
+    assert shell.execute("lsmod").out == "Module                  Size  Used by\n"
+    assert shell.execute(f"insmod {f}").status == 0
+
+
 def test_params_set_and_shown_in_sysfs(shell):
     assert shell.execute("insmod modules/hello.py who=class").status == 0
     assert shell.execute("cat /sys/module/hello/parameters/who").out == "class\n"
@@ -525,6 +547,20 @@ def test_lsmod_size_follows_the_module(tmp_path):
     sh.execute(f"insmod {big}")
     size = int(next(ln for ln in sh.execute("lsmod").out.splitlines() if ln.startswith("big ")).split()[1])
     assert size > 16384 + 20000 and size % 4096 == 0
+
+
+@pytest.mark.skipif(not Path("/work/shared/reference/modules").is_dir(), reason="no reference modules")
+def test_lsmod_size_of_the_reference_c_modules_is_the_references():
+    """transcript-main, -kfree1-run2, -dfree*: zone, slab, vk, err_proprietary and
+    err_doublefree 16384, err_kfree_bad (no exit function) 12288."""
+    ref = Path("/work/shared/reference/modules")
+    sh = make_shell(mem="512M")
+    for name, args in [("zone", ""), ("slab", ""), ("vk", ""), ("err_proprietary", ""),
+                       ("err_doublefree", "plain=1"), ("err_kfree_bad", "mode=1")]:
+        sh.execute(f"insmod {ref}/{name}.c {args}")
+    sizes = {ln.split()[0]: int(ln.split()[1]) for ln in sh.execute("lsmod").out.splitlines()[1:]}
+    assert sizes == {"zone": 16384, "slab": 16384, "vk": 16384, "err_proprietary": 16384,
+                     "err_doublefree": 16384, "err_kfree_bad": 12288}
 
 
 def _run(sh, line):

@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 from ..lib.params import format_param_value, parse_param_value
 from ..machine import MAX_ORDER, PAGE_SHIFT
+from ..mm.buddy import MIGRATE_TYPES
 from ..report import taint_letters
 
 __all__ = ["FsError", "proc_file", "proc_write", "proc_dir", "read_file", "write_file",
@@ -207,21 +208,18 @@ def buddyinfo(k) -> str:
     return format_buddyinfo(buddyinfo_rows(k))
 
 
-MIGRATE_TYPES = ["Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate"]
-
-
 def pagetypeinfo_rows(k) -> dict:
-    """The pageblock order, and per zone its free blocks per order and its pageblocks per
-    migrate type (kmsim keeps every free page and block Movable)."""
-    pb_order = min(9 if k.machine.ptr_size == 8 else 10, MAX_ORDER - 1)
-    zones = []
-    for z in k.buddy.zones:
-        blocks = (z.spanned + (1 << pb_order) - 1) >> pb_order
-        zones.append({"zone": z.name,
-                      "free": {t: z.nr_free_blocks() if t == "Movable" else [0] * MAX_ORDER
-                               for t in MIGRATE_TYPES},
-                      "blocks": {t: blocks if t == "Movable" else 0 for t in MIGRATE_TYPES}})
-    return {"pageblock_order": pb_order, "zones": zones}
+    """The pageblock order, and per zone its free blocks per migrate type and order (the
+    buddy lists, not the pcp lists) and its pageblocks per migrate type."""
+    zones = k.buddy.zones
+    pb_order = zones[0].pageblock_order if zones else MAX_ORDER - 1
+    rows = []
+    for z in zones:
+        free = z.nr_free_blocks_by_type()
+        blocks = z.pageblock_counts()
+        rows.append({"zone": z.name, "free": dict(zip(MIGRATE_TYPES, free, strict=True)),
+                     "blocks": dict(zip(MIGRATE_TYPES, blocks, strict=True))})
+    return {"pageblock_order": pb_order, "zones": rows}
 
 
 def format_pagetypeinfo(view: dict) -> str:
@@ -243,7 +241,7 @@ def format_pagetypeinfo(view: dict) -> str:
 
 @proc_file("/proc/pagetypeinfo")
 def pagetypeinfo(k) -> str:
-    """/proc/pagetypeinfo: free blocks per order and migrate type (all Movable here)."""
+    """/proc/pagetypeinfo: free blocks per order and migrate type, pageblocks per type."""
     return format_pagetypeinfo(pagetypeinfo_rows(k))
 
 
@@ -300,7 +298,10 @@ def zoneinfo_json(rows: list[dict]) -> list[dict]:
 
 def _node_stats(k) -> dict[str, int]:
     node = dict.fromkeys(_NODE_STATS, 0)
-    node.update(nr_slab_unreclaimable=k.slab_pages(), nr_kernel_stack=16 * 4,
+    rec = k.slab_reclaimable_pages()
+    node.update(nr_slab_reclaimable=rec, nr_slab_unreclaimable=k.slab_pages() - rec,
+                nr_inactive_anon=k.shmem_pages, nr_file_pages=k.shmem_pages, nr_shmem=k.shmem_pages,
+                nr_kernel_stack=16 * 4,
                 nr_page_table_pages=k.vmalloc_stats()[1])
     return node
 
@@ -339,8 +340,17 @@ def zoneinfo(k) -> str:
 def totalreserve_pages(k) -> int:
     """calculate_totalreserve_pages: per zone, its largest lowmem_reserve plus its high
     watermark (at most its managed pages).  si_mem_available subtracts it from the free
-    pages; with no page cache and no reclaimable slab nothing is added back."""
+    pages and adds back the part of the reclaimable slab above the low watermarks."""
     return sum(min(max(z.lowmem_reserve, default=0) + z.wmark_high, z.managed) for z in k.buddy.zones)
+
+
+def si_mem_available(k) -> int:
+    """si_mem_available, in pages: NR_FREE_PAGES less the reserve, plus the reclaimable
+    slab less half of it (at most the low watermarks); kmsim has no file LRU pages."""
+    wmark_low = sum(z.wmark_low for z in k.buddy.zones)
+    free = sum(z.nr_free for z in k.buddy.zones)
+    rec = k.slab_reclaimable_pages()
+    return max(free - totalreserve_pages(k) + rec - min(rec // 2, wmark_low), 0)
 
 
 def meminfo_values(k) -> dict[str, int]:
@@ -349,23 +359,25 @@ def meminfo_values(k) -> dict[str, int]:
     The HugePages_* counts (NO_KB) are pages, not kB: they print without the unit."""
     kb = 1 << (PAGE_SHIFT - 10)
     total = sum(z.managed for z in k.buddy.zones) * kb
-    free = k.buddy.nr_free_pages() * kb
+    free = sum(z.nr_free for z in k.buddy.zones) * kb      # NR_FREE_PAGES: not the pcp lists
     slab = k.slab_pages() * kb
+    rec = k.slab_reclaimable_pages() * kb
+    shmem = k.shmem_pages * kb
     vused, ptables = k.vmalloc_stats()
     x86 = k.machine.name in ("x86_64", "i386")
-    vals = {"MemTotal": total, "MemFree": free, "MemAvailable": max(free - totalreserve_pages(k) * kb, 0),
-            "Buffers": 0, "Cached": 0,
-            "SwapCached": 0, "Active": 0, "Inactive": 0, "Active(anon)": 0, "Inactive(anon)": 0,
+    vals = {"MemTotal": total, "MemFree": free, "MemAvailable": si_mem_available(k) * kb,
+            "Buffers": 0, "Cached": shmem,
+            "SwapCached": 0, "Active": 0, "Inactive": shmem, "Active(anon)": 0, "Inactive(anon)": shmem,
             "Active(file)": 0, "Inactive(file)": 0, "Unevictable": 0, "Mlocked": 0}
     if any(z.is_highmem for z in k.buddy.zones):
         hz = [z for z in k.buddy.zones if z.is_highmem]
         vals["HighTotal"] = sum(z.managed for z in hz) * kb
-        vals["HighFree"] = sum(z.free_pages_total() for z in hz) * kb
+        vals["HighFree"] = sum(z.nr_free for z in hz) * kb
         vals["LowTotal"] = total - vals["HighTotal"]
         vals["LowFree"] = free - vals["HighFree"]
     vals.update({"SwapTotal": 0, "SwapFree": 0, "Zswap": 0, "Zswapped": 0, "Dirty": 0,
-                 "Writeback": 0, "AnonPages": 0, "Mapped": 0, "Shmem": 0, "KReclaimable": 0,
-                 "Slab": slab, "SReclaimable": 0, "SUnreclaim": slab, "KernelStack": 64,
+                 "Writeback": 0, "AnonPages": 0, "Mapped": 0, "Shmem": shmem, "KReclaimable": rec,
+                 "Slab": slab, "SReclaimable": rec, "SUnreclaim": slab - rec, "KernelStack": 64,
                  "PageTables": ptables * kb, "SecPageTables": 0, "NFS_Unstable": 0, "Bounce": 0,
                  "WritebackTmp": 0, "CommitLimit": total // 2, "Committed_AS": 0})
     vm_total = (k.vmalloc_end - k.vmalloc_start) >> 10

@@ -1,7 +1,7 @@
 """linux/vmalloc.h (and kvmalloc from linux/mm.h): virtually contiguous memory."""
 from ..kernel import current_kernel
 from ..mm import gfp as _G
-from ..mm.page import Page as _Page
+from ..mm.page import page_of as _page_of
 
 __all__ = ["vmalloc", "vzalloc", "vfree", "vmalloc_to_page", "vmalloc_to_pfn", "is_vmalloc_addr",
            "kvmalloc", "kvzalloc", "kvfree", "kvcalloc", "kvmalloc_array",
@@ -42,7 +42,7 @@ def vmalloc_to_page(addr):
     """struct page *vmalloc_to_page(const void *addr): None if nothing is mapped there."""
     k = current_kernel()
     pfn = k.vmalloc.vmalloc_to_pfn(addr)
-    return _Page(k, pfn) if pfn >= 0 else None
+    return _page_of(k, pfn) if pfn >= 0 else None
 
 
 def vmalloc_to_pfn(addr):

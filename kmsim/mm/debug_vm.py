@@ -35,7 +35,10 @@ def _free_blocks(k):
     """(pfn, order, kind, zone) arrays of every free block: kind 0 buddy list, 1 pcp list."""
     pfns, orders, kinds, zones = [], [], [], []
     for zi, z in enumerate(k.buddy.zones):
-        for kind, lists in ((0, z.free_area), (1, z.pcp)):
+        pcp_by_order: list[list[int]] = [[] for _ in z.free_area]
+        for pfn, order in z.pcp_blocks():
+            pcp_by_order[order].append(pfn)
+        for kind, lists in ((0, z.free_area), (1, pcp_by_order)):
             for order, heads in enumerate(lists):
                 if heads:
                     a = np.fromiter(heads, dtype=np.int64, count=len(heads))
@@ -63,7 +66,12 @@ def _counters(k) -> list[str]:
         nr = sum(len(a) << o for o, a in enumerate(z.free_area))
         if nr != z.nr_free:
             out.append(f"zone {z.name}: nr_free is {z.nr_free} but its free lists hold {nr} pages")
-        pc = sum(len(lst) << o for o, lst in enumerate(z.pcp))
+        for o, area in enumerate(z.free_area):
+            typed = {pfn: mt for mt, lst in enumerate(z.free_list[o]) for pfn in lst}
+            if typed != area:
+                out.append(f"zone {z.name}: the order-{o} free lists per migrate type hold "
+                           f"{len(typed)} blocks, the free area {len(area)}, not the same")
+        pc = sum(1 << o for _pfn, o in z.pcp_blocks())
         if pc != z.pcp_count:
             out.append(f"zone {z.name}: pcp_count is {z.pcp_count} but its pcp lists hold {pc} pages")
         if z.nr_free < 0 or z.pcp_count < 0:

@@ -82,6 +82,11 @@ MERGEABLE = {"anon_vma_chain", "ep_head", "lsm_file_cache", "pde_opener", "seq_f
              "ip_fib_alias", "ip_fib_trie", "dnotify_struct", "nsproxy", "Acpi-Operand",
              "Acpi-State", "shared_policy_node", "vmap_area", "kernfs_iattrs_cache", "pid",
              "ftrace_event_field", "trace_event_file", "fscrypt_info", "fsverity_info", "dquot"}
+# Boot caches created with SLAB_RECLAIM_ACCOUNT (their slabs are slab_reclaimable and come
+# from Reclaimable pageblocks): fs/dcache.c, fs/inode.c, lib/radix-tree.c, fs/proc/inode.c,
+# fs/buffer.c, net/socket.c, block/bdev.c, fs/quota/dquot.c.
+RECLAIMABLE = {"dentry", "inode_cache", "radix_tree_node", "proc_inode_cache", "buffer_head",
+               "sock_inode_cache", "bdev_cache", "dquot"}
 # kmalloc caches in use at boot (normal family; cg and rcl have a little too).
 KMALLOC_BOOT = {"kmalloc-8k": 12, "kmalloc-4k": 24, "kmalloc-2k": 128, "kmalloc-1k": 248,
                 "kmalloc-512": 240, "kmalloc-256": 416, "kmalloc-192": 294, "kmalloc-128": 352,
@@ -115,7 +120,8 @@ def create_boot_caches(k, slub: Slub) -> None:
             caches.append(_boot_cache(slub, name, sz, flags, usersize=sz))
         slub.kmalloc_caches[prefix or "kmalloc"] = caches
     for name, size, _active in BOOT_CACHES:
-        s = _boot_cache(slub, name, size, 0, usersize=0 if name in MERGEABLE else size)
+        flags = SLAB_RECLAIM_ACCOUNT if name in RECLAIMABLE else 0
+        s = _boot_cache(slub, name, size, flags, usersize=0 if name in MERGEABLE else size)
         s.mergeable = name in MERGEABLE
     normal = slub.kmalloc_caches["kmalloc"]
     lookup = [normal[0]] * (KMALLOC_MAX_CACHE_SIZE + 1)      # [0] is never looked up
@@ -143,6 +149,8 @@ def _boot_cache(slub: Slub, name: str, size: int, flags: int, usersize: int) -> 
 def boot_fill(slub: Slub, s: KmemCache, n: int) -> None:
     """Allocate n objects of a boot cache in bulk: full slabs, then one cpu slab."""
     gfp = G.GFP_KERNEL | G.__GFP_NOWARN
+    if s.flags & SLAB_RECLAIM_ACCOUNT:
+        gfp |= G.__GFP_RECLAIMABLE
     k = slub.k
     full: list[int] = []
     while n >= s.objects and not s.debug:

@@ -24,6 +24,7 @@ import numpy as np
 
 from ..machine import PAGE_SHIFT, PAGE_SIZE
 from ..report import ENTRY_CODES, format_frame
+from . import page_api as _page_api
 from .physmem import PG_buddy, PG_hole, PG_pcp, PG_reserved
 
 __all__ = ["KmemleakObject", "Kmemleak", "kmemleak_init", "alloc_context", "hex_dump_lines",
@@ -40,6 +41,12 @@ _FREE_OR_ABSENT = PG_buddy | PG_pcp | PG_reserved | PG_hole
 INTERNAL_PAGE = ("kmsim.mm.slub", "kmsim.mm.kmalloc", "kmsim.mm.vmalloc", "kmsim.module", "kmsim.mm.kasan")
 INTERNAL_SLAB = ("kmsim.mm.vmalloc", "kmsim.module", "kmsim.mm.kasan")
 INTERNAL_VMALLOC = ("kmsim.module",)
+
+# The page API functions that call the allocator's fast path for their caller (compared by
+# identity: hashing a code object hashes its bytecode).
+_ALLOC_PAGES_CODE = _page_api.alloc_pages.__code__
+_GET_FREE_PAGES_CODE = _page_api.__get_free_pages.__code__
+_getframe = sys._getframe
 
 KIND_FRAMES = {"page": ["__alloc_pages+0x1d7/0x330", "alloc_pages+0x90/0x160"],
                "slab": ["kmem_cache_alloc+0x1ab/0x340"],
@@ -246,6 +253,7 @@ class Kmemleak:
         self.enabled = True
         self._clock = kernel.clock_ns
         self._last_handle: tuple = (-1, -1, None, -1)       # (stack id, size, cache, handle)
+        self._last_page: tuple = (-1, -1, 0)                 # (stack id, order, handle + 1)
         # A module's pages: struct page-like arrays by pfn (zero pages until written), the
         # depot handle + 1 and the time of the allocation.  A record counts while its block
         # is allocated to the owner it names (checked when asked): freeing costs nothing.
@@ -308,12 +316,34 @@ class Kmemleak:
             buddy.module_alloc_hooks.append(self.page_alloc)
 
     def page_alloc(self, pfn: int, order: int, gfp: int) -> None:
-        """buddy alloc hook (module context): two array writes and the depot handle."""
-        sid = self.depot.stack_of(3, INTERNAL_PAGE)
-        if sid < 0:
-            self._ph[pfn] = 0                   # allocated on the module's behalf
-            return
-        self._ph[pfn] = self.depot.handle(sid, "page", PAGE_SIZE << order, "") + 1
+        """buddy alloc hook (module context): two array writes and the depot handle.
+
+        The allocator calls it straight from its fast path (the page API two frames up)
+        or from prep_new_page (four up: prep_new_page, _alloc, alloc).  When that frame is
+        the page API and its caller is the module frame the depot saw last, at the same
+        instruction, the stack is the one the depot saw: no walk."""
+        api = _getframe(2)
+        code = api.f_code
+        if code is not _ALLOC_PAGES_CODE and code is not _GET_FREE_PAGES_CODE and api.f_back is not None:
+            api = api.f_back.f_back or api
+            code = api.f_code
+        m = api.f_back
+        last = self.depot._last
+        if (m is last[0] and m.f_lasti == last[1]
+                and (code is _ALLOC_PAGES_CODE or code is _GET_FREE_PAGES_CODE)):
+            sid = last[2]
+        else:
+            sid = self.depot.stack_of(3, INTERNAL_PAGE)
+            if sid < 0:
+                self._ph[pfn] = 0                   # allocated on the module's behalf
+                return
+        lp = self._last_page
+        if lp[0] == sid and lp[1] == order:
+            h = lp[2]
+        else:
+            h = self.depot.handle(sid, "page", PAGE_SIZE << order, "") + 1
+            self._last_page = (sid, order, h)
+        self._ph[pfn] = h
         self._pns[pfn] = self._clock()
         if self.flags:
             self.flags.pop(self.page_key(pfn), None)

@@ -16,7 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..machine import PAGE_SHIFT, PAGE_SIZE
+from . import gfp as G
 from .buddy import calculate_min_free_kbytes
+from .gfp import GFP_HIGHUSER_MOVABLE
 from .physmem import PG_hole, PG_reserved
 
 __all__ = ["BootLayout", "x86_64_layout", "calc_memmap_size", "hash_table", "IMAGE_KB",
@@ -40,6 +42,7 @@ EARLY_ALLOC_PAGES = 65                       # taken from the buddy lists before
 PAGES_PER_SECTION = 1 << (27 - PAGE_SHIFT)   # SECTION_SIZE_BITS 27
 PAGEBLOCK_NR_PAGES = 512                     # pageblock_order = HUGETLB_PAGE_ORDER (9)
 INITRD_ADDR_MAX = 0x7fffffff                 # x86 boot protocol: the initrd is loaded below 2G
+ROOTFS_SHMEM_KB = 14512                      # the reference's Shmem (and Cached): its initramfs
 
 
 def _pages(kb: int) -> int:
@@ -215,11 +218,37 @@ def boot_memory_late(k) -> None:
         b.setup_min_free_kbytes(rec)
 
 
+def populate_rootfs(k) -> int:
+    """init/initramfs.c: the initramfs unpacked into rootfs, a tmpfs, before the initrd is
+    freed: shmem page cache (Movable pages) the size of the reference's Shmem.  Returns
+    the pages it holds."""
+    owner = k.register_owner("kernel", "rootfs (the unpacked initramfs)")
+    prev, k.current_owner = k.current_owner, owner
+    gfp = GFP_HIGHUSER_MOVABLE | G.__GFP_NOWARN | G.__GFP_NORETRY
+    n = 0
+    try:
+        for _ in range(_pages(ROOTFS_SHMEM_KB)):
+            pfn = k.buddy.alloc(gfp, 0)
+            if pfn < 0:
+                break
+            zone = k.buddy.zone_of(pfn)
+            if zone is not None:
+                zone.nr_shmem += 1
+            n += 1
+    finally:
+        k.current_owner = prev
+    for z in k.buddy.zones:
+        z.lru_owners.add(owner)        # PageLRU: move_freepages_block counts them movable
+    return n
+
+
 def free_initmem(k) -> None:
-    """The end of boot: the initrd and the kernel's init sections go to the buddy lists."""
+    """The end of boot: the initramfs unpacked into rootfs, then the initrd and the
+    kernel's init sections go to the buddy lists."""
     lay = k.boot_layout
     if lay is None:
         return
+    k.shmem_pages = populate_rootfs(k)
     for start, end, _label in lay.late:
         k.buddy.free_reserved_area(start, end)
     for text, kb in LATE_FREES:

@@ -1,8 +1,11 @@
 """struct page handles and the page-level API (alloc_pages, free_pages, page_address ...).
 
 A ``Page`` is a light handle on one frame of the struct page array: two Page
-objects for the same pfn compare equal.  The functions here hold the checks the
-kernel makes; kmsim.linux.gfp and kmsim.linux.mm only forward to them.
+objects for the same pfn compare equal.  There is one per frame (``page_of``), made
+the first time the frame is asked for and kept in ``PageAllocator.pages``, as the
+kernel's struct page sits at a fixed place in the vmemmap: allocating a page costs a
+list index, not an object.  The functions here hold the checks the kernel makes;
+kmsim.linux.gfp and kmsim.linux.mm only forward to them.
 """
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from ..errors import PageFault
 from ..machine import PAGE_SHIFT, PAGE_SIZE
 from . import gfp as G
 
-__all__ = ["Page", "alloc_pages", "get_free_pages", "free_pages", "free_page_struct",
+__all__ = ["Page", "page_of", "alloc_pages", "get_free_pages", "free_pages", "free_page_struct",
            "page_address", "virt_to_page", "pfn_to_page", "pa", "va", "get_order"]
 
 
@@ -57,6 +60,15 @@ class Page:
         return self.k.buddy.zone_of(self.pfn)
 
 
+def page_of(k, pfn: int) -> Page:
+    """The struct page of frame pfn: the frame's one Page (made on first use); a Page of
+    its own for a pfn outside the machine (pfn_to_page of a wild number)."""
+    if 0 <= pfn < k.buddy.nr_pages:
+        p = k.buddy.pages[pfn]
+        return p if p is not None else k.buddy.new_page(pfn)
+    return Page(k, pfn)
+
+
 def _check_gfp_order(gfp, order, fn: str) -> None:
     if not isinstance(gfp, int) or isinstance(gfp, bool):
         raise TypeError(f"gfp_mask must be a GFP_* int, not {type(gfp).__name__}")
@@ -68,7 +80,7 @@ def alloc_pages(k, gfp: int, order: int) -> Page | None:
     """alloc_pages: a Page, or None on failure (never an error pointer)."""
     _check_gfp_order(gfp, order, "alloc_pages")
     pfn = k.buddy.alloc(gfp, order)
-    return Page(k, pfn) if pfn >= 0 else None
+    return page_of(k, pfn) if pfn >= 0 else None
 
 
 def get_free_pages(k, gfp: int, order: int) -> int:
@@ -125,12 +137,12 @@ def page_address(k, page) -> int:
 
 def virt_to_page(k, addr: int) -> Page:
     """virt_to_page: the struct page of a direct-map address."""
-    return Page(k, _addr_to_pfn(k, addr, "virt_to_page"))
+    return page_of(k, _addr_to_pfn(k, addr, "virt_to_page"))
 
 
 def pfn_to_page(k, pfn: int) -> Page:
     """pfn_to_page."""
-    return Page(k, int(pfn))
+    return page_of(k, int(pfn))
 
 
 def pa(k, addr: int) -> int:

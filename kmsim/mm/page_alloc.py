@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import mmap
 import sys
+from itertools import repeat
 from types import FrameType
 
 import numpy as np
@@ -18,6 +19,8 @@ from ..machine import MAX_ORDER, PAGE_SHIFT, PAGE_SIZE
 from ..report import TAINT_BAD_PAGE
 from . import gfp as G
 from .buddy import (
+    ALLOC_NOFRAGMENT,
+    GFP_MIGRATETYPE,
     PAGE_ALLOC_COSTLY_ORDER,
     Zone,
     free_range_to_blocks,
@@ -33,6 +36,7 @@ from .gfp import __GFP_RETRY_MAYFAIL as _GFP_RETRY_MAYFAIL
 from .gfp import __GFP_ZERO as _GFP_ZERO
 from .hooks import RESCHED as _RESCHED
 from .hooks import HookList
+from .page import Page
 from .physmem import (
     PG_buddy,
     PG_hole,
@@ -47,6 +51,7 @@ from .physmem import (
 
 __all__ = ["PageAllocator"]
 
+_PAGE_CHUNK = 64         # struct pages made at once (new_page)
 _MADVISE_ORDER = 5
 # Zero-filled bytes of each order up to _MADVISE_ORDER (larger blocks are cleared with
 # MADV_DONTNEED): a plain list, since the fast path indexes it on every allocation.
@@ -90,6 +95,8 @@ class PageAllocator:
         self.zone_by_name: dict[str, Zone] = {}
         self._fail_hook = None           # fault injection: fn(gfp, order) -> bool
         self.hooked = False              # some list below is not empty
+        self.alloc_hooked = self.free_hooked = False     # alloc_hooks or module_alloc_hooks ...
+        self.lone_module_hook = None     # the one module alloc hook when it is the only alloc hook
         self.alloc_hooks: list = HookList(self._update_hooked)  # fn(pfn, order, gfp) after an allocation
         self.free_hooks: list = HookList(self._update_hooked)   # fn(pfn, order) before a free
         # Hooks that only care about modules' pages (kmemleak): called for allocations made
@@ -101,12 +108,15 @@ class PageAllocator:
         self._nopage_rs = (-(1 << 62), 0, 0)        # warn_alloc's ratelimit: start, printed, missed
         self.kernel_owner = kernel.kernel_owner
         # What the hot paths index, without a lookup through self.mem:
-        self._cflags, self._crefcount = mem.c_flags, mem.c_refcount
-        self._corder, self._cowner = mem.c_order, mem.c_owner
+        # (memoryviews: indexing one costs less than a ctypes array's on 3.11 and 3.13)
+        self._cflags, self._crefcount = memoryview(mem.flags), memoryview(mem.refcount)  # type: ignore[arg-type]  # numpy's stubs: an ndarray is a buffer
+        self._corder, self._cowner = memoryview(mem.order), memoryview(mem.owner)  # type: ignore[arg-type]
         self._mv_owner = mem.mv_owner
         self._mm, self._dirty = mem.mm, mem.dirty
         self._owner_fills: dict[tuple[int, int], memoryview] = {}
+        self.pages: list[Page | None] = [None] * mem.nr_pages   # struct page of each frame (page_of)
         self.zonelists: list[list[Zone]] = [[] for _ in range(8)]   # by gfp & 7 (the zone modifiers)
+        self.nofragment = [0] * 8        # alloc_flags_nofragment by gfp & 7
         self.fast_zonelists = self.zonelists                      # no zones while a fail hook is set
         self._zone_at: list[Zone | None] = []                     # by pfn >> _SECTION_SHIFT
 
@@ -121,8 +131,21 @@ class PageAllocator:
         self.fast_zonelists = self.zonelists if fn is None else [[] for _ in range(8)]
 
     def _update_hooked(self) -> None:
-        self.hooked = bool(self.alloc_hooks or self.free_hooks or self.module_alloc_hooks
-                           or self.module_free_hooks)
+        self.alloc_hooked = bool(self.alloc_hooks or self.module_alloc_hooks)
+        self.free_hooked = bool(self.free_hooks or self.module_free_hooks)
+        self.hooked = self.alloc_hooked or self.free_hooked
+        # kmemleak's alone (the default): the fast path calls it directly, for module pages only
+        lone = len(self.module_alloc_hooks) == 1 and not self.alloc_hooks
+        self.lone_module_hook = self.module_alloc_hooks[0] if lone else None
+
+    def new_page(self, pfn: int) -> Page:
+        """The struct page of frame pfn, the first time it is asked for (page_of): those
+        of its 64 neighbours are made with it, in one map (a list of Nones never has a
+        Page among them: they are made together)."""
+        start = pfn & -_PAGE_CHUNK
+        end = min(start + _PAGE_CHUNK, self.nr_pages)
+        self.pages[start:end] = map(Page, repeat(self.k, end - start), range(start, end))
+        return self.pages[pfn]  # type: ignore[return-value]  # just made
 
     # -- boot --------------------------------------------------------------------
     def build_zones(self, machine, nr_pages: int) -> None:
@@ -131,15 +154,25 @@ class PageAllocator:
         for idx, spec in enumerate(machine.zones):
             end = nr_pages if spec.end is None else min(nr_pages, spec.end >> PAGE_SHIFT)
             if end > start:
-                z = Zone(self.mem, spec.name, idx, start, end)
+                z = Zone(self.mem, spec.name, idx, start, end, self.pageblock_order(machine))
                 self.zones.append(z)
                 self.zone_by_name[z.name] = z
             start = max(start, end)
         self.zonelists = [self.zonelist(key) for key in range(8)]
+        # alloc_flags_nofragment: with ZONE_DMA32 configured (x86_64), a request whose
+        # preferred zone is Normal first steals only whole pageblocks
+        self.nofragment = [ALLOC_NOFRAGMENT if machine.name == "x86_64" and zl
+                           and zl[0].name == "Normal" else 0 for zl in self.zonelists]
         self.fail_hook = self._fail_hook
         sections = (nr_pages + (1 << _SECTION_SHIFT) - 1) >> _SECTION_SHIFT
         self._zone_at = [self._section_zone(i << _SECTION_SHIFT, (i + 1) << _SECTION_SHIFT)
                          for i in range(sections)]
+
+    @staticmethod
+    def pageblock_order(machine) -> int:
+        """pageblock_order: HUGETLB_PAGE_ORDER (9) on x86_64, MAX_ORDER - 1 on i386 (no
+        PAE) and ARM, which have no 2 MiB hugepages."""
+        return 9 if machine.ptr_size == 8 else MAX_ORDER - 1
 
     def _section_zone(self, start: int, end: int) -> Zone | None:
         """The zone spanning every pfn of [start, end) that is in a zone, None if two do."""
@@ -241,11 +274,13 @@ class PageAllocator:
             for z in self.fast_zonelists[gfp & 0x7]:
                 if z.nr_free <= z.wmark_low:
                     continue
-                lst = z.pcp0
+                lst = z.pcp0_by_gfp[(gfp >> 3) & 3]      # the list of gfp_migratetype
                 if not lst:
                     break       # the pcp list needs a refill: the general path
                 pfn = lst.pop()
                 z.pcp_count -= 1
+                if z.free_factor:                        # an allocation halves it
+                    z.free_factor >>= 1
                 owner = self.k.current_owner
                 self._cflags[pfn] = 0
                 self._crefcount[pfn] = 1
@@ -254,8 +289,12 @@ class PageAllocator:
                     start = pfn << PAGE_SHIFT
                     self._mm[start:start + PAGE_SIZE] = _ZERO[0]
                     self._dirty[pfn] = 0
-                if self.hooked and (self.alloc_hooks or owner != self.kernel_owner):
-                    self.run_alloc_hooks(pfn, 0, gfp, owner)
+                if self.alloc_hooked and (self.alloc_hooks or owner != self.kernel_owner):
+                    hook = self.lone_module_hook
+                    if hook is not None:
+                        hook(pfn, 0, gfp)
+                    else:
+                        self.run_alloc_hooks(pfn, 0, gfp, owner)
                 return pfn
         return self._alloc(gfp, order)
 
@@ -269,11 +308,17 @@ class PageAllocator:
         if self._fail_hook is not None and self._fail_hook(gfp, order):
             return -1
         zl = self.zonelists[gfp & 0x7]
-        for z in zl:
-            if z.nr_free - (1 << order) >= z.wmark_low:
-                pfn = z.rmqueue(order)
-                if pfn >= 0:
-                    return self.prep_new_page(pfn, order, gfp)
+        mt = GFP_MIGRATETYPE[(gfp >> 3) & 3]
+        alloc_flags = self.nofragment[gfp & 0x7]
+        while True:                          # get_page_from_freelist
+            for z in zl:
+                if z.nr_free - (1 << order) >= z.wmark_low:
+                    pfn = z.rmqueue(order, mt, alloc_flags)
+                    if pfn >= 0:
+                        return self.prep_new_page(pfn, order, gfp)
+            if not alloc_flags:
+                break
+            alloc_flags = 0                  # every zone fragmented: again, stealing anything
         return self.alloc_slowpath(gfp, order, zl)
 
     def alloc_slowpath(self, gfp: int, order: int, zl: list[Zone], drained: bool = False) -> int:
@@ -283,6 +328,7 @@ class PageAllocator:
         chooses the current task, which then may use half of the min reserve
         (ALLOC_OOM); when that is gone too, its allocations fail (nopage)."""
         victim = self.k.current.oom_victim
+        mt = GFP_MIGRATETYPE[(gfp >> 3) & 3]
         for z in zl:
             mark = z.wmark_min
             if gfp & _GFP_HIGH:
@@ -292,10 +338,10 @@ class PageAllocator:
             if victim:
                 mark -= mark >> 1
             if z.watermark_ok(order, mark) or z.pcp_count >= (1 << order):
-                pfn = z.rmqueue(order)
+                pfn = z.rmqueue(order, mt)
                 if pfn < 0 and order <= PAGE_ALLOC_COSTLY_ORDER:
                     z.drain_pages()
-                    pfn = z.rmqueue(order)
+                    pfn = z.rmqueue(order, mt)
                 if pfn >= 0:
                     return self.prep_new_page(pfn, order, gfp)
         if gfp & _GFP_DIRECT_RECLAIM and not drained and any(z.pcp_count for z in zl):
@@ -319,8 +365,12 @@ class PageAllocator:
             self._set_tail_owner(pfn, order, owner)
         if self.init_on_alloc or gfp & _GFP_ZERO:
             self.clear_pages(pfn, order)
-        if self.hooked:
-            self.run_alloc_hooks(pfn, order, gfp, owner)
+        if self.alloc_hooked and (self.alloc_hooks or owner != self.kernel_owner):
+            hook = self.lone_module_hook
+            if hook is not None:
+                hook(pfn, order, gfp)
+            else:
+                self.run_alloc_hooks(pfn, order, gfp, owner)
         return pfn
 
     def run_alloc_hooks(self, pfn: int, order: int, gfp: int, owner: int) -> None:
@@ -373,17 +423,18 @@ class PageAllocator:
         cflags = self._cflags
         if (0 <= pfn < self.nr_pages and not cflags[pfn] & _NOT_FREEABLE and self._crefcount[pfn] > 0
                 and order == self._corder[pfn] and type(order) is int):
-            if self.hooked and (self.free_hooks or self._cowner[pfn] != self.kernel_owner):
+            if self.free_hooked and (self.free_hooks or self._cowner[pfn] != self.kernel_owner):
                 self.run_free_hooks(pfn, order)
             self._crefcount[pfn] = 0
             self._cowner[pfn] = 0
             z: Zone = self._zone_at[pfn >> _SECTION_SHIFT] or self.zone_of(pfn)  # type: ignore[assignment]  # a freed pfn is in a zone: free() checked it
             if order == 0:
                 cflags[pfn] = PG_pcp
-                z.pcp0.append(pfn)
+                mt = z.pageblock_mt[pfn >> z.pageblock_order]
+                z.pcp0_by_block[mt].append(pfn)
                 z.pcp_count += 1
                 if z.pcp_count >= z.pcp_high:
-                    z.free_pcppages_bulk(z.pcp_batch)
+                    z.pcp_overflow(mt if mt < 3 else 1)
             else:
                 self._set_tail_owner(pfn, order, 0)
                 z.free_unref_page(pfn, order)
@@ -486,25 +537,26 @@ class PageAllocator:
         k = self.k
         kb = PAGE_SIZE >> 10
         ptables = k.vmalloc_stats()[1]
+        rec, shmem = k.slab_reclaimable_pages(), k.shmem_pages
         out = ["Mem-Info:\n",
-               f"active_anon:0 inactive_anon:0 isolated_anon:0\n active_file:0 inactive_file:0 "
-               f"isolated_file:0\n unevictable:0 dirty:0 writeback:0\n slab_reclaimable:0 "
-               f"slab_unreclaimable:{k.slab_pages()}\n mapped:0 shmem:0 pagetables:{ptables}\n"
+               f"active_anon:0 inactive_anon:{shmem} isolated_anon:0\n active_file:0 inactive_file:0 "
+               f"isolated_file:0\n unevictable:0 dirty:0 writeback:0\n slab_reclaimable:{rec} "
+               f"slab_unreclaimable:{k.slab_pages() - rec}\n mapped:0 shmem:{shmem} pagetables:{ptables}\n"
                f" sec_pagetables:0 bounce:0\n kernel_misc_reclaimable:0\n"
                f" free:{sum(z.nr_free for z in self.zones)} free_pcp:"
                f"{sum(z.pcp_count for z in self.zones)} free_cma:0\n",
-               f"Node 0 active_anon:0kB inactive_anon:0kB active_file:0kB inactive_file:0kB "
+               f"Node 0 active_anon:0kB inactive_anon:{shmem * kb}kB active_file:0kB inactive_file:0kB "
                f"unevictable:0kB isolated(anon):0kB isolated(file):0kB mapped:0kB dirty:0kB "
-               f"writeback:0kB shmem:0kB shmem_thp: 0kB shmem_pmdmapped: 0kB anon_thp: 0kB "
+               f"writeback:0kB shmem:{shmem * kb}kB shmem_thp: 0kB shmem_pmdmapped: 0kB anon_thp: 0kB "
                f"writeback_tmp:0kB kernel_stack:64kB pagetables:{ptables * kb}kB "
                f"sec_pagetables:0kB all_unreclaimable? no"]
         for z in self.zones:
             out.append(f"Node 0 {z.name} free:{z.nr_free * kb}kB boost:0kB "
                        f"min:{z.wmark_min * kb}kB low:{z.wmark_low * kb}kB high:{z.wmark_high * kb}kB "
-                       f"reserved_highatomic:0KB active_anon:0kB inactive_anon:0kB active_file:0kB "
-                       f"inactive_file:0kB unevictable:0kB writepending:0kB present:{z.present * kb}kB "
-                       f"managed:{z.managed * kb}kB mlocked:0kB bounce:0kB free_pcp:{z.pcp_count * kb}kB "
-                       f"local_pcp:{z.pcp_count * kb}kB free_cma:0kB")
+                       f"reserved_highatomic:0KB active_anon:0kB inactive_anon:{z.nr_shmem * kb}kB "
+                       f"active_file:0kB inactive_file:0kB unevictable:0kB writepending:0kB "
+                       f"present:{z.present * kb}kB managed:{z.managed * kb}kB mlocked:0kB bounce:0kB "
+                       f"free_pcp:{z.pcp_count * kb}kB local_pcp:{z.pcp_count * kb}kB free_cma:0kB")
             out.append("lowmem_reserve[]: " + " ".join(str(v) for v in z.lowmem_reserve))
         for z in self.zones:
             out.append(self.buddy_line(z))
@@ -513,7 +565,7 @@ class PageAllocator:
             out.append(f"Node 0 hugepages_total=0 hugepages_free=0 hugepages_surp=0 "
                        f"hugepages_size={huge}kB")
         total = sum(z.present for z in self.zones)
-        out += ["0 total pagecache pages", "0 pages in swap cache", "Free swap  = 0kB",
+        out += [f"{shmem} total pagecache pages", "0 pages in swap cache", "Free swap  = 0kB",
                 "Total swap = 0kB", f"{total} pages RAM",
                 f"{sum(z.present for z in self.zones if z.is_highmem)} pages HighMem/MovableOnly",
                 f"{total - sum(z.managed for z in self.zones)} pages reserved",
@@ -522,11 +574,12 @@ class PageAllocator:
             k.printk.emit(4, text)
 
     def buddy_line(self, z: Zone) -> str:
-        """'Node 0 DMA32: 38*4kB (U) 28*8kB (U) ... = 15800kB'."""
+        """'Node 0 DMA32: 38*4kB (UME) 28*8kB (UM) ... = 15800kB': the letters are the
+        migrate types with free blocks of the order (show_migration_types)."""
         parts, total = [], 0
         for order, n in enumerate(z.nr_free_blocks()):
             kb = (PAGE_SIZE >> 10) << order
-            parts.append(f"{n}*{kb}kB " + ("(U) " if n else ""))
+            parts.append(f"{n}*{kb}kB " + (f"({z.free_types(order)}) " if n else ""))
             total += n * kb
         return f"Node 0 {z.name}: " + "".join(parts) + f"= {total}kB"
 

@@ -25,8 +25,12 @@ def alloc_pages(gfp_mask, order):
     """struct page *alloc_pages(gfp_t gfp_mask, unsigned int order); None on failure."""
     k = _cpu.running
     if k is not None and type(gfp_mask) is int and type(order) is int:
-        pfn = k.buddy.alloc(gfp_mask, order)
-        return _Page(k, pfn) if pfn >= 0 else None
+        b = k.buddy
+        pfn = b.alloc(gfp_mask, order)
+        if pfn < 0:
+            return None
+        page = b.pages[pfn]
+        return page if page is not None else b.new_page(pfn)
     return _p.alloc_pages(current_kernel(), gfp_mask, order)
 
 

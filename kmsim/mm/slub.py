@@ -107,6 +107,7 @@ _GFP_NOFAIL = G.__GFP_NOFAIL
 _GFP_NORETRY = G.__GFP_NORETRY
 _GFP_DMA = G.__GFP_DMA
 _GFP_DMA32 = G.__GFP_DMA32
+_GFP_RECLAIMABLE = G.__GFP_RECLAIMABLE
 
 
 # -- the allocator ------------------------------------------------------------------------
@@ -293,6 +294,8 @@ class Slub:
             pgfp |= _GFP_DMA
         elif s.flags & SLAB_CACHE_DMA32:
             pgfp |= _GFP_DMA32
+        if s.flags & SLAB_RECLAIM_ACCOUNT:         # s->allocflags: Reclaimable pageblocks
+            pgfp |= _GFP_RECLAIMABLE
         prev = k.current_owner
         k.current_owner = s.owner
         try:

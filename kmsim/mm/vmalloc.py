@@ -588,16 +588,30 @@ class Vmalloc:
             a = self.get_vm_area(pages * PAGE_SIZE, v, caller)
             assert a is not None                   # at boot the space is empty
             a.types, a.phys = ("ioremap",), phys
-        big = self.k.mem_bytes >= 256 << 20
-        boot = [("gen_pool_add_owner+0x3a/0xc0", 1), ("kernel_clone+0xbf/0x430", 4),
-                ("bpf_prog_alloc_no_stats+0x31/0x1f0", 1), ("kernel_clone+0xbf/0x430", 4),
-                ("pcpu_create_chunk+0x167/0x1b0", 2), ("kernel_clone+0xbf/0x430", 4)]
-        if big:
-            boot += [("pcpu_create_chunk+0x4e/0x1b0", 16), ("pcpu_create_chunk+0x75/0x1b0", 17),
-                     ("pcpu_create_chunk+0x92/0x1b0", 4), ("kernel_clone+0xbf/0x430", 4),
-                     ("n_tty_open+0x14/0xa0", 3)]
+        if self.k.mem_bytes >= 256 << 20:
+            boot = [(caller, pages) for caller, pages, n in _BOOT_AREAS for _ in range(n)]
+        else:
+            boot = [("gen_pool_add_owner+0x3a/0xc0", 1), ("kernel_clone+0xbf/0x430", 4),
+                    ("bpf_prog_alloc_no_stats+0x31/0x1f0", 1), ("kernel_clone+0xbf/0x430", 4),
+                    ("pcpu_create_chunk+0x167/0x1b0", 2), ("kernel_clone+0xbf/0x430", 4)]
         for caller, pages in boot:
             self.vmalloc(pages * PAGE_SIZE, GFP_VMALLOC | _GFP_NOWARN, caller=caller)
+
+
+# The page-backed areas of the reference's /proc/vmallocinfo after boot (transcript-main,
+# `vk: full /proc/vmallocinfo`), in address order, as (caller, pages, how many): the kernel
+# threads' and the shell's stacks, the percpu allocator's chunks (one of 4 MiB, whose page
+# array is the 2-page area of the same caller), the zswap compressor's buffers, the BPF
+# program pack: VmallocUsed 7352 kB, pages the page allocator no longer has (err_exhaust).
+_K, _G = "kernel_clone+0xbf/0x430", "gen_pool_add_owner+0x3a/0xc0"
+_BOOT_AREAS = [(_G, 1, 1), (_K, 4, 1), ("bpf_prog_alloc_no_stats+0x31/0x1f0", 1, 1), (_K, 4, 1),
+               (_G, 1, 1), (_K, 4, 1), (_G, 1, 1), (_K, 4, 1), (_G, 1, 1), (_K, 4, 3),
+               (_K, 4, 28),
+               ("pcpu_create_chunk+0x4e/0x1b0", 16, 1), ("pcpu_create_chunk+0x75/0x1b0", 17, 1),
+               ("pcpu_create_chunk+0x92/0x1b0", 4, 1), ("pcpu_create_chunk+0x167/0x1b0", 1024, 1),
+               (_K, 4, 8), ("n_tty_open+0x14/0xa0", 3, 1), (_K, 4, 2),
+               ("crypto_scomp_init_tfm+0x75/0xe0", 32, 1), ("crypto_scomp_init_tfm+0x93/0xe0", 32, 1),
+               (_K, 4, 2), ("n_tty_open+0x14/0xa0", 3, 1), ("bpf_prog_pack_alloc+0x292/0x3b0", 512, 1)]
 
 
 def vmalloc_init(k: Kernel) -> Vmalloc:

@@ -2,6 +2,7 @@
 soft-lockup watchdog sees them (PREEMPT_VOLUNTARY, as Debian's 6.1)."""
 import re
 
+import pytest
 from conftest import make_shell
 
 
@@ -66,8 +67,9 @@ def test_a_call_that_schedules_for_ever_is_stopped_at_kmsims_limit(tmp_path):
     assert sh.execute("insmod modules/hello.py; rmmod hello").status == 0
 
 
-def test_the_lockup_report_comes_after_the_seconds_it_says_without_a_seed(tmp_path):
-    sh = make_shell(append="watchdog_thresh=1", seed=None)
+@pytest.mark.parametrize("seed", [None, 4])
+def test_the_lockup_report_comes_after_the_seconds_it_says(seed):
+    sh = make_shell(append="watchdog_thresh=1", seed=seed)
     assert sh.execute("insmod tests/check_modules/spin.py").status == 137
     (stamp, line), = [(t, m) for t, m in _stamps(sh) if m.startswith("watchdog: BUG: soft lockup")]
     secs = int(re.search(r"stuck for (\d+)s", line).group(1))

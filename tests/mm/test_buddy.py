@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from kmsim.kernel import Kernel
 from kmsim.machine import MAX_ORDER
 from kmsim.mm import gfp as G
-from kmsim.mm.buddy import zone_batchsize
+from kmsim.mm.buddy import MIGRATE_MOVABLE, zone_batchsize
 from kmsim.mm.physmem import PG_buddy, PG_pcp
 
 GFP_KERNEL, GFP_DMA, GFP_NOWARN = G.GFP_KERNEL, G.GFP_DMA, G.__GFP_NOWARN
@@ -24,10 +24,11 @@ def free_state(k):
 def test_expand_keeps_lower_half_and_frees_upper_halves(kernel):
     z = kernel.buddy.zone_by_name["DMA32"]
     kernel.buddy.drain_all_pages()
-    before = z.nr_free_blocks()
-    pfn = z.rmqueue_smallest(4)
-    after = z.nr_free_blocks()
-    # taken from the smallest non-empty order >= 4, split into one block of each lower order
+    before = z.nr_free_blocks_by_type()[MIGRATE_MOVABLE]
+    pfn = z.rmqueue_smallest(4, MIGRATE_MOVABLE)
+    after = z.nr_free_blocks_by_type()[MIGRATE_MOVABLE]
+    # taken from the smallest order >= 4 with a Movable block, split into one block of each
+    # lower order on the Movable lists
     src = next(o for o in range(4, MAX_ORDER) if before[o])
     assert after[src] == before[src] - 1
     for o in range(4, src):
@@ -48,11 +49,10 @@ def test_free_merges_with_buddy_back_to_the_same_blocks(kernel):
 def test_buddy_pfn_is_pfn_xor_block_size(kernel):
     z = kernel.buddy.zone_by_name["DMA32"]
     kernel.buddy.drain_all_pages()
-    for area in z.free_area[:4]:        # make order 3 be served by splitting a larger block
-        while area:
-            kernel.phys.c_flags[area.popitem()[0]] = 0
-    z.nr_free = sum(len(a) << o for o, a in enumerate(z.free_area))
-    pfn = z.rmqueue_smallest(3)
+    for o, area in enumerate(z.free_area[:4]):   # make order 3 be served by splitting a larger block
+        for p in list(area):
+            z.del_page_from_free_list(p, o)
+    pfn = z.rmqueue_smallest(3, MIGRATE_MOVABLE)
     assert pfn & 8 == 0 and (pfn ^ 8) in z.free_area[3]     # the upper half is its buddy
     z.free_one_page(pfn, 3)
     assert pfn not in z.free_area[3] and (pfn ^ 8) not in z.free_area[3]   # merged upward
@@ -288,7 +288,7 @@ def test_random_alloc_free_never_overlaps_and_merges_back(ops):
         assert not (free_flags & owned).any()
         for z in k.buddy.zones:
             assert z.nr_free == sum(len(a) << o for o, a in enumerate(z.free_area))
-            assert z.pcp_count == sum(len(lst) << o for o, lst in enumerate(z.pcp))
+            assert z.pcp_count == sum(1 << o for _p, o in z.pcp_blocks())
     for pfn, order in held.items():
         assert k.buddy.free(pfn, order)
     assert free_state(k) == boot
@@ -313,6 +313,7 @@ def test_page_allocation_failure_report_reads_as_6_1_prints_it():
     assert dma.split()[3] == "free:" + lists.split("= ")[1]       # the buddy lists, no pcp
     end = msgs.index("0 pages hwpoisoned")
     assert msgs[end - 8:end - 3] == ["Node 0 hugepages_total=0 hugepages_free=0 hugepages_surp=0 "
-                                     "hugepages_size=2048kB", "0 total pagecache pages",
+                                     "hugepages_size=2048kB",
+                                     f"{sh.kernel.shmem_pages} total pagecache pages",
                                      "0 pages in swap cache", "Free swap  = 0kB", "Total swap = 0kB"]
     assert msgs[end - 3].endswith(" pages RAM") and msgs[end - 1].endswith(" pages reserved")

@@ -103,4 +103,4 @@ def test_narrow_toolbar_keeps_taint_and_unread_whole(shell):
     for width in (60, 45, 30, 22):
         text = "".join(t for _s, t in fit(tb.variants, width))
         assert len(text) <= width and "taint OE" in text and "unread" in text
-    assert "free 943M" in "".join(t for _s, t in fit(tb.variants, 45))
+    assert "free 922M" in "".join(t for _s, t in fit(tb.variants, 45))
