@@ -223,8 +223,8 @@ class Kasan:
             if sl is not None and id(sl) not in self.seen_slabs:
                 self.seen_slabs.add(id(sl))
                 self._set(sl.base, PAGE_SIZE << sl.order, KASAN_SLAB_REDZONE)
-            slot = int(getattr(cache, "size", 0) or 0) or _round_up(size, 8)
-            self._set(addr, slot - int(getattr(cache, "red_left_pad", 0) or 0), KASAN_SLAB_REDZONE)
+            slot = cache.size or _round_up(size, 8)
+            self._set(addr, slot - cache.red_left_pad, KASAN_SLAB_REDZONE)
         self.unpoison(addr, size)
         self.alloc_track[addr] = self._track()
         self.free_track.pop(addr, None)
@@ -238,7 +238,7 @@ class Kasan:
             order = slab.large.get(self.k.virt_to_pfn(addr), 0)
             self._set(addr, PAGE_SIZE << order, KASAN_FREE_PAGE)
         else:
-            size = int(getattr(cache, "object_size", 0) or 8)
+            size = cache.object_size or 8
             self._set(addr, size, KASAN_SLAB_FREE)
         self.free_track[addr] = self._track()
 
