@@ -411,6 +411,44 @@ def bench_startup() -> dict:
     return {"startup_to_prompt_s": best}
 
 
+def fill_probe(mem: str) -> dict:
+    """``kmsim --mem MEM -c 'insmod benchfill.py'``: a module allocating order-0 pages
+    (GFP_KERNEL) until alloc_pages fails, with the default watchdog.  Wall seconds, peak
+    RSS (MB) of that process, the pages it got and insmod's last line."""
+    from pathlib import Path
+
+    path = str(Path(__file__).with_name("benchfill.py"))
+    t0 = time.perf_counter()
+    p = subprocess.Popen([sys.executable, "-m", "kmsim", "--mem", mem, "-c", f"insmod {path}; dmesg"],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert p.stdout is not None
+    text = p.stdout.read()
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t0
+    p.returncode = os.waitstatus_to_exitcode(status)
+    got = [ln for ln in text.splitlines() if "benchfill: " in ln]
+    pages = int(got[-1].split("benchfill: ")[1].split()[0]) if got else -1
+    shell_line = next((ln for ln in text.splitlines() if ln and ln[0] != "["), "")   # not a printk line
+    return {"fill_wall_s": wall, "fill_cpu_s": ru.ru_utime + ru.ru_stime, "fill_rss_mb": ru.ru_maxrss / 1024,
+            "fill_pages": pages, "fill_status": shell_line}
+
+
+def run_big() -> dict:
+    """The allocate-until-failure figures on 1, 4 and 16 GiB."""
+    return {mem: fill_probe(mem) for mem in ("1G", "4G", "16G")}
+
+
+def report_big(res: dict) -> list[str]:
+    """The allocate-until-failure figures as text."""
+    out = ["a module allocating order-0 pages (GFP_KERNEL) until alloc_pages fails, "
+           "`kmsim --mem SIZE -c insmod` with the default watchdog (target on 16G: <= 12 s, <= 1 GB):"]
+    for mem, r in res.items():
+        out.append(f"  {mem:>4}: {r['fill_pages']:>9,} pages, {r['fill_wall_s']:6.2f} s wall "
+                   f"({r['fill_cpu_s']:.2f} s CPU), peak RSS {r['fill_rss_mb']:.0f} MB, "
+                   f"insmod: {r['fill_status']}")
+    return out
+
+
 # Issue 12's targets for the module-context pairs (multiples of the yardstick).
 MODULE_TARGETS = {"cache": 8, "kmalloc": 9, "order0": 12, "mixed": 30}
 MODULE_LABELS = {"cache": "kmem_cache_alloc+free, 64 B cache", "kmalloc": "kmalloc(64)+kfree",
@@ -549,7 +587,13 @@ def main(argv=None) -> int:
     p.add_argument("--json", action="store_true")
     p.add_argument("--module-only", action="store_true", help="only the figures from inside a module")
     p.add_argument("--append", default="", help="kernel command line of the module-context machines")
+    p.add_argument("--big", action="store_true",
+                   help="only allocate-until-failure on 1, 4 and 16 GiB (wall time and peak RSS)")
     a = p.parse_args(argv)
+    if a.big:
+        big = run_big()
+        print(json.dumps(big, indent=2) if a.json else "\n".join(report_big(big)))
+        return 0
     if a.module_only:
         res = {"module": run_module(a.quick, a.append)}
         _add_ratios(res)
@@ -563,4 +607,4 @@ def main(argv=None) -> int:
 if __name__ == "__main__":       # the module's PLAN and RESULTS are kmsim.bench's, not __main__'s
     raise SystemExit(_self.main())
 
-del os, resource
+del resource

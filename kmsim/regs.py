@@ -17,7 +17,8 @@ import random
 
 __all__ = ["Regs", "kernel_regs", "user_regs", "show_regs", "show_user_regs", "code_line",
            "SHOW_REGS_ALL", "SHOW_REGS_SHORT", "arm_stack", "arm_text_addr", "dump_mem",
-           "arm_exception_stack", "mem_dump_obj", "arm_regs_alloc_free", "arm_uregs"]
+           "arm_exception_stack", "mem_dump_obj", "arm_regs_alloc_free", "arm_uregs",
+           "arm_backtrace_stm"]
 
 SHOW_REGS_ALL = "all"
 SHOW_REGS_SHORT = "short"
@@ -81,7 +82,7 @@ def _rng(k, what: str, pid: int) -> random.Random:
     if k.seed is not None:
         base = str(k.seed)
     else:
-        if not hasattr(k, "regs_salt"):
+        if k.regs_salt is None:
             k.regs_salt = os.urandom(8).hex()        # one unseeded boot: its own values
         base = k.regs_salt
     digest = hashlib.sha256(f"{base}:{what}:{pid}".encode()).digest()
@@ -113,10 +114,11 @@ def _code_bytes(key: str, marker: str) -> str:
 
 
 def code_line(sym: str, kind: str) -> str:
-    """'Code: 80 48 ... <48> 8b ...' for an instruction pointer at sym (BUG/WARN: ud2)."""
+    """'Code: 80 48 ... <48> 8b ...' for an instruction pointer at sym (BUG/WARN: ud2, a
+    soft lockup: a jump to itself, a fault: a load)."""
     if sym in KNOWN_CODE:
         return f"Code: {KNOWN_CODE[sym]}"
-    marker = "0f 0b" if kind in ("bug", "warn") else "48 8b 43 08"
+    marker = {"bug": "0f 0b", "warn": "0f 0b", "lockup": "eb fe"}.get(kind, "48 8b 43 08")   # ud2, jmp .
     return f"Code: {_code_bytes(sym.split('+')[0], marker)}"
 
 
@@ -178,7 +180,7 @@ def _user_fault_addr(k, pid: int) -> int:
 
 def _cr3(k) -> int:
     """CR3: the physical address of the kernel's page-table root."""
-    pt = getattr(getattr(k, "vmalloc", None), "pt", None)
+    pt = k.page_tables
     if pt is not None:
         return pt.root << 12
     return ((k.lowmem_bytes >> 12) - 0x16e) << 12
@@ -259,7 +261,7 @@ def arm_text_addr(k, frame: str) -> int:
     off = int(rest.split("/")[0], 16) if rest.startswith("0x") else 0
     h = int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "little")
     if frame.endswith("]") and " [" in frame:
-        mod = k.modules.modules.get(frame[frame.rindex("[") + 1:-1]) if hasattr(k, "modules") else None
+        mod = k.modules.modules.get(frame[frame.rindex("[") + 1:-1])
         base = mod.chunks[0][0] if mod is not None and mod.chunks else k.machine.modules_vaddr
         return base + (h & 0x7fc) + off
     return 0x80100000 + (h % 0x600000 & ~3) + off
@@ -279,9 +281,10 @@ def _arm_user_regs(k, rng: random.Random, comm: str) -> list[int]:
             usp + 0x10, usp, 0x0003e3f8 + rng.randrange(0x400) * 4, libc + 0xab0, 0x60000010, r0]
 
 
-def arm_stack(k, regs: Regs, calls: list[str]) -> tuple[int, int, list[int]]:
+def arm_stack(k, regs: Regs, calls: list[str]) -> tuple[int, int, list[int], dict[int, list[int]]]:
     """The kernel stack of the current task at an Oops on ARM: (sp, fp, the words from sp to
-    the top).  Each function of the backtrace has a frame of its locals, the registers it
+    the top, the registers each frame saved: r4, r5 ... by the index of its function in
+    calls).  Each function of the backtrace has a frame of its locals, the registers it
     saved and the APCS record {fp, ip, lr, pc} whose lr is the return address into its
     caller; the system call's user registers (pt_regs) end the stack, 8 bytes below its top.
     kmsim runs no machine code, so the locals and saved registers are plausible seeded
@@ -295,6 +298,7 @@ def arm_stack(k, regs: Regs, calls: list[str]) -> tuple[int, int, list[int]]:
     caller_fp = 0
     fp = addr
     blocks: list[list[int]] = [tail]
+    saved_by: dict[int, list[int]] = {}
     lowmem = k.lowmem_bytes
 
     def local() -> int:
@@ -311,9 +315,10 @@ def arm_stack(k, regs: Regs, calls: list[str]) -> tuple[int, int, list[int]]:
             return addr + rng.randrange(0x40) * 4
         return rng.choice([0xffffffff, 0x00000cc0, 0x00400cc0])
 
+    keeper = next((i for i, c in enumerate(calls) if c.endswith("]")), 1)   # the module's function
     for i in reversed(range(len(calls) - 1)):
         saved = [local() for _ in range(rng.randrange(1, 7))]
-        if i == 1 and regs.get("di"):
+        if i == keeper and regs.get("di"):
             saved[0] = regs["di"] & 0xffffffff         # the argument the module passed on
         words = [local() for _ in range(rng.randrange(0, 6))] + saved
         entry = arm_text_addr(k, calls[i].split("+")[0])
@@ -323,26 +328,32 @@ def arm_stack(k, regs: Regs, calls: list[str]) -> tuple[int, int, list[int]]:
         addr -= 4 * len(words)
         fp = caller_fp = addr + 4 * (len(words) - 1)
         blocks.insert(0, words)
-    return addr, fp, [w for b in blocks for w in b]
+        saved_by[i] = saved
+    return addr, fp, [w for b in blocks for w in b], saved_by
+
+
+def arm_backtrace_stm(saved: list[int]) -> list[str]:
+    """arch/arm/kernel/traps.c dump_backtrace_stm: the registers a frame's stmfd saved
+    (saved[0] is r4), highest first, six a line."""
+    regs = [f" r{4 + i}:{v:08x}" for i, v in reversed(list(enumerate(saved)))]
+    return ["".join(regs[j:j + 6]) for j in range(0, len(regs), 6)]
 
 
 def mem_dump_obj(k, addr: int) -> str:
     """mm/util.c mem_dump_obj: what a value points to, as kmem_dump_obj (a slab object),
     vmalloc_dump_obj (a vmalloc'd area, a module's memory) or the kind of address says it."""
-    slab = getattr(k, "slab", None)
-    found = slab.find_object(addr) if slab is not None else None
+    found = k.slab.find_object(addr)
     if found is not None:
         s, start, _size = found
-        usersize = getattr(s, "usersize", 0) or (s.object_size if s.name.startswith("kmalloc-") else 0)
+        usersize = s.usersize or (s.object_size if "kmalloc-" in s.name else 0)    # kmalloc: usersize=size
         size = f" size {usersize}" if usersize else ""
         return f" slab {s.name} start {start:08x} pointer offset {addr - start}{size}"
-    vm = getattr(k, "vmalloc", None)
-    if vm is not None:
-        sp = vm.space_of(addr + 0xfff & ~0xfff)
-        area = sp.area_of(addr + 0xfff & ~0xfff) if sp is not None else None
-        if area is not None:
-            return (f" {area.usable >> 12}-page vmalloc region starting at {area.start:#x} "
-                    f"allocated at {vm.caller_text(area.caller)}")
+    vm = k.vmalloc
+    sp = vm.space_of(addr + 0xfff & ~0xfff)              # vmalloc_dump_obj looks at PAGE_ALIGN(addr)
+    area = sp.area_of(addr + 0xfff & ~0xfff) if sp is not None else None
+    if area is not None:
+        return (f" {area.usable >> 12}-page vmalloc region starting at {area.start:#x} "
+                f"allocated at {vm.caller_text(area.caller)}")
     m = k.machine
     if m.page_offset <= addr < m.page_offset + k.lowmem_bytes:
         return " non-slab/vmalloc memory"

@@ -12,6 +12,7 @@ from types import CodeType, FrameType, TracebackType
 
 from .regs import (
     ARM_THREAD_SIZE,
+    arm_backtrace_stm,
     arm_code_line,
     arm_exception_stack,
     arm_regs_alloc_free,
@@ -39,6 +40,11 @@ TAINT_UNSIGNED_MODULE = 13
 TAINT_SOFTLOCKUP = 14
 
 CUT_HERE = "------------[ cut here ]------------"
+
+# dump_stack's own frames on ARM, down to the function that called WARN (arch/arm's
+# unwinder starts in dump_backtrace); the offsets are plausible, not a real build's.
+ARM_WARN_FRAMES = ["dump_backtrace", "show_stack+0x20/0x24", "dump_stack_lvl+0x48/0x54", "__warn+0xfc/0x114",
+                   "warn_slowpath_fmt+0x74/0xd0"]
 
 # Where the reference kernel faulted inside an API function given a bad pointer.
 API_FAULT_RIP = {"kfree": "kfree+0x4b/0x110"}
@@ -226,42 +232,73 @@ class Reporter:
     def _arm_die(self, title: list[str], oops_line: str, pc: str, tb,
                  kernel_frames: list[str]) -> list[str]:
         """arch/arm/kernel/traps.c:die(): 'Internal error: Oops: 805 [#1] SMP ARM', the
-        modules, CPU and hardware lines, 'PC is at'/'LR is at', then the backtrace as
-        '<function> from <caller>' lines."""
+        modules, then __die's registers, stack and backtrace (arm_show_regs)."""
         if oops_line.startswith("invalid opcode"):
             what = "Oops - BUG: 0"              # BUG() is an undefined instruction on ARM
         elif oops_line.startswith("Oops: ") and int(oops_line.split()[1], 16) & 0x2:
             what = "Oops: 805"                  # FSR: write, translation fault
         else:
             what = "Oops: 5"                    # FSR: read, translation fault
+        kind = "bug" if what.startswith("Oops - BUG") else "fault"
+        head = [f"Internal error: {what} [#{self.oops_count}] SMP ARM", self.modules_linked_in()]
+        return list(title) + head + self.arm_show_regs(pc, tb, kernel_frames, kind, die=True)
+
+    def arm_show_regs(self, pc: str, tb, kernel_frames: list[str], kind: str, die: bool = False) -> list[str]:
+        """ARM's show_regs (die=False: a soft lockup) or __die's middle: CPU and hardware lines,
+        'PC is at'/'LR is at', the registers; for die the registers' objects, the Process line
+        and the Stack: dump; then the backtrace (and for die the Code: line)."""
         calls = [f.strip() for f in kernel_frames]
         calls += [format_frame(fn, ln, code, mod).strip()
                   for fn, ln, mod, code in module_frames(self.k.modules.module_files(), tb=tb)]
         calls += list(self.k.current.entry_frames)
         lr = calls[1] if len(calls) > 1 else "0x0"
-        regs = kernel_regs(self.k, "bug" if what.startswith("Oops - BUG") else "fault",
-                           api_args(tb=tb) if tb is not None else ())
-        sp, fp, stack = arm_stack(self.k, regs, calls)
+        regs = kernel_regs(self.k, kind, api_args(tb=tb) if tb is not None else ())
+        sp, fp, stack, saved = arm_stack(self.k, regs, calls)
         top = sp + 4 * len(stack)
         regs.update(sp=sp, fp=fp, ip=sp + 0x10 if sp + 0x10 < top else sp, r9=(sp + top) // 2 & ~3,
                     r5=arm_text_addr(self.k, "__kmalloc") & ~0xff,
                     pc=arm_text_addr(self.k, calls[0]) if calls else 0,
                     lr=arm_text_addr(self.k, lr) if len(calls) > 1 else 0)
-        lines = list(title) + [f"Internal error: {what} [#{self.oops_count}] SMP ARM",
-                               self.modules_linked_in(), self.cpu_line(), self.hardware_line(),
-                               pc, f"LR is at {lr}"]
-        lines += show_regs(self.k, pc, regs, "fault")
-        lines += arm_regs_alloc_free(self.k, arm_uregs(self.k, regs))
-        lines += [f"Process {self.k.current.comm} (pid: {self.k.current.pid}, stack limit = "
-                  f"0x{self.k.printk_ctx.hash_pointer(sp & ~(ARM_THREAD_SIZE - 1))})"]
-        lines += dump_mem("Stack: ", sp, top, stack)
-        lines.append("Backtrace:")
-        for callee, caller in zip(calls, calls[1:], strict=False):
+        lines = [self.cpu_line(), self.hardware_line(), pc, f"LR is at {lr}"]
+        lines += show_regs(self.k, pc, regs, kind)
+        if die:
+            lines += arm_regs_alloc_free(self.k, arm_uregs(self.k, regs))
+            lines += [f"Process {self.k.current.comm} (pid: {self.k.current.pid}, stack limit = "
+                      f"0x{self.k.printk_ctx.hash_pointer(sp & ~(ARM_THREAD_SIZE - 1))})"]
+            lines += dump_mem("Stack: ", sp, top, stack)
+        lines += self._arm_backtrace(calls, saved, sp, stack)
+        if die:
+            lines.append(arm_code_line(kind))
+        return lines
+
+    def _arm_backtrace(self, calls: list[str], saved: dict[int, list[int]], sp: int,
+                       stack: list[int]) -> list[str]:
+        """dump_backtrace with the frame-pointer unwinder: 'Backtrace: ', then for each
+        frame ' callee from caller+off/size' and the registers it saved (c_backtrace), and
+        under the system call's entry its 'Exception stack'."""
+        lines = ["Backtrace: "]
+        for i, (callee, caller) in enumerate(zip(calls, calls[1:], strict=False)):
             lines.append(f" {callee.split('+')[0]}{_mod_tag(callee)} from {caller}")
+            lines += arm_backtrace_stm(saved.get(i, []))
             if caller.startswith("ret_fast_syscall"):      # dump_backtrace_entry: from entry text
                 lines += arm_exception_stack(sp, stack)
-        lines.append(arm_code_line("bug" if what.startswith("Oops - BUG") else "fault"))
         return lines
+
+    def _arm_warn_trace(self, func: str, kernel_frames: list[str]) -> list[str]:
+        """What __warn prints on ARM, which has no trap frame for a WARN: dump_stack's
+        backtrace, from dump_backtrace up through __warn to the function that warned."""
+        return self._arm_trace(ARM_WARN_FRAMES + [func] + kernel_frames, "warn")
+
+    def _arm_trace(self, kernel_calls: list[str], kind: str) -> list[str]:
+        """dump_backtrace of the live stack on ARM: kernel_calls, then the module's frames
+        and the system call's entry, each with the registers its frame saved."""
+        calls = kernel_calls + [format_frame(fn, ln, code, mod).strip()
+                                for fn, ln, mod, code in module_frames(self.k.modules.module_files(),
+                                                                       frame=sys._getframe(2), api=False)]
+        calls += list(self.k.current.entry_frames)
+        regs = kernel_regs(self.k, kind, api_args(frame=sys._getframe(3)))
+        sp, _fp, stack, saved = arm_stack(self.k, regs, calls)
+        return self._arm_backtrace(calls, saved, sp, stack)
 
     def rip_of(self, tb: TracebackType | None = None, fallback: str = "") -> str:
         """'RIP: 0010:func+0x../0x.. [mod]' of the innermost module frame (or of the API
@@ -285,9 +322,13 @@ class Reporter:
 
     # -- reports -----------------------------------------------------------------
     def dump_stack(self, kernel_frames: list[str], level: int = 4) -> None:
-        """dump_stack(): CPU line, hardware line, call trace."""
-        self.emit([self.cpu_line(), self.hardware_line()]
-                  + self.trace_lines(["dump_stack_lvl+0x44/0x5c"] + kernel_frames), level)
+        """dump_stack(): CPU line, hardware line, call trace (ARM: its backtrace, which
+        starts in dump_backtrace)."""
+        if self.k.machine.name == "rpi2":
+            trace = self._arm_trace(ARM_WARN_FRAMES[:3] + kernel_frames, "warn")
+        else:
+            trace = self.trace_lines(["dump_stack_lvl+0x44/0x5c"] + kernel_frames)
+        self.emit([self.cpu_line(), self.hardware_line()] + trace, level)
 
     def warn(self, where: str, func: str, kernel_frames: list[str] | None = None,
              once_key: str | None = None, message: str | None = None) -> bool:
@@ -303,10 +344,10 @@ class Reporter:
                   self.modules_linked_in()]
         lines += [self.cpu_line(), self.hardware_line()]
         if self.k.machine.name == "rpi2":        # ARM's WARN has no trap frame: dump_stack
-            lines.append(f"{self.ip_prefix()}{func}")
+            lines += self._arm_warn_trace(func, kernel_frames or [])
         else:
             lines += self.regs_lines(f"{self.ip_prefix()}{func}", "warn")
-        lines += self.trace_lines(kernel_frames or [])
+            lines += self.trace_lines(kernel_frames or [])
         lines.append("---[ end trace 0000000000000000 ]---")
         self.k.add_taint(TAINT_WARN)      # __warn taints after the report: the first shows no W
         self.emit(lines)

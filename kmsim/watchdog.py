@@ -24,7 +24,7 @@ import time
 from typing import Any
 
 from .mm.hooks import RESCHED
-from .report import TAINT_SOFTLOCKUP
+from .report import TAINT_SOFTLOCKUP, module_frames
 
 __all__ = ["Watchdog", "watchdog_init", "SIM_SECONDS_PER_HOST_SECOND", "CALL_LIMIT_DEFAULT"]
 
@@ -106,9 +106,8 @@ class Watchdog:
         secs = self.stuck_seconds()
         k.advance_clock(secs * 1_000_000_000)        # the report comes after the stuck seconds
         lines = [f"watchdog: BUG: soft lockup - CPU#0 stuck for {secs}s! "
-                 f"[{k.current.comm}:{k.current.pid}]", r.modules_linked_in(),
-                 r.cpu_line(), r.hardware_line(), r.rip_of(tb)]
-        lines += r.trace_lines([], tb=tb)
+                 f"[{k.current.comm}:{k.current.pid}]", r.modules_linked_in()]
+        lines += show_regs_of(k, tb)
         r.emit(lines[:1], level=0)
         r.emit(lines[1:], level=4)
         k.add_taint(TAINT_SOFTLOCKUP)
@@ -157,6 +156,20 @@ class _Watcher(threading.Thread):
     def cancel(self) -> None:
         """Stop watching (the module code returned)."""
         self.stop.set()
+
+
+def show_regs_of(k, tb) -> list[str]:
+    """show_regs() of the interrupted module code, as watchdog_timer_fn prints it: the CPU
+    and hardware lines, the instruction pointer and the registers (Code: a jump to itself),
+    then the call trace from the caller of the stuck function (ARM: its show_regs and
+    backtrace)."""
+    r = k.reporter
+    rip = r.rip_of(tb)
+    if k.machine.name == "rpi2":
+        return r.arm_show_regs(rip, tb, [], "lockup")
+    lines = [r.cpu_line(), r.hardware_line()] + r.regs_lines(rip, "lockup", tb=tb)
+    inner = module_frames(k.modules.module_files(), tb=tb)
+    return lines + r.trace_lines([], tb=tb, skip_rip=bool(inner) and inner[0][2] is not None)
 
 
 def watchdog_init(kernel) -> Watchdog:

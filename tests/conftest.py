@@ -12,6 +12,17 @@ ROOT = Path(__file__).resolve().parent.parent
 MODULES = ROOT / "modules"
 
 
+def pytest_collection_modifyitems(config, items):
+    """Soak tests run only when -m names them (`-m soak`): another -m, such as the fast
+    loop's `-m "not e2e"`, replaces the ini's, so the ini cannot keep them out by itself."""
+    if "soak" in (config.option.markexpr or ""):
+        return
+    soak = [it for it in items if it.get_closest_marker("soak") is not None]
+    if soak:
+        config.hook.pytest_deselected(items=soak)
+        items[:] = [it for it in items if it.get_closest_marker("soak") is None]
+
+
 @pytest.fixture
 def kernel():
     """A freshly booted x86_64 machine with 1 GiB and seed 1."""

@@ -1,6 +1,8 @@
 """kmsim/bench.py: the figures are produced and reported (no timing is asserted)."""
 from __future__ import annotations
 
+import pytest
+
 from kmsim import bench
 
 
@@ -52,3 +54,12 @@ def test_module_context_figures_come_from_a_loaded_module_with_the_kernel_figure
 
 def test_module_memory_counts_the_bytes_of_each_live_object():
     assert bench.module_memory(200)["module_bytes_per_object"] > 0
+
+
+@pytest.mark.e2e
+def test_allocate_until_failure_runs_the_kmsim_command_and_counts_the_pages():
+    res = bench.fill_probe("64M")
+    assert res["fill_pages"] > 10_000 and res["fill_status"] == "Killed"     # the OOM killer chose insmod
+    assert res["fill_rss_mb"] > 0 and res["fill_wall_s"] > 0
+    text = "\n".join(bench.report_big({"64M": res}))
+    assert f"{res['fill_pages']:,} pages" in text and "insmod: Killed" in text

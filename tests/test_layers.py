@@ -12,6 +12,7 @@ only and are not arrows.
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent / "kmsim"
 
 # Higher is further up; a module may import its own layer or lower ones.
 LAYERS = [
-    (90, ("kmsim", "kmsim.__main__", "kmsim.cli", "kmsim.bench", "kmsim.benchmod")),
+    (90, ("kmsim", "kmsim.__main__", "kmsim.cli", "kmsim.bench", "kmsim.benchmod", "kmsim.benchfill")),
     (80, ("kmsim.shell",)),
     (70, ("kmsim.fs",)),
     (60, ("kmsim.check", "kmsim.check_pool", "kmsim.check_sandbox", "kmsim.check_worker")),
@@ -71,8 +72,10 @@ def _type_checking_lines(tree: ast.Module) -> set[int]:
     return lines
 
 
+@functools.cache
 def imports_of(name: str) -> list[tuple[str, int, bool]]:
-    """(imported kmsim module, line, inside a function) for each run-time import of a module."""
+    """(imported kmsim module, line, inside a function) for each run-time import of a module
+    (parsed once: three tests walk every module)."""
     path = MODULES[name]
     tree = ast.parse(path.read_text())
     pkg = name if path.name == "__init__.py" else name.rpartition(".")[0]

@@ -234,7 +234,7 @@ def test_rpi2_oops_dumps_the_stack_and_the_registers_objects():
     sp = int(re.search(r"^sp : ([0-9a-f]{8})", next(ln for ln in got if ln.startswith("sp : "))).group(1), 16)
     top = (sp | 0x1fff) + 1
     assert got[i + 15] == f"Stack: (0x{sp:08x} to 0x{top:08x})"
-    rows = got[i + 16:got.index("Backtrace:")]
+    rows = got[i + 16:got.index("Backtrace: ")]
     assert len(rows) == (top - (sp & ~31)) // 32
     assert all(re.fullmatch(r"[0-9a-f]{4}:( [0-9a-f]{8}| {9})*", ln) for ln in rows)
     assert rows[0].startswith(f"{sp & ~31 & 0xffff:04x}:" + " " * 9 * ((sp & 31) // 4) + " ")
@@ -242,15 +242,44 @@ def test_rpi2_oops_dumps_the_stack_and_the_registers_objects():
     lr = next(ln for ln in got if ln.startswith("pc : ")).split("lr : [<")[1][:8]
     assert lr in words                                  # the return address into the module is on it
     j = got.index(" __do_sys_finit_module from ret_fast_syscall+0x0/0x54")
+    j += 1 if got[j + 1].startswith(" r") else 0
     assert got[j + 1] == f"Exception stack(0x{top - 0x58:08x} to 0x{top - 0x10:08x})"
     assert got[j + 3].split()[4] == "0000017b"         # r7: the system call, finit_module
     assert got[j + 3] == rows[-2] and rows[-1].startswith(got[j + 4])   # the same memory, twice
     assert re.fullmatch(r"Code: ([0-9a-f]{8} ){4}\([0-9a-f]{8}\) ", got[j + 5])
+    k = next(n for n, ln in enumerate(got) if ln.startswith(" kfree from kfree_bad_init+"))
+    assert re.fullmatch(r"( r\d+:[0-9a-f]{8}){1,6}", got[k + 1])       # the registers kfree saved
+    keep = got[got.index(" kfree_bad_init [err_kfree_bad] from do_one_initcall+0x59/0x220") + 1]
+    assert f":{r0:08x}" in keep                   # the module function keeps kfree's argument
+
+
+def test_rpi2_warning_is_dump_stacks_backtrace():
+    """ARM's WARN has no trap frame: __warn calls dump_stack, whose backtrace starts in
+    dump_backtrace and climbs through __warn to the function that warned; no registers."""
+    sh = make_shell(machine="rpi2", mem="512M")
+    got, r = messages(sh, f"insmod {SM}/err_kfree_bad.py mode=0")
+    i = got.index("Hardware name: BCM2835 (Raspberry Pi 2 Model B, simulated)")
+    assert got[i + 1:i + 3] == ["Backtrace: ", " dump_backtrace from show_stack+0x20/0x24"]
+    entries = [ln for ln in got[i:] if ln.startswith(" ") and " from " in ln]
+    assert " warn_slowpath_fmt from free_large_kmalloc+0x3c/0x70" in entries
+    assert entries[-1] == " __do_sys_finit_module from ret_fast_syscall+0x0/0x54"
+    assert not any(ln.startswith(("PC is at", "pc : ", "Call Trace:", "Stack: ")) for ln in got)
+    assert got.index("---[ end trace 0000000000000000 ]---") > got.index(entries[-1])
 
 
 def test_rpi2_stack_dump_is_seeded():
     def stack(seed):
         got, _r = messages(make_shell(machine="rpi2", seed=seed), f"insmod {SM}/err_kfree_bad.py mode=1")
         i = next(i for i, ln in enumerate(got) if ln.startswith("Stack: "))
-        return got[i:got.index("Backtrace:")]
+        return got[i:got.index("Backtrace: ")]
     assert stack(2) == stack(2) != stack(3)
+
+
+def test_rpi2_dump_stack_is_arms_backtrace():
+    """A SLUB report's dump_stack on ARM: 'Backtrace: ' from dump_backtrace, no x86 Call Trace."""
+    sh = make_shell(machine="rpi2", mem="512M")
+    got, _r = messages(sh, f"insmod {SM}/err_doublefree.py checks=1")
+    i = got.index("Hardware name: BCM2835 (Raspberry Pi 2 Model B, simulated)")
+    assert got[i + 1:i + 3] == ["Backtrace: ", " dump_backtrace from show_stack+0x20/0x24"]
+    assert " dump_stack_lvl from slab_err+0xae/0xe7" in got
+    assert "Call Trace:" not in got and " <TASK>" not in got

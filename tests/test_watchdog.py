@@ -22,7 +22,11 @@ def test_soft_lockup_report_and_recovery():
     assert msgs[i + 1] == "Modules linked in: spin(OE+)"
     assert msgs[i + 2].startswith("CPU: 0 PID: ")
     assert re.fullmatch(r"RIP: 0010:spin_init\+0x[0-9a-f]+/0x[0-9a-f]+ \[spin\]", msgs[i + 4])
-    assert msgs[i + 5] == "Call Trace:"
+    # show_regs: Code: (a jump to itself), RSP/EFLAGS (IF set), RAX..R15, FS/GS, CS/CR0, CR2..CR4
+    assert msgs[i + 5].startswith("Code: ") and " <eb> fe " in msgs[i + 5]
+    assert re.fullmatch(r"RSP: 0018:[0-9a-f]{16} EFLAGS: 00000246", msgs[i + 6])
+    assert msgs[i + 12].startswith("FS: ") and msgs[i + 14].startswith("CR2: ")
+    assert msgs[i + 15:i + 18] == ["Call Trace:", " <TASK>", " do_one_initcall+0x59/0x220"]
     assert int(sh.execute("cat /proc/sys/kernel/tainted").out) & (1 << 14)
     assert sh.execute("insmod modules/hello.py; rmmod hello").status == 0
 
@@ -66,3 +70,19 @@ def test_lockup_end_to_end():
                   "cat /proc/sys/kernel/tainted")
     assert "watchdog: BUG: soft lockup - CPU#0 stuck for 4s! [insmod:" in p.stdout + p.stderr
     assert p.stdout.strip().splitlines()[-1] == str((1 << 12) | (1 << 13) | (1 << 14))
+
+
+def test_soft_lockup_on_arm_is_its_show_regs():
+    """watchdog_timer_fn calls show_regs: on ARM __show_regs (PC is at, LR is at, pc : ...)
+    then the backtrace from the stuck function; no Stack: dump, which only __die prints."""
+    sh = make_shell(machine="rpi2", append="watchdog_thresh=1")
+    assert sh.execute("insmod tests/check_modules/spin.py").status == 137
+    msgs = _messages(sh)
+    i = next(n for n, m in enumerate(msgs) if m.startswith("watchdog: BUG: soft lockup"))
+    assert msgs[i + 1:i + 2] == ["Modules linked in: spin(OE+)"]
+    assert re.fullmatch(r"PC is at spin_init\+0x[0-9a-f]+/0x[0-9a-f]+ \[spin\]", msgs[i + 4])
+    assert msgs[i + 5] == "LR is at do_one_initcall+0x59/0x220"
+    assert re.fullmatch(r"pc : \[<7f[0-9a-f]{6}>\]    lr : \[<8[0-9a-f]{7}>\]    psr: 60000013", msgs[i + 6])
+    j = msgs.index("Backtrace: ", i)
+    assert msgs[j + 1] == " spin_init [spin] from do_one_initcall+0x59/0x220"
+    assert not any(m.startswith(("Stack: ", "Call Trace:", "RIP:")) for m in msgs[i:])

@@ -125,8 +125,10 @@ def create_boot_caches(k, slub: Slub) -> None:
         s.mergeable = name in MERGEABLE
     normal = slub.kmalloc_caches["kmalloc"]
     lookup = [normal[0]] * (KMALLOC_MAX_CACHE_SIZE + 1)      # [0] is never looked up
-    for size in range(1, KMALLOC_MAX_CACHE_SIZE + 1):
-        lookup[size] = normal[kmalloc_index(size, sizes)]
+    lo = 1
+    for i, sz in enumerate(sizes):      # kmalloc_index(size) for every size, a class at a time
+        lookup[lo:sz + 1] = [normal[i]] * (sz + 1 - lo)
+        lo = sz + 1
     slub.kmalloc_lookup = lookup
     scale = min(1.0, k.mem_bytes / (512 << 20))
     usage = dict(KMALLOC_BOOT)
@@ -150,15 +152,16 @@ def boot_fill(slub: Slub, s: KmemCache, n: int) -> None:
     if s.flags & SLAB_RECLAIM_ACCOUNT:
         gfp |= G.__GFP_RECLAIMABLE
     k = slub.k
+    full: list[int] = []
     while n >= s.objects and not s.debug:
         pfn = k.buddy.alloc(gfp, s.order)
         if pfn < 0:
-            return
-        k.phys.owner[pfn:pfn + (1 << s.order)] = s.owner
-        sl = slub._setup_slab(s, pfn)
-        sl.where = "full"
-        s.full[sl] = None
+            break
+        full.append(pfn)
         n -= s.objects
+    slub.setup_full_slabs(s, full)
+    if n >= s.objects and not s.debug:          # the buddy allocator ran out
+        return
     while n:
         new = slub.new_slab(s, gfp)
         if new is None:

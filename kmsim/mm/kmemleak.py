@@ -42,8 +42,11 @@ INTERNAL_PAGE = ("kmsim.mm.slub", "kmsim.mm.kmalloc", "kmsim.mm.vmalloc", "kmsim
 INTERNAL_SLAB = ("kmsim.mm.vmalloc", "kmsim.module", "kmsim.mm.kasan")
 INTERNAL_VMALLOC = ("kmsim.module",)
 
-# The page API functions that call the allocator's fast path for their caller.
-_PAGE_API_CODES = frozenset(f.__code__ for f in (_page_api.alloc_pages, _page_api.__get_free_pages))
+# The page API functions that call the allocator's fast path for their caller (compared by
+# identity: hashing a code object hashes its bytecode).
+_ALLOC_PAGES_CODE = _page_api.alloc_pages.__code__
+_GET_FREE_PAGES_CODE = _page_api.__get_free_pages.__code__
+_getframe = sys._getframe
 
 KIND_FRAMES = {"page": ["__alloc_pages+0x1d7/0x330", "alloc_pages+0x90/0x160"],
                "slab": ["kmem_cache_alloc+0x1ab/0x340"],
@@ -257,7 +260,7 @@ class Kmemleak:
         n = kernel.phys.nr_pages
         self.page_handle = np.zeros(n, np.uint32)
         self.page_ns = np.zeros(n, np.int64)
-        self._ph, self._pns = memoryview(self.page_handle), memoryview(self.page_ns)  # type: ignore[arg-type]
+        self._ph, self._pns = memoryview(self.page_handle), memoryview(self.page_ns)  # type: ignore[arg-type]  # numpy's stubs: an ndarray is a buffer
 
     # -- recording -------------------------------------------------------------------
     def _record(self, addr: int, size: int, kind: str, internal, cache: str = "") -> None:
@@ -315,13 +318,19 @@ class Kmemleak:
     def page_alloc(self, pfn: int, order: int, gfp: int) -> None:
         """buddy alloc hook (module context): two array writes and the depot handle.
 
-        Called by the allocator's order-0 fast path straight from alloc_pages: when the
-        frame two up is that API and its caller is the module frame the depot saw last at
-        the same instruction, the stack is the one it saw (no walk)."""
-        api = sys._getframe(2)
+        The allocator calls it straight from its fast path (the page API two frames up)
+        or from prep_new_page (four up: prep_new_page, _alloc, alloc).  When that frame is
+        the page API and its caller is the module frame the depot saw last, at the same
+        instruction, the stack is the one the depot saw: no walk."""
+        api = _getframe(2)
+        code = api.f_code
+        if code is not _ALLOC_PAGES_CODE and code is not _GET_FREE_PAGES_CODE and api.f_back is not None:
+            api = api.f_back.f_back or api
+            code = api.f_code
         m = api.f_back
         last = self.depot._last
-        if m is last[0] and api.f_code in _PAGE_API_CODES and m.f_lasti == last[1]:
+        if (m is last[0] and m.f_lasti == last[1]
+                and (code is _ALLOC_PAGES_CODE or code is _GET_FREE_PAGES_CODE)):
             sid = last[2]
         else:
             sid = self.depot.stack_of(3, INTERNAL_PAGE)
@@ -364,7 +373,7 @@ class Kmemleak:
         """SLUB alloc hook (kmalloc included, with the requested size)."""
         if self.k.current_owner == self.k.kernel_owner:
             return
-        name = str(getattr(cache, "name", ""))
+        name = cache.name if cache is not None else ""
         kind = "kmalloc" if cache is None or name.startswith("kmalloc") else "slab"
         self._record(addr, size, kind, INTERNAL_SLAB, name)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import mmap
 import sys
+from itertools import repeat
 from types import FrameType
 
 import numpy as np
@@ -26,6 +27,13 @@ from .buddy import (
     setup_per_zone_lowmem_reserve,
     setup_per_zone_wmarks,
 )
+from .gfp import __GFP_ATOMIC as _GFP_ATOMIC
+from .gfp import __GFP_DIRECT_RECLAIM as _GFP_DIRECT_RECLAIM
+from .gfp import __GFP_HIGH as _GFP_HIGH
+from .gfp import __GFP_NORETRY as _GFP_NORETRY
+from .gfp import __GFP_NOWARN as _GFP_NOWARN
+from .gfp import __GFP_RETRY_MAYFAIL as _GFP_RETRY_MAYFAIL
+from .gfp import __GFP_ZERO as _GFP_ZERO
 from .hooks import RESCHED as _RESCHED
 from .hooks import HookList
 from .page import Page
@@ -41,18 +49,9 @@ from .physmem import (
     PhysMem,
 )
 
-_GFP_ATOMIC = getattr(G, "__GFP_ATOMIC")
-_GFP_DIRECT_RECLAIM = getattr(G, "__GFP_DIRECT_RECLAIM")
-_GFP_HIGH = getattr(G, "__GFP_HIGH")
-_GFP_NORETRY = getattr(G, "__GFP_NORETRY")
-_GFP_NOWARN = getattr(G, "__GFP_NOWARN")
-_GFP_RETRY_MAYFAIL = getattr(G, "__GFP_RETRY_MAYFAIL")
-_GFP_ZERO = getattr(G, "__GFP_ZERO")
-
 __all__ = ["PageAllocator"]
 
-
-
+_PAGE_CHUNK = 64         # struct pages made at once (new_page)
 _MADVISE_ORDER = 5
 # Zero-filled bytes of each order up to _MADVISE_ORDER (larger blocks are cleared with
 # MADV_DONTNEED): a plain list, since the fast path indexes it on every allocation.
@@ -109,8 +108,9 @@ class PageAllocator:
         self._nopage_rs = (-(1 << 62), 0, 0)        # warn_alloc's ratelimit: start, printed, missed
         self.kernel_owner = kernel.kernel_owner
         # What the hot paths index, without a lookup through self.mem:
-        self._cflags, self._crefcount = mem.c_flags, mem.c_refcount
-        self._corder, self._cowner = mem.c_order, mem.c_owner
+        # (memoryviews: indexing one costs less than a ctypes array's on 3.11 and 3.13)
+        self._cflags, self._crefcount = memoryview(mem.flags), memoryview(mem.refcount)  # type: ignore[arg-type]  # numpy's stubs: an ndarray is a buffer
+        self._corder, self._cowner = memoryview(mem.order), memoryview(mem.owner)  # type: ignore[arg-type]
         self._mv_owner = mem.mv_owner
         self._mm, self._dirty = mem.mm, mem.dirty
         self._owner_fills: dict[tuple[int, int], memoryview] = {}
@@ -139,9 +139,13 @@ class PageAllocator:
         self.lone_module_hook = self.module_alloc_hooks[0] if lone else None
 
     def new_page(self, pfn: int) -> Page:
-        """The struct page of frame pfn, the first time it is asked for (page_of)."""
-        p = self.pages[pfn] = Page(self.k, pfn)
-        return p
+        """The struct page of frame pfn, the first time it is asked for (page_of): those
+        of its 64 neighbours are made with it, in one map (a list of Nones never has a
+        Page among them: they are made together)."""
+        start = pfn & -_PAGE_CHUNK
+        end = min(start + _PAGE_CHUNK, self.nr_pages)
+        self.pages[start:end] = map(Page, repeat(self.k, end - start), range(start, end))
+        return self.pages[pfn]  # type: ignore[return-value]  # just made
 
     # -- boot --------------------------------------------------------------------
     def build_zones(self, machine, nr_pages: int) -> None:
@@ -361,8 +365,12 @@ class PageAllocator:
             self._set_tail_owner(pfn, order, owner)
         if self.init_on_alloc or gfp & _GFP_ZERO:
             self.clear_pages(pfn, order)
-        if self.alloc_hooked:
-            self.run_alloc_hooks(pfn, order, gfp, owner)
+        if self.alloc_hooked and (self.alloc_hooks or owner != self.kernel_owner):
+            hook = self.lone_module_hook
+            if hook is not None:
+                hook(pfn, order, gfp)
+            else:
+                self.run_alloc_hooks(pfn, order, gfp, owner)
         return pfn
 
     def run_alloc_hooks(self, pfn: int, order: int, gfp: int, owner: int) -> None:

@@ -7,6 +7,7 @@ The allocator is ``mm/slub.py``; its geometry and ``slub_debug=`` parsing are
 """
 from __future__ import annotations
 
+import functools
 import mmap
 from array import array
 from collections.abc import Callable
@@ -92,13 +93,14 @@ class Slab:
     __slots__ = ("cache", "pfn", "order", "base", "freelist", "objects", "where", "id", "span",
                  "keys", "lost", "bad_head")
 
-    def __init__(self, cache: KmemCache, pfn: int, base: int, sid: int):
+    def __init__(self, cache: KmemCache, pfn: int, base: int, sid: int, keys: array | None = None):
         self.cache = cache
         self.pfn = pfn
         self.order = cache.order
         self.base = base
         self.span = PAGE_SIZE << cache.order
-        self.keys = _fp_keys(cache, base)  # per object: s->random ^ swab(address of its free pointer)
+        # per object: s->random ^ swab(address of its free pointer); given when set up in bulk
+        self.keys = _fp_keys(cache, base) if keys is None else keys
         self.freelist: list[int] = []
         self.objects = cache.objects
         self.where = ""
@@ -122,11 +124,29 @@ class Slab:
 
 def _fp_keys(s: KmemCache, base: int) -> array:
     """s->random ^ swab(fp address) of every object of a slab at base, at once (numpy)."""
-    dt = np.uint64 if s.ptr == 8 else np.uint32
-    first = base + s.red_left_pad + s.offset
-    addrs = np.arange(s.objects, dtype=dt) * dt(s.size) + dt(first)  # type: ignore[operator]  # numpy's stubs cannot type uint32-or-uint64 array arithmetic
-    keys = addrs.byteswap() ^ dt(s.random)
-    return array("Q" if s.ptr == 8 else "I", keys.tobytes())
+    dt: Any = np.uint64 if s.ptr == 8 else np.uint32     # Any: numpy's stubs cannot type it
+    addrs = _object_offsets(s.objects, s.size, s.ptr) + dt(base + s.red_left_pad + s.offset)
+    return array("Q" if s.ptr == 8 else "I", (addrs.byteswap() ^ dt(s.random)).tobytes())
+
+
+def fp_keys_of_slabs(s: KmemCache, bases: list[int]) -> list[array]:
+    """_fp_keys of many slabs of a cache (at those base addresses) in one numpy pass."""
+    dt: Any = np.uint64 if s.ptr == 8 else np.uint32     # Any: numpy's stubs cannot type it
+    first = np.asarray(bases, dtype=dt) + dt(s.red_left_pad + s.offset)
+    addrs = _object_offsets(s.objects, s.size, s.ptr) + first[:, None]
+    keys = (addrs.byteswap() ^ dt(s.random)).tobytes()
+    code, row = ("Q" if s.ptr == 8 else "I"), s.objects * s.ptr
+    return [array(code, keys[i * row:(i + 1) * row]) for i in range(len(bases))]
+
+
+@functools.cache
+def _object_offsets(objects: int, size: int, ptr: int) -> np.ndarray:
+    """The objects' offsets in a slab (read-only; shared by every slab of that geometry: a boot
+    sets up thousands of slabs, and building this array was half of each one's keys)."""
+    dt: Any = np.uint64 if ptr == 8 else np.uint32
+    offs = np.arange(objects, dtype=dt) * dt(size)
+    offs.flags.writeable = False
+    return offs
 
 
 # One set_track record: where (module frame), pid, when (ns), the stack.
