@@ -263,7 +263,7 @@ def test_null_view_access_faults(kernel):
     v = node.at(NULL)
     assert not v
     with pytest.raises(PageFault) as e:
-        v.next  # noqa: B018
+        v.next  # noqa: B018  -- the read is what faults
     assert e.value.addr == 24
 
 
