@@ -110,7 +110,7 @@ class PageAllocator:
         # What the hot paths index, without a lookup through self.mem:
         # (memoryviews: indexing one costs less than a ctypes array's on 3.11 and 3.13)
         self._cflags, self._crefcount = memoryview(mem.flags), memoryview(mem.refcount)  # type: ignore[arg-type]  # numpy's stubs: an ndarray is a buffer
-        self._corder, self._cowner = memoryview(mem.order), memoryview(mem.owner)  # type: ignore[arg-type]
+        self._corder, self._cowner = memoryview(mem.order), memoryview(mem.owner)  # type: ignore[arg-type]  # the same
         self._mv_owner = mem.mv_owner
         self._mm, self._dirty = mem.mm, mem.dirty
         self._owner_fills: dict[tuple[int, int], memoryview] = {}
