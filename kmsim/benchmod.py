@@ -164,5 +164,5 @@ def benchmod_exit():
 module_init(benchmod_init)
 module_exit(benchmod_exit)
 
-MODULE_LICENSE("GPL")  # noqa: F405
-MODULE_DESCRIPTION("kmsim's benchmark, timed from inside module code")  # noqa: F405
+MODULE_LICENSE("GPL")
+MODULE_DESCRIPTION("kmsim's benchmark, timed from inside module code")

@@ -129,7 +129,7 @@ class AllocCounter:
     def note_init_none(self) -> None:
         """After insmod: the loader's flag for an init that fell off its end, with the line."""
         mod = self.module
-        if mod is None or not getattr(mod, "init_returned_none", False) or self.init_none:
+        if mod is None or not mod.init_returned_none or self.init_none:
             return
         code = getattr(mod.init_fn, "__code__", None)
         site = _make_site(code.co_filename, last_line(mod.init_fn), code.co_name) if code else None

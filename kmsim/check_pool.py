@@ -106,7 +106,7 @@ def grade_all(paths: list[str], limits: Limits, jobs: int,
             i = futures[fut]
             results[i] = fut.result()
             if on_done is not None:
-                on_done(i, results[i])      # type: ignore[arg-type]
+                on_done(i, results[i])      # type: ignore[arg-type]  # set just above: no longer None
     except BaseException:
         live.kill_all()
         pool.shutdown(wait=False, cancel_futures=True)

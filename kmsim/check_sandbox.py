@@ -78,7 +78,7 @@ class Sandbox:
         def abort() -> None:
             self.check("os.abort", "os.abort()")
             real_abort()
-        os._exit, os.abort = _exit, abort      # type: ignore[assignment]
+        os._exit, os.abort = _exit, abort      # type: ignore[assignment]  # the sandbox's guards
 
     def take(self) -> list[dict]:
         """The refusals since the last call."""

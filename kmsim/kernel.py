@@ -43,6 +43,7 @@ from .watchdog import Watchdog, watchdog_init
 
 if TYPE_CHECKING:                      # type-only: these sit above the kernel or beside it
     from .mm.page import Page
+    from .mm.pagetable import PageTable
     from .mm.slab import KmemCache, Slab
     from .module import ModuleLoader
 
@@ -163,6 +164,9 @@ class Kernel:
     kasan: Kasan | None              # with --append kasan
     kmemleak: Kmemleak | None        # unless kmemleak=off
     watchdog: Watchdog               # the soft-lockup detector around module code
+    page_tables: PageTable | None    # init_mm's tables: None until vmalloc_init has built them
+    thread_owners: dict[int, int]    # module threads (kmsim/modthread.py): thread ident -> owner
+    regs_salt: str | None            # an unseeded boot's register values: set at its first dump
     # the fast paths' shortcuts into SLUB (kmalloc and kfree read them straight off the kernel)
     kmalloc_lookup: list[KmemCache]  # size -> normal kmalloc cache
     slab_of: dict[int, Slab]         # pfn of a slab page -> its slab
@@ -207,6 +211,9 @@ class Kernel:
         self.debug_vm_last = None
         self.kasan = None                    # the optional tools, until their boot step runs
         self.kmemleak = None
+        self.page_tables = None
+        self.thread_owners = {}
+        self.regs_salt = None
         self.kernel_cmdline = ("BOOT_IMAGE=/boot/vmlinuz-" + RELEASE + " root=/dev/kmsim ro"
                                + (" " + self.append if self.append else ""))
         set_current_kernel(self)
@@ -322,6 +329,7 @@ class Kernel:
         self.kmalloc_lookup = self.slab.kmalloc_lookup
         self.slab.boot_message()
         self.vmalloc = vmalloc_init(self)
+        self.page_tables = self.vmalloc.pt
         self.faultinject = fault_inject_init(self)
         self.kasan = kasan_init(self)
         self.kmemleak = kmemleak_init(self)

@@ -24,11 +24,11 @@ class _ThreadOwner:
     def __get__(self, k, cls=None):
         if k is None:
             return self
-        own = k.__dict__["thread_owners"].get(threading.get_ident())
+        own = k.thread_owners.get(threading.get_ident())
         return own if own is not None else k.__dict__["current_owner"]
 
     def __set__(self, k, value: int) -> None:
-        owners = k.__dict__["thread_owners"]
+        owners = k.thread_owners
         ident = threading.get_ident()
         if ident in owners:
             owners[ident] = value
@@ -54,15 +54,14 @@ def adopt_threads(kernel, owner: int, before: set[threading.Thread], files) -> N
            if t.ident is not None and t not in before and _runs_module_code(t, files)}
     if not new:
         return
-    if "thread_owners" not in kernel.__dict__:
-        kernel.__dict__["thread_owners"] = {}
-        cls = kernel.__class__
+    cls = kernel.__class__
+    if cls not in _THREADED.values():
         if cls not in _THREADED:
             _THREADED[cls] = type(cls.__name__, (cls,), {"current_owner": _ThreadOwner(),
                                                           "__doc__": cls.__doc__})
         kernel.__class__ = _THREADED[cls]
     for ident in new:
-        kernel.__dict__["thread_owners"].setdefault(ident, owner)
+        kernel.thread_owners.setdefault(ident, owner)
     _update_slab(kernel)
 
 
@@ -74,7 +73,7 @@ def _runs_module_code(t: threading.Thread, files) -> bool:
 
 def prune_threads(kernel) -> None:
     """Forget adopted threads that have ended (SLUB may take its fast paths again)."""
-    owners = kernel.__dict__.get("thread_owners")
+    owners = kernel.thread_owners
     if not owners:
         return
     alive = thread_idents()
@@ -85,6 +84,4 @@ def prune_threads(kernel) -> None:
 
 
 def _update_slab(kernel) -> None:
-    slab = getattr(kernel, "slab", None)      # None while the kernel boots
-    if slab is not None:
-        slab.update_fast()
+    kernel.slab.update_fast()                 # module code (so its threads) runs after boot

@@ -687,6 +687,27 @@ class ModuleLoader:
             owner.holders.add(user.name)
         return obj
 
+    def symbol_put(self, name: str) -> None:
+        """symbol_put: the running module releases the reference symbol_get took."""
+        ent = self.symbols.get(name)
+        user = self.current_module()
+        if ent and user is not None and ent[1] in user.uses:
+            user.uses.discard(ent[1])
+            ent[1].holders.discard(user.name)
+
+    def module_get(self) -> bool:
+        """try_module_get(THIS_MODULE): a reference on the running module; True."""
+        m = self.current_module()
+        if m is not None:
+            m.refcnt += 1
+        return True
+
+    def module_put(self) -> None:
+        """module_put(THIS_MODULE): drop a reference taken with try_module_get."""
+        m = self.current_module()
+        if m is not None and m.refcnt > 0:
+            m.refcnt -= 1
+
 
 def _split_param(arg: str) -> tuple[str, str | None]:
     key, eq, val = arg.partition("=")

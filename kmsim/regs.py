@@ -82,7 +82,7 @@ def _rng(k, what: str, pid: int) -> random.Random:
     if k.seed is not None:
         base = str(k.seed)
     else:
-        if not hasattr(k, "regs_salt"):
+        if k.regs_salt is None:
             k.regs_salt = os.urandom(8).hex()        # one unseeded boot: its own values
         base = k.regs_salt
     digest = hashlib.sha256(f"{base}:{what}:{pid}".encode()).digest()
@@ -180,7 +180,7 @@ def _user_fault_addr(k, pid: int) -> int:
 
 def _cr3(k) -> int:
     """CR3: the physical address of the kernel's page-table root."""
-    pt = getattr(getattr(k, "vmalloc", None), "pt", None)
+    pt = k.page_tables
     if pt is not None:
         return pt.root << 12
     return ((k.lowmem_bytes >> 12) - 0x16e) << 12

@@ -4,7 +4,6 @@ Each file's header says what it does wrong and what the kernel must print:
 
     # BAD: what the module does wrong
     # EXPECT: a regex searched in everything the session printed (shell output and dmesg)
-    # REQUIRES: slab, string, kasan ...   (skipped until that part of kmsim exists)
     # APPEND: kernel command line for the boot
     # ARGS: insmod parameters
     # RUN: more shell commands after the insmod, ';'-separated
@@ -15,7 +14,6 @@ corrupt the allocator), and the same session loads and unloads Listing 2 cleanly
 """
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
@@ -34,9 +32,6 @@ TABLE = {
                                     r".*binary_garbage\.py: Invalid module format"},
 }
 
-REQUIRES = {"slab": "kmsim.linux.slab", "vmalloc": "kmsim.linux.vmalloc",
-            "mempool": "kmsim.linux.mempool", "string": "kmsim.linux.string",
-            "types": "kmsim.linux.types", "kasan": "kmsim.mm.kasan", "watchdog": "kmsim.watchdog"}
 
 FORBIDDEN = ("Traceback", "internal error")
 
@@ -55,34 +50,14 @@ def parse_header(path: Path) -> dict:
     return head
 
 
-def _missing(head: dict) -> list[str]:
-    need = [w.strip() for w in head.get("REQUIRES", "").split(",") if w.strip()]
-    return [w for w in need if importlib.util.find_spec(REQUIRES[w]) is None]
-
-
 def corpus_params():
-    """One pytest param per corpus file; parts of kmsim not written yet skip (xfail for loops)."""
-    out = []
-    for path in sorted(CORPUS.glob("*.py")):
-        head = parse_header(path)
-        marks = []
-        missing = _missing(head)
-        if missing:
-            if "watchdog" in missing:
-                marks.append(pytest.mark.xfail(run=False, reason="needs the watchdog (kmsim/watchdog.py) "
-                                                                 "to stop an infinite loop"))
-            else:
-                marks.append(pytest.mark.skip(reason=f"needs {', '.join(missing)}"))
-        out.append(pytest.param(path, head, marks=marks, id=path.stem))
-    return out
+    """One pytest param per corpus file."""
+    return [pytest.param(path, parse_header(path), id=path.stem) for path in sorted(CORPUS.glob("*.py"))]
 
 
 def listing2() -> tuple[str, str]:
-    """Listing 2 (slab_cache.py) when the slab developer has written it, else hello.py."""
-    p = ROOT / "modules" / "slab_cache.py"
-    if p.is_file() and importlib.util.find_spec("kmsim.linux.slab") is not None:
-        return "modules/slab_cache.py", "slab_cache"
-    return "modules/hello.py", "hello"
+    """Listing 2 (modules/slab_cache.py): its file and its name."""
+    return "modules/slab_cache.py", "slab_cache"
 
 
 def session_text(sh, results) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import jsonschema
 import pytest
 from conftest import ROOT, run_kmsim
 
@@ -90,7 +91,6 @@ def test_class_findings_name_the_line(class_report):
 
 @pytest.mark.e2e
 def test_class_report_validates_against_the_schema(class_report):
-    jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads((ROOT / "docs" / "check-schema.json").read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
     doc = json.loads(class_report.stdout)
@@ -228,7 +228,6 @@ def test_grading_doc_shows_what_check_prints(class_report):
 
 @pytest.mark.e2e
 def test_a_c_module_goes_through_the_loader(tmp_path):
-    import importlib.util
     src = tmp_path / "hello_c.c"
     src.write_text('#include <linux/module.h>\nstatic int __init h_init(void) { return 0; }\n'
                    'static void __exit h_exit(void) { }\nmodule_init(h_init);\nmodule_exit(h_exit);\n'
@@ -237,11 +236,7 @@ def test_a_c_module_goes_through_the_loader(tmp_path):
     assert (path, error) == (str(src), None)
     [entry] = grade_all([path], Limits(), 1)
     assert entry["name"] == "hello_c" and entry["runs"][0]["k"] == 0
-    if importlib.util.find_spec("kmsim.cc") is None:        # no C support yet: the loader refuses it
-        assert entry["kinds"] == ["load-failed"]
-        assert "Invalid module format" in entry["runs"][0]["findings"][0]["message"]
-    else:
-        assert entry["verdict"] == "clean", entry
+    assert entry["verdict"] == "clean", entry
 
 
 @pytest.mark.e2e
@@ -266,7 +261,7 @@ def test_a_worker_that_closes_its_pipe_is_still_bounded(tmp_path):
 def test_an_exception_from_kmsim_is_not_blamed_on_the_submission():
     from kmsim.check_worker import _escaped
     try:
-        Limits.as_json(None)        # type: ignore[arg-type]
+        Limits.as_json(None)        # type: ignore[arg-type]  # the wrong type is the test
     except AttributeError as e:
         f = _escaped(e, "sub.py")
     assert f["kind"] == "kmsim-error"

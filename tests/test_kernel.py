@@ -14,10 +14,11 @@ to 30 steps each.
 """
 from __future__ import annotations
 
-import importlib.util
+import ast
+import importlib
+from pathlib import Path
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -29,13 +30,17 @@ from hypothesis.stateful import (
     rule,
 )
 
+import kmsim
 from kmsim.kernel import Kernel
+from kmsim.linux import gfp as G
+from kmsim.linux import mempool as P
+from kmsim.linux import mm as M
+from kmsim.linux import slab as S
 from kmsim.mm.debug_vm import check_kernel
 from kmsim.module import Module
 
-HAVE_SLAB = importlib.util.find_spec("kmsim.linux.slab") is not None
-HAVE_VMALLOC = importlib.util.find_spec("kmsim.linux.vmalloc") is not None
-HAVE_MEMPOOL = importlib.util.find_spec("kmsim.linux.mempool") is not None
+# the header, not its vmalloc() (kmsim.linux re-exports every name, and vmalloc is one of them)
+V = importlib.import_module("kmsim.linux.vmalloc")
 
 ZONE_EXAMPLES = 20
 KERNEL_EXAMPLES = 25
@@ -113,9 +118,6 @@ class _Base(RuleBasedStateMachine):
 
 # ------------------------------------------------------------------------------------
 # The zone allocator alone: the teardown state is exactly the boot state.
-
-from kmsim.linux import gfp as G  # noqa: E402
-from kmsim.linux import mm as M  # noqa: E402
 
 GFPS = st.sampled_from([G.GFP_KERNEL, G.GFP_DMA, G.GFP_ATOMIC, G.GFP_KERNEL | G.__GFP_ZERO,
                         G.GFP_KERNEL | G.__GFP_NOWARN])
@@ -257,18 +259,15 @@ class KernelMachine(_Base):
     @rule(target=kmem, size=st.one_of(st.integers(0, 9000), st.sampled_from([1 << 13, 1 << 16, 1 << 20])),
           zero=st.booleans())
     def kmalloc(self, size, zero):
-        from kmsim.linux import slab as S
         fn = S.kzalloc if zero else S.kmalloc
         return self.call(fn, size, S.GFP_KERNEL | NOWARN)
 
     @rule(p=consumes(kmem))
     def kfree(self, p):
-        from kmsim.linux import slab as S
         self.call(S.kfree, p)
 
     @rule(target=kmem, p=consumes(kmem), size=st.integers(0, 5000))
     def krealloc(self, p, size):
-        from kmsim.linux import slab as S
         q = self.call(S.krealloc, p, size, S.GFP_KERNEL | NOWARN)
         if size and not q:
             return p            # krealloc failure leaves the old object
@@ -276,7 +275,6 @@ class KernelMachine(_Base):
 
     @rule(size=st.integers(1, 3000))
     def kfree_twice(self, size):
-        from kmsim.linux import slab as S
         p = self.call(S.kmalloc, size, S.GFP_KERNEL)
         self.call(S.kfree, p)
         self.call(S.kfree, p, may_fail=True)
@@ -285,13 +283,11 @@ class KernelMachine(_Base):
         1, 0x10, 0xdead, 0xffff888000000000, 0xffff888000001008, 0xffffc90000000000,
         0xffffffffc0000000, 0xfffffffffffffff4]), st.none(), st.text(max_size=3), st.floats()))
     def kfree_garbage(self, garbage):
-        from kmsim.linux import slab as S
         self.call(S.kfree, garbage, may_fail=True)
 
     @rule(size=st.one_of(st.text(max_size=3), st.floats(), st.none(), st.integers(-2**70, -1),
                          st.just(1 << 40)), flags=st.one_of(GFPS, st.none(), st.text(max_size=2)))
     def kmalloc_garbage(self, size, flags):
-        from kmsim.linux import slab as S
         p = self.call(S.kmalloc, size, flags, may_fail=True)
         if p:
             self.call(S.kfree, p)
@@ -300,7 +296,6 @@ class KernelMachine(_Base):
     @rule(target=caches, size=st.integers(1, 4096), align=st.sampled_from([0, 8, 64]),
           hw=st.booleans())
     def cache_create(self, size, align, hw):
-        from kmsim.linux import slab as S
         self.ncache += 1
         c = self.call(S.kmem_cache_create, f"fuzz_cache_{self.ncache}", size, align,
                       S.SLAB_HWCACHE_ALIGN if hw else 0, None)
@@ -310,7 +305,6 @@ class KernelMachine(_Base):
 
     @rule(target=objs, c=caches)
     def cache_alloc(self, c):
-        from kmsim.linux import slab as S
         if c is None or id(c) not in self.cache_objs:
             return (None, 0)
         x = self.call(S.kmem_cache_alloc, c, S.GFP_KERNEL)
@@ -320,7 +314,6 @@ class KernelMachine(_Base):
 
     @rule(o=consumes(objs))
     def cache_free(self, o):
-        from kmsim.linux import slab as S
         c, x = o
         if c is None or not x or id(c) not in self.cache_objs:
             return
@@ -330,7 +323,6 @@ class KernelMachine(_Base):
     @rule(c=caches, other=caches)
     def cache_free_wrong_cache_then_twice(self, c, other):
         """An object freed to the wrong cache (WARN, freed to its own), then again (double free)."""
-        from kmsim.linux import slab as S
         if c is None or other is None or id(c) not in self.cache_objs or id(other) not in self.cache_objs:
             return
         x = self.call(S.kmem_cache_alloc, c, S.GFP_KERNEL)
@@ -341,7 +333,6 @@ class KernelMachine(_Base):
 
     @rule(c=consumes(caches))
     def cache_destroy(self, c):
-        from kmsim.linux import slab as S
         if c is None or id(c) not in self.cache_objs or self.cache_objs[id(c)]:
             return
         self.call(S.kmem_cache_destroy, c)
@@ -351,7 +342,6 @@ class KernelMachine(_Base):
     @precondition(lambda self: self.dead_caches and FUZZ_DESTROYED_CACHES)
     @rule()
     def use_destroyed_cache(self):
-        from kmsim.linux import slab as S
         c = self.dead_caches[-1]
         x = self.call(S.kmem_cache_alloc, c, S.GFP_KERNEL, may_fail=True)
         if x:
@@ -360,7 +350,6 @@ class KernelMachine(_Base):
 
     @rule(arg=st.one_of(st.none(), st.integers(), st.text(max_size=3)))
     def cache_garbage(self, arg):
-        from kmsim.linux import slab as S
         self.call(S.kmem_cache_alloc, arg, S.GFP_KERNEL, may_fail=True)
         self.call(S.kmem_cache_free, arg, 0xffff888000001000, may_fail=True)
         self.call(S.kmem_cache_destroy, arg, may_fail=True)
@@ -369,10 +358,8 @@ class KernelMachine(_Base):
             self.call(S.kmem_cache_destroy, c)
 
     # -- mempool -------------------------------------------------------------------------
-    @precondition(lambda self: HAVE_MEMPOOL)
     @rule(target=pools, min_nr=st.integers(0, 8), size=st.integers(1, 2048))
     def pool_create(self, min_nr, size):
-        from kmsim.linux import mempool as P
         pool = self.call(P.mempool_create_kmalloc_pool, min_nr, size)
         if pool is not None:
             self.pool_out[id(pool)] = 0
@@ -380,17 +367,15 @@ class KernelMachine(_Base):
 
     @rule(target=elems, pool=pools)
     def pool_alloc(self, pool):
-        from kmsim.linux import mempool as P
         if pool is None or id(pool) not in self.pool_out:
             return (None, 0)
-        e = self.call(P.mempool_alloc, pool, P.GFP_KERNEL if hasattr(P, "GFP_KERNEL") else 0xcc0)
+        e = self.call(P.mempool_alloc, pool, G.GFP_KERNEL)
         if e:
             self.pool_out[id(pool)] += 1
         return (pool, e)
 
     @rule(e=consumes(elems))
     def pool_free(self, e):
-        from kmsim.linux import mempool as P
         pool, x = e
         if pool is None or not x or id(pool) not in self.pool_out:
             return
@@ -399,17 +384,14 @@ class KernelMachine(_Base):
 
     @rule(pool=consumes(pools))
     def pool_destroy(self, pool):
-        from kmsim.linux import mempool as P
         if pool is None or id(pool) not in self.pool_out or self.pool_out[id(pool)]:
             return
         self.call(P.mempool_destroy, pool)
         del self.pool_out[id(pool)]
         self.dead_pools.append(pool)
 
-    @precondition(lambda self: HAVE_MEMPOOL)
     @rule(arg=st.one_of(st.none(), st.integers(), st.text(max_size=2)), use_dead=st.booleans())
     def pool_garbage(self, arg, use_dead):
-        from kmsim.linux import mempool as P
         pool = self.dead_pools[-1] if use_dead and self.dead_pools else arg
         self.call(P.mempool_alloc, pool, 0xcc0, may_fail=True)
         self.call(P.mempool_free, 0xffff888000001000, pool, may_fail=True)
@@ -419,31 +401,24 @@ class KernelMachine(_Base):
             self.call(P.mempool_destroy, pool)
 
     # -- vmalloc -------------------------------------------------------------------------
-    @precondition(lambda self: HAVE_VMALLOC)
     @rule(target=vmem, size=st.integers(0, 1 << 20))
     def vmalloc(self, size):
-        V = importlib.import_module("kmsim.linux.vmalloc")
         return self.call(V.vmalloc, size, may_fail=False)
 
     @rule(p=consumes(vmem))
     def vfree(self, p):
-        V = importlib.import_module("kmsim.linux.vmalloc")
         self.call(V.vfree, p)
 
-    @precondition(lambda self: HAVE_VMALLOC)
     @rule(size=st.integers(1, 1 << 16))
     def vfree_twice(self, size):
-        V = importlib.import_module("kmsim.linux.vmalloc")
         p = self.call(V.vmalloc, size)
         self.call(V.vfree, p)
         self.call(V.vfree, p, may_fail=True)
 
-    @precondition(lambda self: HAVE_VMALLOC)
     @rule(garbage=st.one_of(st.integers(-2**64, 2**65), st.sampled_from([
         1, 0xffffc90000000000, 0xffffc90000001234, 0xffff888000001000, 0xffffffffc0000000]),
         st.none(), st.text(max_size=3), st.floats()))
     def vfree_garbage(self, garbage):
-        V = importlib.import_module("kmsim.linux.vmalloc")
         self.call(V.vfree, garbage, may_fail=True)
         p = self.call(V.vmalloc, garbage, may_fail=True)
         if p:
@@ -451,7 +426,6 @@ class KernelMachine(_Base):
 
     # -- teardown --------------------------------------------------------------------------
     def teardown(self):
-        from kmsim.linux import slab as S
         for p in self.values("pages"):
             if p[0] is not None:
                 self.call(free_page_struct, p[0], p[1], may_fail=True)
@@ -461,19 +435,15 @@ class KernelMachine(_Base):
             if c is not None and x and id(c) in self.cache_objs:
                 self.call(S.kmem_cache_free, c, x, may_fail=True)
                 self.cache_objs[id(c)] -= 1
-        if HAVE_MEMPOOL:
-            from kmsim.linux import mempool as P
-            for pool, x in self.values("elems"):
-                if pool is not None and x and id(pool) in self.pool_out:
-                    self.call(P.mempool_free, x, pool, may_fail=True)
-            for pool in self.values("pools"):
-                if pool is not None and id(pool) in self.pool_out:
-                    self.call(P.mempool_destroy, pool, may_fail=True)
-                    self.pool_out.pop(id(pool))
-        if HAVE_VMALLOC:
-            V = importlib.import_module("kmsim.linux.vmalloc")
-            for p in self.values("vmem"):
-                self.call(V.vfree, p, may_fail=True)
+        for pool, x in self.values("elems"):
+            if pool is not None and x and id(pool) in self.pool_out:
+                self.call(P.mempool_free, x, pool, may_fail=True)
+        for pool in self.values("pools"):
+            if pool is not None and id(pool) in self.pool_out:
+                self.call(P.mempool_destroy, pool, may_fail=True)
+                self.pool_out.pop(id(pool))
+        for p in self.values("vmem"):
+            self.call(V.vfree, p, may_fail=True)
         for c in self.values("caches"):
             if c is not None and id(c) in self.cache_objs:
                 self.call(S.kmem_cache_destroy, c, may_fail=True)
@@ -493,14 +463,11 @@ class KernelMachine(_Base):
 KernelMachine.TestCase.settings = settings(max_examples=KERNEL_EXAMPLES, stateful_step_count=STEPS,
                                            deadline=None, suppress_health_check=list(HealthCheck),
                                            phases=PHASES)
-test_whole_kernel_stateful = pytest.mark.skipif(not HAVE_SLAB, reason="needs kmsim.linux.slab")(
-    KernelMachine.TestCase)
+test_whole_kernel_stateful = KernelMachine.TestCase
 
 
-@pytest.mark.skipif(not HAVE_SLAB, reason="needs kmsim.linux.slab")
 def test_alloc_from_destroyed_cache_is_refused():
     """Using a cache after kmem_cache_destroy gets a report and does not corrupt the slab lists."""
-    from kmsim.linux import slab as S
     k, mod = boot_with_dummy_module()
 
     def body():
@@ -509,3 +476,34 @@ def test_alloc_from_destroyed_cache_is_refused():
         S.kmem_cache_alloc(c, S.GFP_KERNEL)
     k.modules.call(mod, body, comm="insmod")
     assert check_kernel(k) == []
+
+
+def _is_kernel(node) -> bool:
+    """k, kernel, self.k, or a probe of one of their attributes (getattr(getattr(k, ...)))."""
+    if isinstance(node, ast.Name):
+        return node.id in ("k", "kernel")
+    if isinstance(node, ast.Attribute):
+        return node.attr == "k" or _is_kernel(node.value)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.args:
+        return node.func.id == "getattr" and _is_kernel(node.args[0])
+    return False
+
+
+def test_no_getattr_probe_of_the_kernel():
+    """Every subsystem is a declared attribute of Kernel (None while off or not yet booted):
+    nothing probes the kernel or its subsystems with getattr/hasattr or its __dict__."""
+    probes = []
+    for path in sorted(Path(kmsim.__file__).parent.rglob("*.py")):
+        text = path.read_text()
+        if "getattr(" not in text and "hasattr(" not in text and "__dict__" not in text:
+            continue
+        for node in ast.walk(ast.parse(text, str(path))):
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            f = node.func
+            probe = isinstance(f, ast.Name) and f.id in ("getattr", "hasattr") and _is_kernel(node.args[0])
+            in_dict = (isinstance(f, ast.Attribute) and f.attr == "get" and isinstance(f.value, ast.Attribute)
+                       and f.value.attr == "__dict__" and _is_kernel(f.value.value))
+            if probe or in_dict:
+                probes.append(f"{path.name}:{node.lineno}")
+    assert probes == []

@@ -12,6 +12,7 @@ only and are not arrows.
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -71,8 +72,10 @@ def _type_checking_lines(tree: ast.Module) -> set[int]:
     return lines
 
 
+@functools.cache
 def imports_of(name: str) -> list[tuple[str, int, bool]]:
-    """(imported kmsim module, line, inside a function) for each run-time import of a module."""
+    """(imported kmsim module, line, inside a function) for each run-time import of a module
+    (parsed once: three tests walk every module)."""
     path = MODULES[name]
     tree = ast.parse(path.read_text())
     pkg = name if path.name == "__init__.py" else name.rpartition(".")[0]

@@ -168,7 +168,7 @@ def file_metadata(path: str) -> dict:
         return meta
     for _kind, text, line in tr.meta:
         try:
-            call = ast.parse(text).body[0].value          # type: ignore[attr-defined]
+            call = ast.parse(text).body[0].value
             name = call.func.id
             vals = [a.value if isinstance(a, ast.Constant) else None for a in call.args]
         except (SyntaxError, AttributeError, IndexError):

@@ -307,7 +307,7 @@ class Translator:
         body = [x for x in _children(c) if x.kind == K.COMPOUND_STMT][0]
         params = [x for x in _children(c) if x.kind == K.PARM_DECL]
         taken = self.address_taken(body)
-        f.taken = taken     # type: ignore[attr-defined]
+        f.taken = taken     # type: ignore[attr-defined]  # noted on libclang's cursor
         self.scan_labels(body, f)
         pnames = []
         for i, p in enumerate(params):
@@ -738,7 +738,7 @@ class Translator:
         got = getattr(f, "taken", None)
         if got is None:
             got = set()
-            f.taken = got   # type: ignore[attr-defined]
+            f.taken = got   # type: ignore[attr-defined]  # noted on libclang's cursor
         return got
 
     def zero(self, ct: CT) -> str:
@@ -840,15 +840,30 @@ class Translator:
             return
         self.emit(self.rv(e))
 
+    def compound_literal(self, c) -> tuple[CT, str]:
+        """A compound literal's type and address: a stack slot initialised in place."""
+        ct = classify(c.type, c)
+        addr = f"({RT}fp + {self.slot(ct)})"
+        init = [x for x in _children(c) if x.kind.is_expression()][-1]
+        self.init_mem(addr, ct, init)
+        return ct, addr
+
     def assign_stmt(self, a, b) -> str:
         """lhs = rhs as a statement."""
+        return self.assignment(a, b, as_expr=False)
+
+    def assignment(self, a, b, as_expr: bool) -> str:
+        """lhs = rhs: a statement, or an expression whose value is rhs (C's a = b inside one)."""
         lv = self.lv(a)
         val = self.rv(b)
         if lv.where == "py":
-            return f"{lv.name} = {val}"
+            return f"({lv.name} := {val})" if as_expr else f"{lv.name} = {val}"
         if lv.ct.kind == "record":
             return f"{RT}CP({lv.addr}, {val}, {lv.ct.size})"
-        return self.store_stmt(lv.addr, lv.ct, val)
+        if not as_expr:
+            return self.store_stmt(lv.addr, lv.ct, val)
+        t = self.tmp()
+        return f"(({t} := {val}), {self.store_stmt(lv.addr, lv.ct, t)}, {t})[2]"
 
     def compound_stmt(self, a, op: str, b) -> str:
         """lhs op= rhs (and ++/--) as a statement."""
@@ -1073,11 +1088,7 @@ class Translator:
         if kind == k.STRING_LITERAL:
             return self.literal(c)
         if kind == k.COMPOUND_LITERAL_EXPR:
-            ct = classify(c.type, c)
-            off = self.slot(ct)
-            addr = f"({RT}fp + {off})"
-            init = [x for x in _children(c) if x.kind.is_expression()][-1]
-            self.init_mem(addr, ct, init)
+            ct, addr = self.compound_literal(c)
             return self.load(addr, ct)
         if kind == k.StmtExpr:
             self.err(c, "statement expressions ({ ... }) are not supported by kmsim")
@@ -1218,11 +1229,7 @@ class Translator:
                 return LV("func", ct, name=self.rv(inner))
             return LV("mem", ct, addr=self.rv(inner))
         if kind == k.COMPOUND_LITERAL_EXPR:
-            ct = classify(c.type, c)
-            off = self.slot(ct)
-            addr = f"({RT}fp + {off})"
-            init = [x for x in _children(c) if x.kind.is_expression()][-1]
-            self.init_mem(addr, ct, init)
+            ct, addr = self.compound_literal(c)
             return LV("mem", ct, addr=addr)
         if kind == k.STRING_LITERAL:
             return LV("mem", classify(c.type, c), addr=self.literal(c))
@@ -1314,14 +1321,7 @@ class Translator:
         a, b = _children(c)
         ct = classify(c.type, c)
         if op == "=":
-            lv = self.lv(a)
-            val = self.rv(b)
-            if lv.where == "py":
-                return f"({lv.name} := {val})"
-            if lv.ct.kind == "record":
-                return f"{RT}CP({lv.addr}, {val}, {lv.ct.size})"
-            t = self.tmp()
-            return f"(({t} := {val}), {self.store_stmt(lv.addr, lv.ct, t)}, {t})[2]"
+            return self.assignment(a, b, as_expr=True)
         if c.kind == K.COMPOUND_ASSIGNMENT_OPERATOR:
             lv = self.lv(a)
             if lv.where == "py":

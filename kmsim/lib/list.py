@@ -362,22 +362,21 @@ def list_prev_entry(pos, member: str):
 
 def list_for_each(head):
     """for pos in list_for_each(head): each list_head after head, as views."""
-    vm, ps = _rw()
-    h = to_addr(head)
-    p = _next(vm, ps, h)
-    while p != h:
-        yield list_head.at(p)
-        p = _next(vm, ps, p)          # read after the body, as the C loop does
+    return _walk(head, _next)
 
 
 def list_for_each_prev(head):
     """Each list_head from the last to the first."""
+    return _walk(head, _prev)
+
+
+def _walk(head, step):
     vm, ps = _rw()
     h = to_addr(head)
-    p = _prev(vm, ps, h)
+    p = step(vm, ps, h)
     while p != h:
         yield list_head.at(p)
-        p = _prev(vm, ps, p)
+        p = step(vm, ps, p)           # read after the body, as the C loop does
 
 
 def list_for_each_safe(head):

@@ -10,7 +10,7 @@ The implementation is ``kmsim/lib/err.py``; this header names it.
     void *ERR_CAST(const void *ptr);
     int PTR_ERR_OR_ZERO(const void *ptr);
 """
-from ..lib.err import (  # noqa: F401  -- the header's names, forwarded
+from ..lib.err import (
     ERR_CAST,
     ERR_PTR,
     IS_ERR,

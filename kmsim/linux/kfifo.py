@@ -14,7 +14,7 @@ The implementation is ``kmsim/lib/kfifo.py``; this header names it.
     unsigned int kfifo_len(fifo);  kfifo_size(fifo);  kfifo_avail(fifo);  kfifo_esize(fifo);
     bool kfifo_is_empty(fifo);  bool kfifo_is_full(fifo);  bool kfifo_initialized(fifo);
 """
-from ..lib.kfifo import (  # noqa: F401  -- the header's names, forwarded
+from ..lib.kfifo import (
     DECLARE_KFIFO_PTR,
     kfifo,
     kfifo_alloc,

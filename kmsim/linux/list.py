@@ -30,7 +30,7 @@ The implementation is ``kmsim/lib/list.py``; this header names it.
     LIST_POISON1, LIST_POISON2 (of the current machine: from kmsim.linux.list import LIST_POISON1)
 """
 from ..lib import list as _impl
-from ..lib.list import (  # noqa: F401  -- the header's names, forwarded
+from ..lib.list import (
     INIT_LIST_HEAD,
     LIST_HEAD,
     __list_add_valid,

@@ -1,6 +1,6 @@
 """linux/module.h, moduleparam.h: init/exit, metadata, parameters, symbols."""
 from ..kernel import current_kernel
-from ..lib.params import MODULE_PARM_DESC, module_param  # noqa: F401  -- moduleparam.h's, forwarded
+from ..lib.params import MODULE_PARM_DESC, module_param
 
 __all__ = ["module_init", "module_exit", "MODULE_LICENSE", "MODULE_AUTHOR", "MODULE_DESCRIPTION",
            "MODULE_VERSION", "MODULE_PARM_DESC", "MODULE_ALIAS", "MODULE_INFO", "module_param",
@@ -101,25 +101,15 @@ def symbol_get(name):
 
 
 def symbol_put(name):
-    """symbol_put(name): release what symbol_get took."""
-    k = current_kernel()
-    ent = k.modules.symbols.get(getattr(name, "__name__", name))
-    user = k.modules.current_module()
-    if ent and user is not None and ent[1] in user.uses:
-        user.uses.discard(ent[1])
-        ent[1].holders.discard(user.name)
+    """void symbol_put(sym): release what symbol_get took."""
+    current_kernel().modules.symbol_put(getattr(name, "__name__", name))
 
 
 def try_module_get(module=None):
-    """Take a reference on a module (THIS_MODULE): True."""
-    m = current_kernel().modules.current_module()
-    if m is not None:
-        m.refcnt += 1
-    return True
+    """bool try_module_get(struct module *module): take a reference on it (THIS_MODULE): True."""
+    return current_kernel().modules.module_get()
 
 
 def module_put(module=None):
-    """Drop a reference taken with try_module_get."""
-    m = current_kernel().modules.current_module()
-    if m is not None and m.refcnt > 0:
-        m.refcnt -= 1
+    """void module_put(struct module *module): drop a reference taken with try_module_get."""
+    current_kernel().modules.module_put()

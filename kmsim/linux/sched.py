@@ -27,7 +27,7 @@ def ssleep(seconds) -> None:
     _s.ssleep(current_kernel(), seconds)
 
 
-def usleep_range(min, max) -> None:    # noqa: A002  (the kernel's parameter names)
+def usleep_range(min, max) -> None:    # the kernel's parameter names
     """void usleep_range(unsigned long min, unsigned long max)."""
     _s.usleep_range(current_kernel(), min, max)
 

@@ -2,10 +2,10 @@
 from ..kernel import current_kernel
 from ..mm import kmalloc as _km
 from ..mm import slub as _slub
-from ..mm.gfp import *  # noqa: F401,F403  (slab.h includes gfp.h)
+from ..mm.gfp import *  # noqa: F403  (slab.h includes gfp.h)
 from ..mm.gfp import __GFP_ZERO
 from ..mm.gfp import __all__ as _gfp_all
-from ..mm.slub import (  # noqa: F401  # the fast paths themselves
+from ..mm.slub import (  # the fast paths themselves
     SLAB_ACCOUNT,
     SLAB_CACHE_DMA,
     SLAB_CACHE_DMA32,
@@ -61,7 +61,7 @@ def KMEM_CACHE(struct, flags):
 
 def kmem_cache_zalloc(cachep, flags):
     """kmem_cache_alloc(cachep, flags | __GFP_ZERO)."""
-    return kmem_cache_alloc(cachep, flags | __GFP_ZERO)  # noqa: F405
+    return kmem_cache_alloc(cachep, flags | __GFP_ZERO)
 
 
 def kmem_cache_destroy(cachep):
@@ -84,7 +84,7 @@ kmalloc = _km.kmalloc         # void *kmalloc(size_t size, gfp_t flags): the fas
 
 def kzalloc(size, flags):
     """kmalloc(size, flags | __GFP_ZERO)."""
-    return _km.do_kmalloc(current_kernel(), size, flags | __GFP_ZERO)  # noqa: F405
+    return _km.do_kmalloc(current_kernel(), size, flags | __GFP_ZERO)
 
 
 def kcalloc(n, size, flags):

@@ -14,7 +14,7 @@ The implementation is ``kmsim/lib/string.py``; this header names it.
     int strcmp(const char *cs, const char *ct);
     int strncmp(const char *cs, const char *ct, size_t count);
 """
-from ..lib.string import (  # noqa: F401  -- the header's names, forwarded
+from ..lib.string import (
     memcmp,
     memcpy,
     memmove,

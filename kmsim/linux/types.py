@@ -14,7 +14,7 @@ u8, u16, u32, u64 = (_t.SCALARS[n] for n in ("u8", "u16", "u32", "u64"))
 s8, s16, s32, s64 = (_t.SCALARS[n] for n in ("s8", "s16", "s32", "s64"))
 char, short, unsigned_short = (_t.SCALARS[n] for n in ("char", "short", "unsigned_short"))
 int_, unsigned_int = _t.SCALARS["int_"], _t.SCALARS["unsigned_int"]
-long, unsigned_long = _t.SCALARS["long"], _t.SCALARS["unsigned_long"]  # noqa: A001
+long, unsigned_long = _t.SCALARS["long"], _t.SCALARS["unsigned_long"]
 size_t, bool_, pointer = _t.SCALARS["size_t"], _t.SCALARS["bool_"], _t.SCALARS["pointer"]
 NULL = 0
 

@@ -69,8 +69,11 @@ def _counters(k) -> list[str]:
         for o, area in enumerate(z.free_area):
             typed = {pfn: mt for mt, lst in enumerate(z.free_list[o]) for pfn in lst}
             if typed != area:
-                out.append(f"zone {z.name}: the order-{o} free lists per migrate type hold "
-                           f"{len(typed)} blocks, the free area {len(area)}, not the same")
+                bad = next(p for p in set(typed) | set(area)
+                           if p not in typed or p not in area or typed[p] != area[p])
+                out.append(f"zone {z.name}: order-{o} block {bad:#x} is on the free list of "
+                           f"migrate type {typed.get(bad, 'none')}, its free area says "
+                           f"{area.get(bad, 'none')}")
         pc = sum(1 << o for _pfn, o in z.pcp_blocks())
         if pc != z.pcp_count:
             out.append(f"zone {z.name}: pcp_count is {z.pcp_count} but its pcp lists hold {pc} pages")

@@ -11,13 +11,12 @@ other tools (``kmsim check``) consulted before the attributes:
 """
 from __future__ import annotations
 
-from . import gfp as G
+from .gfp import __GFP_DIRECT_RECLAIM as _GFP_DIRECT_RECLAIM
+from .gfp import __GFP_HIGHMEM as _GFP_HIGHMEM
+from .gfp import __GFP_NOFAIL as _GFP_NOFAIL
 
 __all__ = ["FaultAttr", "FaultInject", "fault_inject_init", "setup_fault_attr"]
 
-_GFP_DIRECT_RECLAIM = getattr(G, "__GFP_DIRECT_RECLAIM", 0x400)
-_GFP_NOFAIL = getattr(G, "__GFP_NOFAIL", 0x8000)
-_GFP_HIGHMEM = getattr(G, "__GFP_HIGHMEM", 0x02)
 _SLAB_FAILSLAB = 0x2000000          # include/linux/slab.h (SLUB is booted after this module)
 
 

@@ -223,8 +223,8 @@ class Kasan:
             if sl is not None and id(sl) not in self.seen_slabs:
                 self.seen_slabs.add(id(sl))
                 self._set(sl.base, PAGE_SIZE << sl.order, KASAN_SLAB_REDZONE)
-            slot = int(getattr(cache, "size", 0) or 0) or _round_up(size, 8)
-            self._set(addr, slot - int(getattr(cache, "red_left_pad", 0) or 0), KASAN_SLAB_REDZONE)
+            slot = cache.size or _round_up(size, 8)
+            self._set(addr, slot - cache.red_left_pad, KASAN_SLAB_REDZONE)
         self.unpoison(addr, size)
         self.alloc_track[addr] = self._track()
         self.free_track.pop(addr, None)
@@ -238,7 +238,7 @@ class Kasan:
             order = slab.large.get(self.k.virt_to_pfn(addr), 0)
             self._set(addr, PAGE_SIZE << order, KASAN_FREE_PAGE)
         else:
-            size = int(getattr(cache, "object_size", 0) or 8)
+            size = cache.object_size or 8
             self._set(addr, size, KASAN_SLAB_FREE)
         self.free_track[addr] = self._track()
 
@@ -381,6 +381,8 @@ class Kasan:
         kfree/kmem_cache_free (_RET_IP_ of the inlined free hooks): the module's."""
         self.reports += 1
         mods = module_frames(self.k.modules.module_files(), frame=frame)
+        if access and mods and mods[0][2] is None and mods[0][0] in INTERCEPTED and len(mods) > 1:
+            return mods, format_frame(*_reorder(mods[1])).strip()      # their _RET_IP_: the caller
         if access and mods:
             return mods, format_frame(*_reorder(mods[0])).strip()
         return mods, next((format_frame(*_reorder(m)).strip() for m in mods if m[2]), "0x0")
@@ -389,6 +391,8 @@ class Kasan:
         """The rest of a report: module frames, object description, shadow rows; taint B
         and print it (end_report).  ``msg`` names the report for hints."""
         k = self.k
+        if mods and mods[0][2] is None and mods[0][0] in INTERCEPTED and "kasan_report+" in head[-1]:
+            head = head + [" kasan_check_range+0x13d/0x1a0"]
         lines = head + [format_frame(*_reorder(m)) for m in mods]
         lines += [f" {f}" for f in k.current.entry_frames] + k.reporter.user_frame(k.current.entry_frames)
         lines += [" </TASK>", ""]
@@ -484,6 +488,11 @@ class Kasan:
                 col = 3 + w + ((addr - row) // GRANULE) * 3
                 out.append(" " * col + "^")
         return out
+
+
+# mm/kasan/shadow.c: memset, memcpy and memmove are not instrumented but check their range
+# with kasan_check_range(..., _RET_IP_), so the report is "in" their caller
+INTERCEPTED = {"memset", "memcpy", "memmove"}
 
 
 def _reorder(m):

@@ -290,7 +290,7 @@ class Kmemleak:
         n = kernel.phys.nr_pages
         self.page_handle = np.zeros(n, np.uint32)
         self.page_ns = np.zeros(n, np.int64)
-        self._ph, self._pns = memoryview(self.page_handle), memoryview(self.page_ns)  # type: ignore[arg-type]
+        self._ph, self._pns = memoryview(self.page_handle), memoryview(self.page_ns)  # type: ignore[arg-type]  # numpy's stubs: an ndarray is a buffer
 
     # -- recording -------------------------------------------------------------------
     def _record(self, addr: int, size: int, kind: str, internal, cache: str = "", sl=None) -> None:
@@ -453,7 +453,7 @@ class Kmemleak:
         """SLUB alloc hook (kmalloc included, with the requested size)."""
         if self.k.current_owner == self.k.kernel_owner:
             return
-        name = str(getattr(cache, "name", ""))
+        name = cache.name if cache is not None else ""
         kind = "kmalloc" if cache is None or name.startswith("kmalloc") else "slab"
         self._record(addr, size, kind, INTERNAL_SLAB, name,
                      None if cache is None else self.k.slab.find_slab(addr))

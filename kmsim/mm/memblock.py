@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..machine import PAGE_SHIFT, PAGE_SIZE
+import numpy as np
+
+from ..machine import MAX_ORDER, PAGE_SHIFT, PAGE_SIZE
 from . import gfp as G
-from .buddy import calculate_min_free_kbytes
+from .buddy import MIGRATE_MOVABLE, calculate_min_free_kbytes
 from .gfp import GFP_HIGHUSER_MOVABLE
 from .physmem import PG_hole, PG_reserved
 
@@ -220,26 +222,47 @@ def boot_memory_late(k) -> None:
 
 def populate_rootfs(k) -> int:
     """init/initramfs.c: the initramfs unpacked into rootfs, a tmpfs, before the initrd is
-    freed: shmem page cache (Movable pages) the size of the reference's Shmem.  Returns
-    the pages it holds."""
+    freed: shmem page cache (order-0 Movable pages, as GFP_HIGHUSER_MOVABLE takes them
+    from the zones above their low watermark) the size of the reference's Shmem.  Taken in
+    bulk (alloc_pages_bulk) unless an allocation hook (KASAN, kmemleak) must see each page.
+    Returns the pages it holds."""
+    b = k.buddy
     owner = k.register_owner("kernel", "rootfs (the unpacked initramfs)")
-    prev, k.current_owner = k.current_owner, owner
+    need = _pages(ROOTFS_SHMEM_KB)
     gfp = GFP_HIGHUSER_MOVABLE | G.__GFP_NOWARN | G.__GFP_NORETRY
-    n = 0
-    try:
-        for _ in range(_pages(ROOTFS_SHMEM_KB)):
-            pfn = k.buddy.alloc(gfp, 0)
-            if pfn < 0:
-                break
-            zone = k.buddy.zone_of(pfn)
-            if zone is not None:
-                zone.nr_shmem += 1
-            n += 1
-    finally:
-        k.current_owner = prev
-    for z in k.buddy.zones:
+    got: list[int] = []
+    if b.alloc_hooked:
+        prev, k.current_owner = k.current_owner, owner
+        try:
+            while len(got) < need and (pfn := b.alloc(gfp, 0)) >= 0:
+                got.append(pfn)
+        finally:
+            k.current_owner = prev
+    else:
+        for z in b.zonelists[gfp & 0x7]:
+            while len(got) < need and z.nr_free > z.wmark_low:
+                # __rmqueue's order-0 requests split the smallest Movable block page by
+                # page, in pfn order: a whole block that fits is the same pages at once
+                c = next((o for o in range(MAX_ORDER) if z.free_list[o][MIGRATE_MOVABLE]), MAX_ORDER)
+                if c < MAX_ORDER and len(got) + (1 << c) <= need and z.nr_free - (1 << c) > z.wmark_low:
+                    pfn = z.rmqueue_smallest(c, MIGRATE_MOVABLE)
+                    got.extend(range(pfn, pfn + (1 << c)))
+                    continue
+                pfn = z.rmqueue_buddy(0, MIGRATE_MOVABLE)
+                if pfn < 0:
+                    break
+                got.append(pfn)
+        pfns = np.array(got, np.int64)
+        k.phys.refcount[pfns] = 1
+        k.phys.order[pfns] = 0
+        k.phys.owner[pfns] = owner
+    for pfn in got:
+        zone = b.zone_of(pfn)
+        if zone is not None:
+            zone.nr_shmem += 1
+    for z in b.zones:
         z.lru_owners.add(owner)        # PageLRU: move_freepages_block counts them movable
-    return n
+    return len(got)
 
 
 def free_initmem(k) -> None:

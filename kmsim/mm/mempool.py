@@ -14,16 +14,16 @@ from __future__ import annotations
 
 from ..errors import KernelBUG, PageFault
 from . import gfp as G
+from .gfp import __GFP_DIRECT_RECLAIM as _GFP_DIRECT_RECLAIM
+from .gfp import __GFP_IO as _GFP_IO
+from .gfp import __GFP_NOMEMALLOC as _GFP_NOMEMALLOC
+from .gfp import __GFP_NORETRY as _GFP_NORETRY
+from .gfp import __GFP_NOWARN as _GFP_NOWARN
 from .typed import to_addr
 
 __all__ = ["Mempool", "mempool_create", "mempool_alloc", "mempool_free", "mempool_resize",
            "mempool_destroy"]
 
-_GFP_NOMEMALLOC = getattr(G, "__GFP_NOMEMALLOC")
-_GFP_NORETRY = getattr(G, "__GFP_NORETRY")
-_GFP_NOWARN = getattr(G, "__GFP_NOWARN")
-_GFP_DIRECT_RECLAIM = getattr(G, "__GFP_DIRECT_RECLAIM")
-_GFP_IO = getattr(G, "__GFP_IO")
 _POISON_POINTER = 0x6b6b6b6b6b6b6b6b
 MEMPOOL_WAIT_NS = 5 * 1_000_000_000   # io_schedule_timeout(5*HZ)
 MEMPOOL_MAX_WAITS = 24                # kmsim stops retrying after 2 simulated minutes

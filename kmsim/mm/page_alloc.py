@@ -27,6 +27,13 @@ from .buddy import (
     setup_per_zone_lowmem_reserve,
     setup_per_zone_wmarks,
 )
+from .gfp import __GFP_ATOMIC as _GFP_ATOMIC
+from .gfp import __GFP_DIRECT_RECLAIM as _GFP_DIRECT_RECLAIM
+from .gfp import __GFP_HIGH as _GFP_HIGH
+from .gfp import __GFP_NORETRY as _GFP_NORETRY
+from .gfp import __GFP_NOWARN as _GFP_NOWARN
+from .gfp import __GFP_RETRY_MAYFAIL as _GFP_RETRY_MAYFAIL
+from .gfp import __GFP_ZERO as _GFP_ZERO
 from .hooks import RESCHED as _RESCHED
 from .hooks import HookList
 from .page import Page
@@ -42,17 +49,7 @@ from .physmem import (
     PhysMem,
 )
 
-_GFP_ATOMIC = getattr(G, "__GFP_ATOMIC")
-_GFP_DIRECT_RECLAIM = getattr(G, "__GFP_DIRECT_RECLAIM")
-_GFP_HIGH = getattr(G, "__GFP_HIGH")
-_GFP_NORETRY = getattr(G, "__GFP_NORETRY")
-_GFP_NOWARN = getattr(G, "__GFP_NOWARN")
-_GFP_RETRY_MAYFAIL = getattr(G, "__GFP_RETRY_MAYFAIL")
-_GFP_ZERO = getattr(G, "__GFP_ZERO")
-
 __all__ = ["PageAllocator"]
-
-
 
 _PAGE_CHUNK = 64         # struct pages made at once (new_page)
 _MADVISE_ORDER = 5
@@ -113,7 +110,7 @@ class PageAllocator:
         # What the hot paths index, without a lookup through self.mem:
         # (memoryviews: indexing one costs less than a ctypes array's on 3.11 and 3.13)
         self._cflags, self._crefcount = memoryview(mem.flags), memoryview(mem.refcount)  # type: ignore[arg-type]  # numpy's stubs: an ndarray is a buffer
-        self._corder, self._cowner = memoryview(mem.order), memoryview(mem.owner)  # type: ignore[arg-type]
+        self._corder, self._cowner = memoryview(mem.order), memoryview(mem.owner)  # type: ignore[arg-type]  # the same
         self._mv_owner = mem.mv_owner
         self._mm, self._dirty = mem.mm, mem.dirty
         self._owner_fills: dict[tuple[int, int], memoryview] = {}

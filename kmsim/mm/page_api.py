@@ -10,14 +10,14 @@ from .. import current as _cpu
 from ..current import current_kernel
 from ..machine import PAGE_SHIFT, PAGE_SIZE
 from ..report import API_CODES
-from . import gfp as G
 from . import page as _p
+from .gfp import __GFP_HIGHMEM as _GFP_HIGHMEM
+from .gfp import __GFP_ZERO as _GFP_ZERO
 
 __all__ = ["alloc_pages", "alloc_page", "__get_free_pages", "__get_free_page", "get_zeroed_page",
            "free_pages", "free_page", "__free_pages", "__free_page"]
 
-_LOWMEM_ONLY = ~getattr(G, "__GFP_HIGHMEM")
-_GFP_ZERO = getattr(G, "__GFP_ZERO")
+_LOWMEM_ONLY = ~_GFP_HIGHMEM
 _Page = _p.Page
 
 

@@ -13,11 +13,10 @@ from dataclasses import dataclass
 
 from ..machine import PAGE_SHIFT
 from . import gfp as G
+from .gfp import __GFP_NORETRY as _GFP_NORETRY
+from .gfp import __GFP_NOWARN as _GFP_NOWARN
+from .gfp import __GFP_ZERO as _GFP_ZERO
 from .physmem import PG_pgtable
-
-_GFP_NORETRY = getattr(G, "__GFP_NORETRY")
-_GFP_NOWARN = getattr(G, "__GFP_NOWARN")
-_GFP_ZERO = getattr(G, "__GFP_ZERO")
 
 __all__ = ["PageTable", "WalkStep", "X86_FLAGS", "decode_flags", "PTE_KERNEL", "TABLE_ENTRY"]
 
@@ -250,12 +249,7 @@ class PageTable:
                 break
             table_pfn = self._next_table(ent, i) >> PAGE_SHIFT
         old = (self._get(path[-1][1]) & self.addr_mask) >> PAGE_SHIFT
-        for table_pfn, ephys in reversed(path):
-            self._set(ephys, 0)
-            self.used[table_pfn] -= 1
-            if self.used[table_pfn] or table_pfn == self.root:
-                break
-            self._free_table(table_pfn)
+        self._unlink(path)
         return old
 
     def _pte_table(self, vaddr: int, create: bool):
@@ -327,12 +321,16 @@ class PageTable:
     def _release(self, table_pfn: int, path) -> None:
         """Free an empty table and every ancestor it leaves empty (never the root)."""
         self._free_table(table_pfn)
-        for parent, ephys in reversed(path):
+        self._unlink(path)
+
+    def _unlink(self, path) -> None:
+        """Clear path's entries from the bottom up, freeing each table left empty (not the root)."""
+        for table_pfn, ephys in reversed(path):
             self._set(ephys, 0)
-            self.used[parent] -= 1
-            if self.used[parent] or parent == self.root:
+            self.used[table_pfn] -= 1
+            if self.used[table_pfn] or table_pfn == self.root:
                 return
-            self._free_table(parent)
+            self._free_table(table_pfn)
 
     def leaves(self):
         """Yield (vaddr, pfn) of every mapped page (for the debug checks)."""
@@ -378,7 +376,6 @@ class PageTable:
                 self._tables(nt, i + 1, out)
 
 
-
 def dump_pagetable(k, addr: int) -> str:
     """arch/x86/mm/fault.c dump_pagetable() for any kernel address: the vmalloc and
     module areas walk kmsim's real tables; the direct map and vmemmap, which kmsim
@@ -389,7 +386,7 @@ def dump_pagetable(k, addr: int) -> str:
         return "*pde = 00000000 " if m.name == "i386" else f"[{addr:08x}] *pgd=00000000"
     if addr < 1 << 47:
         return "PGD 0 P4D 0 "
-    pt = getattr(getattr(k, "vmalloc", None), "pt", None)    # None while vmalloc_init runs
+    pt = k.page_tables                                     # None while vmalloc_init runs
     if pt is not None and pt.walk(addr)[0].present:
         return pt.pgd_line(addr)
     top = k.lowmem_bytes >> PAGE_SHIFT

@@ -19,7 +19,7 @@ from ..errors import KernelBUG, PageFault
 from ..machine import MAX_ORDER, PAGE_SHIFT, PAGE_SIZE
 from ..report import format_frame
 from . import gfp as G
-from .hooks import RESCHED as _RESCHED  # noqa: I001  (beside the hook types)
+from .hooks import RESCHED as _RESCHED
 from .hooks import (
     CacheFailHook,
     CacheHook,
@@ -174,7 +174,7 @@ class Slub:
         if self._fail_hook is not None or self.free_intercept is not None or any(
                 not getattr(h, "module_only", False) for h in hooks):
             return True
-        if self.k.__dict__.get("thread_owners"):
+        if self.k.thread_owners:
             # a module's thread may allocate while no module code runs here (kmsim/modthread.py)
             return bool(hooks)
         return bool(hooks) and self.k.module_depth > 0 and self.tracker is None

@@ -174,7 +174,23 @@ def _char_value(v, field: str) -> int:
                     f"one-character string, not {type(v).__name__} {v!r}")
 
 
-class ScalarView:
+class _AddressView:
+    """What a scalar and an array view share: true unless NULL, int() is the address."""
+    __slots__ = ()
+    _a: int
+    _type: Any                       # the CType (Scalar, Array) of the subclass
+
+    def __bool__(self):
+        return self._a != 0
+
+    def __int__(self):
+        return self._a
+
+    def __repr__(self):
+        return f"<{self._type.name} at {self._a:#x}>"
+
+
+class ScalarView(_AddressView):
     """A view of one scalar: ``.value`` reads and writes it."""
     __slots__ = ("_vm", "_a", "_size", "_signed", "_type")
 
@@ -195,17 +211,8 @@ class ScalarView:
     def value(self, v) -> None:
         self._vm.write_int(self._a, self._size, to_addr(v, "value"))
 
-    def __bool__(self):
-        return self._a != 0
 
-    def __int__(self):
-        return self._a
-
-    def __repr__(self):
-        return f"<{self._type.name} at {self._a:#x}>"
-
-
-class ArrayView:
+class ArrayView(_AddressView):
     """An indexable, iterable, assignable view of n consecutive objects."""
     __slots__ = ("_vm", "_a", "_type", "_abi", "_esize", "_get", "_set")
 
@@ -246,15 +253,6 @@ class ArrayView:
         get, vm, a, es = self._get, self._vm, self._a, self._esize
         for i in range(self._type.n):
             yield get(vm, a + i * es)
-
-    def __bool__(self):
-        return self._a != 0
-
-    def __int__(self):
-        return self._a
-
-    def __repr__(self):
-        return f"<{self._type.name} at {self._a:#x}>"
 
 
 class StructView:

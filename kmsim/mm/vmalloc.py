@@ -29,15 +29,14 @@ from .physmem import PG_module, PG_vmalloc
 
 if TYPE_CHECKING:
     from ..kernel import Kernel
-
-_GFP_HIGHMEM = getattr(G, "__GFP_HIGHMEM")
-_GFP_NOWARN = getattr(G, "__GFP_NOWARN")
-_GFP_NORETRY = getattr(G, "__GFP_NORETRY")
-_GFP_RETRY_MAYFAIL = getattr(G, "__GFP_RETRY_MAYFAIL")
-_GFP_NOFAIL = getattr(G, "__GFP_NOFAIL")
-_GFP_ZERO = getattr(G, "__GFP_ZERO")
-_GFP_DMA = getattr(G, "__GFP_DMA")
-_GFP_DMA32 = getattr(G, "__GFP_DMA32")
+from .gfp import __GFP_DMA as _GFP_DMA
+from .gfp import __GFP_DMA32 as _GFP_DMA32
+from .gfp import __GFP_HIGHMEM as _GFP_HIGHMEM
+from .gfp import __GFP_NOFAIL as _GFP_NOFAIL
+from .gfp import __GFP_NORETRY as _GFP_NORETRY
+from .gfp import __GFP_NOWARN as _GFP_NOWARN
+from .gfp import __GFP_RETRY_MAYFAIL as _GFP_RETRY_MAYFAIL
+from .gfp import __GFP_ZERO as _GFP_ZERO
 
 __all__ = ["VmArea", "VmapSpace", "Vmalloc", "vmalloc_init"]
 
@@ -147,7 +146,7 @@ class Vmalloc:
         self.owner = k.register_owner("vmalloc", "vmalloc")
         self.pt_owner = k.register_owner("pgtable", "page tables")
         self.pt = PageTable(k, self.pt_owner)
-        self.tlb: dict[int, int] = getattr(k.vm, "tlb", {})   # vpage -> phys page, shared with k.vm
+        self.tlb: dict[int, int] = k.vm.tlb   # vpage -> phys page, shared with k.vm
         self.vmalloc_start = m.vmalloc_start(k.lowmem_bytes)
         self.vmalloc_end = m.vmalloc_end
         self.vmalloc_space = VmapSpace("vmalloc", self.vmalloc_start, self.vmalloc_end)

@@ -294,6 +294,34 @@ def test_random_alloc_free_never_overlaps_and_merges_back(ops):
     assert free_state(k) == boot
 
 
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.integers(0, 10), st.sampled_from(["u", "m", "e"]),
+                          st.integers(0, 1000)), min_size=1, max_size=80))
+def test_migrate_types_keep_the_free_lists_consistent_and_merge_back(ops):
+    """Unmovable, Movable and Reclaimable requests mixed: fallbacks steal blocks and
+    pageblocks, yet every free head is on exactly the list of the type free_area says, the
+    pageblocks keep their number, and freeing everything merges back to boot's blocks."""
+    from kmsim.mm.debug_vm import check_buddy
+    k = Kernel("x86_64", "64M", seed=5)
+    boot = free_state(k)
+    blocks = [sum(z.pageblock_counts()) for z in k.buddy.zones]
+    masks = {"u": GFP_KERNEL, "m": G.GFP_HIGHUSER_MOVABLE, "e": GFP_KERNEL | G.__GFP_RECLAIMABLE}
+    held: dict[int, int] = {}
+    for is_alloc, order, m, pick in ops:
+        if is_alloc or not held:
+            pfn = k.buddy.alloc(masks[m] | GFP_NOWARN | G.__GFP_NORETRY, order)
+            if pfn >= 0:
+                held[pfn] = order
+        else:
+            pfn = sorted(held)[pick % len(held)]
+            assert k.buddy.free(pfn, held.pop(pfn))
+    assert check_buddy(k) == []
+    assert [sum(z.pageblock_counts()) for z in k.buddy.zones] == blocks
+    for pfn, order in held.items():
+        assert k.buddy.free(pfn, order)
+    assert free_state(k) == boot
+
+
 def test_page_allocation_failure_report_reads_as_6_1_prints_it():
     """warn_alloc: the API frame under __alloc_pages, Mem-Info's one-record summary (one
     timestamp), free without the pcp pages, and __show_mem's closing lines."""

@@ -3,6 +3,7 @@ import re
 
 import pytest
 from conftest import make_shell, run_kmsim
+from hypothesis import given, settings
 from inline_modules import INIT_MODULE, messages, module_file
 
 from kmsim.kernel import Kernel
@@ -191,8 +192,6 @@ def test_kasan_end_to_end():
     assert "BUG: KASAN: slab-out-of-bounds in oob_init+" in p.stdout + p.stderr
     assert "Traceback" not in p.stderr
 
-
-from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402 -- as the line above: the property tests' own imports
 
 _KASAN_KERNEL = []

@@ -32,3 +32,18 @@ def test_kasan_call_trace_ends_with_the_user_frame():
     lines = kasan_report("kasan_uaf")
     i = lines.index(" entry_SYSCALL_64_after_hwframe+0x6e/0xd8")
     assert lines[i + 1].startswith("RIP: 0033:0x7f") and lines[i + 9] == " </TASK>"
+
+
+def test_a_bad_memset_is_reported_in_its_caller():
+    """mm/kasan/shadow.c: memset checks its range with kasan_check_range(..., _RET_IP_), so
+    the report is 'in' the module function that called it, and the trace goes through
+    kasan_check_range and memset (strlen, instrumented itself, stays 'in strlen')."""
+    sh = make_shell(append="kasan")
+    sh.execute("insmod tests/bad_modules/use_after_free_kmalloc.py")
+    msgs = [r.text for r in sh.kernel.printk.records]
+    i = next(n for n, m in enumerate(msgs) if m.startswith("BUG: KASAN: "))
+    assert re.fullmatch(r"BUG: KASAN: use-after-free in uaf_init\+0x[0-9a-f]+/0x[0-9a-f]+ "
+                        r"\[use_after_free_kmalloc\]", msgs[i])
+    j = msgs.index(" kasan_report+0xc2/0x100", i)
+    assert msgs[j + 1] == " kasan_check_range+0x13d/0x1a0"
+    assert msgs[j + 2].startswith(" memset+0x") and msgs[j + 3].startswith(" uaf_init+0x")

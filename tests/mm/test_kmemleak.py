@@ -174,3 +174,32 @@ def test_kmemleak_dump_writes_the_object_info(tmp_path):
     assert msgs[i + 6] == "kmemleak:   backtrace:"
     assert re.fullmatch(r"     dleak_init\+0x[0-9a-f]+/0x[0-9a-f]+ \[dleak\]", msgs[i + 8])
     assert sh.execute("echo dump=zz > /sys/kernel/debug/kmemleak").status == 1
+
+
+def test_pages_from_one_line_have_the_stack_of_the_first_without_a_walk(tmp_path):
+    # The page hook takes the depot's cached stack when alloc_pages' caller is the frame it
+    # saw last at the same instruction; kmalloc's large path (pages on the module's
+    # behalf) from that same instruction is not a page of the module.
+    (tmp_path / "lk.py").write_text('''from kmsim.linux import *
+kept = []
+def grab(fn, a, b):
+    return fn(a, b)
+def lk_init():
+    for i in range(6):
+        kept.append(alloc_pages(GFP_KERNEL, i % 2))
+    for fn, a, b in ((kmalloc, 16384, GFP_KERNEL), (alloc_pages, GFP_KERNEL, 0), (kmalloc, 64, GFP_KERNEL)):
+        kept.append(grab(fn, a, b))
+    return 0
+def lk_exit():
+    pass
+module_init(lk_init); module_exit(lk_exit); MODULE_LICENSE("GPL")
+''')
+    sh = make_shell()
+    r = sh.execute(f"insmod {tmp_path / 'lk.py'}; rmmod lk")
+    assert "rmmod: lk left 9 objects (57408 bytes) allocated" in r.err     # 6 + 1 blocks, 2 kmalloc
+    dump = sh.execute("dmesg").out
+    pages = [b for b in dump.split("unreferenced object ")[1:] if "alloc_pages+0x90/0x160" in b]
+    assert len(pages) == 7
+    traces = {tuple(re.sub(r"^.*\] +", "", ln) for ln in b.splitlines() if "+0x" in ln) for b in pages}
+    assert sorted(t[2:4] for t in traces) == [("grab+0x14/0x27 [lk]", "lk_init+0x44/0x67 [lk]"),
+                                              ("lk_init+0x24/0x67 [lk]", "do_one_initcall+0x59/0x220")]

@@ -419,8 +419,7 @@ def test_meminfo_vmalloc_lines():
     before = sh.execute("cat /proc/meminfo").out
     sh.execute(f"insmod {MODULES / 'kmalloc_vmalloc.py'}")
     after = sh.execute("cat /proc/meminfo").out
-    used = lambda t: int(re.search(r"VmallocUsed: +(\d+) kB", t).group(1))  # noqa: E731
-    assert used(after) - used(before) == 4 + 16     # vmalloc(80) and the module's 16 KiB
+    assert _vmalloc_used(after) - _vmalloc_used(before) == 4 + 16     # vmalloc(80) and the module's 16 KiB
     assert re.search(r"^PageTables: +\d+ kB$", after, re.M)
     assert "VmallocTotal:   34359738367 kB" in after
 
@@ -540,8 +539,7 @@ def vbig_exit():
     vfree(big)
 """)
     sh = make_shell()
-    used = lambda t: int(re.search(r"VmallocUsed: +(\d+) kB", t).group(1))  # noqa: E731
-    before = used(sh.execute("cat /proc/meminfo").out)
+    before = _vmalloc_used(sh.execute("cat /proc/meminfo").out)
     assert sh.execute(f"insmod {path}").status == 0
     info = sh.execute("cat /proc/vmallocinfo").out.splitlines()
     big = [i for i, line in enumerate(info) if " 4198400 0x" in line]   # not the boot's percpu chunk
@@ -550,12 +548,12 @@ def vbig_exit():
                         r"vmalloc vpages N0=1024", info[big[0]])
     assert re.fullmatch(r"0x[0-9a-f]{16}-0x[0-9a-f]{16}   12288 0x[0-9a-f]+ pages=2 vmalloc N0=2",
                         info[big[0] + 1])
-    assert used(sh.execute("cat /proc/meminfo").out) - before == 4096 + 8 + 16
+    assert _vmalloc_used(sh.execute("cat /proc/meminfo").out) - before == 4096 + 8 + 16
     sh.execute("rmmod vbig")
     after = sh.execute("cat /proc/vmallocinfo").out
     assert " 4198400 0x" not in after
     assert "pages=2 vmalloc N0=2\n" not in after.split("bpf_prog_pack_alloc")[-1]
-    assert used(sh.execute("cat /proc/meminfo").out) == before
+    assert _vmalloc_used(sh.execute("cat /proc/meminfo").out) == before
     assert sh.kernel.vmalloc.debug_check() == []
 
 
@@ -588,3 +586,8 @@ def vhuge_init():
     assert "vmalloc returned 0000000000000000" in out
     assert "vmalloc error" not in out and "page allocation failure" not in out
     assert sh.kernel.vmalloc.debug_check() == []
+
+
+def _vmalloc_used(meminfo: str) -> int:
+    """VmallocUsed of a /proc/meminfo text, in kB."""
+    return int(re.search(r"VmallocUsed: +(\d+) kB", meminfo).group(1))

@@ -8,12 +8,11 @@ import sys
 import time
 from pathlib import Path
 
+import pexpect
 import pytest
 from conftest import make_shell
 
 from kmsim.shell.repl import Repl, _safe_file_history, clean_line
-
-pexpect = pytest.importorskip("pexpect")
 
 ROOT = Path(os.environ.get("KMSIM_ROOT", Path(__file__).resolve().parent.parent.parent))
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][0-9A-Za-z]|\x1b[=>]|\r")
@@ -74,6 +73,7 @@ def home(tmp_path):
     return tmp_path
 
 
+@pytest.mark.e2e
 def test_tab_completion_and_module_messages(home):
     t = Term(home)
     t.prompt()
@@ -94,6 +94,7 @@ def test_tab_completion_and_module_messages(home):
     assert t.finish() == 0
 
 
+@pytest.mark.e2e
 def test_history_across_sessions_and_ctrl_c_at_prompt(home):
     t = Term(home)
     t.prompt()
@@ -124,6 +125,7 @@ def test_history_across_sessions_and_ctrl_c_at_prompt(home):
     assert t.finish() == 0
 
 
+@pytest.mark.e2e
 def test_ctrl_c_interrupts_a_stuck_module(home):
     import tempfile
     mod = Path(tempfile.mkdtemp(prefix="k", dir="/tmp")) / "stuck.py"     # a short path: one line
@@ -189,7 +191,6 @@ COLOUR = re.compile(r"\x1b\[(?:[0-9;]*;)?(?:3[0-9]|9[0-7]|38;[0-9;]+)m")
 
 @pytest.fixture
 def term(tmp_path):
-    pytest.importorskip("pexpect")
     from shell.test_repl import Term
     t = Term(tmp_path)
     t.prompt()
@@ -220,6 +221,7 @@ def test_undecodable_bytes_are_stored_in_history_as_replacement_chars(tmp_path):
     h.store_string("lsmod")
 
 
+@pytest.mark.e2e
 def test_enter_in_ctrl_r_search_runs_the_line(term):
     term.send("uname -r\r")
     term.wait("6.1.0-kmsim")
@@ -232,6 +234,7 @@ def test_enter_in_ctrl_r_search_runs_the_line(term):
     assert term.finish() == 0
 
 
+@pytest.mark.e2e
 def test_binary_garbage_and_interrupt_leave_the_shell_usable(term):
     import os
     os.write(term.child.child_fd, b"echo \xb4\xff\xfe garbage\r")   # not UTF-8
