@@ -1,8 +1,6 @@
 """kmsim/mm/debug_vm.py: the machine-wide invariant checker finds each kind of corruption."""
 from __future__ import annotations
 
-import time
-
 import pytest
 from conftest import make_shell
 
@@ -143,16 +141,13 @@ def test_subsystem_checks_are_collected(k):
     assert "broken: debug_check() raised KeyError: 'x'" in v
 
 
-def test_fast_on_1g():
-    """Well under 100 ms on a 1 GiB machine with thousands of free blocks."""
+def test_clean_on_1g_with_thousands_of_allocated_blocks():
+    """(No timed assertion: the rules leave speed to python -m kmsim.bench.)"""
     k = Kernel("x86_64", "1G", "", seed=1)
     for i in range(3000):
         k.buddy.alloc(0xcc0, i % 4)
     check_kernel(k)
-    t = time.perf_counter()
-    v = check_buddy(k) + check_printk(k)
-    assert v == []
-    assert time.perf_counter() - t < 0.1
+    assert check_buddy(k) + check_printk(k) == []
 
 
 def test_append_debug_vm_reports_once_in_bug_style():
