@@ -110,6 +110,9 @@ class Zone:
         # The order-0 lists the hot paths index: by (gfp >> 3) & 3, and by pageblock type
         self.pcp0_by_gfp = [self.pcp[mt] for mt in GFP_MIGRATETYPE]
         self.pcp0_by_block = [self.pcp[mt] for mt in _PCP_FREE_TYPE]
+        # ... and by pfn >> 9 (a pageblock is 512 or 1024 pages): the list an order-0 free
+        # of that pfn goes to, kept in step with the pageblock's type
+        self.pcp0_at = [self.pcp[MIGRATE_MOVABLE]] * ((end_pfn >> 9) + 1)
         self.pcp_count = 0
         self.pcp_batch = 1
         self.pcp_high = 4
@@ -128,7 +131,10 @@ class Zone:
 
     def set_pageblock_migratetype(self, pfn: int, mt: int) -> None:
         """Give the pageblock holding pfn a migrate type."""
-        self.pageblock_mt[pfn >> self.pageblock_order] = mt
+        pb = self.pageblock_order
+        self.pageblock_mt[pfn >> pb] = mt
+        first = (pfn >> pb) << (pb - 9)
+        self.pcp0_at[first:first + (1 << (pb - 9))] = [self.pcp0_by_block[mt]] * (1 << (pb - 9))
 
     def pageblock_counts(self) -> list[int]:
         """Pageblocks per migrate type, as pagetypeinfo counts them: one every
@@ -343,8 +349,10 @@ class Zone:
             self.mem.c_flags[pfn] = 0
             self.__free_one_page(pfn, order)
 
-    def pcp_overflow(self, pindex: int = 0) -> None:
-        """free_unref_page_commit's drain once an order-0 free reached pcp->high."""
+    def pcp_overflow(self, pfn: int) -> None:
+        """free_unref_page_commit's drain once an order-0 free of pfn reached pcp->high:
+        from the list pfn went to first."""
+        pindex = _PCP_FREE_TYPE[self.pageblock_mt[pfn >> self.pageblock_order]]
         self.free_pcppages_bulk(self.nr_pcp_free(self.pcp_high, False), pindex)
 
     def nr_pcp_free(self, high: int, free_high: bool) -> int:

@@ -274,7 +274,8 @@ class PageAllocator:
             for z in self.fast_zonelists[gfp & 0x7]:
                 if z.nr_free <= z.wmark_low:
                     continue
-                lst = z.pcp0_by_gfp[(gfp >> 3) & 3]      # the list of gfp_migratetype
+                # the list of gfp_migratetype (most requests are Unmovable)
+                lst = z.pcp0_by_gfp[(gfp >> 3) & 3] if gfp & 0x18 else z.pcp0
                 if not lst:
                     break       # the pcp list needs a refill: the general path
                 pfn = lst.pop()
@@ -430,11 +431,10 @@ class PageAllocator:
             z: Zone = self._zone_at[pfn >> _SECTION_SHIFT] or self.zone_of(pfn)  # type: ignore[assignment]  # a freed pfn is in a zone: free() checked it
             if order == 0:
                 cflags[pfn] = PG_pcp
-                mt = z.pageblock_mt[pfn >> z.pageblock_order]
-                z.pcp0_by_block[mt].append(pfn)
+                z.pcp0_at[pfn >> 9].append(pfn)          # the list of its pageblock's type
                 z.pcp_count += 1
                 if z.pcp_count >= z.pcp_high:
-                    z.pcp_overflow(mt if mt < 3 else 1)
+                    z.pcp_overflow(pfn)
             else:
                 self._set_tail_owner(pfn, order, 0)
                 z.free_unref_page(pfn, order)

@@ -317,6 +317,9 @@ def test_migrate_types_keep_the_free_lists_consistent_and_merge_back(ops):
             assert k.buddy.free(pfn, held.pop(pfn))
     assert check_buddy(k) == []
     assert [sum(z.pageblock_counts()) for z in k.buddy.zones] == blocks
+    for z in k.buddy.zones:            # the free path's list per 512 pages follows the types
+        assert all(z.pcp0_at[i] is z.pcp0_by_block[z.get_pageblock_migratetype(i << 9)]
+                   for i in range(z.zone_start_pfn >> 9, (z.end_pfn - 1 >> 9) + 1))
     for pfn, order in held.items():
         assert k.buddy.free(pfn, order)
     assert free_state(k) == boot
