@@ -198,7 +198,7 @@ class Slub:
         t = self.tracker if k.module_depth > 0 and not hooked else None
         if t is not None:
             return t.slab_fast
-        watched = k.module_depth > 0 or self.watched or bool(k.__dict__.get("thread_owners"))
+        watched = k.module_depth > 0 or self.watched or bool(k.thread_owners)
         return sched_point if watched else None
 
     def set_watched(self, on: bool) -> None:
