@@ -27,6 +27,7 @@ def run_py(ctx, src: str) -> int:
     out: list[str] = []
     ns["print"] = lambda *a, sep=" ", end="\n", **_k: out.append(sep.join(map(str, a)) + end)
     wd = ctx.kernel.watchdog
+    seq = ctx.kernel.printk.next_seq
     if wd is not None:
         wd.arm()                        # a py loop that never ends must not hang a batch
     try:
@@ -50,7 +51,8 @@ def run_py(ctx, src: str) -> int:
         return 130
     except KernelEvent as e:
         ctx.out("".join(out), end="")
-        ctx.err(f"py: {type(e).__name__}: {e} (see dmesg)")
+        logged = ctx.kernel.printk.next_seq > seq      # a report, or nothing the kernel printed
+        ctx.err(f"py: {type(e).__name__}: {e}" + (" (see dmesg)" if logged else ""))
         return 1
     except SyntaxError as e:
         ctx.err(f"py: SyntaxError: {e.msg}")
