@@ -3,6 +3,7 @@
 - load(tmp_path, body): a module whose body defines t_init/t_exit, in a fresh shell.
 - load_nodes(shell, tmp_path, name, body): an init body run over list.h nodes.
 - module_file(tmp_path, name, body): a module whose init is body, written to a file.
+- source_file(tmp_path, name, body): body as the whole module (with the licence), written to a file.
 """
 from __future__ import annotations
 
@@ -71,6 +72,18 @@ def module_file(tmp_path, name, body):
     p = tmp_path / f"{name}.py"
     p.write_text(INIT_MODULE.format(name=name, body=body))
     return str(p)
+
+
+def source_file(tmp_path, name, body):
+    """The path of a module file named name: kmsim.linux's names, body, the GPL licence."""
+    path = tmp_path / f"{name}.py"
+    path.write_text(HEADER + body + "\nMODULE_LICENSE(\"GPL\")\n")
+    return path
+
+
+def log_text(k) -> str:
+    """The visible log's texts, one line each, without timestamps."""
+    return "\n".join(r.text for r in k.printk.visible())
 
 
 def messages(sh):

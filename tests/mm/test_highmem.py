@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from inline_modules import load, texts
+from inline_modules import load, log_text, source_file, texts
 
 from kmsim.errors import KernelBUG
 from kmsim.kernel import Kernel
@@ -114,16 +114,6 @@ def test_pkmap_address_after_the_last_kunmap_still_maps_the_page(tmp_path):
     assert not any(ln.startswith("BUG: unable to handle page fault") for ln in lines)
 
 
-def _log(k):
-    return "\n".join(r.text for r in k.printk.visible())
-
-
-def _module(tmp_path, name, body):
-    path = tmp_path / f"{name}.py"
-    path.write_text("from kmsim.linux import *\n" + body + "\nMODULE_LICENSE(\"GPL\")\n")
-    return path
-
-
 def test_vmalloc_page_failure_reports_pages_obtained_and_highmem_mask(kernel):
     """warn_alloc(gfp_mask | __GFP_HIGHMEM, 'size %lu', area->nr_pages * PAGE_SIZE)."""
     v = kernel.vmalloc
@@ -136,7 +126,7 @@ def test_vmalloc_page_failure_reports_pages_obtained_and_highmem_mask(kernel):
     kernel.printk.clear()
     assert v.vmalloc(5 * PAGE_SIZE) == 0
     kernel.buddy.fail_hook = None
-    text = _log(kernel)
+    text = log_text(kernel)
     assert ("kmsim: vmalloc error: size 8192, failed to allocate pages, "
             "mode:0xcc2(GFP_KERNEL|__GFP_HIGHMEM), nodemask=(null),cpuset=/,mems_allowed=0") in text
     assert "page allocation failure" not in text            # the pages are asked with __GFP_NOWARN
@@ -172,7 +162,7 @@ def test_pkmap_flush_on_wrap_frees_unused_slots():
 
 
 def test_kunmap_once_too_often_is_a_bug(tmp_path):
-    path = _module(tmp_path, "kdouble", """
+    path = source_file(tmp_path, "kdouble", """
 @module_init
 def kdouble_init():
     page = alloc_pages(GFP_HIGHUSER, 0)

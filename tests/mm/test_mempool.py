@@ -4,16 +4,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from inline_modules import load, texts
+from inline_modules import load, log_text, source_file, texts
 
 from kmsim.errors import KernelBUG
 from kmsim.mm import gfp as G
 from kmsim.mm import mempool as M
 from tests.conftest import make_shell
-
-
-def _log(k):
-    return "\n".join(r.text for r in k.printk.visible())
 
 
 def test_page_pool_guarantee_under_failing_allocator(kernel):
@@ -86,7 +82,7 @@ def test_sleeping_mask_with_empty_reserve_waits_silently_then_hints(kernel):
     kernel.printk.clear()
     assert M.mempool_alloc(kernel, pool, G.GFP_KERNEL) == 0
     kernel.buddy.fail_hook = None
-    text = _log(kernel)
+    text = log_text(kernel)
     assert "blocked for more than" not in text
     assert "kmsim: mempool_alloc() with a mask that may sleep never returns NULL" in text
     M.mempool_free(kernel, first, pool)
@@ -113,7 +109,7 @@ def test_resize_and_destroy_with_elements_out(kernel):
     kernel.printk.clear()
     M.mempool_destroy(kernel, pool)
     assert "kmsim: mempool_destroy(): 1 element taken with mempool_alloc() was never given back" \
-        in _log(kernel)
+        in log_text(kernel)
     assert kernel.phys.refcount[kept.pfn] == 1              # leaked, as in the kernel
     M.mempool_destroy(kernel, None)
 
@@ -167,15 +163,9 @@ def test_mempool_resize_up_and_down_and_destroy_with_an_element_out(tmp_path):
     assert not re.search(r"^t_cache ", sh.execute("cat /proc/slabinfo").out, re.M)
 
 
-def _module(tmp_path, name, body):
-    path = tmp_path / f"{name}.py"
-    path.write_text("from kmsim.linux import *\n" + body + "\nMODULE_LICENSE(\"GPL\")\n")
-    return path
-
-
 def test_mempool_free_with_null_pool_faults_at_curr_nr(tmp_path):
     """mempool_free() reads pool->curr_nr (offset 8) first, not pool_data."""
-    path = _module(tmp_path, "mpnull", """
+    path = source_file(tmp_path, "mpnull", """
 @module_init
 def mpnull_init():
     p = kmalloc(8, GFP_KERNEL)
@@ -188,7 +178,7 @@ def mpnull_init():
 
 
 def test_mempool_alloc_with_null_pool_faults_at_pool_data(tmp_path):
-    path = _module(tmp_path, "mpnull2", """
+    path = source_file(tmp_path, "mpnull2", """
 @module_init
 def mpnull2_init():
     mempool_alloc(None, GFP_KERNEL)
@@ -217,7 +207,7 @@ def test_mempool_alloc_sleeps_and_retries_without_hung_task_report(kernel):
     kernel.buddy.fail_hook = None
     assert got and got != first and len(failures) == 5
     assert kernel.uptime_ns() - t0 >= 3 * 5_000_000_000
-    assert _log(kernel) == ""                                # no report at all
+    assert log_text(kernel) == ""                                # no report at all
     for e in (first, got):
         M.mempool_free(kernel, e, pool)
     M.mempool_destroy(kernel, pool)
@@ -231,7 +221,7 @@ def test_mempool_alloc_endless_wait_gives_a_hint_not_a_hung_task(kernel):
     kernel.printk.clear()
     assert M.mempool_alloc(kernel, pool, G.GFP_KERNEL) == 0
     kernel.buddy.fail_hook = None
-    text = _log(kernel)
+    text = log_text(kernel)
     assert "INFO: task" not in text and "hung_task_timeout_secs" not in text
     assert text.startswith("kmsim: mempool_alloc() with a mask that may sleep never returns NULL")
     assert "after 120 simulated seconds" in text

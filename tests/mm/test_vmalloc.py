@@ -6,7 +6,7 @@ import re
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from inline_modules import FOOTER, HEADER, load, texts
+from inline_modules import FOOTER, HEADER, load, log_text, source_file, texts
 
 from kmsim.errors import PageFault
 from kmsim.kernel import Kernel
@@ -515,19 +515,9 @@ def t_exit():
     assert k.vmalloc.debug_check() == []
 
 
-def _log(k):
-    return "\n".join(r.text for r in k.printk.visible())
-
-
-def _module(tmp_path, name, body):
-    path = tmp_path / f"{name}.py"
-    path.write_text("from kmsim.linux import *\n" + body + "\nMODULE_LICENSE(\"GPL\")\n")
-    return path
-
-
 def test_large_vmalloc_has_its_page_array_in_vmalloc_space(tmp_path):
     """More than 512 pages: area->pages is vmalloc()ed by the same caller ('vpages')."""
-    path = _module(tmp_path, "vbig", """
+    path = source_file(tmp_path, "vbig", """
 big = 0
 @module_init
 def vbig_init():
@@ -562,9 +552,9 @@ def test_vmap_failure_respects_nowarn():
     v = k.vmalloc
     k.printk.clear()
     assert v.vmalloc(200 << 20, G.GFP_KERNEL | G.__GFP_NOWARN) == 0
-    assert _log(k) == ""
+    assert log_text(k) == ""
     assert v.vmalloc(200 << 20) == 0
-    lines = _log(k).splitlines()
+    lines = log_text(k).splitlines()
     assert lines[0] == "vmap allocation for size 209719296 failed: use vmalloc=<size> to increase size"
     assert lines[1].endswith("vmalloc error: size 209715200, vm_struct allocation failed, "
                              "mode:0xcc0(GFP_KERNEL), nodemask=(null),cpuset=/,mems_allowed=0")
@@ -572,7 +562,7 @@ def test_vmap_failure_respects_nowarn():
 
 def test_vmalloc_backs_off_silently_once_oom_killed(tmp_path):
     """vm_area_alloc_pages stops at fatal_signal_pending(); no warn_alloc follows."""
-    path = _module(tmp_path, "vhuge", """
+    path = source_file(tmp_path, "vhuge", """
 @module_init
 def vhuge_init():
     p = vmalloc(94 << 20)
