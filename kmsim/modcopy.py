@@ -19,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .mm.gfp import GFP_KERNEL
+from .modsource import MAX_MODULE_SIZE, MODULE_SUFFIXES
 
 __all__ = ["KO_IMAGE_BYTES", "ko_file_size", "kernel_read_file", "free_copy"]
 
@@ -34,20 +35,28 @@ _CALLER = "kernel_read_file+0x25c/0x2b0"
 
 
 def ko_file_size(path: Path) -> int:
-    """i_size of the module file insmod opens: the source's size plus KO_IMAGE_BYTES."""
+    """i_size of the module file insmod opens: the source's size plus KO_IMAGE_BYTES; 0
+    for a file kmsim refuses before reading it (another extension, above MAX_MODULE_SIZE,
+    unreadable: modsource), which is then not copied."""
     try:
-        return path.stat().st_size + KO_IMAGE_BYTES
+        size = path.stat().st_size
     except (OSError, ValueError):
-        return KO_IMAGE_BYTES
+        return 0
+    if path.suffix not in MODULE_SUFFIXES or size > MAX_MODULE_SIZE:
+        return 0
+    return size + KO_IMAGE_BYTES
 
 
-def kernel_read_file(k, path: Path) -> int:
-    """finit_module -> kernel_read_file: the file's copy in a vmalloc'd buffer (its
-    address; 0 when vmalloc failed: finit_module returns -ENOMEM)."""
-    return k.vmalloc.vmalloc(ko_file_size(path), GFP_KERNEL, caller=_CALLER, hooks=False)
+def kernel_read_file(k, path: Path) -> int | None:
+    """finit_module -> kernel_read_file: the address of the file's copy in a vmalloc'd
+    buffer; 0 when vmalloc failed (finit_module returns -ENOMEM); None when not copied."""
+    size = ko_file_size(path)
+    if not size:
+        return None
+    return k.vmalloc.vmalloc(size, GFP_KERNEL, caller=_CALLER, hooks=False)
 
 
-def free_copy(k, addr: int) -> None:
+def free_copy(k, addr: int | None) -> None:
     """load_module's free_copy: vfree the copy (its pages back onto the pcp list)."""
     area = k.vmalloc.find_area(addr) if addr else None
     if area is not None:

@@ -446,7 +446,7 @@ class ModuleLoader:
         if not is_file:
             raise ModuleError(f"insmod: ERROR: could not load module {path}: No such file or directory")
         copy = kernel_read_file(self.k, p)     # finit_module: the file into a vmalloc'd buffer
-        if not copy:
+        if copy == 0:
             raise ModuleError(f"insmod: ERROR: could not insert module {path}: Cannot allocate memory",
                               errno=12)
         try:
