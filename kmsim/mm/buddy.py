@@ -473,7 +473,8 @@ class Zone:
 # The batches on DMA32's order-0 Unmovable list at the end of a boot without zone Normal:
 # the reference's insmod of zone.ko took its copy of the .ko and the module's memory (88
 # pages in kmsim) from that list without moving buddyinfo (transcript-main.txt), so it
-# held at least that many; 4 batches (124 pages at 512M) is zone_highsize's floor.
+# held at least that many; kmsim gives it 4 batches (124 pages at 512M), the least
+# pcp->high can be (zone_highsize: batch << 2).
 PCP_BOOT_BATCHES = 4
 
 
