@@ -15,6 +15,7 @@ from tests.conftest import make_shell
 from tests.reference import ref_text
 
 ZONE = "modules/zone_allocator.py"     # the lab's listing 1: zone.c's allocations and frees
+BAD = "tests/bad_modules"
 
 
 def ref_buddyinfo(name: str) -> list[dict[str, list[int]]]:
@@ -163,3 +164,16 @@ def test_a_high_order_free_while_freeing_dominates_drains_the_pcp_lists():
     assert z.free_factor > 0 and 0 < z.pcp_count < z.pcp_high
     b.free(high2, 2)
     assert z.pcp_count == 0
+
+
+def test_every_failed_insmod_frees_its_copy():
+    """load_module's error paths end in free_copy too: after a refused duplicate and a file
+    that is no module, no page is held by a copy."""
+    sh = make_shell(mem="512M")
+    k = sh.kernel
+    assert sh.execute(f"insmod {ZONE}").status == 0
+    held = k.vmalloc.nr_vmalloc_pages, k.buddy.nr_free_pages()
+    assert "File exists" in sh.execute(f"insmod {ZONE}").err
+    assert "Invalid module format" in sh.execute(f"insmod {BAD}/binary_garbage.py").err
+    assert (k.vmalloc.nr_vmalloc_pages, k.buddy.nr_free_pages()) == held
+    assert not [a for a in k.vmalloc.all_areas() if str(a.caller).startswith("kernel_read_file")]
