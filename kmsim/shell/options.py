@@ -13,6 +13,7 @@ own tail (util-linux's "Try 'dmesg --help'", grep's usage) and exit status.
 from __future__ import annotations
 
 import getopt
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -27,6 +28,39 @@ class OptionError(Exception):
     def __init__(self, message: str, before: list[tuple[str, str | None]] | None = None):
         super().__init__(message)
         self.before = before or []
+
+
+def gnu_getopt(args: list[str], shortopts: str,
+               longopts: list[str]) -> tuple[list[tuple[str, str]], list[str]]:
+    """getopt.gnu_getopt, in linear time: its own loop over getopt's do_longs and
+    do_shorts, walking the arguments by index where gnu_getopt slices the list after each
+    one (quadratic: 'rmmod' with 40,000 names spent 3.6 s there)."""
+    opts: list[tuple[str, str]] = []
+    operands: list[str] = []
+    options_first = shortopts.startswith("+") or bool(os.environ.get("POSIXLY_CORRECT"))
+    shortopts = shortopts.removeprefix("+")
+    i, n = 0, len(args)
+    while i < n:
+        a = args[i]
+        if a == "--":
+            operands += args[i + 1:]
+            break
+        if a.startswith("-") and a != "-":
+            tail = args[i + 1:i + 2]           # an option takes at most the next argument
+            # do_longs and do_shorts are gnu_getopt's own steps (in getopt since Python 2,
+            # not in typeshed): hence the ignores
+            if a.startswith("--"):
+                opts, left = getopt.do_longs(opts, a[2:], longopts, tail)  # type: ignore[attr-defined]
+            else:
+                opts, left = getopt.do_shorts(opts, a[1:], shortopts, tail)  # type: ignore[attr-defined]
+            i += 1 + len(tail) - len(left)
+        elif options_first:
+            operands += args[i:]
+            break
+        else:
+            operands.append(a)
+            i += 1
+    return opts, operands
 
 
 @dataclass(frozen=True)
@@ -58,7 +92,7 @@ class Options:
     def _parse(self, args: list[str]):
         args, values = self._optional_values(args)
         longs = [n for n in self.long]
-        found, operands = getopt.gnu_getopt(args, self.short.replace("::", ""), longs)
+        found, operands = gnu_getopt(args, self.short.replace("::", ""), longs)
         out: list[tuple[str, str | None]] = []
         for opt, val in found:
             key = self._key(opt)

@@ -1,9 +1,13 @@
 """The shell's GNU option parser (kmsim/shell/options.py) and the commands that use it."""
 from __future__ import annotations
 
-import pytest
+import getopt
 
-from kmsim.shell.options import OptionError, Options
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kmsim.shell.options import OptionError, Options, gnu_getopt
 from tests.conftest import make_shell
 
 SPEC = Options("kl:n:L", {"kernel": "k", "level=": "l", "console-level=": "n", "console-off": None,
@@ -88,3 +92,21 @@ def test_commands_accept_clusters_and_abbreviations():
     text = sh.execute("dmesg").out.splitlines(keepends=True)
     assert sh.execute("dmesg | grep -2 -m1 Memory").out.count("\n") <= 5
     assert sh.execute("dmesg | sort --rev").out == "".join(sorted(text, reverse=True))
+
+
+_GETOPT_ARGS = st.lists(st.sampled_from(["-f", "-s", "-fs", "-sx", "-q", "--force", "--fo", "--sort",
+                                         "--sort=x", "--force=1", "--frob", "--s", "--", "-", "x", "y"]),
+                        max_size=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_GETOPT_ARGS)
+def test_the_linear_gnu_getopt_reads_what_getopts_reads(args):
+    """Same options, operands and errors as getopt.gnu_getopt, which slices its list after
+    each argument (quadratic on a long line)."""
+    def run(fn):
+        try:
+            return fn(args, "fs:", ["force", "sort=", "size="])
+        except getopt.GetoptError as e:
+            return e.msg, e.opt
+    assert run(gnu_getopt) == run(getopt.gnu_getopt)
