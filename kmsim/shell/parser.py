@@ -11,6 +11,7 @@ The parser then splits a line on ``;`` and newlines into commands, each command 
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 __all__ = ["ParseError", "Token", "tokenize", "Stage", "Pipeline", "split_commands", "parse_pipeline",
@@ -18,6 +19,8 @@ __all__ = ["ParseError", "Token", "tokenize", "Stage", "Pipeline", "split_comman
 
 BLANKS = " \t\r"             # what splits words (shlex's whitespace, less the newline)
 COMMENT_AFTER = " \t;|\n"    # '#' after one of these (or at the start) begins a comment
+_PLAIN = re.compile(r"[^ \t\r;\n|>\\'\"]+")   # no blank, separator, quote or backslash
+_ENDS_WORD = BLANKS + ";\n|>"
 
 
 class ParseError(Exception):
@@ -85,6 +88,10 @@ def tokenize(text: str, comments: bool = True, after_redirect: bool = False) -> 
 def _word(text: str, i: int, comments: bool) -> Token:
     """The word starting at text[i]: shlex's POSIX rules for quotes and backslashes.  A
     '#' after an escaped blank, ';' or '|' ends it and begins a comment."""
+    m = _PLAIN.match(text, i)
+    j = m.end() if m else i
+    if j > i and (j == len(text) or text[j] in _ENDS_WORD):
+        return Token("word", text[i:j], i, j, text[i:j])   # a plain word: no '#' rule can end it
     raw: list[str] = []
     value: list[str] = []
     quote = None
@@ -187,7 +194,7 @@ def _stage(raw: str) -> Stage:
     tokens = tokenize(raw, after_redirect=True)      # '#' right after '>' is a comment: 'echo >#x'
     _check_quotes(tokens)
     redirects = [i for i, t in enumerate(tokens) if t.kind == "redirect"]
-    if not redirects:                                # the words of a command know no comments
+    if not redirects and "#" in raw:                 # the words of a command know no comments
         tokens = tokenize(raw, comments=False)
     if any(t.escape for t in tokens):
         raise ParseError("no escaped character")
