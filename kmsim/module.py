@@ -625,7 +625,8 @@ class ModuleLoader:
     # -- rmmod --------------------------------------------------------------------------
     def rmmod(self, name: str, force: bool = False) -> list[str]:
         """Unload a module.  Returns extra shell lines (leak summary); raises ModuleError."""
-        name = Path(name).name
+        if "/" in name or name in ("", "."):     # Path() only where it changes the name
+            name = Path(name).name
         for suffix in (".py", ".ko", ".c"):
             if name.endswith(suffix):
                 name = name[:-len(suffix)]
