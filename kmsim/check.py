@@ -11,7 +11,8 @@ are the first and second made at each call site (`choose_sites`).  A run is clea
 when init returned an error and left nothing allocated, or init succeeded and rmmod
 left nothing; a leak, an Oops, a KASAN report, a WARN, a soft lockup, a Bad page
 state, a missing licence or an init returning None is a finding, printed with the
-whole statement of the call that failed.
+whole statement of the call that failed.  Where the host can fork, the kernel is
+booted once and each run is made in a child forked from it (`Forker`).
 
 `main` grades every PATH in its own process (kmsim.check_pool, kmsim.check_worker,
 kmsim.check_sandbox); `check_module` runs the explorer in this process.  Exit status
@@ -21,17 +22,22 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import json
 import linecache
+import math
 import os
+import pickle
 import re
+import signal
 import sys
 import time
+from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
 from .errors import ModuleError
-from .kernel import Kernel
+from .kernel import Kernel, set_current_kernel
 from .loader_hints import is_err_hint, last_line
 from .module import GPL_COMPATIBLE, mod_strerror
 from .version import __version__
@@ -257,10 +263,20 @@ def _site_text(site: dict | None) -> str:
     return f"{site['file']}:{site['line']}: {site['source']}"
 
 
-def run_once(path: str, target: int, expected_null=frozenset()) -> dict:
+def boot_kernel() -> Kernel:
+    """The fresh kernel every run starts from."""
+    return Kernel("x86_64", "1G", APPEND, seed=SEED)
+
+
+def run_once(path: str, target: int, expected_null=frozenset(), kernel: Kernel | None = None) -> dict:
     """Boot a fresh kernel, fail allocation call `target` (0: none), insmod and rmmod.
-    `expected_null`: run 0's 'null_sites', where NULL comes without an injected failure."""
-    k = Kernel("x86_64", "1G", APPEND, seed=SEED)
+    `expected_null`: run 0's 'null_sites', where NULL comes without an injected failure.
+    `kernel`: a fresh `boot_kernel()` to use instead (a Forker's, in a child)."""
+    if kernel is None:
+        k = boot_kernel()
+    else:
+        k = kernel
+        set_current_kernel(k)            # what its boot did
     counter = AllocCounter(k, target)
     counter.expected_null = frozenset(tuple(x) for x in expected_null)
     fi: Any = k.faultinject
@@ -445,10 +461,99 @@ def check_module(path: str, max_runs: int = 0, all_calls: bool = False) -> list[
     return list(iter_runs(path, max_runs, all_calls))
 
 
+# -- runs from one boot ---------------------------------------------------------------
+# Every run of a check starts from the same fresh kernel, and a seeded boot is
+# deterministic: booting it once and forking a child per run gives each run the kernel
+# it would have booted, copy-on-write, for the price of a fork instead of a boot (the
+# KASAN boot is about three quarters of a run of a lab module).  The child hands its
+# result back through a pipe (pickled).  A child that raises or dies hands back nothing:
+# the run is then made in this process on a kernel booted for it, as without forks, so
+# exceptions and crashes behave as they did.  Where os.fork does not exist every run boots.
+
+def can_fork() -> bool:
+    """True where runs can be forked (os.fork exists)."""
+    return hasattr(os, "fork")
+
+
+class Forker:
+    """The pristine kernel of one check, and the runs made from it in forked children.
+
+    ``boot()`` makes the kernel, the first time a run needs it.  check_worker gives the
+    rest: ``cpu``, the CPU seconds of RLIMIT_CPU it set for all the runs (RLIMIT_CPU
+    counts each process's own time, so each child may use what this process and the
+    children before it have not); ``collect()``, run last in each child, and what it
+    returns is ``collected`` after the call (the sandbox's refusals); ``on_death(status)``
+    runs when a child handed back nothing."""
+
+    def __init__(self, boot: Callable[[], Any], cpu: int = 0, collect: Callable[[], list] | None = None,
+                 on_death: Callable[[int], None] | None = None):
+        self.boot = boot
+        self.cpu = cpu
+        self.collect = collect
+        self.on_death = on_death
+        self.kernel: Any = None
+        self.collected: list = []
+
+    def call(self, fn: Callable[[Any], Any]) -> Any:
+        """fn(the pristine kernel) in a forked child, and its result; None if the child
+        raised or died."""
+        if self.kernel is None:
+            self.kernel = self.boot()
+        self.collected = []
+        t = os.times()
+        cpu_left = max(1, math.ceil(self.cpu - (t.user + t.system + t.children_user + t.children_system)))
+        for stream in (sys.stdout, sys.stderr):   # what is buffered would be written twice
+            with contextlib.suppress(Exception):
+                stream.flush()
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(r)
+            self._child(w, fn, cpu_left)
+        os.close(w)
+        status = None
+        try:
+            with os.fdopen(r, "rb") as f:
+                raw = f.read()
+            status = os.waitpid(pid, 0)[1]
+        finally:
+            if status is None:                # interrupted (Ctrl-C): the child goes too
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+        if raw and status == 0:
+            result, self.collected = pickle.loads(raw)
+            return result
+        if self.on_death is not None:
+            self.on_death(status)
+        return None
+
+    def _child(self, w: int, fn: Callable[[Any], Any], cpu_left: int) -> None:
+        """The child's side of call: never returns."""
+        status = 1
+        try:
+            if self.cpu > 0:
+                import resource  # lazy: POSIX only, as fork
+                resource.setrlimit(resource.RLIMIT_CPU, (cpu_left, cpu_left + 2))
+            result = fn(self.kernel)
+            data = pickle.dumps((result, self.collect() if self.collect is not None else []))
+            with os.fdopen(w, "wb") as f:
+                f.write(data)
+            status = 0
+        except BaseException:       # noqa: B036  the parent makes this run itself and sees what it raises
+            pass
+        finally:
+            for stream in (sys.stdout, sys.stderr):       # the module's own output
+                with contextlib.suppress(Exception):
+                    stream.flush()
+            os._exit(status)
+
+
 def iter_runs(path: str, max_runs: int = 0, all_calls: bool = False):
     """The runs of `check_module`, one at a time (run 0 first, which has 'calls' and
     'tested', the calls that will be failed)."""
-    base = run_once(path, 0)
+    forker = Forker(boot_kernel) if can_fork() else None
+    base = forked_run(forker, path, 0)
     sites = base.pop("sites")
     null_sites = base.pop("null_sites")
     base["tested"] = choose_tested(sites, max_runs, all_calls)
@@ -456,12 +561,23 @@ def iter_runs(path: str, max_runs: int = 0, all_calls: bool = False):
     base["all_calls"] = all_calls
     yield base
     for target in base["tested"]:
-        yield next_run(path, target, sites, null_sites)
+        yield next_run(path, target, sites, null_sites, forker)
 
 
-def next_run(path: str, target: int, sites: list[dict], null_sites=()) -> dict:
-    """Run `target` of a module whose run 0 counted `sites` and got NULL at `null_sites`."""
-    run = run_once(path, target, null_sites)
+def forked_run(forker: Forker | None, path: str, target: int, expected_null=frozenset()) -> dict:
+    """run_once in a child forked from the forker's booted kernel; in this process, on a
+    kernel booted for it, without a forker or when the child handed back nothing."""
+    if forker is not None:
+        run = forker.call(lambda k: run_once(path, target, expected_null, k))
+        if run is not None:
+            return run
+    return run_once(path, target, expected_null)
+
+
+def next_run(path: str, target: int, sites: list[dict], null_sites=(), forker: Forker | None = None) -> dict:
+    """Run `target` of a module whose run 0 counted `sites` and got NULL at `null_sites`
+    (forked from `forker`'s kernel when given)."""
+    run = forked_run(forker, path, target, null_sites)
     if run["call_site"] is None and target <= len(sites):
         run["call_site"] = sites[target - 1]
     run.pop("sites", None)

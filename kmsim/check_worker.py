@@ -65,9 +65,10 @@ def _preload() -> None:
 
 
 def _grade(args, sandbox, emit) -> None:
-    from .check import choose_tested  # lazy: after _preload, under the limits
+    from .check import Forker, can_fork, choose_tested  # lazy: after _preload, under the limits
+    forker = Forker(_boot_frozen, args.cpu, sandbox.take, _died) if can_fork() else None
     emit({"event": "start", "k": 0, "call_site": None})
-    base = _run(args.module, 0, [], [], sandbox, args.mem)
+    base = _run(args.module, 0, [], [], sandbox, args.mem, forker)
     sites = base.pop("sites", [])
     null_sites = base.pop("null_sites", [])
     tested = choose_tested(sites, args.max_runs, args.all_calls)
@@ -75,17 +76,43 @@ def _grade(args, sandbox, emit) -> None:
           "call_sites": len({(s["file"], s["line"]) for s in sites})})
     for k in tested:
         emit({"event": "start", "k": k, "call_site": sites[k - 1] if k <= len(sites) else None})
-        emit({"event": "run", "run": _run(args.module, k, sites, null_sites, sandbox, args.mem)})
+        emit({"event": "run", "run": _run(args.module, k, sites, null_sites, sandbox, args.mem, forker)})
 
 
-def _run(path: str, k: int, sites: list[dict], null_sites: list, sandbox, mem: int = 0) -> dict:
-    """One run, with the refused host actions it made and limits it hit as findings."""
+def _died(status: int) -> None:
+    """A forked run the CPU limit ended ends the grading the same way (killed by the signal,
+    no traceback of ours); any other death, the run is made again in this process."""
+    if not os.WIFSIGNALED(status) or os.WTERMSIG(status) not in (signal.SIGXCPU, signal.SIGKILL):
+        return
+    import faulthandler
+    sig = os.WTERMSIG(status)
+    faulthandler.disable()
+    signal.signal(sig, signal.SIG_DFL)
+    os.kill(os.getpid(), sig)
+    signal.pause()
+
+
+def _boot_frozen():
+    """The forked runs' kernel, out of the collector's sight (children then copy less)."""
     import gc
 
-    from .check import finding, new_run, next_run, run_once  # lazy: after _preload, under the limits
+    from .check import boot_kernel  # lazy: after _preload, under the limits
+    k = boot_kernel()
+    gc.collect()
+    gc.freeze()
+    return k
+
+
+def _run(path: str, k: int, sites: list[dict], null_sites: list, sandbox, mem: int = 0,
+         forker=None) -> dict:
+    """One run, with the refused host actions it made and limits it hit as findings; forked
+    from `forker`'s kernel (check.Forker) when given."""
+    import gc
+
+    from .check import finding, forked_run, new_run, next_run  # lazy: after _preload, under the limits
     gc.collect()                # the last run's kernel (its 1 GiB map of RAM) goes now
     try:
-        run = run_once(path, 0) if k == 0 else next_run(path, k, sites, null_sites)
+        run = forked_run(forker, path, 0) if k == 0 else next_run(path, k, sites, null_sites, forker)
     except MemoryError:
         raise
     except BaseException as e:       # something escaped the loader
@@ -94,7 +121,7 @@ def _run(path: str, k: int, sites: list[dict], null_sites: list, sandbox, mem: i
         run["findings"].append(_escaped(e, path))
     seen = set()
     refused = []
-    for r in sandbox.take():
+    for r in (forker.collected if forker is not None else []) + sandbox.take():
         key = (r["event"], r["site"]["file"], r["site"]["line"])
         if key in seen or key in _REPORTED:
             continue
