@@ -317,3 +317,27 @@ def test_a_warning_is_a_warning_finding():
     f = runs[0]["findings"]
     assert [x["kind"] for x in f] == ["warning"]
     assert re.match(r"WARNING: CPU: 0 PID: \d+ at mm/page_alloc\.c:\d+ __alloc_pages\+0x", f[0]["message"])
+
+
+def test_forked_runs_are_the_runs_of_their_own_boots(monkeypatch):
+    """Each run forked from one boot (check.Forker) is the run a boot of its own makes."""
+    import kmsim.check as check
+    forked = check_module(str(ROOT / "tests/check_class/leak_on_error.py"))
+    monkeypatch.setattr(check, "can_fork", lambda: False)
+    assert check_module(str(ROOT / "tests/check_class/leak_on_error.py")) == forked
+    assert [r["verdict"] for r in forked] == ["clean", "clean", "findings"]
+
+
+def test_a_forked_run_hands_back_its_result_or_nothing():
+    """The child's result comes back pickled; a child that raises or dies hands back None
+    (the caller then makes that run itself) and on_death sees how it ended."""
+    import os
+
+    from kmsim.check import Forker, boot_kernel
+    deaths = []
+    forker = Forker(boot_kernel, collect=lambda: ["refused"], on_death=deaths.append)
+    assert forker.call(lambda k: (k.mem_bytes, len(k.modules.modules))) == (1 << 30, 0)
+    assert forker.collected == ["refused"]
+    assert forker.call(lambda k: 1 // 0) is None and forker.collected == []
+    assert forker.call(lambda k: os._exit(7)) is None
+    assert [os.waitstatus_to_exitcode(s) for s in deaths] == [1, 7]
