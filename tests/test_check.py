@@ -319,13 +319,14 @@ def test_a_warning_is_a_warning_finding():
     assert re.match(r"WARNING: CPU: 0 PID: \d+ at mm/page_alloc\.c:\d+ __alloc_pages\+0x", f[0]["message"])
 
 
-def test_forked_runs_are_the_runs_of_their_own_boots(monkeypatch):
-    """Each run forked from one boot (check.Forker) is the run a boot of its own makes."""
-    import kmsim.check as check
-    forked = check_module(str(ROOT / "tests/check_class/leak_on_error.py"))
-    monkeypatch.setattr(check, "can_fork", lambda: False)
-    assert check_module(str(ROOT / "tests/check_class/leak_on_error.py")) == forked
-    assert [r["verdict"] for r in forked] == ["clean", "clean", "findings"]
+def test_forked_runs_are_the_runs_of_their_own_boots():
+    """A run forked from one boot (check.Forker) is the run a boot of its own makes."""
+    from kmsim.check import Forker, boot_kernel, run_once
+    path = str(ROOT / "tests/check_class/leak_on_error.py")
+    forker = Forker(boot_kernel)
+    runs = [forker.call(lambda k, t=t: run_once(path, t, (), k)) for t in (0, 2)]
+    assert runs == [run_once(path, 0), run_once(path, 2)]
+    assert runs[1]["verdict"] == "findings" and runs[1]["findings"][0]["kind"] == "leak"
 
 
 def test_a_forked_run_hands_back_its_result_or_nothing():
