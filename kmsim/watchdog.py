@@ -66,7 +66,7 @@ class Watchdog:
             self._saved_handler = signal.signal(signal.SIGINT, signal.default_int_handler)
         lockup = self.timeout_seconds() / SIM_SECONDS_PER_HOST_SECOND if self.thresh > 0 else 0.0
         self._timer = _Watcher(self, lockup, self.call_limit)
-        self._timer.start()
+        _WatchThread.watch(self._timer)
         if self.k.module_depth == 0:         # the shell's py: SLUB's fast paths count for us
             self.k.slab.set_watched(True)
 
@@ -129,36 +129,89 @@ class Watchdog:
         self.reason = "lockup"
 
 
-class _Watcher(threading.Thread):
-    """The watchdog's timer: fires once the process has spent `limit` seconds of CPU
-    (a CPU that is busy, not a task that sleeps, is what a soft lockup means; and a
-    loaded host does not make it fire early)."""
+class _Watcher:
+    """One call's watch: fires once the process has spent `limit` seconds of CPU without
+    scheduling (a CPU that is busy, not a task that sleeps, is what a soft lockup means;
+    and a loaded host does not make it fire early), or `call_limit` seconds in all."""
 
     def __init__(self, wd: Watchdog, limit: float, call_limit: float = 0.0):
-        super().__init__(name="kmsim-watchdog", daemon=True)
         self.wd = wd
         self.limit = limit
         self.call_limit = call_limit
-        self.stop = threading.Event()
+        self.start: float | None = None      # CPU time when the thread first saw it
+        self.since = 0.0
+        self.seen = 0
 
-    def run(self) -> None:
-        start = since = time.process_time()
-        seen = RESCHED[0]
-        while not self.stop.wait(0.05):
-            now = time.process_time()
-            count = RESCHED[0]
-            if count != seen:                  # it scheduled: the stuck time starts again
-                seen, since = count, now
-            elif self.limit and now - since >= self.limit:
-                self.wd._fire(self, "lockup", since)
-                return
-            if self.call_limit and now - start >= self.call_limit:
-                self.wd._fire(self, "limit", since)
-                return
+    def poll(self, now: float, count: int) -> bool:
+        """One look, every 50 ms; True when it fired (it is then done)."""
+        if self.start is None:
+            self.start = self.since = now
+            self.seen = count
+            return False
+        if count != self.seen:                 # it scheduled: the stuck time starts again
+            self.seen, self.since = count, now
+        elif self.limit and now - self.since >= self.limit:
+            self.wd._fire(self, "lockup", self.since)
+            return True
+        if self.call_limit and now - self.start >= self.call_limit:
+            self.wd._fire(self, "limit", self.since)
+            return True
+        return False
 
     def cancel(self) -> None:
         """Stop watching (the module code returned)."""
-        self.stop.set()
+        _WatchThread.unwatch(self)
+
+
+class _WatchThread(threading.Thread):
+    """The process's one watchdog thread: it looks at the armed watches every 50 ms and
+    waits, parked, while there are none (a thread started for each call into module code
+    cost ~0.25 ms of CPU and more of wall time).  Started on the first arm, and again in
+    a forked child (where it does not run)."""
+
+    running: _WatchThread | None = None
+
+    def __init__(self) -> None:
+        super().__init__(name="kmsim-watchdog", daemon=True)
+        self.cond = threading.Condition()
+        self.watches: list[_Watcher] = []
+
+    @classmethod
+    def watch(cls, w: _Watcher) -> None:
+        """Start watching w (its first look is now)."""
+        t = cls.running
+        if t is None or not t.is_alive():
+            t = cls.running = cls()
+            t.start()
+        with t.cond:
+            t.watches.append(w)
+            t.cond.notify()
+
+    @classmethod
+    def unwatch(cls, w: _Watcher) -> None:
+        """Stop watching w."""
+        t = cls.running
+        if t is None:
+            return
+        with t.cond:
+            if w in t.watches:
+                t.watches.remove(w)
+
+    def run(self) -> None:
+        cond = self.cond
+        while True:
+            with cond:
+                while not self.watches:
+                    cond.wait()
+                watches = list(self.watches)
+            now, count = time.process_time(), RESCHED[0]
+            done = [w for w in watches if w.poll(now, count)]
+            with cond:
+                for w in done:
+                    if w in self.watches:
+                        self.watches.remove(w)
+                if not any(w.start is None for w in self.watches):
+                    cond.wait(0.05)
 
 
 def show_regs_of(k, tb) -> list[str]:

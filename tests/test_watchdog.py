@@ -84,3 +84,28 @@ def test_soft_lockup_on_arm_is_its_show_regs():
     j = msgs.index("Backtrace: ", i)
     assert msgs[j + 1] == " spin_init [spin] from do_one_initcall+0x59/0x220"
     assert not any(m.startswith(("Stack: ", "Call Trace:", "RIP:")) for m in msgs[i:])
+
+
+def _watchdog_threads():
+    import threading
+    return [t for t in threading.enumerate() if t.name == "kmsim-watchdog"]
+
+
+def test_one_watchdog_thread_watches_every_call_and_a_forked_child_gets_its_own():
+    """The calls into module code share one parked thread (none started per call); a
+    forked child, where that thread does not run, starts its own and still sees a lockup."""
+    import os
+    sh = make_shell(append="watchdog_thresh=1")
+    assert sh.execute("insmod modules/hello.py; rmmod hello").status == 0
+    threads = _watchdog_threads()
+    assert sh.execute("insmod modules/hello.py; rmmod hello").status == 0
+    assert _watchdog_threads() == threads and len(threads) == 1
+    pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            ok = sh.execute("insmod tests/check_modules/spin.py").status == 137
+            status = 0 if ok and _watchdog_threads() != threads else 2
+        finally:
+            os._exit(status)
+    assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
