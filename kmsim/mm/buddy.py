@@ -88,9 +88,21 @@ class Zone:
     :param pageblock_order: 9 on x86_64 (HUGETLB_PAGE_ORDER), MAX_ORDER - 1 without hugepages
     """
 
+    # Declared slots: CPython 3.11-3.13 keep at most 29 attributes of an instance inline;
+    # past that an instance gets a real dict and every method call on it loses its
+    # specialization (the mixed-order pair cost a quarter more with 30).
+    __slots__ = ("mem", "name", "idx", "zone_start_pfn", "end_pfn", "spanned", "present", "managed",
+                 "free_area", "free_list", "nr_free", "pageblock_order", "pageblock_mt", "pcp", "pcp0",
+                 "pcp0_by_gfp", "pcp0_by_block", "pcp0_at", "pcp_count", "pcp_batch", "pcp_high",
+                 "free_factor", "lru_owners", "nr_shmem", "wmark_min", "wmark_low", "wmark_high",
+                 "lowmem_reserve", "is_highmem", "stats", "_cflags", "_corder")
+
     def __init__(self, mem: PhysMem, name: str, idx: int, start_pfn: int, end_pfn: int,
                  pageblock_order: int = 9):
         self.mem = mem
+        # struct page's flags and order for the hot paths: storing into a memoryview costs
+        # about a quarter of storing into PhysMem's ctypes views (c_flags, c_order)
+        self._cflags, self._corder = memoryview(mem.flags), memoryview(mem.order)  # type: ignore[arg-type]  # numpy's stubs: an ndarray is a buffer
         self.name = name
         self.idx = idx
         self.zone_start_pfn = start_pfn
@@ -151,15 +163,15 @@ class Zone:
         """Put a free block at the head of its order's list of type mt; mark it PageBuddy."""
         self.free_area[order][pfn] = mt
         self.free_list[order][mt][pfn] = None
-        self.mem.c_flags[pfn] = PG_buddy
-        self.mem.c_order[pfn] = order
+        self._cflags[pfn] = PG_buddy
+        self._corder[pfn] = order
         self.nr_free += 1 << order
 
     def del_page_from_free_list(self, pfn: int, order: int) -> None:
         """Take a block off its free list and clear PageBuddy."""
         mt = self.free_area[order].pop(pfn)
         del self.free_list[order][mt][pfn]
-        self.mem.c_flags[pfn] = 0
+        self._cflags[pfn] = 0
         self.nr_free -= 1 << order
 
     def move_to_free_list(self, pfn: int, order: int, mt: int) -> None:
@@ -171,10 +183,18 @@ class Zone:
 
     def expand(self, pfn: int, low: int, high: int, mt: int = MIGRATE_MOVABLE) -> None:
         """Split a block of order high down to low, keeping the lower half each time."""
+        # add_to_free_list written out, its counts added once: a split is on the path of
+        # most large allocations
+        free_area, free_list, c_flags, c_order = self.free_area, self.free_list, self._cflags, self._corder
+        self.nr_free += (1 << high) - (1 << low)
+        self.stats["split"] += high - low
         while high > low:
             high -= 1
-            self.add_to_free_list(pfn + (1 << high), high, mt)
-            self.stats["split"] += 1
+            buddy = pfn + (1 << high)
+            free_area[high][buddy] = mt
+            free_list[high][mt][buddy] = None
+            c_flags[buddy] = PG_buddy
+            c_order[buddy] = high
 
     def __rmqueue_smallest(self, order: int, mt: int = MIGRATE_UNMOVABLE) -> int:
         """Take the first block of type mt of the smallest order >= order; -1 if none."""
@@ -184,7 +204,7 @@ class Zone:
             if lst:
                 pfn = lst.popitem()[0]
                 del self.free_area[current][pfn]
-                self.mem.c_flags[pfn] = 0
+                self._cflags[pfn] = 0
                 self.nr_free -= 1 << current
                 if current != order:
                     self.expand(pfn, order, current, mt)
@@ -289,22 +309,29 @@ class Zone:
         order; the result goes to the list of mt (default: pfn's pageblock type)."""
         if mt is None:
             mt = self.pageblock_mt[pfn >> self.pageblock_order]
-        start, end = self.zone_start_pfn, self.end_pfn
-        free_area = self.free_area
+        free_area, free_list, c_flags = self.free_area, self.free_list, self._cflags
+        nr_free = self.nr_free
+        first_order = order
+        # A buddy outside the zone is never on the zone's lists: the pop finds no buddy
+        # there, as the zone_start_pfn/end_pfn bounds test would.
         while order < MAX_ORDER - 1:
             buddy = pfn ^ (1 << order)
-            if buddy < start or buddy >= end:
-                break
             bmt = free_area[order].pop(buddy, None)
             if bmt is None:
                 break
-            del self.free_list[order][bmt][buddy]
-            self.mem.c_flags[buddy] = 0
-            self.nr_free -= 1 << order
-            self.stats["merge"] += 1
+            del free_list[order][bmt][buddy]
+            c_flags[buddy] = 0
+            nr_free -= 1 << order
             pfn &= buddy
             order += 1
-        self.add_to_free_list(pfn, order, mt)
+        if order != first_order:
+            self.stats["merge"] += order - first_order
+        # add_to_free_list written out (every free of a large block ends here)
+        free_area[order][pfn] = mt
+        free_list[order][mt][pfn] = None
+        c_flags[pfn] = PG_buddy
+        self._corder[pfn] = order
+        self.nr_free = nr_free + (1 << order)
 
     # Public names without the name mangling of the double underscore.
     rmqueue_smallest = __rmqueue_smallest
@@ -317,7 +344,9 @@ class Zone:
         """Allocate a block: from the pcp list of (order, mt) for small orders, refilled
         with a batch from the buddy lists when empty; else from the buddy lists."""
         if order > PAGE_ALLOC_COSTLY_ORDER:
-            return self.__rmqueue(order, mt, alloc_flags)
+            # __rmqueue's first step called directly: its fallback only when mt has no block
+            pfn = self.__rmqueue_smallest(order, mt)
+            return pfn if pfn >= 0 else self.__rmqueue(order, mt, alloc_flags)
         lst = self.pcp[order * MIGRATE_PCPTYPES + mt]
         if not lst:
             batch = self.pcp_batch
@@ -326,9 +355,10 @@ class Zone:
             self.rmqueue_bulk(order, batch, mt, alloc_flags)
             if not lst:
                 return -1
-        self.free_factor >>= 1
+        if self.free_factor:
+            self.free_factor >>= 1
         pfn = lst.pop()
-        self.mem.c_flags[pfn] = 0
+        self._cflags[pfn] = 0
         self.pcp_count -= 1 << order
         return pfn
 
@@ -336,17 +366,16 @@ class Zone:
         """Return a freed block: onto the pcp list of its pageblock's type for small orders
         (free_unref_page_commit), else straight to the buddy lists."""
         if order <= PAGE_ALLOC_COSTLY_ORDER:
-            self.mem.c_flags[pfn] = PG_pcp
-            mt = _PCP_FREE_TYPE[self.pageblock_mt[pfn >> self.pageblock_order]]
-            pindex = order * MIGRATE_PCPTYPES + mt
+            self._cflags[pfn] = PG_pcp
+            pindex = order * MIGRATE_PCPTYPES + _PCP_FREE_TYPE[self.pageblock_mt[pfn >> self.pageblock_order]]
             self.pcp[pindex].append(pfn)
             self.pcp_count += 1 << order
-            free_high = bool(self.free_factor and order)
-            high = 0 if free_high else self.pcp_high
-            if self.pcp_count >= high:
-                self.free_pcppages_bulk(self.nr_pcp_free(high, free_high), pindex)
+            if self.free_factor and order:               # free_high: nr_pcp_high is 0
+                self.free_pcppages_bulk(self.nr_pcp_free(0, True), pindex)
+            elif self.pcp_count >= self.pcp_high:
+                self.free_pcppages_bulk(self.nr_pcp_free(self.pcp_high, False), pindex)
         else:
-            self.mem.c_flags[pfn] = 0
+            self._cflags[pfn] = 0
             self.__free_one_page(pfn, order)
 
     def pcp_overflow(self, pfn: int) -> None:
@@ -373,7 +402,7 @@ class Zone:
     def rmqueue_bulk(self, order: int, count: int, mt: int = MIGRATE_UNMOVABLE, alloc_flags: int = 0) -> int:
         """Move up to count blocks of order from the buddy lists to the pcp list of (order, mt)."""
         got = []
-        c_flags, c_order = self.mem.c_flags, self.mem.c_order
+        c_flags, c_order = self._cflags, self._corder
         for _ in range(count):
             pfn = self.__rmqueue(order, mt, alloc_flags)
             if pfn < 0:
@@ -392,7 +421,7 @@ class Zone:
         pcp = self.pcp
         min_p, max_p = 0, NR_PCP_LISTS - 1
         pindex -= 1
-        c_flags = self.mem.c_flags
+        c_flags = self._cflags
         while count > 0:
             while True:
                 pindex += 1

@@ -88,6 +88,14 @@ class PageAllocator:
     ``free(pfn, order)`` checks the page state first.
     """
 
+    # Declared slots, as Zone's: with 30 attributes or more in an instance dict, the method
+    # calls of the hot paths (self._alloc, self.prep_new_page ...) lose their specialization.
+    __slots__ = ("k", "mem", "zones", "zone_by_name", "_fail_hook", "hooked", "alloc_hooked", "free_hooked",
+                 "lone_module_hook", "alloc_hooks", "free_hooks", "module_alloc_hooks", "module_free_hooks",
+                 "nr_pages", "init_on_alloc", "_nopage_rs", "kernel_owner", "_cflags", "_crefcount",
+                 "_corder", "_cowner", "_mv_owner", "_mm", "_dirty", "_owner_fills", "pages", "zonelists",
+                 "nofragment", "fast_zonelists", "_zone_at", "min_free_kbytes")
+
     def __init__(self, kernel, mem: PhysMem):
         self.k = kernel
         self.mem = mem
