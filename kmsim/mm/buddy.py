@@ -95,7 +95,7 @@ class Zone:
                  "free_area", "free_list", "nr_free", "pageblock_order", "pageblock_mt", "pcp", "pcp0",
                  "pcp0_by_gfp", "pcp0_by_block", "pcp0_at", "pcp_count", "pcp_batch", "pcp_high",
                  "free_factor", "lru_owners", "nr_shmem", "wmark_min", "wmark_low", "wmark_high",
-                 "lowmem_reserve", "is_highmem", "stats", "_cflags", "_corder")
+                 "lowmem_reserve", "is_highmem", "stats", "_cflags", "_corder", "free_lists_of_type")
 
     def __init__(self, mem: PhysMem, name: str, idx: int, start_pfn: int, end_pfn: int,
                  pageblock_order: int = 9):
@@ -113,6 +113,9 @@ class Zone:
         self.free_area: list[dict[int, int]] = [dict() for _ in range(MAX_ORDER)]
         self.free_list: list[list[dict[int, None]]] = [[dict() for _ in MIGRATE_TYPES]
                                                        for _ in range(MAX_ORDER)]
+        # the same lists by type, then order (what __rmqueue_smallest searches)
+        self.free_lists_of_type = [[self.free_list[o][mt] for o in range(MAX_ORDER)]
+                                   for mt in range(len(MIGRATE_TYPES))]
         self.nr_free = 0                       # NR_FREE_PAGES: buddy lists only
         self.pageblock_order = pageblock_order
         # memmap_init: every pageblock starts MIGRATE_MOVABLE (indexed by pfn >> pageblock_order)
@@ -185,22 +188,24 @@ class Zone:
         """Split a block of order high down to low, keeping the lower half each time."""
         # add_to_free_list written out, its counts added once: a split is on the path of
         # most large allocations
-        free_area, free_list, c_flags, c_order = self.free_area, self.free_list, self._cflags, self._corder
+        free_area, lists = self.free_area, self.free_lists_of_type[mt]
+        c_flags, c_order = self._cflags, self._corder
         self.nr_free += (1 << high) - (1 << low)
         self.stats["split"] += high - low
         while high > low:
             high -= 1
             buddy = pfn + (1 << high)
             free_area[high][buddy] = mt
-            free_list[high][mt][buddy] = None
+            lists[high][buddy] = None
             c_flags[buddy] = PG_buddy
             c_order[buddy] = high
 
     def __rmqueue_smallest(self, order: int, mt: int = MIGRATE_UNMOVABLE) -> int:
         """Take the first block of type mt of the smallest order >= order; -1 if none."""
-        free_list = self.free_list
-        for current in range(order, MAX_ORDER):
-            lst = free_list[current][mt]
+        lists = self.free_lists_of_type[mt]
+        current = order
+        while current < MAX_ORDER:           # (no range object: most searches stop at once)
+            lst = lists[current]
             if lst:
                 pfn = lst.popitem()[0]
                 del self.free_area[current][pfn]
@@ -209,6 +214,7 @@ class Zone:
                 if current != order:
                     self.expand(pfn, order, current, mt)
                 return pfn
+            current += 1
         return -1
 
     def __rmqueue(self, order: int, mt: int, alloc_flags: int = 0) -> int:
@@ -310,28 +316,31 @@ class Zone:
         if mt is None:
             mt = self.pageblock_mt[pfn >> self.pageblock_order]
         free_area, free_list, c_flags = self.free_area, self.free_list, self._cflags
-        nr_free = self.nr_free
-        first_order = order
+        first_order, max_order = order, MAX_ORDER - 1
+        size = 1 << order
         # A buddy outside the zone is never on the zone's lists: the pop finds no buddy
-        # there, as the zone_start_pfn/end_pfn bounds test would.
-        while order < MAX_ORDER - 1:
-            buddy = pfn ^ (1 << order)
+        # there, as the zone_start_pfn/end_pfn bounds test would.  (size doubled and the
+        # lower pfn kept by a comparison: fewer instructions than 1 << order and pfn & buddy)
+        while order < max_order:
+            buddy = pfn ^ size
             bmt = free_area[order].pop(buddy, None)
             if bmt is None:
                 break
             del free_list[order][bmt][buddy]
             c_flags[buddy] = 0
-            nr_free -= 1 << order
-            pfn &= buddy
+            if buddy < pfn:
+                pfn = buddy
+            size += size
             order += 1
         if order != first_order:
             self.stats["merge"] += order - first_order
-        # add_to_free_list written out (every free of a large block ends here)
+        # add_to_free_list written out (every free of a large block ends here); merging
+        # leaves nr_free as it was, less the buddies' pages taken, plus the merged block's
         free_area[order][pfn] = mt
         free_list[order][mt][pfn] = None
         c_flags[pfn] = PG_buddy
         self._corder[pfn] = order
-        self.nr_free = nr_free + (1 << order)
+        self.nr_free += 1 << first_order
 
     # Public names without the name mangling of the double underscore.
     rmqueue_smallest = __rmqueue_smallest
