@@ -38,6 +38,9 @@ NR_PCP_LISTS = MIGRATE_PCPTYPES * (PAGE_ALLOC_COSTLY_ORDER + 1)
 FALLBACKS = ((MIGRATE_RECLAIMABLE, MIGRATE_MOVABLE), (MIGRATE_RECLAIMABLE, MIGRATE_UNMOVABLE),
              (MIGRATE_UNMOVABLE, MIGRATE_MOVABLE))
 ALLOC_NOFRAGMENT = 0x100                # alloc_flags: steal only whole pageblocks
+# 1 << order, by order: the hot paths index it (a tuple index costs about half a shift on
+# 3.11, and a block of 512 pages or more is then no new int)
+ORDER_NR_PAGES = tuple(1 << o for o in range(MAX_ORDER))
 # gfp_migratetype by (gfp >> GFP_MOVABLE_SHIFT) & 3: __GFP_MOVABLE 0x08, __GFP_RECLAIMABLE 0x10
 # (both at once is a caller's bug the kernel warns about; kmsim takes it as movable)
 GFP_MIGRATETYPE = (MIGRATE_UNMOVABLE, MIGRATE_MOVABLE, MIGRATE_RECLAIMABLE, MIGRATE_MOVABLE)
@@ -190,11 +193,11 @@ class Zone:
         # most large allocations
         free_area, lists = self.free_area, self.free_lists_of_type[mt]
         c_flags, c_order = self._cflags, self._corder
-        self.nr_free += (1 << high) - (1 << low)
+        self.nr_free += ORDER_NR_PAGES[high] - ORDER_NR_PAGES[low]
         self.stats["split"] += high - low
         while high > low:
             high -= 1
-            buddy = pfn + (1 << high)
+            buddy = pfn + ORDER_NR_PAGES[high]
             free_area[high][buddy] = mt
             lists[high][buddy] = None
             c_flags[buddy] = PG_buddy
@@ -210,7 +213,7 @@ class Zone:
                 pfn = lst.popitem()[0]
                 del self.free_area[current][pfn]
                 self._cflags[pfn] = 0
-                self.nr_free -= 1 << current
+                self.nr_free -= ORDER_NR_PAGES[current]
                 if current != order:
                     self.expand(pfn, order, current, mt)
                 return pfn
@@ -317,7 +320,7 @@ class Zone:
             mt = self.pageblock_mt[pfn >> self.pageblock_order]
         free_area, free_list, c_flags = self.free_area, self.free_list, self._cflags
         first_order, max_order = order, MAX_ORDER - 1
-        size = 1 << order
+        size = ORDER_NR_PAGES[order]
         # A buddy outside the zone is never on the zone's lists: the pop finds no buddy
         # there, as the zone_start_pfn/end_pfn bounds test would.  (size doubled and the
         # lower pfn kept by a comparison: fewer instructions than 1 << order and pfn & buddy)
@@ -340,7 +343,7 @@ class Zone:
         free_list[order][mt][pfn] = None
         c_flags[pfn] = PG_buddy
         self._corder[pfn] = order
-        self.nr_free += 1 << first_order
+        self.nr_free += ORDER_NR_PAGES[first_order]
 
     # Public names without the name mangling of the double underscore.
     rmqueue_smallest = __rmqueue_smallest
@@ -368,7 +371,7 @@ class Zone:
             self.free_factor >>= 1
         pfn = lst.pop()
         self._cflags[pfn] = 0
-        self.pcp_count -= 1 << order
+        self.pcp_count -= ORDER_NR_PAGES[order]
         return pfn
 
     def free_unref_page(self, pfn: int, order: int) -> None:
@@ -378,7 +381,7 @@ class Zone:
             self._cflags[pfn] = PG_pcp
             pindex = order * MIGRATE_PCPTYPES + _PCP_FREE_TYPE[self.pageblock_mt[pfn >> self.pageblock_order]]
             self.pcp[pindex].append(pfn)
-            self.pcp_count += 1 << order
+            self.pcp_count += ORDER_NR_PAGES[order]
             if self.free_factor and order:               # free_high: nr_pcp_high is 0
                 self.free_pcppages_bulk(self.nr_pcp_free(0, True), pindex)
             elif self.pcp_count >= self.pcp_high:

@@ -22,6 +22,7 @@ from .buddy import (
     ALLOC_NOFRAGMENT,
     GFP_MIGRATETYPE,
     MIGRATE_UNMOVABLE,
+    ORDER_NR_PAGES,
     PAGE_ALLOC_COSTLY_ORDER,
     Zone,
     free_range_to_blocks,
@@ -325,7 +326,7 @@ class PageAllocator:
         alloc_flags = self.nofragment[zi]
         while True:                          # get_page_from_freelist
             for z in zl:
-                if z.nr_free - (1 << order) >= z.wmark_low:
+                if z.nr_free - ORDER_NR_PAGES[order] >= z.wmark_low:
                     pfn = z.rmqueue(order, mt, alloc_flags)
                     if pfn >= 0:
                         return self.prep_new_page(pfn, order, gfp)
@@ -379,10 +380,10 @@ class PageAllocator:
                 fills = self._owner_fills[owner]
             except KeyError:
                 fills = self._tail_fills(owner)
-            self._mv_owner[pfn + 1:pfn + (1 << order)] = fills[order]
+            self._mv_owner[pfn + 1:pfn + ORDER_NR_PAGES[order]] = fills[order]
         # kernel_init_pages, unless no frame of the block was written since it was cleared
         if (self.init_on_alloc or gfp & _GFP_ZERO) and (
-                self._dirty[pfn] or self._dirty[pfn:pfn + (1 << order)] != _CLEAN[order]):
+                self._dirty[pfn] or self._dirty[pfn:pfn + ORDER_NR_PAGES[order]] != _CLEAN[order]):
             self.clear_pages(pfn, order)
         if self.alloc_hooked and (self.alloc_hooks or owner != self.kernel_owner):
             hook = self.lone_module_hook
@@ -452,7 +453,7 @@ class PageAllocator:
                 if z.pcp_count >= z.pcp_high:
                     z.pcp_overflow(pfn)
             else:
-                self._mv_owner[pfn + 1:pfn + (1 << order)] = _FREE_TAILS[order]
+                self._mv_owner[pfn + 1:pfn + ORDER_NR_PAGES[order]] = _FREE_TAILS[order]
                 if order > PAGE_ALLOC_COSTLY_ORDER:         # free_the_page: __free_pages_ok
                     cflags[pfn] = 0
                     z.free_one_page(pfn, order)
