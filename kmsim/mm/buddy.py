@@ -93,7 +93,8 @@ class Zone:
 
     # Declared slots: CPython 3.11-3.13 keep at most 29 attributes of an instance inline;
     # past that an instance gets a real dict and every method call on it loses its
-    # specialization (the mixed-order pair cost a quarter more with 30).
+    # specialization (with 30 attributes here and 31 in PageAllocator, the mixed-order
+    # pair took 35,099 instructions instead of 31,584)
     __slots__ = ("mem", "name", "idx", "zone_start_pfn", "end_pfn", "spanned", "present", "managed",
                  "free_area", "free_list", "nr_free", "pageblock_order", "pageblock_mt", "pcp", "pcp0",
                  "pcp0_by_gfp", "pcp0_by_block", "pcp0_at", "pcp_count", "pcp_batch", "pcp_high",
@@ -117,8 +118,8 @@ class Zone:
         self.free_list: list[list[dict[int, None]]] = [[dict() for _ in MIGRATE_TYPES]
                                                        for _ in range(MAX_ORDER)]
         # the same lists by type, then order (what __rmqueue_smallest searches)
-        self.free_lists_of_type = [[self.free_list[o][mt] for o in range(MAX_ORDER)]
-                                   for mt in range(len(MIGRATE_TYPES))]
+        self.free_lists_of_type: list[list[dict[int, None]]] = [
+            [self.free_list[o][mt] for o in range(MAX_ORDER)] for mt in range(len(MIGRATE_TYPES))]
         self.nr_free = 0                       # NR_FREE_PAGES: buddy lists only
         self.pageblock_order = pageblock_order
         # memmap_init: every pageblock starts MIGRATE_MOVABLE (indexed by pfn >> pageblock_order)
@@ -207,7 +208,7 @@ class Zone:
         """Take the first block of type mt of the smallest order >= order; -1 if none."""
         lists = self.free_lists_of_type[mt]
         current = order
-        while current < MAX_ORDER:           # (no range object: most searches stop at once)
+        while current < MAX_ORDER:           # not a range: making one costs more than most searches
             lst = lists[current]
             if lst:
                 pfn = lst.popitem()[0]
