@@ -13,7 +13,8 @@ A free list is a dict used as an ordered set of head pfns: ``popitem()`` takes
 the most recently added block, as ``list_first_entry`` after ``list_add`` does,
 and removing a buddy during a merge is O(1).  ``free_area[order]`` maps every free
 head of the order to its list's migrate type (the buddy's list in a merge), and
-``free_list[order][mt]`` holds the heads of one type.  A pcp list is a deque whose
+``free_list[order][mt]`` holds the heads of one type (``free_lists_of_type[mt][order]``
+is the same dict, for the search of one type).  A pcp list is a deque whose
 right end is the list head; ``pcp[order * 3 + mt]`` is order_to_pindex.  Freeing a
 page onto it (free_unref_page) is also written out in PageAllocator.free for order 0,
 the allocator's hot path.
