@@ -59,8 +59,8 @@ _MADVISE_ORDER = 5
 # MADV_DONTNEED): a plain list, since the fast path indexes it on every allocation.
 _ZERO = [bytes(PAGE_SIZE << o) for o in range(_MADVISE_ORDER)]
 _CLEAN = [bytes(1 << o) for o in range(MAX_ORDER)]       # PhysMem.dirty of a cleared block
-# The owner (0) of a freed block's tail pages, by order
-_FREE_TAILS = [memoryview(bytes(4 * ((1 << o) - 1))).cast("i") for o in range(MAX_ORDER)]
+# The owner (0) of a freed block's tail pages, by order (in owner's own buffer format)
+_FREE_TAILS = [memoryview(np.zeros((1 << o) - 1, np.int32)) for o in range(MAX_ORDER)]  # type: ignore[arg-type]  # numpy's stubs: an ndarray is a buffer
 _SECTION_SHIFT = 12      # 16 MiB: every zone boundary (16M, 896M, 4G) is a multiple of it
 _FREE_OR_ABSENT = PG_buddy | PG_pcp | PG_reserved | PG_hole
 # A page some other allocator still owns: __free_pages refuses it (free_bad says why).
