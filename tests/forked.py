@@ -12,7 +12,7 @@ Not forked: e2e tests (their cost is the subprocess), tests that use a module- o
 class-scoped fixture of the test tree (their shared state lives in the worker, as
 without this plugin), and the rest of a file whose first three forked tests booted
 nothing (a fork costs a few milliseconds of page-table copying and copy-on-write).
-``--no-fork`` (or a platform without fork) runs every test in the worker.  The child
+``--no-fork`` (or --pdb, --trace, a platform without fork) runs every test in the worker.  The child
 reports through a pipe with pytest's own report serialisation; one that dies first is a
 failed test saying how it died.
 """
@@ -130,7 +130,8 @@ def pytest_addoption(parser) -> None:
 
 
 def pytest_configure(config) -> None:
-    if config.getoption("--no-fork") or not hasattr(os, "fork"):
+    if config.getoption("--no-fork") or not hasattr(os, "fork") or config.getoption("usepdb") \
+            or config.getoption("trace"):     # a debugger wants the test in this process
         return
     config.stash[_ENABLED] = True
     Kernel.__new__ = _new      # type: ignore[method-assign]
