@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import _thread
 import contextlib
+import os
 import signal
 import threading
 import time
@@ -166,8 +167,9 @@ class _Watcher:
 class _WatchThread(threading.Thread):
     """The process's one watchdog thread: it looks at the armed watches every 50 ms and
     waits, parked, while there are none (a thread started for each call into module code
-    cost ~0.25 ms of CPU and more of wall time).  Started on the first arm, and again in
-    a forked child (where it does not run)."""
+    cost ~0.25 ms of CPU and more of wall time).  Started on the first arm; an idle one
+    ends before a fork (a thread there would make Python 3.12+ warn that a multi-threaded
+    process forks), and the next arm, in the parent or the child, starts another."""
 
     running: _WatchThread | None = None
 
@@ -175,6 +177,21 @@ class _WatchThread(threading.Thread):
         super().__init__(name="kmsim-watchdog", daemon=True)
         self.cond = threading.Condition()
         self.watches: list[_Watcher] = []
+        self.ending = False
+
+    @classmethod
+    def end_idle(cls) -> None:
+        """Before a fork: end the thread if it watches nothing."""
+        t = cls.running
+        if t is None or not t.is_alive() or t is threading.current_thread():
+            return
+        with t.cond:
+            if t.watches:
+                return
+            t.ending = True
+            t.cond.notify()
+        t.join()
+        cls.running = None
 
     @classmethod
     def watch(cls, w: _Watcher) -> None:
@@ -201,8 +218,10 @@ class _WatchThread(threading.Thread):
         cond = self.cond
         while True:
             with cond:
-                while not self.watches:
+                while not self.watches and not self.ending:
                     cond.wait()
+                if not self.watches:
+                    return
                 watches = list(self.watches)
             now, count = time.process_time(), RESCHED[0]
             done = [w for w in watches if w.poll(now, count)]
@@ -212,6 +231,10 @@ class _WatchThread(threading.Thread):
                         self.watches.remove(w)
                 if not any(w.start is None for w in self.watches):
                     cond.wait(0.05)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_WatchThread.end_idle)
 
 
 def show_regs_of(k, tb) -> list[str]:
