@@ -300,9 +300,9 @@ def wc_counts(text: str) -> dict[str, int]:
 
 def _wc_width(want: set[str], files: list[str | None], shapes: list[tuple[bool, int] | None]) -> int:
     """coreutils' compute_number_width: 1 for one count of one input; else the digits of
-    the regular files' total size, at least 7 when an input is not a regular file
-    (standard input, a directory), and 1 when the first input could not be stat'ed."""
-    if len(files) == 1 and len(want) == 1 or shapes[0] is None:
+    the total size of the regular files stat(2) found, at least 7 when one of them is not
+    a regular file (standard input, a directory)."""
+    if len(files) == 1 and len(want) == 1:
         return 1
     ok = [s for s in shapes if s is not None]
     least = 7 if any(not regular for regular, _size in ok) else 1
@@ -324,7 +324,9 @@ def wc(args: list[str], inputs: Inputs, out: Out, err: Out) -> int:
     read: list[Source | FileError] = []
     for f in files:
         try:
-            read.append(inputs.read(f or STDIN))
+            if f == "":
+                raise FileError("invalid zero-length file name", 0)
+            read.append(inputs.read(STDIN if f is None else f))
         except FileError as e:
             read.append(e)
     shapes = [(r.regular, r.size) if isinstance(r, Source) else r.stat for r in read]
@@ -333,7 +335,7 @@ def wc(args: list[str], inputs: Inputs, out: Out, err: Out) -> int:
     status = 0
     for f, r in zip(files, read, strict=True):
         if isinstance(r, FileError):
-            err(f"wc: {quotef(f or STDIN)}: {r}")
+            err(f"wc: {quotef(STDIN if f is None else f)}: {r}" if f else f"wc: {r}")
             status = 1
             if not r.is_dir:
                 continue
@@ -362,15 +364,16 @@ _CAT_SHORTHANDS = {"A": "vET", "e": "vE", "t": "vT"}
 
 def cat(args: list[str], inputs: Inputs, out: Out, err: Out) -> int:
     """coreutils cat: each input in turn; -n/-b number lines, -s squeezes blank lines,
-    -E ends them with '$', -T shows tabs as ^I, -v control characters as ^X."""
+    -E ends them with '$', -T shows tabs as ^I, -v control characters as ^X.  A line that
+    one input leaves unfinished goes on in the next, as cat sees one stream."""
     flags: set[str] = set()
     files = _parse("cat", CAT_OPTIONS, args, lambda key, _v: flags.update(_CAT_SHORTHANDS.get(key, key)))
-    status, number, blank_run = 0, 0, False
+    status, number, blank_run, at_bol = 0, 0, False, True
     for f in files or [STDIN]:
         try:
             text = inputs.read(f).text
         except FileError as e:
-            err(f"cat: {f}: {e}")
+            err(f"cat: {quotef(f)}: {e}")
             status = 1
             continue
         if not flags - {"u"}:
@@ -379,18 +382,17 @@ def cat(args: list[str], inputs: Inputs, out: Out, err: Out) -> int:
         pieces = []
         for line in split_lines(text):
             body, nl = (line[:-1], "\n") if line.endswith("\n") else (line, "")
-            if "s" in flags and not body and nl:
-                if blank_run:
-                    continue
-                blank_run = True
-            elif nl or body:
-                blank_run = False
-            if "b" in flags and body or "n" in flags and "b" not in flags:
+            blank = at_bol and not body
+            if "s" in flags and blank and blank_run:
+                continue
+            if at_bol:
+                blank_run = blank
+            shown = _cat_show(body, flags)
+            if at_bol and ("b" in flags and body or "n" in flags and "b" not in flags):
                 number += 1
-                body = f"{number:6d}\t{_cat_show(body, flags)}"
-            else:
-                body = _cat_show(body, flags)
-            pieces.append(body + ("$" if "E" in flags and nl else "") + nl)
+                shown = f"{number:6d}\t{shown}"
+            pieces.append(shown + ("$" if "E" in flags and nl else "") + nl)
+            at_bol = bool(nl)
         out("".join(pieces))
     return status
 

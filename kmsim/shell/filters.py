@@ -271,7 +271,9 @@ def grep(args: list[str], inputs: Inputs, out: Out, err: Out) -> int:
             if "s" not in opt.flags:
                 err(f"grep: {label}: {e}")
             error = True
-            continue
+            if not e.is_dir:
+                continue
+            text = ""                  # a directory opens: its read fails, and it counts as empty
         if _grep_file(matcher, opt, text, label, named, out, err, printed):
             selected = True
             if "q" in opt.flags:
