@@ -421,7 +421,8 @@ class Kasan:
         k.reporter.emit(lines, level=3)
         k.modules.lockdep_off()
         if self.reports == 1 and not self.multi_shot:
-            k.printk.emit(4, f"kmsim: {msg}: the module went on running, as with the kernel's "
+            who = "the module" if any(m[2] for m in mods) else "the code"
+            k.printk.emit(4, f"kmsim: {msg}: {who} went on running, as with the kernel's "
                              f"kasan.fault=report; KASAN reports only the first bad access of a "
                              f"boot (--append kasan_multi_shot reports them all)")
 

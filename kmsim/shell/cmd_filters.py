@@ -13,14 +13,23 @@ from .filters import FilterError, Inputs, run_filter
 from .inputs import open_operand
 
 EXAMPLES = {"grep": "grep PATTERN /proc/slabinfo", "head": "head -n 5 /proc/meminfo",
-            "tail": "tail -n 3 /proc/meminfo", "wc": "wc -l /proc/vmallocinfo", "sort": "sort /proc/modules"}
+            "tail": "tail -n 3 /proc/meminfo", "wc": "wc -l /proc/vmallocinfo", "sort": "sort /proc/modules",
+            "cat": "cat /proc/meminfo"}
 
 
 def run_first(ctx, name: str, args: list[str]) -> int:
-    """Run filter `name` as a command: its FILEs read, its output and messages as they come."""
+    """Run filter `name` as a command: its FILEs read, its output and messages in the order
+    the tool prints them."""
     inputs = Inputs(None, lambda path: open_operand(ctx.kernel, path))
+    # nothing after it in the pipeline: its output goes out as it comes, between its messages
+    if ctx.shell.piping:
+        def out(text: str) -> None:
+            ctx.out(text, end="")
+    else:
+        def out(text: str) -> None:
+            ctx.result.write("out", text)
     try:
-        status = run_filter([name, *args], inputs, lambda text: ctx.out(text, end=""), ctx.err)
+        status = run_filter([name, *args], inputs, out, ctx.err)
     except FilterError as e:
         ctx.err(str(e))
         return e.status

@@ -222,6 +222,9 @@ def _dmesg_console_level(ctx, lvl: str) -> int:
 def cmd_cat(ctx, args):
     if not args:
         raise UsageError("missing file operand")
+    if any(a.startswith("-") for a in args):        # options (-n ...) or '-': coreutils cat's filter
+        from .cmd_filters import run_first
+        return run_first(ctx, "cat", args)
     status = 0
     for path in args:
         vpath = virtual_path(path)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from .filter_help import HELP, FilterHelp
 from .inputs import STDIN, FileError, Inputs, Source
 from .options import OptionError, Options
 
@@ -70,14 +71,18 @@ def _unsupported(name: str, letter: str) -> FilterError:
 def _parse(name: str, spec: Options, args: list[str], act: Callable[[str, str | None], None]) -> list[str]:
     """The options of args acted on in order (those before a rejected one too, as getopt_long
     reaches them); the operands."""
+    def acted(key: str, value: str | None) -> None:
+        if key == "help":
+            raise FilterHelp(HELP[name])
+        act(key, value)
     try:
         found, operands = spec.parse(args)
     except OptionError as e:
         for key, value in e.before:
-            act(key, value)
+            acted(key, value)
         raise _usage(name, str(e)) from None
     for key, value in found:
-        act(key, value)
+        acted(key, value)
     return operands
 
 
@@ -110,7 +115,7 @@ class HeadTail:
     """head's or tail's command line: the count (lines or bytes, with its sign), the header
     mode and the FILE operands."""
     LONG: dict[str, str | None] = {"lines=": "n", "bytes=": "c", "quiet": "q", "silent": "q", "verbose": "v",
-            "zero-terminated": "z"}
+            "zero-terminated": "z", "help": None}
     SPECS = {"head": Options("c:n:qvz0123456789", LONG),
              "tail": Options("c:n:fFqs:vz0123456789",
                              {**LONG, "follow": "f", "retry": None, "sleep-interval=": "s", "pid=": None,
@@ -250,7 +255,7 @@ def head_tail(name: str, args: list[str], inputs: Inputs, out: Out, err: Out) ->
 # ------------------------------------------------------------------------------------
 # sort
 
-SORT_OPTIONS = Options("bcdfghik:Mmno:RrS:st:T:uVz", {"reverse": "r"})
+SORT_OPTIONS = Options("bcdfghik:Mmno:RrS:st:T:uVz", {"reverse": "r", "help": None})
 
 
 def sort(args: list[str], inputs: Inputs, out: Out, err: Out) -> int:
@@ -284,7 +289,7 @@ WC_ORDER = ("lines", "words", "chars", "bytes", "max")
 # what glibc's iswspace calls a space in a UTF-8 locale
 WC_SPACE = re.compile("[ \t\n\v\f\r\u1680\u2000-\u2006\u2008-\u200a\u2028\u2029\u205f\u3000]+")
 WC_OPTIONS = Options("lwmcL", {"lines": "l", "words": "w", "chars": "m", "bytes": "c",
-                               "max-line-length": "L", "files0-from=": None})
+                               "max-line-length": "L", "files0-from=": None, "help": None})
 
 
 def wc_counts(text: str) -> dict[str, int]:
@@ -358,7 +363,7 @@ def _wc_line(counts: dict[str, int], want: set[str], width: int, name: str | Non
 
 CAT_OPTIONS = Options("AbeEnstTuv", {"show-all": "A", "number-nonblank": "b", "show-ends": "E",
                                      "number": "n", "squeeze-blank": "s", "show-tabs": "T",
-                                     "show-nonprinting": "v"})
+                                     "show-nonprinting": "v", "help": None})
 _CAT_SHORTHANDS = {"A": "vET", "e": "vE", "t": "vT"}
 
 
@@ -398,10 +403,14 @@ def cat(args: list[str], inputs: Inputs, out: Out, err: Out) -> int:
 
 
 def _cat_show(body: str, flags: set[str]) -> str:
-    """-T: tabs as ^I; -v: the other control characters as ^X, DEL as ^?."""
+    """-T: tabs as ^I; -v: the other control bytes as ^X, DEL as ^?, the bytes past 127 as
+    M- and the same (the UTF-8 bytes of a character, as cat sees bytes)."""
     if "T" in flags:
         body = body.replace("\t", "^I")
-    if "v" in flags:
-        body = re.sub(r"[\x00-\x08\x0a-\x1f\x7f]",
-                      lambda m: "^?" if m.group() == "\x7f" else "^" + chr(ord(m.group()) + 64), body)
-    return body
+    if "v" not in flags or body.isascii() and body.isprintable():
+        return body
+    out = []
+    for b in body.encode("utf-8", "replace"):
+        meta, b = ("M-", b - 128) if b >= 128 else ("", b)
+        out.append(meta + ("^?" if b == 127 else "^" + chr(b + 64) if b < 32 and b != 9 else chr(b)))
+    return "".join(out)

@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 
 from .coreutils import FilterError, cat, head_tail, sort, split_lines, wc
+from .filter_help import HELP, FilterHelp
 from .inputs import STDIN, FileError, Inputs, Source
 from .options import OptionError, Options
 from .regex import RegexError, translate
@@ -44,24 +45,28 @@ def run_filter(words: list[str], inputs: Inputs, out: Out, err: Out) -> int:
     fn = FILTERS.get(name)
     if fn is None:
         raise FilterError(f"{name}: not a filter (use {', '.join(FILTERS)})")
-    return fn(args, inputs, out, err)
+    try:
+        return fn(args, inputs, out, err)
+    except FilterHelp as e:
+        out(str(e))
+        return 0
 
 
 # ------------------------------------------------------------------------------------
 # grep
 
-GREP_UNSUPPORTED = "DIPRTUVZabdfruz"
+GREP_UNSUPPORTED = "DIPRTUVZabdruz"
 # the context digits (-5) arrive as --context-digits, one run of digits each (see _split_cluster)
 GREP_OPTIONS = Options(
-    "A:B:C:EFGHLe:hilm:nocqsvwxy" + GREP_UNSUPPORTED,
+    "A:B:C:EFGHLe:f:hilm:nocqsvwxy" + GREP_UNSUPPORTED,
     {"ignore-case": "i", "invert-match": "v", "count": "c", "line-number": "n", "word-regexp": "w",
      "line-regexp": "x", "quiet": "q", "silent": "q", "no-messages": "s", "only-matching": "o",
-     "fixed-strings": "F", "extended-regexp": "E", "basic-regexp": "G", "regexp=": "e",
+     "fixed-strings": "F", "extended-regexp": "E", "basic-regexp": "G", "regexp=": "e", "file=": "f",
      "after-context=": "A", "before-context=": "B", "context=": "C", "max-count=": "m",
      "with-filename": "H", "no-filename": "h", "files-with-matches": "l", "files-without-match": "L",
-     "label=": None, "color": None, "colour": None, "context-digits=": None},
+     "label=": None, "help": None, "color": None, "colour": None, "context-digits=": None},
     optional=("color", "colour"))
-_VALUED = "ABCem"
+_VALUED = "ABCefm"
 
 
 def _split_cluster(a: str) -> list[str]:
@@ -102,8 +107,9 @@ class GrepOptions:
         self.with_filename: bool | None = None       # -H / -h, the last one given
         self.list_files = ""                         # -l or -L, the last one given
         self.label = "(standard input)"
+        self.pattern_files: list[str] = []           # -f FILE: read by grep() through its inputs
         operands = self.parse(args)
-        if not self.patterns:
+        if not self.patterns and not self.pattern_files:
             if not operands:
                 raise FilterError(GREP_USAGE)
             self.patterns.append(operands.pop(0))
@@ -130,6 +136,8 @@ class GrepOptions:
             pass
         elif key == "label":
             self.label = value or ""
+        elif key == "help":
+            raise FilterHelp(HELP["grep"])
         elif key in ("H", "h"):
             self.with_filename = key == "H"
         elif key in ("l", "L"):
@@ -148,6 +156,8 @@ class GrepOptions:
         value = value or ""
         if c == "e":
             self.patterns.append(value)
+        elif c == "f":
+            self.pattern_files.append(value)
         elif c == "m":
             if not re.fullmatch(r"-?\d+", value.strip()):
                 raise FilterError("grep: invalid max count")
@@ -171,7 +181,7 @@ class GrepMatcher:
     """All of grep's patterns as one Python regex, searched as grep searches (-w, -x, -o)."""
 
     def __init__(self, opt: GrepOptions, warn: Callable[[str], None]):
-        body = "|".join(f"(?:{p})" for p in self.pieces(opt, warn))
+        body = "|".join(f"(?:{p})" for p in self.pieces(opt, warn)) or "(?!)"    # no pattern: no match
         self.word = "w" in opt.flags and "x" not in opt.flags
         self.alternation = "|" in body
         flags = re.IGNORECASE if "i" in opt.flags else 0
@@ -258,6 +268,13 @@ def grep(args: list[str], inputs: Inputs, out: Out, err: Out) -> int:
     """GNU grep over each FILE (standard input without one): 0 if a line was selected,
     1 if none, 2 if a FILE could not be read (0 with -q once a line is selected)."""
     opt = GrepOptions(args)
+    for name in opt.pattern_files:          # -f FILE: a pattern a line; an empty FILE has none
+        try:
+            text = inputs.read(name).text
+        except FileError as e:
+            raise FilterError(f"grep: {name}: {e}") from None
+        if text:
+            opt.patterns.append(text.removesuffix("\n"))
     matcher = GrepMatcher(opt, err)
     files = opt.files or [STDIN]
     named = opt.with_filename if opt.with_filename is not None else len(files) > 1

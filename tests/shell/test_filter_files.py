@@ -86,6 +86,16 @@ def test_grep_on_the_machines_files(sh):
     assert out.startswith("/proc/sys/kernel/printk:")
 
 
+def test_grep_takes_patterns_from_a_file(sh, files):
+    (files / "pats").write_text("a1\nc\n")
+    (files / "empty").write_text("")
+    assert run(sh, "grep -f pats f1") == ("a1\nc\n", "", 0)
+    assert run(sh, "grep -c -f pats -e e f1") == ("3\n", "", 0)
+    assert run(sh, "grep -f empty f1") == ("", "", 1)            # no pattern: no line
+    assert run(sh, "grep -f nosuch f1") == ("", "grep: nosuch: No such file or directory\n", 2)
+    assert run(sh, "cat f2 | grep -f - f1") == ("", "", 1)
+
+
 # -- head, tail --------------------------------------------------------------------
 
 @pytest.mark.parametrize("line, out, err, status", [
@@ -173,6 +183,27 @@ def test_wc_of_the_machines_files_is_the_widths_procfs_and_sysfs_give(sh):
     assert run(sh, "wc /proc/nosuch") == ("", "wc: /proc/nosuch: No such file or directory\n", 1)
 
 
+def test_cat_v_shows_control_and_high_bytes_as_cat_does(sh, files):
+    (files / "utf").write_bytes("caf\u00e9\t\x01\n".encode())
+    assert run(sh, "cat -A utf") == ("cafM-CM-)^I^A$\n", "", 0)
+    assert run(sh, "cat -v utf") == ("cafM-CM-)\t^A\n", "", 0)
+
+
+def test_every_filter_has_gnus_help_with_the_options_it_has(sh):
+    for name in ("grep", "head", "tail", "wc", "sort", "cat"):
+        out, err, status = run(sh, f"{name} --help /proc/nosuch")
+        usage = f"Usage: {name} [OPTION]... {'PATTERNS ' if name == 'grep' else ''}[FILE]..."
+        assert (out.splitlines()[0], err, status) == (usage, "", 0)
+        assert out.endswith(f"kmsim: the options above are those kmsim's {name} has; docs/shell.md, "
+                            f"or `help {name}`.\n")
+    assert "  -P, --perl-regexp" not in run(sh, "grep --help")[0]
+
+
+def test_a_device_is_read_up_to_its_first_mib(sh):
+    assert run(sh, "head -c 4 /dev/zero | wc -c") == ("4\n", "", 0)
+    assert run(sh, "wc -l /dev/zero") == ("0 /dev/zero\n", "", 0)
+
+
 # -- at the start of a line, and after a pipe --------------------------------------
 
 def test_a_filter_without_input_at_the_start_of_a_line_says_how_to_give_it_one(sh):
@@ -187,6 +218,13 @@ def test_a_filter_in_a_pipeline_reads_its_files_instead_of_the_pipe(sh):
     assert run(sh, "lsmod | head -n 1 /proc/cmdline") == (sh.execute("cat /proc/cmdline").out, "", 0)
     assert run(sh, "grep -c Mem /proc/meminfo | wc -l") == ("1\n", "", 0)
     assert run(sh, "head -2 /proc/slabinfo | tail -1 | grep -c name") == ("1\n", "", 0)
+
+
+def test_a_filters_output_and_messages_come_in_the_order_it_prints_them(sh):
+    r = sh.execute("head -n 1 /proc/cmdline /proc/nosuch /proc/cmdline")
+    streams = [stream for stream, _text in r.chunks]
+    runs = [st for i, st in enumerate(streams) if i == 0 or streams[i - 1] != st]
+    assert runs == ["out", "err", "out"]
 
 
 def test_the_filters_file_operands_complete_as_cats(sh):
