@@ -21,6 +21,7 @@ from .lib.params import ModParam, parse_param_value
 from .loader_hints import fell_off_hint, null_hint
 from .machine import PAGE_SIZE
 from .mm.pagetable import dump_pagetable
+from .modcopy import free_copy, kernel_read_file
 from .modsource import MAX_MODULE_SIZE, MODULE_SUFFIXES, read_module_source
 from .modthread import adopt_threads, prune_threads, threads_now
 from .report import (
@@ -444,6 +445,19 @@ class ModuleLoader:
                               f"{getattr(e, 'strerror', None) or 'Invalid argument'}") from None
         if not is_file:
             raise ModuleError(f"insmod: ERROR: could not load module {path}: No such file or directory")
+        copy = kernel_read_file(self.k, p)     # finit_module: the file into a vmalloc'd buffer
+        if copy == 0:
+            raise ModuleError(f"insmod: ERROR: could not insert module {path}: Cannot allocate memory",
+                              errno=12)
+        try:
+            mod = self._load_module(path, p, args)
+        finally:
+            free_copy(self.k, copy)            # load_module frees it just before do_init_module
+        return self._do_init(mod, path)
+
+    def _load_module(self, path: str, p: Path, args: list[str] | None) -> Module:
+        """load_module up to free_copy: the module laid out, its top level run, its
+        parameters parsed; raises ModuleError."""
         name = p.stem.replace("-", "_")
         if name in self.modules:
             msg = f"insmod: ERROR: could not insert module {path}: File exists"
@@ -485,14 +499,14 @@ class ModuleLoader:
         finally:
             self.loading = None
         if res.event is not None or mod.param_errors:
-            return self._fail_load(mod, path, res)
+            self._fail_load(mod, path, res)       # raises
         self._taint_on_load(mod)
         err = self._parse_params(mod)
         if err:
-            return self._discard(mod, path, err)
+            self._discard(mod, path, err)         # raises
         for hook in self.load_hooks:
             hook(mod)
-        return self._do_init(mod, path)
+        return mod
 
     def _fail_load(self, mod, path, res) -> list[str]:
         if res.event in ("killed", "interrupt", "lockup"):

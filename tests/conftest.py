@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.forked import pytest_addoption, pytest_configure, pytest_runtest_protocol  # noqa: F401  (hooks)
+
 ROOT = Path(__file__).resolve().parent.parent
 MODULES = ROOT / "modules"
 

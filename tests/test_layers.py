@@ -25,7 +25,7 @@ LAYERS = [
     (80, ("kmsim.shell",)),
     (70, ("kmsim.fs",)),
     (60, ("kmsim.check", "kmsim.check_pool", "kmsim.check_sandbox", "kmsim.check_worker")),
-    (50, ("kmsim.module", "kmsim.loader_hints", "kmsim.modsource", "kmsim.modthread")),
+    (50, ("kmsim.module", "kmsim.modcopy", "kmsim.loader_hints", "kmsim.modsource", "kmsim.modthread")),
     (48, ("kmsim.cc",)),                 # C modules: translated to calls of the headers
     (47, ("kmsim.linux",)),
     (45, ("kmsim.lib",)),

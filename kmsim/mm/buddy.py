@@ -470,11 +470,23 @@ class Zone:
         self.pcp_high = max(self.wmark_low, self.pcp_batch * 4)
 
 
+# The batches on DMA32's order-0 Unmovable list at the end of a boot without zone Normal:
+# the reference's insmod of zone.ko took its copy of the .ko and the module's memory (88
+# pages in kmsim) from that list without moving buddyinfo (transcript-main.txt), so it
+# held at least that many; kmsim gives it 4 batches (124 pages at 512M), the least
+# pcp->high can be (zone_highsize: batch << 2).
+PCP_BOOT_BATCHES = 4
+
+
 def fill_pcp_lists(zones: list[Zone]) -> None:
-    """The pcp lists at the end of boot, calibrated on the reference's transcripts: the
-    Unmovable lists of DMA and DMA32 hold a batch of every small order (at 512M zone.ko's
-    pages came from them, buddyinfo unmoved); zone Normal's order-0 Unmovable list is
-    empty (at 4G zone.ko's insmod refilled it from the buddy lists)."""
+    """The pcp lists at the end of boot, calibrated on the reference's transcripts (where
+    they stand depends on what user space did before the shell).  The Unmovable lists of
+    DMA and DMA32 hold a batch of every small order (at 512M zone.ko's pages came from
+    them, buddyinfo unmoved); zone Normal's order-0 Unmovable list is empty (at 4G
+    zone.ko's insmod refilled it twice from the buddy lists).  Without a zone Normal,
+    DMA32's order-0 list, the one GFP_KERNEL uses, holds PCP_BOOT_BATCHES batches in the
+    order frees leave a list (the highest pfn, freed last, at its head)."""
+    has_normal = any(z.name == "Normal" for z in zones)
     for z in zones:
         if z.name == "Normal":
             lst = z.pcp[0]
@@ -488,6 +500,9 @@ def fill_pcp_lists(zones: list[Zone]) -> None:
             continue
         for order in range(PAGE_ALLOC_COSTLY_ORDER + 1):
             z.rmqueue_bulk(order, max(z.pcp_batch >> order, 2) - len(z.pcp[order * MIGRATE_PCPTYPES]))
+        if z.name == "DMA32" and not has_normal:
+            z.rmqueue_bulk(0, (PCP_BOOT_BATCHES - 1) * z.pcp_batch)
+            z.pcp[0].reverse()
 
 
 def calculate_min_free_kbytes(lowmem_managed_pages: int) -> int:

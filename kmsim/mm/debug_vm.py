@@ -225,7 +225,7 @@ def check_printk(k) -> list[str]:
                        f"(sequence numbers must be contiguous)")
     if int(seqs[-1]) != lb.next_seq - 1:
         out.append(f"printk: last record has seq {int(seqs[-1])} but next_seq is {lb.next_seq}")
-    used = sum(lb._cost(r.text) for r in recs)
+    used = sum(map(lb._cost, [r.text for r in recs]))
     if used != lb.used:
         out.append(f"printk: buffer says {lb.used} bytes used, its records cost {used}")
     if lb.used > lb.capacity and len(recs) > 1:

@@ -197,6 +197,8 @@ class Kasan:
         """kasan_set_track: the task and the stack: the API function the module called (as
         6.1 compiles it: kmalloc inlined into kmalloc_trace), then the module's frames."""
         files = self.k.modules.module_files()
+        if not files:                  # no module loaded (the boot): no module frame to find
+            return self.k.current.pid, []
         mods = module_frames(files, frame=sys._getframe(2), api=False)
         frames = [format_frame(fn, ln, code, mod) for fn, ln, mod, code in mods]
         api = _called_api(files, sys._getframe(2))

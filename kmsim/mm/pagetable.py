@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..machine import PAGE_SHIFT
 from . import gfp as G
 from .gfp import __GFP_NORETRY as _GFP_NORETRY
@@ -336,15 +338,17 @@ class PageTable:
         """Yield (vaddr, pfn) of every mapped page (for the debug checks)."""
         yield from self._leaves(self.root << PAGE_SHIFT, 0, 0)
 
+    def _present(self, table: int, i: int) -> list[tuple[int, int]]:
+        """(index, entry) of the present entries of a table at level i, in index order."""
+        n = 1 << self.levels[i].bits
+        ents = np.frombuffer(self.mm, dtype="<u8" if self.esize == 8 else "<u4", count=n, offset=table)
+        idx = np.flatnonzero(ents & 3)
+        return list(zip(idx.tolist(), ents[idx].tolist(), strict=True))
+
     def _leaves(self, table: int, i: int, base: int):
         lv = self.levels[i]
         last = len(self.levels) - 1
-        n = 1 << lv.bits
-        raw = self.mm[table:table + n * self.esize]
-        for idx in range(n):
-            ent = int.from_bytes(raw[idx * self.esize:(idx + 1) * self.esize], "little")
-            if not ent & 3:
-                continue
+        for idx, ent in self._present(table, i):
             va = base | (idx << lv.shift)
             if i == last:
                 yield self._canonical(va), (ent & self.addr_mask) >> PAGE_SHIFT
@@ -365,15 +369,10 @@ class PageTable:
     def _tables(self, table: int, i: int, out: set) -> None:
         if i >= len(self.levels) - 1:
             return
-        lv = self.levels[i]
-        n = 1 << lv.bits
-        raw = self.mm[table:table + n * self.esize]
-        for idx in range(n):
-            ent = int.from_bytes(raw[idx * self.esize:(idx + 1) * self.esize], "little")
-            if ent & 3:
-                nt = self._next_table(ent, i)
-                out.add(nt >> PAGE_SHIFT)
-                self._tables(nt, i + 1, out)
+        for _idx, ent in self._present(table, i):
+            nt = self._next_table(ent, i)
+            out.add(nt >> PAGE_SHIFT)
+            self._tables(nt, i + 1, out)
 
 
 def dump_pagetable(k, addr: int) -> str:
