@@ -31,6 +31,7 @@ from ..machine import PAGE_SHIFT, PAGE_SIZE
 from ..report import (
     PY_CODE,
     TAINT_BAD_PAGE,
+    PyCode,
     _is_api,
     format_frame,
     kernel_caller,
@@ -197,16 +198,14 @@ class Kasan:
         """kasan_set_track: the task and the stack: the API function the module called (as
         6.1 compiles it: kmalloc inlined into kmalloc_trace), then the module's frames."""
         files = self.k.modules.module_files()
-        if not files:                  # no module loaded (the boot): no module frame to find
-            return self.k.current.pid, []
-        mods = module_frames(files, frame=sys._getframe(2), api=False)
+        mods = module_frames(files, frame=sys._getframe(2), api=False) if files else []
         frames = [format_frame(fn, ln, code, mod) for fn, ln, mod, code in mods]
-        api = _called_api(files, sys._getframe(2))
-        if api is None and not mods:    # a py statement: the API it called, then its caller's name
+        api = _called_api(files, sys._getframe(2)) if files else None
+        if api is None and not mods and PyCode.running:    # a py statement: the API it called, its caller
             py = py_api_frame(sys._getframe(2), outermost=True)
             api = py and (py[0], py[1], py[3])
             frames = [f" {kernel_caller(self.k)}"] if py is not None else []
-        if api is not None and (mods or frames):
+        if api is not None and frames:
             fn, ln, code = api
             frames.insert(0, f" {TRACK_FRAMES[fn]}" if fn in TRACK_FRAMES
                           else format_frame(fn, ln, code, None))
