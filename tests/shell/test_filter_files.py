@@ -212,6 +212,7 @@ def test_a_filter_without_input_at_the_start_of_a_line_says_how_to_give_it_one(s
     assert err == ("kmsim: grep had no input to read: name a FILE (grep PATTERN /proc/slabinfo) or pipe "
                    "a command into it (dmesg | grep ...)\n")
     assert run(sh, "wc -l -")[0] == "0 -\n"
+    assert run(make_shell(mem="64M", append="kmsim.hints=0"), "grep x") == ("", "", 1)
 
 
 def test_a_filter_in_a_pipeline_reads_its_files_instead_of_the_pipe(sh):
