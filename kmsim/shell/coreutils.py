@@ -12,6 +12,7 @@ standard input and of each operand, ``out`` takes the output, ``err`` each messa
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 
 from .filter_help import HELP, FilterHelp
@@ -57,6 +58,11 @@ def quoteaf(name: str) -> str:
     return "'" + name.replace("'", "'\\''") + "'"
 
 
+def quote(arg: str) -> str:
+    """gnulib's quote() in the C locale: 'arg', its backslashes and quotes escaped."""
+    return "'" + arg.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 def _usage(name: str, message: str) -> FilterError:
     """A coreutils usage error: the message, then the pointer to --help; status 1 (sort: 2)."""
     return FilterError(f"{name}: {message}\nTry '{name} --help' for more information.",
@@ -95,10 +101,10 @@ _POWERS = {"k": 1, "K": 1, "m": 2, "M": 2, "G": 3, "T": 4, "P": 5, "E": 6, "Z": 
 def parse_count(spec: str) -> int | None:
     """A count as coreutils reads one (leading blanks, '+', a suffix b = 512, k = 1024,
     kB = 1000, KiB = 1024 ...); None if it is not one; OverflowError past UINTMAX_MAX."""
-    m = re.fullmatch(r"[ \t\n\v\f\r]*\+?(\d+)(?:(b)|([kKmMGTPEZY])(B|iB|D)?)?", spec)
-    if m is None:
+    m = re.fullmatch(r"[ \t\n\v\f\r]*\+?(\d*)(?:(b)|([kKmMGTPEZY])(B|iB|D)?)?", spec)
+    if m is None or not m.group(1) and not (m.group(2) or m.group(3)):
         return None
-    n = int(m.group(1))
+    n = int(m.group(1) or 1)             # a suffix alone is one of it ('b': 512)
     if m.group(2):
         n *= 512
     elif m.group(3):
@@ -158,17 +164,17 @@ class HeadTail:
         if self.name == "head":
             self.sign = "-" if spec.startswith("-") else ""
             body = spec[1:] if self.sign else spec
-        else:
-            self.sign = "+" if spec.startswith("+") else ""
+        else:                           # tail's from_start, once set by a '+', stays
+            self.sign = "+" if spec.startswith("+") else self.sign
             body = spec[1:] if spec.startswith("-") else spec
         what = "lines" if lines else "bytes"
         try:
             n = parse_count(body)
         except OverflowError:
-            raise FilterError(f"{self.name}: invalid number of {what}: '{body}': "
+            raise FilterError(f"{self.name}: invalid number of {what}: {quote(body)}: "
                               "Value too large for defined data type", 1) from None
         if n is None:
-            raise FilterError(f"{self.name}: invalid number of {what}: '{body}'", 1)
+            raise FilterError(f"{self.name}: invalid number of {what}: {quote(body)}", 1)
         self.count = n
 
     def _head_obsolete(self, a: str) -> None:
@@ -193,7 +199,8 @@ class HeadTail:
         """tail [-+]NUM[bcl][f] with at most one FILE (tail.c's parse_obsolete_option):
         the files, or None when args are not in that form."""
         if not args or not (len(args) == 1 or (len(args) == 2 and not (args[1].startswith("-")
-                                                                         and len(args[1]) > 1))):
+                                                                         and len(args[1]) > 1))
+                            or (len(args) in (2, 3) and args[1] == "--")):
             return None
         a = args[0]
         m = re.fullmatch(r"([+-])(\d*)([bcl]?)(f?)", a)
@@ -206,9 +213,9 @@ class HeadTail:
         n = int(m.group(2)) if m.group(2) else 10
         n *= 512 if m.group(3) == "b" else 1
         if n > UINTMAX_MAX:
-            raise FilterError(f"tail: invalid number: '{a}': Value too large for defined data type", 1)
+            raise FilterError(f"tail: invalid number: {quote(a)}: Value too large for defined data type", 1)
         self.count = n
-        return args[1:]
+        return args[2:] if args[1:2] == ["--"] else args[1:]
 
 
 def _take(units: list, opt: HeadTail) -> list:
@@ -226,9 +233,12 @@ def head_tail(name: str, args: list[str], inputs: Inputs, out: Out, err: Out) ->
     opt = HeadTail(name, args)
     files = opt.files or [STDIN]
     headers = opt.headers if opt.headers is not None else len(files) > 1
+    if name == "tail" and opt.count == 0 and opt.sign != "+":
+        return 0                        # tail -n 0: coreutils reads nothing, not even a header
     status, first = 0, True
     for f in files:
         shown = "standard input" if f == STDIN else f
+        src: Source | None
         try:
             src = inputs.read(f)
         except FileError as e:
@@ -236,12 +246,15 @@ def head_tail(name: str, args: list[str], inputs: Inputs, out: Out, err: Out) ->
                 err(f"{name}: cannot open {quoteaf(f)} for reading: {e}")
                 status = 1
                 continue
-            src = None
+            nothing = name == "head" and opt.count == 0 and opt.sign != "-"      # head -n 0 reads nothing
+            src = Source("") if nothing else None
         if headers:
             out(f"{'' if first else chr(10)}==> {shown} <==\n")
             first = False
         if src is None:
             err(f"{name}: error reading {quoteaf(f)}: Is a directory")
+            if name == "tail" and not opt.lines:
+                return 1                # tail -c on a directory: its lseek fails, and tail stops
             status = 1
             continue
         if opt.lines:
@@ -269,14 +282,19 @@ def sort(args: list[str], inputs: Inputs, out: Out, err: Out) -> int:
             raise _unsupported("sort", key)
         reverse = True
     files = _parse("sort", SORT_OPTIONS, args, act) or [STDIN]
-    lines: list[str] = []
+    read: list[str | FileError] = []
     for f in files:
         try:
-            text = inputs.read(f).text
+            read.append(inputs.read(f).text)
         except FileError as e:
-            err(f"sort: {'read failed' if e.is_dir else 'cannot read'}: {quotef(f)}: {e}")
-            return 2
-        lines += [ln if ln.endswith("\n") else ln + "\n" for ln in split_lines(text)]
+            read.append(e)
+    # check_inputs: every FILE must be readable before any is read (a directory is, until read)
+    failed = [(f, r) for f, r in zip(files, read, strict=True) if isinstance(r, FileError)]
+    for f, bad in sorted(failed, key=lambda fe: fe[1].is_dir)[:1]:
+        err(f"sort: {'read failed' if bad.is_dir else 'cannot read'}: {quotef(f)}: {bad}")
+        return 2
+    lines = [ln if ln.endswith("\n") else ln + "\n" for text in read if isinstance(text, str)
+             for ln in split_lines(text)]
     out("".join(sorted(lines, reverse=reverse)))
     return 0
 
@@ -299,8 +317,22 @@ def wc_counts(text: str) -> dict[str, int]:
         "words": sum(1 for w in WC_SPACE.split(text) if any(c.isprintable() for c in w)),
         "chars": len(text),
         "bytes": len(text.encode("utf-8", "surrogatepass")),
-        "max": max((len(ln.rstrip("\n").expandtabs(8)) for ln in split_lines(text)), default=0),
+        "max": max((display_width(ln.rstrip("\n")) for ln in split_lines(text)), default=0),
     }
+
+
+def display_width(line: str) -> int:
+    """wc -L's width of a line: tabs to the next multiple of 8, '\r' and '\f' back to
+    the start, 2 columns for a wide character, none for a combining or control one."""
+    pos = best = 0
+    for ch in line:
+        if ch == "\t":
+            pos += 8 - pos % 8
+        elif ch in "\r\f":
+            best, pos = max(best, pos), 0
+        elif ch.isprintable():
+            pos += 0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+    return max(best, pos)
 
 
 def _wc_width(want: set[str], files: list[str | None], shapes: list[tuple[bool, int] | None]) -> int:

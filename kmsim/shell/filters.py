@@ -97,18 +97,22 @@ def _split_cluster(a: str) -> list[str]:
 class GrepOptions:
     """grep's command line, parsed as getopt_long does (options may follow the pattern)."""
 
-    def __init__(self, args: list[str]):
+    def __init__(self, args: list[str], read: Callable[[str], Source] | None = None):
         self.flags: set[str] = set()
+        self.read = read                     # -f FILE's reader: grep reads it where the option stands
         self.matcher: str | None = None
         self.patterns: list[str] = []
         self.after = self.before = 0
         self.context = False                 # -A/-B/-C/-NUM given (even 0): groups are separated
-        self.max_count = -1
+        self.given: dict[str, int] = {}      # -A, -B as given; -C and -NUM are the default of both
+        self.max_count: int | None = None          # -m NUM (negative: no limit)
         self.with_filename: bool | None = None       # -H / -h, the last one given
         self.list_files = ""                         # -l or -L, the last one given
         self.label = "(standard input)"
-        self.pattern_files: list[str] = []           # -f FILE: read by grep() through its inputs
+        self.pattern_files: list[str] = []           # -f FILE, each read as it is parsed
         operands = self.parse(args)
+        self.after = self.given.get("A", self.given.get("C", 0))
+        self.before = self.given.get("B", self.given.get("C", 0))
         if not self.patterns and not self.pattern_files:
             if not operands:
                 raise FilterError(GREP_USAGE)
@@ -130,7 +134,7 @@ class GrepOptions:
     def option(self, key: str, value: str | None) -> None:
         """Act on one option (its short letter, or its long name when it has none)."""
         if key == "context-digits":
-            self.after = self.before = int(value or 0)
+            self.given["C"] = int(value or 0)
             self.context = True
         elif key in ("color", "colour"):
             pass
@@ -156,8 +160,14 @@ class GrepOptions:
         value = value or ""
         if c == "e":
             self.patterns.append(value)
-        elif c == "f":
+        elif c == "f":              # a pattern a line; an empty FILE has none
             self.pattern_files.append(value)
+            try:
+                text = self.read(value).text if self.read is not None else ""
+            except FileError as e:
+                raise FilterError(f"grep: {value}: {e}") from None
+            if text:
+                self.patterns.append(text.removesuffix("\n"))
         elif c == "m":
             if not re.fullmatch(r"-?\d+", value.strip()):
                 raise FilterError("grep: invalid max count")
@@ -166,10 +176,7 @@ class GrepOptions:
             if not value.isdigit():
                 raise FilterError(f"grep: {value}: invalid context length argument")
             self.context = True
-            if c in "AC":
-                self.after = int(value)
-            if c in "BC":
-                self.before = int(value)
+            self.given[c] = int(value)
 
     def set_matcher(self, m: str) -> None:
         if self.matcher not in (None, m):
@@ -267,14 +274,9 @@ def _word_bounded(line: str, s: int, e: int) -> bool:
 def grep(args: list[str], inputs: Inputs, out: Out, err: Out) -> int:
     """GNU grep over each FILE (standard input without one): 0 if a line was selected,
     1 if none, 2 if a FILE could not be read (0 with -q once a line is selected)."""
-    opt = GrepOptions(args)
-    for name in opt.pattern_files:          # -f FILE: a pattern a line; an empty FILE has none
-        try:
-            text = inputs.read(name).text
-        except FileError as e:
-            raise FilterError(f"grep: {name}: {e}") from None
-        if text:
-            opt.patterns.append(text.removesuffix("\n"))
+    opt = GrepOptions(args, inputs.read)
+    if opt.list_files != "L" and (opt.max_count == 0 or _selects_nothing(opt)):
+        return 1                        # grep sees it cannot match: it reads nothing
     matcher = GrepMatcher(opt, err)
     files = opt.files or [STDIN]
     named = opt.with_filename if opt.with_filename is not None else len(files) > 1
@@ -298,14 +300,27 @@ def grep(args: list[str], inputs: Inputs, out: Out, err: Out) -> int:
     return 2 if error else 0 if selected else 1
 
 
+def _selects_nothing(opt: GrepOptions) -> bool:
+    """grep 3.8's 'easy to see that matching cannot succeed': no pattern at all (-f with an
+    empty FILE), or -v with only empty patterns (without -x, -w)."""
+    patterns = [p for pattern in opt.patterns for p in pattern.split("\n")]
+    if not patterns:
+        return "v" not in opt.flags
+    return "v" in opt.flags and not opt.flags & {"x", "w"} and not any(patterns)
+
+
 def _grep_file(matcher: GrepMatcher, opt: GrepOptions, text: str, label: str, named: bool,
                out: Out, err: Out, printed: list[bool]) -> int:
     """grep one input: prints what it selects; the number of lines selected."""
-    lines = split_lines(text)
+    if "\0" in text:                   # a binary file: grep takes its NUL bytes for line ends too
+        text = text.replace("\0", "\n") + "\0"
+    lines = split_lines(text.rstrip("\0"))
     invert = "v" in opt.flags
     hits = [i for i, ln in enumerate(lines) if (matcher.search(ln.rstrip("\n")) is None) == invert]
-    if opt.max_count >= 0:
+    if opt.max_count is not None and opt.max_count >= 0:
         hits = hits[:opt.max_count]
+    elif opt.max_count is not None and invert:     # grep 3.8: a negative -m selects nothing with -v
+        hits = []
     if "q" in opt.flags:
         return len(hits)
     if opt.list_files:
@@ -318,23 +333,19 @@ def _grep_file(matcher: GrepMatcher, opt: GrepOptions, text: str, label: str, na
         return len(hits)
     if hits and "\0" in text:          # grep 3.8: a NUL byte makes it a binary file
         err(f"grep: {label}: binary file matches")
+        printed[0] = True
         return len(hits)
-    if "o" in opt.flags:
-        out("" if invert else _only_matching(matcher, lines, hits, "n" in opt.flags, name))
-    else:
-        out(_with_context(lines, hits, opt, label if named else None, printed))
+    only = matcher if "o" in opt.flags else None
+    out(_with_context(lines, hits, opt, label if named else None, printed, only))
     return len(hits)
 
 
-def _only_matching(matcher: GrepMatcher, lines: list[str], hits: list[int], numbers: bool, name: str) -> str:
-    prefix = (lambda i: f"{name}{i + 1}:") if numbers else (lambda i: name)
-    return "".join(f"{prefix(i)}{part}\n" for i in hits for part in matcher.parts(lines[i].rstrip("\n")))
-
-
 def _with_context(lines: list[str], hits: list[int], opt: GrepOptions, label: str | None,
-                  printed: list[bool]) -> str:
+                  printed: list[bool], only: GrepMatcher | None = None) -> str:
     """The selected lines and their context: 'FILE:N:line', 'FILE-N-context', '--' before a
-    group that does not follow the last line printed (in this input or an earlier one)."""
+    group that does not follow the last line printed (in this input or an earlier one).
+    With -o (only), each of those lines prints its non-empty matches instead, one a line
+    (a context line of -v has some)."""
     keep: set[int] = set()
     for i in hits:
         keep.update(range(max(0, i - opt.before), min(len(lines), i + opt.after + 1)))
@@ -347,7 +358,11 @@ def _with_context(lines: list[str], hits: list[int], opt: GrepOptions, label: st
         line = lines[i] if lines[i].endswith("\n") else lines[i] + "\n"
         sep = ":" if i in selected else "-"
         prefix = f"{label}{sep}" if label is not None else ""
-        out.append(prefix + (f"{i + 1}{sep}" if "n" in opt.flags else "") + line)
+        prefix += f"{i + 1}{sep}" if "n" in opt.flags else ""
+        if only is None:
+            out.append(prefix + line)
+        else:
+            out += [f"{prefix}{part}\n" for part in only.parts(line[:-1])]
         prev = i
         printed[0] = True
     return "".join(out)

@@ -173,6 +173,15 @@ def test_wc_sort_and_cat_read_their_files_as_coreutils(sh, files, line, out, err
     assert run(sh, line) == (out, err, status)
 
 
+def test_wc_max_line_length_is_the_display_width(sh, files):
+    """coreutils wc -L (in a UTF-8 locale, as kmsim's wc counts): tabs to the next stop of
+    8, a carriage return back to the start, 2 columns a wide character, 0 a control one."""
+    (files / "w").write_text("a\rbcd\tx\n\u4e2d\u6587\na\x00b\n")
+    assert run(sh, "wc -L w") == ("9 w\n", "", 0)
+    (files / "w").write_text("\u4e2d\u6587\na\x00b\n")
+    assert run(sh, "wc -L w") == ("4 w\n", "", 0)
+
+
 def test_wc_of_the_machines_files_is_the_widths_procfs_and_sysfs_give(sh):
     lines = sh.execute("cat /proc/vmallocinfo").out.count("\n")
     assert run(sh, "wc -l /proc/vmallocinfo") == (f"{lines} /proc/vmallocinfo\n", "", 0)
@@ -202,6 +211,33 @@ def test_every_filter_has_gnus_help_with_the_options_it_has(sh):
 def test_a_device_is_read_up_to_its_first_mib(sh):
     assert run(sh, "head -c 4 /dev/zero | wc -c") == ("4\n", "", 0)
     assert run(sh, "wc -l /dev/zero") == ("0 /dev/zero\n", "", 0)
+
+
+@pytest.mark.parametrize("line, out, err, status", [
+    # grep sees it cannot match, and reads nothing (no message for the missing FILE)
+    ("grep -v '' f1 nosuch", "", "", 1),
+    ("grep -m0 '[' nosuch", "", "", 1),
+    ("grep -vx '' nosuch", "", "grep: nosuch: No such file or directory\n", 2),
+    # -C and -NUM are the default of -A and -B, whatever their order
+    ("grep -B1 -2 'e' f1", "d\ne\na3\n", "", 0),
+    # -o prints the matches of every line output, context ones too
+    ("grep -onv -A1 a f1", "3-a\n7-a\n", "", 0),
+    # a NUL byte ends a line too in a binary file
+    ("grep -c '' bin f1", "bin:2\nf1:7\n", "", 0),
+    ("grep -m -1 -c a f1", "3\n", "", 0),
+    ("grep -v -m -1 -c a f1", "0\n", "", 1),
+    ("tail -n 0 f1 nosuch", "", "", 0),
+    ("tail -c 2 f1 dd f2", "==> f1 <==\n3\n\n==> dd <==\n", "tail: error reading 'dd': Is a directory\n", 1),
+    ("tail -n +0 -c 3b f1", "", "", 0),
+    ("tail -2 -- f1", "e\na3\n", "", 0),
+    ("tail -c -b f3", "noeol", "", 0),
+    ("head -n 0 f1 dd", "==> f1 <==\n\n==> dd <==\n", "", 0),
+    ("head -n \"it's\" f1", "", "head: invalid number of lines: 'it\\'s'\n", 1),
+    ("sort dd nosuch f1", "", "sort: cannot read: nosuch: No such file or directory\n", 2),
+])
+def test_gnus_corners(sh, files, line, out, err, status):
+    (files / "bin").write_bytes(b"a\0b\n")
+    assert run(sh, line) == (out, err, status)
 
 
 # -- at the start of a line, and after a pipe --------------------------------------
