@@ -209,8 +209,7 @@ class _Translator:
     def interval_bre(self) -> None:
         m = re.match(r"(\d*)(,(\d*))?\\\}", self.p[self.i:])
         if m is None:
-            rest = self.p[self.i:]
-            raise RegexError("Invalid content of \\{\\}" if "\\}" in rest else "Unmatched \\{")
+            raise RegexError(_bad_interval(self.p[self.i:]))
         self.i += m.end()
         self.repeat(_interval(m), "{")
 
@@ -269,6 +268,24 @@ class _Translator:
             return name
         self.i += 1
         return p[i]
+
+
+def _bad_interval(rest: str) -> str:
+    """glibc's message for a BRE interval that is not one (parse_dup_op): it reads the
+    tokens after '\\{' up to '\\}' or ','; the end of the pattern first is "Unmatched",
+    anything else (a non-digit, a second ',') "Invalid content"."""
+    i, part, digits = 0, 0, True
+    while i < len(rest):
+        if rest.startswith("\\}", i):
+            return "Invalid content of \\{\\}"
+        c = rest[i]
+        if c == ",":
+            if part or not digits:
+                return "Invalid content of \\{\\}"
+            part = 1
+        digits = digits and c.isdigit() or c == ","
+        i += 2 if c == "\\" else 1
+    return "Unmatched \\{"
 
 
 def _interval(m) -> str:
