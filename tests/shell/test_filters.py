@@ -118,7 +118,8 @@ def test_empty_matches_count_for_w_only_where_nothing_longer_matches():
     (("--frob", "a"), "grep: unrecognized option '--frob'\n" + GREP_USAGE),
     # glibc's parse_dup_op: the end of the pattern inside \{ is "Unmatched", anything else "Invalid"
     (("a\\{x",), "grep: Unmatched \\{"), (("a\\{1,x",), "grep: Unmatched \\{"),
-    (("[ab]\\{[^a], ",), "grep: Invalid content of \\{\\}"), (("a\\{1x\\}",), "grep: Invalid content of \\{\\}"),
+    (("[ab]\\{[^a], ",), "grep: Invalid content of \\{\\}"),
+    (("a\\{1x\\}",), "grep: Invalid content of \\{\\}"),
 ])
 def test_grep_messages(args, message):
     assert grep_error(*args) == message
