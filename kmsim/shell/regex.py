@@ -78,6 +78,15 @@ class _Translator:
         """A repetition here has nothing to repeat: the start, or an anchor before it."""
         return not self.seq or self.seq[-1][1] == "anchor"
 
+    def repeats_anchor(self) -> bool:
+        """GNU grep repeats an anchor as any item: in a BRE one that follows an ordinary
+        item (a\\>*: the '*' matches empty), in an ERE any but a leading '^' (a$*, \\>*)."""
+        if not self.seq or self.seq[-1][1] != "anchor":
+            return False
+        if self.ere:
+            return self.seq[-1][0] != "^" or not self.laststart
+        return self.seq[-1][0] != "^" and any(k != "anchor" for _t, k in self.seq[:-1])
+
     def step(self) -> None:
         c = self.p[self.i]
         self.i += 1
@@ -125,7 +134,7 @@ class _Translator:
             self.literal(c)
         elif c in "()|":
             self.special(c)
-        elif self.after_anchor():         # '\{', '\+', '\?' with nothing to repeat
+        elif self.after_anchor() and not self.repeats_anchor():   # '\{', '\+', '\?' with nothing to repeat
             self.literal(c)
         elif c == "{":
             self.interval_bre()
@@ -177,10 +186,14 @@ class _Translator:
 
     def repeat(self, quant: str, spelled: str) -> None:
         """Apply a quantifier to the last item (see the module's note for the odd places)."""
+        anchor = self.repeats_anchor()
         if self.ere and self.laststart:
             self.warnings.append(f"{'{...}' if quant.startswith('{') else quant} at start of expression")
         if quant.startswith("{"):
             self.laststart = False
+        if anchor:                      # a zero-width item repeated: * and ? match empty
+            self.seq[-1] = [f"(?:{self.seq[-1][0]}){quant}", "repeat"]
+            return
         if self.after_anchor():
             if not self.ere:
                 self.literal(spelled[-1])
@@ -200,7 +213,7 @@ class _Translator:
                 raise
             self.literal("{")
             return
-        if self.after_anchor() and self.glibc:      # glibc skips the '{' alone
+        if self.after_anchor() and self.glibc and not self.repeats_anchor():   # glibc skips the '{' alone
             self.repeat("{", "{")
             return
         self.i += m.end()
@@ -208,8 +221,9 @@ class _Translator:
 
     def interval_bre(self) -> None:
         m = re.match(r"(\d*)(,(\d*))?\\\}", self.p[self.i:])
-        if m is None:
-            raise RegexError(_bad_interval(self.p[self.i:]))
+        if m is None:        # after an anchor glibc takes '\{' as itself, and grep's dfa says so
+            raise RegexError("invalid content of \\{\\}" if self.after_anchor()
+                             else _bad_interval(self.p[self.i:]))
         self.i += m.end()
         self.repeat(_interval(m), "{")
 

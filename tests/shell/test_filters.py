@@ -99,6 +99,20 @@ def test_empty_matches_count_for_w_only_where_nothing_longer_matches():
     assert grep("-w", "\\*\\+\\|", text="*a\n{1}\n") == ("{1}\n", 0)
 
 
+@pytest.mark.parametrize("args, count", [
+    # GNU grep repeats an anchor like any item when something comes before it (a BRE) or
+    # always but for a leading '^' (an ERE): '*' and '?' then match empty, '+' the anchor
+    (("a\\>*",), 6), (("a\\>\\?",), 6), (("x\\b\\+",), 0), (("a\\>\\{0\\}",), 6),
+    (("-E", "a$*"), 6), (("-E", "a\\>{0}b"), 2), (("-E", "a^*"), 6), (("\\>*",), 0), (("^\\>*",), 0),
+])
+def test_a_quantifier_after_an_anchor(args, count):
+    assert grep("-c", *args)[0] == f"{count}\n"
+
+
+def test_an_unfinished_interval_after_an_anchor_is_dfas_message():
+    assert grep_error("b\\>\\{") == "grep: invalid content of \\{\\}"
+
+
 # -- grep's messages ------------------------------------------------------------------
 
 @pytest.mark.parametrize("args, message", [
