@@ -21,6 +21,8 @@ from . import gfp as G
 from .buddy import (
     ALLOC_NOFRAGMENT,
     GFP_MIGRATETYPE,
+    MIGRATE_UNMOVABLE,
+    ORDER_NR_PAGES,
     PAGE_ALLOC_COSTLY_ORDER,
     Zone,
     free_range_to_blocks,
@@ -57,6 +59,8 @@ _MADVISE_ORDER = 5
 # MADV_DONTNEED): a plain list, since the fast path indexes it on every allocation.
 _ZERO = [bytes(PAGE_SIZE << o) for o in range(_MADVISE_ORDER)]
 _CLEAN = [bytes(1 << o) for o in range(MAX_ORDER)]       # PhysMem.dirty of a cleared block
+# The owner (0) of a freed block's tail pages, by order (in owner's own buffer format)
+_FREE_TAILS = [memoryview(np.zeros((1 << o) - 1, np.int32)) for o in range(MAX_ORDER)]  # type: ignore[arg-type]  # numpy's stubs: an ndarray is a buffer
 _SECTION_SHIFT = 12      # 16 MiB: every zone boundary (16M, 896M, 4G) is a multiple of it
 _FREE_OR_ABSENT = PG_buddy | PG_pcp | PG_reserved | PG_hole
 # A page some other allocator still owns: __free_pages refuses it (free_bad says why).
@@ -88,6 +92,14 @@ class PageAllocator:
     ``free(pfn, order)`` checks the page state first.
     """
 
+    # Declared slots, as Zone's: with 30 attributes or more in an instance dict, the method
+    # calls of the hot paths (self._alloc, self.prep_new_page ...) lose their specialization.
+    __slots__ = ("k", "mem", "zones", "zone_by_name", "_fail_hook", "hooked", "alloc_hooked", "free_hooked",
+                 "lone_module_hook", "alloc_hooks", "free_hooks", "module_alloc_hooks", "module_free_hooks",
+                 "nr_pages", "init_on_alloc", "_nopage_rs", "kernel_owner", "_cflags", "_crefcount",
+                 "_corder", "_cowner", "_mv_owner", "_mm", "_dirty", "_owner_fills", "pages", "zonelists",
+                 "nofragment", "fast_zonelists", "_zone_at", "min_free_kbytes")
+
     def __init__(self, kernel, mem: PhysMem):
         self.k = kernel
         self.mem = mem
@@ -113,7 +125,7 @@ class PageAllocator:
         self._corder, self._cowner = memoryview(mem.order), memoryview(mem.owner)  # type: ignore[arg-type]  # the same
         self._mv_owner = mem.mv_owner
         self._mm, self._dirty = mem.mm, mem.dirty
-        self._owner_fills: dict[tuple[int, int], memoryview] = {}
+        self._owner_fills: dict[int, list[memoryview]] = {}     # tail pages' owner by order (prep_new_page)
         self.pages: list[Page | None] = [None] * mem.nr_pages   # struct page of each frame (page_of)
         self.zonelists: list[list[Zone]] = [[] for _ in range(8)]   # by gfp & 7 (the zone modifiers)
         self.nofragment = [0] * 8        # alloc_flags_nofragment by gfp & 7
@@ -308,12 +320,13 @@ class PageAllocator:
             return -1
         if self._fail_hook is not None and self._fail_hook(gfp, order):
             return -1
-        zl = self.zonelists[gfp & 0x7]
-        mt = GFP_MIGRATETYPE[(gfp >> 3) & 3]
-        alloc_flags = self.nofragment[gfp & 0x7]
+        zi = gfp & 0x7
+        zl = self.zonelists[zi]
+        mt = GFP_MIGRATETYPE[(gfp >> 3) & 3] if gfp & 0x18 else MIGRATE_UNMOVABLE
+        alloc_flags = self.nofragment[zi]
         while True:                          # get_page_from_freelist
             for z in zl:
-                if z.nr_free - (1 << order) >= z.wmark_low:
+                if z.nr_free - ORDER_NR_PAGES[order] >= z.wmark_low:
                     pfn = z.rmqueue(order, mt, alloc_flags)
                     if pfn >= 0:
                         return self.prep_new_page(pfn, order, gfp)
@@ -362,9 +375,15 @@ class PageAllocator:
         self._crefcount[pfn] = 1
         self._corder[pfn] = order
         self._cowner[pfn] = owner
-        if order:
-            self._set_tail_owner(pfn, order, owner)
-        if self.init_on_alloc or gfp & _GFP_ZERO:
+        if order:                            # the tail pages' owner
+            try:
+                fills = self._owner_fills[owner]
+            except KeyError:
+                fills = self._tail_fills(owner)
+            self._mv_owner[pfn + 1:pfn + ORDER_NR_PAGES[order]] = fills[order]
+        # kernel_init_pages, unless no frame of the block was written since it was cleared
+        if (self.init_on_alloc or gfp & _GFP_ZERO) and (
+                self._dirty[pfn] or self._dirty[pfn:pfn + ORDER_NR_PAGES[order]] != _CLEAN[order]):
             self.clear_pages(pfn, order)
         if self.alloc_hooked and (self.alloc_hooks or owner != self.kernel_owner):
             hook = self.lone_module_hook
@@ -390,24 +409,21 @@ class PageAllocator:
             for hook in self.module_free_hooks:
                 hook(pfn, order)
 
-    def _set_tail_owner(self, pfn: int, order: int, owner: int) -> None:
-        """The owner of a block's tail pages (a memoryview copy: faster than a numpy fill)."""
-        fill = self._owner_fills.get((owner, order))
-        if fill is None:
-            fill = memoryview(np.full((1 << order) - 1, owner, np.int32))  # type: ignore[arg-type]  # numpy's stubs: an ndarray is a buffer
-            self._owner_fills[(owner, order)] = fill
-        self._mv_owner[pfn + 1:pfn + (1 << order)] = fill
+    def _tail_fills(self, owner: int) -> list[memoryview]:
+        """What a block's tail pages' owner is set from, by order (a memoryview copy:
+        faster than a numpy fill); made once per owner."""
+        fills = [memoryview(np.full((1 << o) - 1, owner, np.int32)) for o in range(MAX_ORDER)]  # type: ignore[arg-type]  # numpy's stubs: an ndarray is a buffer
+        self._owner_fills[owner] = fills
+        return fills
 
     def clear_pages(self, pfn: int, order: int) -> None:
-        """kernel_init_pages: zero a block, unless none of its frames was written since it
-        was last cleared.  Large blocks are dropped from the host mapping instead
-        (MADV_DONTNEED reads back as zeros), which is faster than writing 128 KiB or more
-        and gives the host memory back.
+        """kernel_init_pages: zero a block some frame of which was written since it was
+        last cleared (prep_new_page tests that).  Large blocks are dropped from the host
+        mapping instead (MADV_DONTNEED reads back as zeros), which is faster than writing
+        128 KiB or more and gives the host memory back.
         """
         dirty = self._dirty
         n = 1 << order
-        if not dirty[pfn] and (order == 0 or dirty.find(1, pfn, pfn + n) < 0):
-            return
         start = pfn << PAGE_SHIFT
         if order >= _MADVISE_ORDER:
             self._mm.madvise(mmap.MADV_DONTNEED, start, PAGE_SIZE << order)
@@ -419,7 +435,8 @@ class PageAllocator:
     def free(self, pfn: int, order: int) -> bool:
         """__free_pages: check the page, then return it.  False after a Bad page report.
 
-        The order-0 case of free_unref_page is written out inline (the hot path).
+        The order-0 case of free_unref_page is written out inline (the hot path); a
+        block above PAGE_ALLOC_COSTLY_ORDER goes to the buddy lists (free_the_page).
         """
         cflags = self._cflags
         if (0 <= pfn < self.nr_pages and not cflags[pfn] & _NOT_FREEABLE and self._crefcount[pfn] > 0
@@ -436,8 +453,12 @@ class PageAllocator:
                 if z.pcp_count >= z.pcp_high:
                     z.pcp_overflow(pfn)
             else:
-                self._set_tail_owner(pfn, order, 0)
-                z.free_unref_page(pfn, order)
+                self._mv_owner[pfn + 1:pfn + ORDER_NR_PAGES[order]] = _FREE_TAILS[order]
+                if order > PAGE_ALLOC_COSTLY_ORDER:         # free_the_page: __free_pages_ok
+                    cflags[pfn] = 0
+                    z.free_one_page(pfn, order)
+                else:
+                    z.free_unref_page(pfn, order)
             return True
         return self.free_bad(pfn, order)
 

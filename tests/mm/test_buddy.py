@@ -320,6 +320,9 @@ def test_migrate_types_keep_the_free_lists_consistent_and_merge_back(ops):
     for z in k.buddy.zones:            # the free path's list per 512 pages follows the types
         assert all(z.pcp0_at[i] is z.pcp0_by_block[z.get_pageblock_migratetype(i << 9)]
                    for i in range(z.zone_start_pfn >> 9, (z.end_pfn - 1 >> 9) + 1))
+        # __rmqueue_smallest's lists by type are the free lists themselves
+        assert all(z.free_lists_of_type[mt][o] is z.free_list[o][mt]
+                   for o in range(len(z.free_list)) for mt in range(len(z.free_list[o])))
     for pfn, order in held.items():
         assert k.buddy.free(pfn, order)
     assert free_state(k) == boot
