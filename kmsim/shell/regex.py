@@ -79,9 +79,10 @@ class _Translator:
         return not self.seq or self.seq[-1][1] == "anchor"
 
     def repeats_anchor(self) -> bool:
-        """GNU grep repeats an anchor as any item: in a BRE one that follows an ordinary
-        item (a\\>*: the '*' matches empty), in an ERE any but a leading '^' (a$*, \\>*)."""
-        if not self.seq or self.seq[-1][1] != "anchor":
+        """grep's dfa repeats an anchor as any item (glibc's regex, which matches the
+        patterns of self.glibc, does not): in a BRE one that follows an ordinary item, in
+        an ERE any but a leading '^' (a$*: the '*' matches empty)."""
+        if self.glibc or not self.seq or self.seq[-1][1] != "anchor":
             return False
         if self.ere:
             return self.seq[-1][0] != "^" or not self.laststart
@@ -135,6 +136,9 @@ class _Translator:
         elif c in "()|":
             self.special(c)
         elif self.after_anchor() and not self.repeats_anchor():   # '\{', '\+', '\?' with nothing to repeat
+            if c == "{" and any(k != "anchor" for _t, k in self.seq) and \
+                    not re.match(r"(\d*)(,(\d*))?\\\}", self.p[self.i:]):
+                raise RegexError("invalid content of \\{\\}")     # glibc took it as itself, grep's dfa not
             self.literal(c)
         elif c == "{":
             self.interval_bre()

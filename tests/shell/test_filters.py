@@ -100,10 +100,11 @@ def test_empty_matches_count_for_w_only_where_nothing_longer_matches():
 
 
 @pytest.mark.parametrize("args, count", [
-    # GNU grep repeats an anchor like any item when something comes before it (a BRE) or
-    # always but for a leading '^' (an ERE): '*' and '?' then match empty, '+' the anchor
-    (("a\\>*",), 6), (("a\\>\\?",), 6), (("x\\b\\+",), 0), (("a\\>\\{0\\}",), 6),
-    (("-E", "a$*"), 6), (("-E", "a\\>{0}b"), 2), (("-E", "a^*"), 6), (("\\>*",), 0), (("^\\>*",), 0),
+    # grep's dfa repeats an anchor like any item ('*' then matches empty); glibc's regex,
+    # which a pattern with \\< \\> \\b ... goes to in a UTF-8 locale, takes a BRE's '*' after
+    # one as itself and drops an ERE's
+    (("-E", "a$*"), 6), (("-E", "a^*"), 6), (("a\\>*",), 0), (("a\\>\\?",), 0), (("x\\b\\+",), 0),
+    (("\\>*",), 0), (("^\\>*",), 0), (("-E", "a\\>*"), 2),
 ])
 def test_a_quantifier_after_an_anchor(args, count):
     assert grep("-c", *args)[0] == f"{count}\n"
