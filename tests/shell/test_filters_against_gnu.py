@@ -1,8 +1,10 @@
 """The filters beside the real tools: random command lines of grep, head, tail, wc, sort and
 cat over the same files (host files, a directory, a missing one, standard input) run by
 kmsim's filters and by GNU grep 3.8 / coreutils 9.1, when those are the host's versions
-(else skipped): output, messages and status must be the same.  grep, head, tail, sort and
-cat run in the C locale, wc in C.UTF-8 (kmsim's wc counts characters as a UTF-8 locale)."""
+(else skipped): output, messages and status must be the same.  grep and wc run in
+C.UTF-8 (kmsim's grep matches, and its wc counts, as in a UTF-8 locale), head, tail, sort
+and cat in the C locale (their messages' quotes are the C locale's).  Then random basic
+regular expressions, as GNU grep reads them and as kmsim translates them."""
 from __future__ import annotations
 
 import os
@@ -68,7 +70,7 @@ def kmsim_run(words: list[str]) -> tuple[str, str, int]:
 
 
 def gnu_run(words: list[str]) -> tuple[str, str, int]:
-    env = {"LC_ALL": "C.UTF-8" if words[0] == "wc" else "C", "PATH": os.environ.get("PATH", "")}
+    env = {"LC_ALL": "C.UTF-8" if words[0] in ("wc", "grep") else "C", "PATH": os.environ.get("PATH", "")}
     r = subprocess.run(words, input=STDIN, capture_output=True, text=True, env=env, errors="replace",
                        timeout=10)
     return r.stdout, r.stderr, r.returncode
@@ -91,3 +93,24 @@ def test_the_filters_print_what_gnus_tools_print(folder, monkeypatch, seed):
     monkeypatch.chdir(folder)
     differ = [shlex.join(w) for w in command_lines(seed, 300) if kmsim_run(w) != gnu_run(w)]
     assert not differ, f"{len(differ)} lines differ from GNU's, the first: {differ[:5]}"
+
+
+RX_ATOMS = ["a", "b", "c", ".", "*", "+", "?", "|", "(", ")", "\\(", "\\)", "\\|", "\\+", "\\?", "{", "}",
+            "\\{", "\\}", "1", "2", ",", "[", "]", "^", "$", "\\", "[ab]", "[^a]", "[[:alpha:]]", "\\w",
+            "\\b", "\\<", "\\>", "\\1", "x", " ", "-", "\\.", "[]a]", "[a-c]"]
+RX_TEXT = ("abc\naab\na+b\na|b\n(ab)\n{1}\nab{2}\nx*y\n.^$\na\\b\n[ab]\nkmalloc(32)\n\nAbC aBc\n"
+           "foo_bar baz\n123 456\n")
+
+
+def test_random_regular_expressions_match_as_gnu_greps(folder, monkeypatch):
+    monkeypatch.chdir(folder)
+    (folder / "rx.txt").write_text(RX_TEXT)
+    rng = random.Random(1)
+    differ = []
+    for _ in range(400):
+        pattern = "".join(rng.choice(RX_ATOMS) for _ in range(rng.randint(1, 6)))
+        opts = rng.sample(["-E", "-o", "-w", "-x", "-i", "-c", "-n"], k=rng.randint(0, 2))
+        words = ["grep", *opts, "-e", pattern, "rx.txt"]
+        if kmsim_run(words) != gnu_run(words):
+            differ.append(shlex.join(words))
+    assert not differ, f"{len(differ)} patterns differ from GNU grep's, the first: {differ[:5]}"
