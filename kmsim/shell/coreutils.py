@@ -1,6 +1,7 @@
 """The coreutils filters: head, tail, wc, sort and cat, over standard input and FILE operands.
 
-Each prints what coreutils 9.1 prints in the C locale: ``==> FILE <==`` headers between
+Each prints what coreutils 9.1 prints (its messages' quotes the C locale's; wc counts
+characters as in a UTF-8 locale): ``==> FILE <==`` headers between
 several files (head, tail), a ``total`` line (wc), the obsolete ``head -5`` and ``tail -5
 FILE`` forms, the multiplier suffixes of counts (``-n 1k``), and its messages for a FILE
 that cannot be read (``head: cannot open 'X' for reading: No such file or directory``,
@@ -70,6 +71,7 @@ def _usage(name: str, message: str) -> FilterError:
 
 
 def _unsupported(name: str, letter: str) -> FilterError:
+    """An option coreutils has and kmsim's tool not: said so, as a usage error's status."""
     return FilterError(f"{name}: option '-{letter}' is not supported by kmsim's {name}",
                        2 if name == "sort" else 1)
 
@@ -120,8 +122,8 @@ def parse_count(spec: str) -> int | None:
 class HeadTail:
     """head's or tail's command line: the count (lines or bytes, with its sign), the header
     mode and the FILE operands."""
-    LONG: dict[str, str | None] = {"lines=": "n", "bytes=": "c", "quiet": "q", "silent": "q", "verbose": "v",
-            "zero-terminated": "z", "help": None}
+    LONG: dict[str, str | None] = {"lines=": "n", "bytes=": "c", "quiet": "q", "silent": "q",
+                                   "verbose": "v", "zero-terminated": "z", "help": None}
     SPECS = {"head": Options("c:n:qvz0123456789", LONG),
              "tail": Options("c:n:fFqs:vz0123456789",
                              {**LONG, "follow": "f", "retry": None, "sleep-interval=": "s", "pid=": None,
