@@ -136,6 +136,39 @@ def module_frames(module_files: dict[str, str], tb: TracebackType | None = None,
     return out
 
 
+# the __name__ of the shell's py statements (shell/pyexec.py): kernel code in no module
+PY_CODE = "__kmsim_py__"
+
+
+class PyCode:
+    """How many py statements are running (shell/pyexec.py counts them): only then can an
+    allocator's caller be py's code, so the stack walk that looks for it is skipped else."""
+    running = 0
+
+
+def py_api_frame(frame: FrameType | None, outermost: bool = False) -> ModFrame | None:
+    """For a py statement on the live stack (no module code): the API function running,
+    innermost (the one module_frames puts first for a module), or the one py called
+    (outermost); None when py is not on the stack or called none."""
+    api = None
+    f = frame
+    while f is not None:
+        if f.f_globals.get("__name__") == PY_CODE:
+            return api
+        if (api is None or outermost) and _is_api(f):
+            api = (f.f_code.co_name, f.f_lineno, None, f.f_code)
+        f = f.f_back
+    return None
+
+
+def kernel_caller(k) -> str:
+    """%pS of a caller in no module (a py statement, the kernel's own call): the innermost
+    frame of the current task's system call (py's: ksys_write+0x6f/0xf0), as a real kernel
+    names the vmlinux function there, never 0x0; '0x0' only for a task without one."""
+    entry = k.current.entry_frames
+    return entry[0] if entry else "0x0"
+
+
 def api_args(tb: TracebackType | None = None, frame: FrameType | None = None) -> tuple:
     """The arguments of the innermost API function on a traceback (or the live stack):
     what RDI, RSI ... held when the kernel function stopped."""

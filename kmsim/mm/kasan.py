@@ -28,7 +28,16 @@ from types import FrameType
 import numpy as np
 
 from ..machine import PAGE_SHIFT, PAGE_SIZE
-from ..report import TAINT_BAD_PAGE, _is_api, format_frame, module_frames
+from ..report import (
+    PY_CODE,
+    TAINT_BAD_PAGE,
+    PyCode,
+    _is_api,
+    format_frame,
+    kernel_caller,
+    module_frames,
+    py_api_frame,
+)
 
 __all__ = ["Kasan", "kasan_init", "KASAN_FREE_PAGE", "KASAN_PAGE_REDZONE",
            "KASAN_SLAB_REDZONE", "KASAN_SLAB_FREE", "KASAN_GLOBAL_REDZONE", "KASAN_VMALLOC_INVALID"]
@@ -177,8 +186,8 @@ class Kasan:
         files = self.k.modules.module_files()
         f: FrameType | None = sys._getframe(3)
         while f is not None:
-            if f.f_code.co_filename in files:
-                return False
+            if f.f_code.co_filename in files or f.f_globals.get("__name__") == PY_CODE:
+                return False            # a module's code, or py's (kernel code of the shell's task)
             if f.f_globals.get("__name__", "").startswith(INTERNAL):
                 return True
             f = f.f_back
@@ -189,12 +198,14 @@ class Kasan:
         """kasan_set_track: the task and the stack: the API function the module called (as
         6.1 compiles it: kmalloc inlined into kmalloc_trace), then the module's frames."""
         files = self.k.modules.module_files()
-        if not files:                  # no module loaded (the boot): no module frame to find
-            return self.k.current.pid, []
-        mods = module_frames(files, frame=sys._getframe(2), api=False)
+        mods = module_frames(files, frame=sys._getframe(2), api=False) if files else []
         frames = [format_frame(fn, ln, code, mod) for fn, ln, mod, code in mods]
-        api = _called_api(files, sys._getframe(2))
-        if api is not None and mods:
+        api = _called_api(files, sys._getframe(2)) if files else None
+        if api is None and not mods and PyCode.running:    # a py statement: the API it called, its caller
+            py = py_api_frame(sys._getframe(2), outermost=True)
+            api = py and (py[0], py[1], py[3])
+            frames = [f" {kernel_caller(self.k)}"] if py is not None else []
+        if api is not None and frames:
             fn, ln, code = api
             frames.insert(0, f" {TRACK_FRAMES[fn]}" if fn in TRACK_FRAMES
                           else format_frame(fn, ln, code, None))
@@ -383,11 +394,17 @@ class Kasan:
         kfree/kmem_cache_free (_RET_IP_ of the inlined free hooks): the module's."""
         self.reports += 1
         mods = module_frames(self.k.modules.module_files(), frame=frame)
+        if not mods:                    # a py statement: its API call, then the task's kernel frames
+            api = py_api_frame(frame)
+            mods = [api] if api is not None else []
+            if access and mods and mods[0][0] not in INTERCEPTED:
+                return mods, format_frame(*_reorder(mods[0])).strip()
+            return mods, kernel_caller(self.k)
         if access and mods and mods[0][2] is None and mods[0][0] in INTERCEPTED and len(mods) > 1:
             return mods, format_frame(*_reorder(mods[1])).strip()      # their _RET_IP_: the caller
         if access and mods:
             return mods, format_frame(*_reorder(mods[0])).strip()
-        return mods, next((format_frame(*_reorder(m)).strip() for m in mods if m[2]), "0x0")
+        return mods, next((format_frame(*_reorder(m)).strip() for m in mods if m[2]), kernel_caller(self.k))
 
     def _finish(self, head: list[str], mods, addr: int, bad: int, msg: str) -> None:
         """The rest of a report: module frames, object description, shadow rows; taint B
@@ -405,7 +422,8 @@ class Kasan:
         k.reporter.emit(lines, level=3)
         k.modules.lockdep_off()
         if self.reports == 1 and not self.multi_shot:
-            k.printk.emit(4, f"kmsim: {msg}: the module went on running, as with the kernel's "
+            who = "the module" if any(m[2] for m in mods) else "the code"
+            k.printk.emit(4, f"kmsim: {msg}: {who} went on running, as with the kernel's "
                              f"kasan.fault=report; KASAN reports only the first bad access of a "
                              f"boot (--append kasan_multi_shot reports them all)")
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import KernelBUG, PageFault
 from ..machine import MAX_ORDER, PAGE_SHIFT, PAGE_SIZE
-from ..report import format_frame
+from ..report import format_frame, kernel_caller
 from . import gfp as G
 from .hooks import RESCHED as _RESCHED
 from .hooks import (
@@ -603,7 +603,8 @@ class Slub:
             s.refcount = 1
             s.destroy_failed = True          # kmemleak then says so instead of "not destroyed"
             frames = caller_frames(self.k)
-            who = caller or (format_frame(*frame_args(frames[0])).strip() if frames else "0x0")
+            who = caller or (format_frame(*frame_args(frames[0])).strip() if frames
+                             else kernel_caller(self.k))
             self.k.reporter.warn("mm/slab_common.c:493", "kmem_cache_destroy+0x141/0x150",
                                  message=f"kmem_cache_destroy {s.name}: Slab cache still has "
                                          f"objects when called from {who}")

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import KernelBUG
 from ..machine import PAGE_SIZE
-from ..report import TAINT_BAD_PAGE, format_frame, module_frames, print_tainted
+from ..report import TAINT_BAD_PAGE, format_frame, kernel_caller, module_frames, print_tainted
 from .physmem import PG_slab
 from .slab import (
     POISON_END,
@@ -178,8 +178,8 @@ def set_track(s: KmemCache, x: int, which: int) -> None:
     """set_track: remember the caller (module function) of the alloc (0) or free (1)."""
     k = s.slub.k
     frames = caller_frames(k)
-    where = format_frame(*frame_args(frames[0])).strip() if frames else "0x0"
-    stack = [format_frame(*frame_args(f)).strip() for f in frames]
+    where = format_frame(*frame_args(frames[0])).strip() if frames else kernel_caller(k)
+    stack = [format_frame(*frame_args(f)).strip() for f in frames] or [where] * (where != "0x0")
     t = s.tracks.setdefault(x, [None, None])
     t[which] = (where, k.current.pid, k.clock_ns(), stack)
     o = x - s.po + (s.offset + s.ptr if s.offset >= s.inuse else s.inuse) + which * TRACK_SIZE

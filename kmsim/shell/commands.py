@@ -9,6 +9,7 @@ from .. import fs
 from ..errors import ModuleError
 from ..hostpath import virtual_path
 from ..machine import PAGE_SHIFT
+from .cmd_filters import run_first
 from .core import COMMANDS, UsageError, command, read_options
 from .dmesg import DmesgError, boot_epoch, format_record, parse_dmesg_args, parse_levels
 from .examples import module_dirs
@@ -222,6 +223,8 @@ def _dmesg_console_level(ctx, lvl: str) -> int:
 def cmd_cat(ctx, args):
     if not args:
         raise UsageError("missing file operand")
+    if any(a.startswith("-") for a in args):        # options (-n ...) or '-': coreutils cat's filter
+        return run_first(ctx, "cat", args)
     status = 0
     for path in args:
         vpath = virtual_path(path)

@@ -23,6 +23,7 @@ from ..mm.debug_vm import debug_vm_after_command
 from ..printk import format_dmesg_line
 from .filters import FilterError, apply_filter
 from .hostfs import HostError, virtual_path, write_host
+from .inputs import Source, open_operand
 from .options import OptionError, Options
 from .parser import ParseError, parse
 
@@ -237,7 +238,7 @@ class Shell:
         text = ctx.text()
         for st in filters:
             try:
-                text, fstatus = apply_filter(st.words, text, ctx.err)
+                text, fstatus = apply_filter(st.words, text, ctx.err, self.open_operand)
             except FilterError as e:
                 ctx.err(str(e))
                 return e.status
@@ -251,6 +252,10 @@ class Shell:
         if text:
             result.write("out", text)
         return status
+
+    def open_operand(self, path: str) -> Source:
+        """A filter's FILE operand: a virtual file, or a host file (shell/inputs.py)."""
+        return open_operand(self.kernel, path)
 
     def redirect(self, ctx: Context, stage, text: str, status: int) -> int:
         """CMD > PATH, CMD >> PATH: a virtual file in /proc and /sys (however the path gets

@@ -1,9 +1,13 @@
-"""The pipeline filters: grep, head, tail, wc, sort and cat over a command's output.
+"""The filters: grep, head, tail, wc, sort and cat, over a command's output or FILEs.
 
-They print what GNU grep 3.8 and coreutils 9.1 print for standard input, their
-messages included (in the C locale's quoting); each reads its options with the
-shell's GNU parser (kmsim.shell.options).  ``apply_filter(words, text, err)``
-returns (output, status) or raises ``FilterError`` with the tool's whole message.
+They print what GNU grep 3.8 and coreutils 9.1 print, their messages included (in the
+C locale's quoting), for standard input (the output of the command before them in a
+pipeline) and for FILE operands (``-`` is standard input): grep's ``FILE:`` prefixes,
+-H/-h, -l/-L and -s; the coreutils ones are in coreutils.py.  Each reads its options
+with the shell's GNU parser (kmsim.shell.options).  ``apply_filter(words, text, err,
+opener)`` returns (output, status) or raises ``FilterError`` with the tool's whole
+message (a usage error); a FILE that cannot be read is a message and a status, as the
+tool goes on to the next one.
 """
 from __future__ import annotations
 
@@ -11,61 +15,58 @@ import functools
 import re
 from collections.abc import Callable
 
+from .coreutils import FilterError, cat, head_tail, sort, split_lines, wc
+from .filter_help import HELP, FilterHelp
+from .inputs import STDIN, FileError, Inputs, Source
 from .options import OptionError, Options
 from .regex import RegexError, translate
 
-__all__ = ["FilterError", "apply_filter", "split_lines"]
+__all__ = ["FilterError", "apply_filter", "run_filter", "split_lines", "FILTERS", "Inputs", "Source",
+           "FileError"]
 
 GREP_USAGE = "Usage: grep [OPTION]... PATTERNS [FILE]...\nTry 'grep --help' for more information."
+Out = Callable[[str], None]
 
 
-class FilterError(Exception):
-    """A filter that cannot run: the message is everything it prints, ``status`` its exit status."""
-
-    def __init__(self, message: str, status: int = 2):
-        super().__init__(message)
-        self.status = status
-
-
-def split_lines(text: str) -> list[str]:
-    """The lines of text as the tools see them: split at '\\n' only, newlines kept."""
-    parts = text.split("\n")
-    return [p + "\n" for p in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+def apply_filter(words: list[str], text: str | None, err: Callable[[str], None] | None = None,
+                 opener: Callable[[str], Source] | None = None) -> tuple[str, int]:
+    """Run one filter stage over text, its standard input (None: it has none); opener reads
+    its FILE operands; err receives its messages as lines.  Returns (output, status)."""
+    chunks: list[str] = []
+    status = run_filter(words, Inputs(text, opener), chunks.append, err or (lambda line: None))
+    return "".join(chunks), status
 
 
-def apply_filter(words: list[str], text: str, err: Callable[[str], None] | None = None) -> tuple[str, int]:
-    """Run one filter stage over text; err receives warnings (grep's) as lines."""
+def run_filter(words: list[str], inputs: Inputs, out: Out, err: Out) -> int:
+    """Run one filter, its output to out as it comes; its status, or FilterError."""
     if not words:
         raise FilterError("kmsim: empty filter")
     name, args = words[0], words[1:]
-    if name == "grep":
-        return grep(args, text, err or (lambda line: None))
-    if name in ("head", "tail"):
-        return head_tail(name, args, text), 0
-    if name == "wc":
-        return wc(args, text), 0
-    if name == "sort":
-        lines = [ln if ln.endswith("\n") else ln + "\n" for ln in split_lines(text)]
-        return "".join(sorted(lines, reverse=_sort_reverse(args))), 0
-    if name == "cat":
-        return text, 0
-    raise FilterError(f"{name}: not a filter (use grep, head, tail, wc, sort)")
+    fn = FILTERS.get(name)
+    if fn is None:
+        raise FilterError(f"{name}: not a filter (use {', '.join(FILTERS)})")
+    try:
+        return fn(args, inputs, out, err)
+    except FilterHelp as e:
+        out(str(e))
+        return 0
 
 
 # ------------------------------------------------------------------------------------
 # grep
 
-GREP_UNSUPPORTED = "DHILPRTUVZabdfhlruz"
+GREP_UNSUPPORTED = "DIPRTUVZabdruz"
 # the context digits (-5) arrive as --context-digits, one run of digits each (see _split_cluster)
 GREP_OPTIONS = Options(
-    "A:B:C:EFGe:im:nocqsvwxy" + GREP_UNSUPPORTED,
+    "A:B:C:EFGHLe:f:hilm:nocqsvwxy" + GREP_UNSUPPORTED,
     {"ignore-case": "i", "invert-match": "v", "count": "c", "line-number": "n", "word-regexp": "w",
      "line-regexp": "x", "quiet": "q", "silent": "q", "no-messages": "s", "only-matching": "o",
-     "fixed-strings": "F", "extended-regexp": "E", "basic-regexp": "G", "regexp=": "e",
+     "fixed-strings": "F", "extended-regexp": "E", "basic-regexp": "G", "regexp=": "e", "file=": "f",
      "after-context=": "A", "before-context=": "B", "context=": "C", "max-count=": "m",
-     "color": None, "colour": None, "context-digits=": None},
+     "with-filename": "H", "no-filename": "h", "files-with-matches": "l", "files-without-match": "L",
+     "label=": None, "help": None, "color": None, "colour": None, "context-digits=": None},
     optional=("color", "colour"))
-_VALUED = "ABCem"
+_VALUED = "ABCefm"
 
 
 def _split_cluster(a: str) -> list[str]:
@@ -96,19 +97,27 @@ def _split_cluster(a: str) -> list[str]:
 class GrepOptions:
     """grep's command line, parsed as getopt_long does (options may follow the pattern)."""
 
-    def __init__(self, args: list[str]):
+    def __init__(self, args: list[str], read: Callable[[str], Source] | None = None):
         self.flags: set[str] = set()
+        self.read = read                     # -f FILE's reader: grep reads it where the option stands
         self.matcher: str | None = None
         self.patterns: list[str] = []
         self.after = self.before = 0
-        self.max_count = -1
+        self.context = False                 # -A/-B/-C/-NUM given (even 0): groups are separated
+        self.given: dict[str, int] = {}      # -A, -B as given; -C and -NUM are the default of both
+        self.max_count: int | None = None          # -m NUM (negative: no limit)
+        self.with_filename: bool | None = None       # -H / -h, the last one given
+        self.list_files = ""                         # -l or -L, the last one given
+        self.label = "(standard input)"
+        self.pattern_files: list[str] = []           # -f FILE, each read as it is parsed
         operands = self.parse(args)
-        if not self.patterns:
+        self.after = self.given.get("A", self.given.get("C", 0))
+        self.before = self.given.get("B", self.given.get("C", 0))
+        if not self.patterns and not self.pattern_files:
             if not operands:
                 raise FilterError(GREP_USAGE)
             self.patterns.append(operands.pop(0))
-        if operands:
-            raise FilterError(f"grep: {operands[0]}: kmsim's grep reads the command's output, not files")
+        self.files = operands
 
     def parse(self, args: list[str]) -> list[str]:
         """Take the options out of args, acting on each in order; returns the operands."""
@@ -125,9 +134,18 @@ class GrepOptions:
     def option(self, key: str, value: str | None) -> None:
         """Act on one option (its short letter, or its long name when it has none)."""
         if key == "context-digits":
-            self.after = self.before = int(value or 0)
+            self.given["C"] = int(value or 0)
+            self.context = True
         elif key in ("color", "colour"):
             pass
+        elif key == "label":
+            self.label = value or ""
+        elif key == "help":
+            raise FilterHelp(HELP["grep"])
+        elif key in ("H", "h"):
+            self.with_filename = key == "H"
+        elif key in ("l", "L"):
+            self.list_files = key
         elif key in _VALUED:
             self.take(key, value)
         elif key in ("E", "F", "G"):
@@ -142,6 +160,14 @@ class GrepOptions:
         value = value or ""
         if c == "e":
             self.patterns.append(value)
+        elif c == "f":              # a pattern a line; an empty FILE has none
+            self.pattern_files.append(value)
+            try:
+                text = self.read(value).text if self.read is not None else ""
+            except FileError as e:
+                raise FilterError(f"grep: {value}: {e}") from None
+            if text:
+                self.patterns.append(text.removesuffix("\n"))
         elif c == "m":
             if not re.fullmatch(r"-?\d+", value.strip()):
                 raise FilterError("grep: invalid max count")
@@ -149,10 +175,8 @@ class GrepOptions:
         else:
             if not value.isdigit():
                 raise FilterError(f"grep: {value}: invalid context length argument")
-            if c in "AC":
-                self.after = int(value)
-            if c in "BC":
-                self.before = int(value)
+            self.context = True
+            self.given[c] = int(value)
 
     def set_matcher(self, m: str) -> None:
         if self.matcher not in (None, m):
@@ -164,7 +188,7 @@ class GrepMatcher:
     """All of grep's patterns as one Python regex, searched as grep searches (-w, -x, -o)."""
 
     def __init__(self, opt: GrepOptions, warn: Callable[[str], None]):
-        body = "|".join(f"(?:{p})" for p in self.pieces(opt, warn))
+        body = "|".join(f"(?:{p})" for p in self.pieces(opt, warn)) or "(?!)"    # no pattern: no match
         self.word = "w" in opt.flags and "x" not in opt.flags
         self.alternation = "|" in body
         flags = re.IGNORECASE if "i" in opt.flags else 0
@@ -247,170 +271,103 @@ def _word_bounded(line: str, s: int, e: int) -> bool:
     return not word(s - 1) and not word(e)
 
 
-def grep(args: list[str], text: str, warn: Callable[[str], None]) -> tuple[str, int]:
-    """GNU grep over text: (output, 0 if a line was selected else 1)."""
-    opt = GrepOptions(args)
-    matcher = GrepMatcher(opt, warn)
-    lines = split_lines(text)
+def grep(args: list[str], inputs: Inputs, out: Out, err: Out) -> int:
+    """GNU grep over each FILE (standard input without one): 0 if a line was selected,
+    1 if none, 2 if a FILE could not be read (0 with -q once a line is selected)."""
+    opt = GrepOptions(args, inputs.read)
+    if opt.list_files != "L" and (opt.max_count == 0 or _selects_nothing(opt)):
+        return 1                        # grep sees it cannot match: it reads nothing
+    matcher = GrepMatcher(opt, err)
+    files = opt.files or [STDIN]
+    named = opt.with_filename if opt.with_filename is not None else len(files) > 1
+    printed = [False]                 # a line was printed: the next group is separated by '--'
+    selected = error = False
+    for f in files:
+        label = opt.label if f == STDIN else f
+        try:
+            text = inputs.read(f).text
+        except FileError as e:
+            if "s" not in opt.flags:
+                err(f"grep: {label}: {e}")
+            error = True
+            if not e.is_dir:
+                continue
+            text = ""                  # a directory opens: its read fails, and it counts as empty
+        if _grep_file(matcher, opt, text, label, named, out, err, printed):
+            selected = True
+            if "q" in opt.flags:
+                return 0
+    return 2 if error else 0 if selected else 1
+
+
+def _selects_nothing(opt: GrepOptions) -> bool:
+    """grep 3.8's 'easy to see that matching cannot succeed': no pattern at all (-f with an
+    empty FILE), or -v with only empty patterns (without -x, -w)."""
+    patterns = [p for pattern in opt.patterns for p in pattern.split("\n")]
+    if not patterns:
+        return "v" not in opt.flags
+    return "v" in opt.flags and not opt.flags & {"x", "w"} and not any(patterns)
+
+
+def _grep_file(matcher: GrepMatcher, opt: GrepOptions, text: str, label: str, named: bool,
+               out: Out, err: Out, printed: list[bool]) -> int:
+    """grep one input: prints what it selects; the number of lines selected."""
+    if "\0" in text:                   # a binary file: grep takes its NUL bytes for line ends too
+        text = text.replace("\0", "\n") + "\0"
+    lines = split_lines(text.rstrip("\0"))
     invert = "v" in opt.flags
     hits = [i for i, ln in enumerate(lines) if (matcher.search(ln.rstrip("\n")) is None) == invert]
-    if opt.max_count >= 0:
+    if opt.max_count is not None and opt.max_count >= 0:
         hits = hits[:opt.max_count]
-    status = 0 if hits else 1
+    elif opt.max_count is not None and invert:     # grep 3.8: a negative -m selects nothing with -v
+        hits = []
     if "q" in opt.flags:
-        return "", status
+        return len(hits)
+    if opt.list_files:
+        if bool(hits) == (opt.list_files == "l"):
+            out(f"{label}\n")
+        return len(hits)
+    name = f"{label}:" if named else ""
     if "c" in opt.flags:
-        return f"{len(hits)}\n", status
-    if "o" in opt.flags:
-        return ("" if invert else _only_matching(matcher, lines, hits, "n" in opt.flags)), status
-    return _with_context(lines, hits, opt), status
+        out(f"{name}{len(hits)}\n")
+        return len(hits)
+    if hits and "\0" in text:          # grep 3.8: a NUL byte makes it a binary file
+        err(f"grep: {label}: binary file matches")
+        printed[0] = True
+        return len(hits)
+    only = matcher if "o" in opt.flags else None
+    out(_with_context(lines, hits, opt, label if named else None, printed, only))
+    return len(hits)
 
 
-def _only_matching(matcher: GrepMatcher, lines: list[str], hits: list[int], numbers: bool) -> str:
-    prefix = (lambda i: f"{i + 1}:") if numbers else (lambda i: "")
-    return "".join(f"{prefix(i)}{part}\n" for i in hits for part in matcher.parts(lines[i].rstrip("\n")))
-
-
-def _with_context(lines: list[str], hits: list[int], opt: GrepOptions) -> str:
+def _with_context(lines: list[str], hits: list[int], opt: GrepOptions, label: str | None,
+                  printed: list[bool], only: GrepMatcher | None = None) -> str:
+    """The selected lines and their context: 'FILE:N:line', 'FILE-N-context', '--' before a
+    group that does not follow the last line printed (in this input or an earlier one).
+    With -o (only), each of those lines prints its non-empty matches instead, one a line
+    (a context line of -v has some)."""
     keep: set[int] = set()
     for i in hits:
         keep.update(range(max(0, i - opt.before), min(len(lines), i + opt.after + 1)))
     selected = set(hits)
-    out, prev = [], None
+    out: list[str] = []
+    prev = None
     for i in sorted(keep):
-        if prev is not None and i > prev + 1 and (opt.after or opt.before):
+        if opt.context and printed[0] and (prev is None or i > prev + 1):
             out.append("--\n")
         line = lines[i] if lines[i].endswith("\n") else lines[i] + "\n"
         sep = ":" if i in selected else "-"
-        out.append(f"{i + 1}{sep}{line}" if "n" in opt.flags else line)
+        prefix = f"{label}{sep}" if label is not None else ""
+        prefix += f"{i + 1}{sep}" if "n" in opt.flags else ""
+        if only is None:
+            out.append(prefix + line)
+        else:
+            out += [f"{prefix}{part}\n" for part in only.parts(line[:-1])]
         prev = i
+        printed[0] = True
     return "".join(out)
 
 
-# ------------------------------------------------------------------------------------
-# head, tail
-
-def head_tail(name: str, args: list[str], text: str) -> str:
-    """coreutils head/tail -n: N, head -n -N (all but the last N), tail -n +N (from line N)."""
-    spec = _lines_spec(name, args)
-    lines = split_lines(text)
-    n = int(spec.lstrip("+-"))
-    if name == "head":
-        return "".join(lines[:max(len(lines) - n, 0)] if spec.startswith("-") else lines[:n])
-    if spec.startswith("+"):
-        return "".join(lines[max(n - 1, 0):])
-    return "".join(lines[-n:] if n else [])
-
-
-UNSUPPORTED = {"head": "cqvz", "tail": "cfFqsvz"}
-HEAD_TAIL_OPTIONS = {name: Options("n:" + letters, {"lines=": "n"}) for name, letters in UNSUPPORTED.items()}
-
-
-def _lines_spec(name: str, args: list[str]) -> str:
-    """The line count as written (with its sign); coreutils' messages for bad arguments."""
-    if name == "tail" and len(args) == 1 and re.fullmatch(r"\+\d+", args[0]):
-        return args[0]
-    spec = "10"
-    opts = HEAD_TAIL_OPTIONS[name]
-
-    def count(key: str, value: str | None) -> None:
-        nonlocal spec
-        if key != "n":
-            raise FilterError(f"{name}: option '-{key}' is not supported by kmsim's {name}", 1)
-        spec = value or ""
-        if not re.fullmatch(r"[+-]?\d+", spec):
-            shown = spec if name == "tail" else spec.removeprefix("-")
-            raise FilterError(f"{name}: invalid number of lines: '{shown}'", 1)
-    try:
-        found, operands = opts.parse(opts.rewrite(args, _obsolete_count))
-    except OptionError as e:
-        for key, value in e.before:
-            count(key, value)
-        raise _usage(name, str(e)) from None
-    for key, value in found:
-        count(key, value)
-    for a in operands:
-        _bad_operand(name, a)
-    return spec
-
-
-def _obsolete_count(a: str) -> list[str]:
-    """head -5 / tail -5 (the obsolete count) as --lines=5."""
-    return ["--lines=" + a[1:]] if re.fullmatch(r"-\d+", a) else [a]
-
-
-def _usage(name: str, message: str) -> FilterError:
-    """A coreutils usage error: the message, then the pointer to --help; status 1."""
-    return FilterError(f"{name}: {message}\nTry '{name} --help' for more information.", 1)
-
-
-def _bad_operand(name: str, a: str) -> None:
-    """An option coreutils does not know, or a file operand (filters read only their pipe)."""
-    if a.startswith("--"):
-        raise _usage(name, f"unrecognized option '{a}'")
-    if a.startswith("-") and len(a) > 1:
-        if a[1] in UNSUPPORTED.get(name, ""):
-            raise FilterError(f"{name}: option '-{a[1]}' is not supported by kmsim's {name}", 1)
-        raise _usage(name, f"invalid option -- '{a[1]}'")
-    what = f"cannot open '{a}' for reading" if name in ("head", "tail") else a
-    raise FilterError(f"{name}: {what}: kmsim's filters read the command's output, not files", 1)
-
-
-# ------------------------------------------------------------------------------------
-# sort
-
-SORT_OPTIONS = Options("bcdfghik:Mmno:RrS:st:T:uVz", {"reverse": "r"})
-
-
-def _sort_reverse(args: list[str]) -> bool:
-    """sort's options: -r (--reverse); GNU sort's others are refused, as usage errors (2)."""
-    try:
-        found, operands = SORT_OPTIONS.parse(args)
-    except OptionError as e:
-        raise FilterError(f"sort: {e}\nTry 'sort --help' for more information.") from None
-    for key, _value in found:
-        if key != "r":
-            raise FilterError(f"sort: option '-{key}' is not supported by kmsim's sort")
-    if operands:
-        raise FilterError(f"sort: cannot read: {operands[0]}: kmsim's filters read the command's output, "
-                          "not files")
-    return bool(found)
-
-
-# ------------------------------------------------------------------------------------
-# wc
-
-WC_FLAGS = {"l": "lines", "w": "words", "m": "chars", "c": "bytes", "L": "max"}
-WC_ORDER = ("lines", "words", "chars", "bytes", "max")
-# what glibc's iswspace calls a space in a UTF-8 locale
-WC_SPACE = re.compile("[ \t\n\v\f\r\u1680\u2000-\u2006\u2008-\u200a\u2028\u2029\u205f\u3000]+")
-
-
-def wc(args: list[str], text: str) -> str:
-    """coreutils wc over standard input: the counts asked for, right-aligned in 7 columns."""
-    want = _wc_options(args) or {"lines", "words", "bytes"}
-    counts = {
-        "lines": text.count("\n"),
-        "words": sum(1 for w in WC_SPACE.split(text) if any(c.isprintable() for c in w)),
-        "chars": len(text),
-        "bytes": len(text.encode("utf-8", "surrogatepass")),
-        "max": max((len(ln.rstrip("\n").expandtabs(8)) for ln in split_lines(text)), default=0),
-    }
-    shown = [counts[k] for k in WC_ORDER if k in want]
-    width = 1 if len(shown) == 1 else 7
-    return " ".join(f"{n:{width}d}" for n in shown) + "\n"
-
-
-WC_OPTIONS = Options("lwmcL", {name[2:]: letter for name, letter in
-                               (("--lines", "l"), ("--words", "w"), ("--chars", "m"), ("--bytes", "c"),
-                                ("--max-line-length", "L"))})
-
-
-def _wc_options(args: list[str]) -> set[str]:
-    try:
-        found, operands = WC_OPTIONS.parse(args)
-    except OptionError as e:
-        raise _usage("wc", str(e)) from None
-    for a in operands:
-        _bad_operand("wc", a)
-    return {WC_FLAGS[key] for key, _value in found}
+FILTERS: dict[str, Callable[[list[str], Inputs, Out, Out], int]] = {
+    "grep": grep, "head": lambda a, i, o, e: head_tail("head", a, i, o, e),
+    "tail": lambda a, i, o, e: head_tail("tail", a, i, o, e), "wc": wc, "sort": sort, "cat": cat}

@@ -18,7 +18,7 @@ from .parser import tokenize
 
 __all__ = ["KmsimLexer", "FILTERS"]
 
-FILTERS = ("grep", "head", "tail", "wc", "sort")
+FILTERS = ("grep", "head", "tail", "wc", "sort", "cat")
 
 # what each part of an argument is, tried in order at each position of the word
 _ARG_RULES = [

@@ -6,6 +6,7 @@ import traceback
 import kmsim.linux as L
 
 from ..errors import KernelEvent
+from ..report import PyCode
 
 __all__ = ["run_py", "py_namespace"]
 
@@ -30,6 +31,7 @@ def run_py(ctx, src: str) -> int:
     seq = ctx.kernel.printk.next_seq
     if wd is not None:
         wd.arm()                        # a py loop that never ends must not hang a batch
+    PyCode.running += 1
     try:
         try:
             code = compile(src, "<py>", "eval")
@@ -65,6 +67,7 @@ def run_py(ctx, src: str) -> int:
         ctx.err(f"py: {type(e).__name__}: {e} (line {last.lineno})")
         return 1
     finally:
+        PyCode.running -= 1
         if wd is not None:
             wd.disarm()
         ns.pop("print", None)

@@ -78,6 +78,16 @@ class _Translator:
         """A repetition here has nothing to repeat: the start, or an anchor before it."""
         return not self.seq or self.seq[-1][1] == "anchor"
 
+    def repeats_anchor(self) -> bool:
+        """grep's dfa repeats an anchor as any item (glibc's regex, which matches the
+        patterns of self.glibc, does not): in a BRE one that follows an ordinary item, in
+        an ERE any but a leading '^' (a$*: the '*' matches empty)."""
+        if self.glibc or not self.seq or self.seq[-1][1] != "anchor":
+            return False
+        if self.ere:
+            return self.seq[-1][0] != "^" or not self.laststart
+        return self.seq[-1][0] != "^" and any(k != "anchor" for _t, k in self.seq[:-1])
+
     def step(self) -> None:
         c = self.p[self.i]
         self.i += 1
@@ -125,7 +135,10 @@ class _Translator:
             self.literal(c)
         elif c in "()|":
             self.special(c)
-        elif self.after_anchor():         # '\{', '\+', '\?' with nothing to repeat
+        elif self.after_anchor() and not self.repeats_anchor():   # '\{', '\+', '\?' with nothing to repeat
+            if c == "{" and any(k != "anchor" for _t, k in self.seq) and \
+                    not re.match(r"(\d*)(,(\d*))?\\\}", self.p[self.i:]):
+                raise RegexError("invalid content of \\{\\}")     # glibc took it as itself, grep's dfa not
             self.literal(c)
         elif c == "{":
             self.interval_bre()
@@ -177,10 +190,14 @@ class _Translator:
 
     def repeat(self, quant: str, spelled: str) -> None:
         """Apply a quantifier to the last item (see the module's note for the odd places)."""
+        anchor = self.repeats_anchor()
         if self.ere and self.laststart:
             self.warnings.append(f"{'{...}' if quant.startswith('{') else quant} at start of expression")
         if quant.startswith("{"):
             self.laststart = False
+        if anchor:                      # a zero-width item repeated: * and ? match empty
+            self.seq[-1] = [f"(?:{self.seq[-1][0]}){quant}", "repeat"]
+            return
         if self.after_anchor():
             if not self.ere:
                 self.literal(spelled[-1])
@@ -200,7 +217,7 @@ class _Translator:
                 raise
             self.literal("{")
             return
-        if self.after_anchor() and self.glibc:      # glibc skips the '{' alone
+        if self.after_anchor() and self.glibc and not self.repeats_anchor():   # glibc skips the '{' alone
             self.repeat("{", "{")
             return
         self.i += m.end()
@@ -208,9 +225,9 @@ class _Translator:
 
     def interval_bre(self) -> None:
         m = re.match(r"(\d*)(,(\d*))?\\\}", self.p[self.i:])
-        if m is None:
-            rest = self.p[self.i:]
-            raise RegexError("Invalid content of \\{\\}" if "\\}" in rest else "Unmatched \\{")
+        if m is None:        # after an anchor glibc takes '\{' as itself, and grep's dfa says so
+            raise RegexError("invalid content of \\{\\}" if self.after_anchor()
+                             else _bad_interval(self.p[self.i:]))
         self.i += m.end()
         self.repeat(_interval(m), "{")
 
@@ -269,6 +286,24 @@ class _Translator:
             return name
         self.i += 1
         return p[i]
+
+
+def _bad_interval(rest: str) -> str:
+    """glibc's message for a BRE interval that is not one (parse_dup_op): it reads the
+    tokens after '\\{' up to '\\}' or ','; the end of the pattern first is "Unmatched",
+    anything else (a non-digit, a second ',') "Invalid content"."""
+    i, part, digits = 0, 0, True
+    while i < len(rest):
+        if rest.startswith("\\}", i):
+            return "Invalid content of \\{\\}"
+        c = rest[i]
+        if c == ",":
+            if part or not digits:
+                return "Invalid content of \\{\\}"
+            part = 1
+        digits = digits and c.isdigit() or c == ","
+        i += 2 if c == "\\" else 1
+    return "Unmatched \\{"
 
 
 def _interval(m) -> str:

@@ -47,3 +47,40 @@ def test_a_bad_memset_is_reported_in_its_caller():
     j = msgs.index(" kasan_report+0xc2/0x100", i)
     assert msgs[j + 1] == " kasan_check_range+0x13d/0x1a0"
     assert msgs[j + 2].startswith(" memset+0x") and msgs[j + 3].startswith(" uaf_init+0x")
+
+
+def _py_report(append: str, *lines: str) -> list[str]:
+    sh = make_shell(append=append)
+    for line in lines:
+        sh.execute(line)
+    return [r.text for r in sh.kernel.printk.records]
+
+
+def test_a_double_free_from_py_is_in_the_kernel_function_py_runs_under_not_0x0():
+    """py's statements are kernel code in no module, run by the shell's write(2): the report
+    names the innermost kernel frame of that stack (%pS of a vmlinux caller), the trace and
+    the tracks go through the API function py called, as a module's do."""
+    lines = _py_report("kasan", 'py "p = kmalloc(60, GFP_KERNEL); kfree(p); kfree(p)"')
+    assert "BUG: KASAN: double-free in ksys_write+0x6f/0xf0" in lines
+    assert not any(" 0x0" in ln and "KASAN" in ln for ln in lines)
+    i = lines.index(" kasan_report_invalid_free+0x98/0xc0")
+    assert lines[i + 1].startswith(" kmem_cache_free+0x") and lines[i + 2] == " ksys_write+0x6f/0xf0"
+    a = lines.index("Allocated by task 1:")
+    assert lines[a + 4:a + 6] == [" kmalloc_trace+0x26/0x90", " ksys_write+0x6f/0xf0"]
+    f = lines.index("Freed by task 1:")
+    assert lines[f + 4:f + 6] == [" kfree+0x7c/0x120", " ksys_write+0x6f/0xf0"]
+
+
+def test_a_memset_past_an_object_from_py_is_reported_in_its_caller():
+    lines = _py_report("kasan", 'py "p = kmalloc(60, GFP_KERNEL); memset(p, 0, 70)"')
+    assert "BUG: KASAN: slab-out-of-bounds in ksys_write+0x6f/0xf0" in lines
+    i = lines.index(" kasan_report+0xc2/0x100")
+    assert lines[i + 1] == " kasan_check_range+0x13d/0x1a0" and lines[i + 2].startswith(" memset+0x")
+    assert lines[i + 3] == " ksys_write+0x6f/0xf0"
+
+
+def test_slubs_tracks_of_py_name_the_kernel_function_not_0x0():
+    lines = _py_report("slub_debug=FZPU", "py p = kmalloc(60, GFP_KERNEL)", "py kfree(p)", "py kfree(p)")
+    assert "Allocated in ksys_write+0x6f/0xf0 age=0 cpu=0 pid=1" in lines
+    assert "Freed in ksys_write+0x6f/0xf0 age=0 cpu=0 pid=1" in lines
+    assert not any(ln.startswith(("Allocated in 0x0", "Freed in 0x0")) for ln in lines)

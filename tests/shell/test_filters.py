@@ -99,6 +99,21 @@ def test_empty_matches_count_for_w_only_where_nothing_longer_matches():
     assert grep("-w", "\\*\\+\\|", text="*a\n{1}\n") == ("{1}\n", 0)
 
 
+@pytest.mark.parametrize("args, count", [
+    # grep's dfa repeats an anchor like any item ('*' then matches empty); glibc's regex,
+    # which a pattern with \\< \\> \\b ... goes to in a UTF-8 locale, takes a BRE's '*' after
+    # one as itself and drops an ERE's
+    (("-E", "a$*"), 6), (("-E", "a^*"), 6), (("a\\>*",), 0), (("a\\>\\?",), 0), (("x\\b\\+",), 0),
+    (("\\>*",), 0), (("^\\>*",), 0), (("-E", "a\\>*"), 2),
+])
+def test_a_quantifier_after_an_anchor(args, count):
+    assert grep("-c", *args)[0] == f"{count}\n"
+
+
+def test_an_unfinished_interval_after_an_anchor_is_dfas_message():
+    assert grep_error("b\\>\\{") == "grep: invalid content of \\{\\}"
+
+
 # -- grep's messages ------------------------------------------------------------------
 
 @pytest.mark.parametrize("args, message", [
@@ -116,6 +131,10 @@ def test_empty_matches_count_for_w_only_where_nothing_longer_matches():
     ((), GREP_USAGE), (("-Q", "a"), "grep: invalid option -- 'Q'\n" + GREP_USAGE),
     (("-A",), "grep: option requires an argument -- 'A'\n" + GREP_USAGE),
     (("--frob", "a"), "grep: unrecognized option '--frob'\n" + GREP_USAGE),
+    # glibc's parse_dup_op: the end of the pattern inside \{ is "Unmatched", anything else "Invalid"
+    (("a\\{x",), "grep: Unmatched \\{"), (("a\\{1,x",), "grep: Unmatched \\{"),
+    (("[ab]\\{[^a], ",), "grep: Invalid content of \\{\\}"),
+    (("a\\{1x\\}",), "grep: Invalid content of \\{\\}"),
 ])
 def test_grep_messages(args, message):
     assert grep_error(*args) == message

@@ -34,8 +34,8 @@ def test_separators_inside_quotes_do_not_start_a_command():
     assert word_start("echo 1 >/proc/sy") == len("echo 1 >")
 
 
-def test_a_filter_as_a_command_and_a_command_after_a_pipe_are_errors():
-    assert _tokens("grep x")[0] == (Error, "grep")              # 'command not found'
+def test_a_filter_is_a_command_and_a_command_after_a_pipe_is_an_error():
+    assert _tokens("grep x /proc/slabinfo")[0] == (Name.Function, "grep")     # reads its FILE
     assert _tokens("lsmod | lsmod")[-1] == (Error, "lsmod")     # 'not a filter'
     assert (Name.Function, "grep") in _tokens("lsmod|grep x")
 
