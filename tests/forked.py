@@ -1,20 +1,22 @@
-"""Each test in a forked child of its pytest process, so the suite boots less.
+"""Tests that boot an expensive kernel run in a forked child, so the suite boots less.
 
-Booting is most of what the tests cost (about 1,300 boots a run, 60% of the CPU time).
-A test runs in a child forked from its worker; the worker keeps one *pristine* booted
-kernel of each configuration tests have asked for at least twice (machine, memory,
-command line, seed), and the first ``Kernel(...)`` of that configuration in a child is
-that kernel, copy-on-write, instead of a new boot.  A seeded boot is deterministic, so the
+The worker (the pytest process, or each xdist worker) keeps one *pristine* booted kernel
+of each seeded configuration (machine, memory, command line, seed) its tests have asked
+for twice, and a forked child's first ``Kernel(...)`` of that configuration *is* that
+kernel, copy-on-write, instead of a new boot.  A seeded boot is deterministic, so the
 copy is the kernel the test would have booted; the child's changes die with it.  Later
 boots in the same child, unseeded boots and other configurations boot as before.
 
-Not forked: e2e tests (their cost is the subprocess), tests that use a module- or
-class-scoped fixture of the test tree (their shared state lives in the worker, as
-without this plugin), and the rest of a file whose first three forked tests booted
-nothing (a fork costs a few milliseconds of page-table copying and copy-on-write).
-``--no-fork`` (or --pdb, --trace, a platform without fork) runs every test in the worker.  The child
-reports through a pipe with pytest's own report serialisation; one that dies first is a
-failed test saying how it died.
+A fork is not free: the child's copy-on-write faults cost about 30 ms of system time on
+the development machine, as much as a 1G boot saves.  So a test is forked only when the
+first kernel it will ask for (guessed from its parametrized siblings, then from its
+``kernel``/``shell`` fixtures, then from the previous test of its file) has a pristine
+copy whose boot cost more than MIN_BOOT_SECONDS (KASAN, 4G and bigger machines), or when
+it is marked ``forked``.  Never forked: e2e tests and tests that use a module- or
+class-scoped fixture of the test tree (their shared state lives in the worker).
+``--no-fork`` (or --pdb, --trace, a platform without fork) runs every test in the
+worker.  The child reports through a pipe with pytest's own report serialisation; one
+that dies first is a failed test saying how it died.
 """
 from __future__ import annotations
 
@@ -23,7 +25,8 @@ import inspect
 import os
 import pickle
 import signal
-from collections import Counter, defaultdict
+import time
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -50,8 +53,10 @@ class _Pool:
         self.requests: list[Key] = []     # in a child: every seeded boot it asked for
         self.handing: Kernel | None = None
         self.forks = 0
-        # per test file: how many of its forked tests booted nothing ([0]) and booted ([1])
-        self.booted: defaultdict[object, list[int]] = defaultdict(lambda: [0, 0])
+        self.cost: dict[Key, float] = {}                  # CPU seconds of each pool boot
+        # the first configuration a test asked for, by its function and by its file's last test
+        self.first_of_function: dict[tuple[object, str], Key | None] = {}
+        self.first_of_file: dict[object, Key | None] = {}
 
     def key(self, args: tuple, kwargs: dict) -> Key | None:
         """The configuration of a Kernel(...) call, or None if it cannot be shared."""
@@ -65,9 +70,12 @@ class _Pool:
             return None
         return machine, mem, append or "", seed
 
+    def worth(self, key: Key | None) -> bool:
+        """A pristine kernel of key saves more than a fork costs."""
+        return key is not None and key in self.pristine and self.cost[key] >= MIN_BOOT_SECONDS
+
     def take(self, key: Key) -> Kernel | None:
         """In a child: the pristine kernel of key, the first time it is asked for."""
-        self.requests.append(key)
         if key in self.taken:
             return None
         k = self.pristine.get(key)
@@ -83,8 +91,10 @@ class _Pool:
             self.asked[key] += 1
             if self.asked[key] == 2 and key not in self.pristine:
                 running = kmsim.current.running
+                t = time.process_time()
                 try:
                     self.pristine[key] = Kernel(*key[:3], seed=key[3])
+                    self.cost[key] = time.process_time() - t
                     fresh = True
                 except Exception:      # a configuration that fails to boot is the test's business
                     pass
@@ -94,6 +104,10 @@ class _Pool:
 
 
 POOL = _Pool()
+# A fork and the copy-on-write faults of a test's child cost about 30 ms of system time on
+# the development machine: a pristine kernel is worth it for the boots that cost more.
+MIN_BOOT_SECONDS = 0.06
+FIXTURE_BOOT: Key = ("x86_64", "1G", "", 1)          # conftest's kernel and shell fixtures
 REFREEZE_EVERY = 64                      # forks
 
 
@@ -107,9 +121,10 @@ def refreeze() -> None:
 
 
 def _new(cls, *args, **kwargs):
-    if POOL.in_child and cls is Kernel:
-        key = POOL.key(args, kwargs)
-        k = POOL.take(key) if key is not None else None
+    key = POOL.key(args, kwargs) if cls is Kernel else None
+    if key is not None:
+        POOL.requests.append(key)
+        k = POOL.take(key) if POOL.in_child else None
         if k is not None:
             POOL.handing = k
             return k
@@ -144,9 +159,8 @@ _ENABLED = pytest.StashKey[bool]()
 def _forkable(item) -> bool:
     if item.get_closest_marker("e2e") is not None:
         return False
-    nothing, booted = POOL.booted[item.path]
-    if nothing >= 3 and not booted:     # a file whose tests boot no kernel: a fork buys nothing
-        return False
+    if item.get_closest_marker("forked") is not None:
+        return True
     info = getattr(item, "_fixtureinfo", None)
     if info is None:
         return False
@@ -154,22 +168,39 @@ def _forkable(item) -> bool:
         for fd in defs:
             if fd.scope != "function" and str(fd.baseid).startswith("tests"):
                 return False
-    return True
+    func = (item.path, getattr(item, "originalname", item.name))
+    if func in POOL.first_of_function:          # a parametrized test's earlier case
+        return POOL.worth(POOL.first_of_function[func])
+    if "kernel" in item.fixturenames or "shell" in item.fixturenames:
+        return POOL.worth(FIXTURE_BOOT)
+    return POOL.worth(POOL.first_of_file.get(item.path))
+
+
+def _note(item) -> None:
+    """What item asked for, for the next decisions; the worker learns the configurations."""
+    requests, POOL.requests = POOL.requests, []
+    first = requests[0] if requests else None
+    POOL.first_of_function.setdefault((item.path, getattr(item, "originalname", item.name)), first)
+    POOL.first_of_file[item.path] = first
+    POOL.learn(requests)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_protocol(item, nextitem):
     """Run item in a forked child (see the module's docstring)."""
-    if not item.config.stash.get(_ENABLED, False) or not _forkable(item):
+    if not item.config.stash.get(_ENABLED, False):
         return None
     item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
-    reports, requests = _run_forked(item, nextitem)
-    for rep in reports:
-        item.ihook.pytest_runtest_logreport(report=rep)
-    # the child tore down what nextitem does not need; the worker's own stack follows it
-    item.session._setupstate.teardown_exact(nextitem)
-    POOL.learn(requests)
-    POOL.booted[item.path][bool(requests)] += 1
+    POOL.requests = []
+    if _forkable(item):
+        reports, POOL.requests = _run_forked(item, nextitem)
+        for rep in reports:
+            item.ihook.pytest_runtest_logreport(report=rep)
+        # the child tore down what nextitem does not need; the worker's own stack follows it
+        item.session._setupstate.teardown_exact(nextitem)
+    else:
+        runtestprotocol(item, nextitem=nextitem)        # what pytest's own protocol does
+    _note(item)
     item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
     return True
 

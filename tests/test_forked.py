@@ -58,9 +58,11 @@ def test_a_child_that_dies_is_a_failed_test(tmp_path):
     (tmp_path / "conftest.py").write_text(
         "from tests.forked import pytest_addoption, pytest_configure, pytest_runtest_protocol  # noqa\n")
     (tmp_path / "test_die.py").write_text(textwrap.dedent("""
-        import os, signal
+        import os, signal, pytest
+        @pytest.mark.forked
         def test_dies():
             os.kill(os.getpid(), signal.SIGKILL)
+        @pytest.mark.forked
         def test_lives():
             assert os.getpid() != PARENT
         PARENT = os.getpid()
