@@ -11,6 +11,14 @@ class FilterHelp(Exception):
 
 _TAIL = "\nkmsim: the options above are those kmsim's {0} has; docs/shell.md, or `help {0}`.\n"
 
+# head's and tail's help end alike (coreutils' emit_size_note)
+_NUM_SUFFIXES = """\
+NUM may have a multiplier suffix:
+b 512, kB 1000, K 1024, MB 1000*1000, M 1024*1024,
+GB 1000*1000*1000, G 1024*1024*1024, and so on for T, P, E, Z, Y.
+Binary prefixes can be used, too: KiB=K, MiB=M, and so on.
+"""
+
 HELP = {
     "grep": """\
 Usage: grep [OPTION]... PATTERNS [FILE]...
@@ -74,11 +82,7 @@ Mandatory arguments to long options are mandatory for short options too.
   -v, --verbose            always print headers giving file names
       --help        display this help and exit
 
-NUM may have a multiplier suffix:
-b 512, kB 1000, K 1024, MB 1000*1000, M 1024*1024,
-GB 1000*1000*1000, G 1024*1024*1024, and so on for T, P, E, Z, Y.
-Binary prefixes can be used, too: KiB=K, MiB=M, and so on.
-""",
+""" + _NUM_SUFFIXES,
     "tail": """\
 Usage: tail [OPTION]... [FILE]...
 Print the last 10 lines of each FILE to standard output.
@@ -95,11 +99,7 @@ Mandatory arguments to long options are mandatory for short options too.
   -v, --verbose            always output headers giving file names
       --help        display this help and exit
 
-NUM may have a multiplier suffix:
-b 512, kB 1000, K 1024, MB 1000*1000, M 1024*1024,
-GB 1000*1000*1000, G 1024*1024*1024, and so on for T, P, E, Z, Y.
-Binary prefixes can be used, too: KiB=K, MiB=M, and so on.
-""",
+""" + _NUM_SUFFIXES,
     "wc": """\
 Usage: wc [OPTION]... [FILE]...
 Print newline, word, and byte counts for each FILE, and a total line if
