@@ -8,12 +8,13 @@ copy is the kernel the test would have booted; the child's changes die with it. 
 boots in the same child, unseeded boots and other configurations boot as before.
 
 A fork is not free: the child's copy-on-write faults cost about 30 ms of system time on
-the development machine, as much as a 1G boot saves.  So a test is forked only when the
-first kernel it will ask for (guessed from its parametrized siblings, then from its
-``kernel``/``shell`` fixtures, then from the previous test of its file) has a pristine
-copy whose boot cost more than MIN_BOOT_SECONDS (KASAN, 4G and bigger machines), or when
-it is marked ``forked``.  Never forked: e2e tests and tests that use a module- or
-class-scoped fixture of the test tree (their shared state lives in the worker).
+the development machine, about what a 1G boot costs alone.  So the worker keeps only
+configurations whose boot, as tests saw it, cost more than MIN_BOOT_SECONDS, and a test
+is forked only when the first kernel it will ask for (guessed from its parametrized
+siblings, then from its ``kernel``/``shell`` fixtures, then from the previous test of
+its file) has a pristine copy, or when it is marked ``forked``.  Never forked: e2e tests
+and tests that use a module- or class-scoped fixture of the test tree (their shared
+state lives in the worker).
 ``--no-fork`` (or --pdb, --trace, a platform without fork) runs every test in the
 worker.  The child reports through a pipe with pytest's own report serialisation; one
 that dies first is a failed test saying how it died.
@@ -53,7 +54,8 @@ class _Pool:
         self.requests: list[Key] = []     # in a child: every seeded boot it asked for
         self.handing: Kernel | None = None
         self.forks = 0
-        self.cost: dict[Key, float] = {}                  # CPU seconds of each pool boot
+        self.cost: dict[Key, float] = {}       # CPU seconds of a boot of each configuration
+        self.costs: dict[Key, float] = {}      # the boots of this test (a child sends them back)
         # the first configuration a test asked for, by its function and by its file's last test
         self.first_of_function: dict[tuple[object, str], Key | None] = {}
         self.first_of_file: dict[object, Key | None] = {}
@@ -72,7 +74,7 @@ class _Pool:
 
     def worth(self, key: Key | None) -> bool:
         """A pristine kernel of key saves more than a fork costs."""
-        return key is not None and key in self.pristine and self.cost[key] >= MIN_BOOT_SECONDS
+        return key is not None and key in self.pristine
 
     def take(self, key: Key) -> Kernel | None:
         """In a child: the pristine kernel of key, the first time it is asked for."""
@@ -83,18 +85,19 @@ class _Pool:
             self.taken.add(key)
         return k
 
-    def learn(self, requests: list[Key]) -> None:
-        """In the worker: boot the configurations asked for twice (a seeded boot is the same
-        every time), then freeze them out of the collector so children copy less."""
+    def learn(self, requests: list[Key], costs: dict[Key, float]) -> None:
+        """In the worker: keep a pristine kernel of each configuration asked for twice whose
+        boot (as a test saw it) costs more than a fork (a seeded boot is the same every
+        time), then freeze it out of the collector so children copy less."""
+        self.cost.update(costs)
         fresh = False
         for key in requests:
             self.asked[key] += 1
-            if self.asked[key] == 2 and key not in self.pristine:
+            if (self.asked[key] >= 2 and key not in self.pristine
+                    and self.cost.get(key, 0.0) >= MIN_BOOT_SECONDS):
                 running = kmsim.current.running
-                t = time.process_time()
                 try:
                     self.pristine[key] = Kernel(*key[:3], seed=key[3])
-                    self.cost[key] = time.process_time() - t
                     fresh = True
                 except Exception:      # a configuration that fails to boot is the test's business
                     pass
@@ -136,7 +139,11 @@ def _init(self, *args, **kwargs) -> None:
         POOL.handing = None
         set_current_kernel(self)         # what the boot would have done
         return
+    t = time.process_time()
     _ORIG_INIT(self, *args, **kwargs)
+    key = POOL.key(args, kwargs)
+    if key is not None:
+        POOL.costs[key] = time.process_time() - t
 
 
 def pytest_addoption(parser) -> None:
@@ -179,10 +186,11 @@ def _forkable(item) -> bool:
 def _note(item) -> None:
     """What item asked for, for the next decisions; the worker learns the configurations."""
     requests, POOL.requests = POOL.requests, []
+    costs, POOL.costs = POOL.costs, {}
     first = requests[0] if requests else None
     POOL.first_of_function.setdefault((item.path, getattr(item, "originalname", item.name)), first)
     POOL.first_of_file[item.path] = first
-    POOL.learn(requests)
+    POOL.learn(requests, costs)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -191,9 +199,9 @@ def pytest_runtest_protocol(item, nextitem):
     if not item.config.stash.get(_ENABLED, False):
         return None
     item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
-    POOL.requests = []
+    POOL.requests, POOL.costs = [], {}
     if _forkable(item):
-        reports, POOL.requests = _run_forked(item, nextitem)
+        reports, POOL.requests, POOL.costs = _run_forked(item, nextitem)
         for rep in reports:
             item.ihook.pytest_runtest_logreport(report=rep)
         # the child tore down what nextitem does not need; the worker's own stack follows it
@@ -205,7 +213,7 @@ def pytest_runtest_protocol(item, nextitem):
     return True
 
 
-def _run_forked(item, nextitem) -> tuple[list[TestReport], list[Key]]:
+def _run_forked(item, nextitem) -> tuple[list[TestReport], list[Key], dict[Key, float]]:
     hook = item.config.hook
     POOL.forks += 1
     if POOL.forks % REFREEZE_EVERY == 1:
@@ -220,7 +228,7 @@ def _run_forked(item, nextitem) -> tuple[list[TestReport], list[Key]]:
             reps = runtestprotocol(item, log=False, nextitem=nextitem)
             data = [hook.pytest_report_to_serializable(config=item.config, report=x) for x in reps]
             with os.fdopen(w, "wb") as f:
-                pickle.dump((data, POOL.requests), f)
+                pickle.dump((data, POOL.requests, POOL.costs), f)
             status = 0
         finally:
             os._exit(status)
@@ -229,11 +237,11 @@ def _run_forked(item, nextitem) -> tuple[list[TestReport], list[Key]]:
         raw = f.read()
     _, wstatus = os.waitpid(pid, 0)
     try:
-        data, requests = pickle.loads(raw)
+        data, requests, costs = pickle.loads(raw)
     except Exception:
-        return [_crash_report(item, wstatus)], []
+        return [_crash_report(item, wstatus)], [], {}
     reps = [hook.pytest_report_from_serializable(config=item.config, data=d) for d in data]
-    return reps, requests
+    return reps, requests, costs
 
 
 def _crash_report(item, wstatus: int) -> TestReport:

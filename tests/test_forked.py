@@ -37,7 +37,7 @@ def test_the_pool_hands_a_configuration_out_once_per_child():
     if Kernel.__init__ is not forked._init:
         pytest.skip("the fork is off (--no-fork, --pdb)")
     key = ("x86_64", "64M", "", 11)
-    POOL.learn([key, key])
+    POOL.learn([key, key], {key: 1.0})           # as if its boots had cost a second
     k = POOL.pristine[key]
     in_child, POOL.in_child = POOL.in_child, True
     taken = set(POOL.taken)
