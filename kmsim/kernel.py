@@ -206,6 +206,7 @@ class Kernel:
         self.current = self.shell_task
         self.next_pid = 200
         self.module_depth = 0                # > 0 while module code runs
+        self.py_depth = 0                    # > 0 while a py statement of the shell runs
         self.context_hooks: list[Callable[[], object]] = []   # when module code starts or stops
         self.boot_hooks_after: list[Callable[[Kernel], object]] = []
         self.debug_vm_last = None

@@ -140,12 +140,6 @@ def module_frames(module_files: dict[str, str], tb: TracebackType | None = None,
 PY_CODE = "__kmsim_py__"
 
 
-class PyCode:
-    """How many py statements are running (shell/pyexec.py counts them): only then can an
-    allocator's caller be py's code, so the stack walk that looks for it is skipped else."""
-    running = 0
-
-
 def py_api_frame(frame: FrameType | None, outermost: bool = False) -> ModFrame | None:
     """For a py statement on the live stack (no module code): the API function running,
     innermost (the one module_frames puts first for a module), or the one py called

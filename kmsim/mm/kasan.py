@@ -31,7 +31,6 @@ from ..machine import PAGE_SHIFT, PAGE_SIZE
 from ..report import (
     PY_CODE,
     TAINT_BAD_PAGE,
-    PyCode,
     _is_api,
     format_frame,
     kernel_caller,
@@ -201,7 +200,7 @@ class Kasan:
         mods = module_frames(files, frame=sys._getframe(2), api=False) if files else []
         frames = [format_frame(fn, ln, code, mod) for fn, ln, mod, code in mods]
         api = _called_api(files, sys._getframe(2)) if files else None
-        if api is None and not mods and PyCode.running:    # a py statement: the API it called, its caller
+        if api is None and not mods and self.k.py_depth:   # a py statement: the API it called, its caller
             py = py_api_frame(sys._getframe(2), outermost=True)
             api = py and (py[0], py[1], py[3])
             frames = [f" {kernel_caller(self.k)}"] if py is not None else []

@@ -6,7 +6,6 @@ import traceback
 import kmsim.linux as L
 
 from ..errors import KernelEvent
-from ..report import PyCode
 
 __all__ = ["run_py", "py_namespace"]
 
@@ -31,7 +30,7 @@ def run_py(ctx, src: str) -> int:
     seq = ctx.kernel.printk.next_seq
     if wd is not None:
         wd.arm()                        # a py loop that never ends must not hang a batch
-    PyCode.running += 1
+    ctx.kernel.py_depth += 1            # only then can an allocator's caller be py's code
     try:
         try:
             code = compile(src, "<py>", "eval")
@@ -67,7 +66,7 @@ def run_py(ctx, src: str) -> int:
         ctx.err(f"py: {type(e).__name__}: {e} (line {last.lineno})")
         return 1
     finally:
-        PyCode.running -= 1
+        ctx.kernel.py_depth -= 1
         if wd is not None:
             wd.disarm()
         ns.pop("print", None)
