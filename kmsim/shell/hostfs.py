@@ -11,10 +11,12 @@ long, a NUL byte, a name the file system cannot encode), never a traceback.
 from __future__ import annotations
 
 import os
+import stat
 
 from ..hostpath import VIRTUAL_TREES, virtual_path
 
-__all__ = ["VIRTUAL_TREES", "virtual_path", "HostError", "read_host", "write_host", "host_call"]
+__all__ = ["VIRTUAL_TREES", "virtual_path", "HostError", "read_host", "write_host", "host_call",
+           "DEVICE_LIMIT"]
 
 
 class HostError(Exception):
@@ -33,11 +35,18 @@ def host_call(fn, *args):
         raise HostError("Invalid argument") from None
 
 
+# what is read of a host file that is not a regular one (a device: /dev/zero never ends)
+DEVICE_LIMIT = 1 << 20
+
+
 def read_host(path: str) -> str:
-    """The text of a host file (bad bytes replaced), or HostError."""
+    """The text of a host file (bad bytes replaced), or HostError; of a file that is not a
+    regular one (a character device, a FIFO), its first DEVICE_LIMIT characters."""
     def read(p: str) -> str:
         with open(p, encoding="utf-8", errors="replace") as f:
-            return f.read()
+            if stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                return f.read()
+            return f.read(DEVICE_LIMIT)
     return host_call(read, path)
 
 

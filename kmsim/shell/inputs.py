@@ -8,7 +8,7 @@ reads it (shell/hostfs.py).  A failure is a ``FileError`` with strerror and errn
 fstat says of the file (regular or not, its size) is kept for wc's column widths:
 procfs and debugfs files are regular and empty, sysfs attributes 4096 bytes, standard
 input is a pipe.  A host file that is not a regular one (a device: /dev/zero never
-ends) is read up to its first MiB.
+ends) is read up to its first MiB, as everything reads host files (shell/hostfs.py).
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .. import fs
-from .hostfs import HostError, host_call, read_host, virtual_path
+from .hostfs import HostError, read_host, virtual_path
 
 __all__ = ["Source", "FileError", "Inputs", "open_operand", "STDIN"]
 
@@ -95,17 +95,6 @@ def open_operand(kernel, path: str) -> Source:
     if stat.S_ISDIR(st.st_mode):
         raise FileError("Is a directory", EISDIR, shape)
     try:
-        if shape[0]:
-            return Source(read_host(path), *shape)
-        return Source(host_call(_read_device, path))
+        return Source(read_host(path), *shape)      # a device: its first MiB (read_host)
     except HostError as e:
         raise FileError(str(e), 0, shape) from None
-
-
-DEVICE_LIMIT = 1 << 20
-
-
-def _read_device(path: str) -> str:
-    """A character device or the like (/dev/zero, /dev/urandom never end): its first MiB."""
-    with open(path, "rb") as f:
-        return f.read(DEVICE_LIMIT).decode("utf-8", "replace")

@@ -211,6 +211,7 @@ def test_every_filter_has_gnus_help_with_the_options_it_has(sh):
 def test_a_device_is_read_up_to_its_first_mib(sh):
     assert run(sh, "head -c 4 /dev/zero | wc -c") == ("4\n", "", 0)
     assert run(sh, "wc -l /dev/zero") == ("0 /dev/zero\n", "", 0)
+    assert run(sh, "cat /dev/zero | wc -c") == ("1048576\n", "", 0)     # plain cat too (it hung)
 
 
 @pytest.mark.parametrize("line, out, err, status", [
