@@ -16,15 +16,14 @@ its file) has a pristine copy, or when it is marked ``forked``.  Never forked: e
 and tests that use a module- or class-scoped fixture of the test tree (their shared
 state lives in the worker).
 ``--no-fork`` (or --pdb, --trace, a platform without fork) runs every test in the
-worker.  The child reports through a pipe with pytest's own report serialisation; one
-that dies first is a failed test saying how it died.
+worker.  The child reports through a pipe (kmsim check's Forker) with pytest's own
+report serialisation; one that dies first is a failed test saying how it died.
 """
 from __future__ import annotations
 
 import gc
 import inspect
 import os
-import pickle
 import signal
 import time
 from collections import Counter
@@ -35,6 +34,7 @@ from _pytest.reports import TestReport
 from _pytest.runner import runtestprotocol
 
 import kmsim.current
+from kmsim.check import Forker
 from kmsim.kernel import Kernel, set_current_kernel
 
 Key = tuple[str, Any, str, int]
@@ -218,34 +218,25 @@ def _run_forked(item, nextitem) -> tuple[list[TestReport], list[Key], dict[Key, 
     POOL.forks += 1
     if POOL.forks % REFREEZE_EVERY == 1:
         refreeze()
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:                          # the child
-        os.close(r)
-        status = 1
-        try:
-            POOL.in_child = True
-            reps = runtestprotocol(item, log=False, nextitem=nextitem)
-            data = [hook.pytest_report_to_serializable(config=item.config, report=x) for x in reps]
-            with os.fdopen(w, "wb") as f:
-                pickle.dump((data, POOL.requests, POOL.costs), f)
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(w)
-    with os.fdopen(r, "rb") as f:
-        raw = f.read()
-    _, wstatus = os.waitpid(pid, 0)
-    try:
-        data, requests, costs = pickle.loads(raw)
-    except Exception:
-        return [_crash_report(item, wstatus)], [], {}
-    reps = [hook.pytest_report_from_serializable(config=item.config, data=d) for d in data]
-    return reps, requests, costs
+
+    def child(_kernel):
+        POOL.in_child = True
+        reps = runtestprotocol(item, log=False, nextitem=nextitem)
+        data = [hook.pytest_report_to_serializable(config=item.config, report=x) for x in reps]
+        return data, POOL.requests, POOL.costs
+
+    died: list[int | None] = []
+    got = Forker(lambda: None, on_death=died.append).call(child)     # kmsim check's fork and pipe
+    if got is None:
+        return [_crash_report(item, died[0] if died else None)], [], {}
+    data, requests, costs = got
+    return [hook.pytest_report_from_serializable(config=item.config, data=d) for d in data], requests, costs
 
 
-def _crash_report(item, wstatus: int) -> TestReport:
-    if os.WIFSIGNALED(wstatus):
+def _crash_report(item, wstatus: int | None) -> TestReport:
+    if wstatus is None:
+        why = "was interrupted"
+    elif os.WIFSIGNALED(wstatus):
         why = f"killed by signal {signal.Signals(os.WTERMSIG(wstatus)).name}"
     else:
         why = f"exited with status {os.WEXITSTATUS(wstatus)} before reporting"
